@@ -1,0 +1,14 @@
+import { adminRoute, json, parseJsonBody, requestOrigin } from '../lib/http';
+import { logger } from '../lib/log';
+import { createTicket, createTicketSchema } from '../lib/tickets/create-ticket';
+import { ticketContext } from '../lib/tickets';
+
+const { config, store, now } = ticketContext();
+
+/** POST /api/v2/guardian/enrollments/ticket and POST /tickets: 200 `{ ticket_id, ticket_url, expires_at }`, as the vendor answers. */
+export const handler = adminRoute(config, async (event) => {
+  const input = parseJsonBody(event, createTicketSchema);
+  const created = await createTicket({ store, config, now, baseUrl: requestOrigin(event, config) }, input);
+  logger.info('ticket created', { ticketId: created.ticket_id, factor: input.factor ?? 'otp' });
+  return json(200, created);
+});

@@ -1,0 +1,138 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { join } from 'node:path';
+import { hashAdminKey } from '../../lib/admin-auth';
+import { startDynamoDbLocal, LOCAL_DIR } from './dynamodb-local';
+import { httpAnswers, portIsFree, startService, stopService, waitFor, type Service } from './processes';
+import { ensureTable } from './table';
+
+const ROOT = join(__dirname, '..', '..');
+const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
+
+/**
+ * Local-only secrets. They are public (this file is), so LOCAL_MODE refuses nothing with them but they must never
+ * be deployed: deployed stages read theirs from Secrets Manager (README "Keys").
+ */
+export const LOCAL_ADMIN_API_KEY = 'local-admin-key-do-not-deploy';
+const LOCAL_SIGNING_KEYS = `local:${Buffer.from('local-ticket-signing-key-do-not-deploy!!').toString('base64')}`;
+const LOCAL_ENCRYPTION_KEYS = `local:${Buffer.from('local-encryption-key-32-bytes-do-not-deploy').toString('base64')}`;
+const DUMMY_AWS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' };
+
+export interface StackOptions {
+  apiPort: number;
+  lambdaPort: number;
+  dynamodbPort: number;
+  sesPort: number;
+  adminApiKey: string;
+  tableName: string;
+  /** Folder that keeps DynamoDB Local's data across restarts; in memory when absent. */
+  dataDir?: string;
+}
+
+export interface Stack {
+  apiUrl: string;
+  lambdaEndpoint: string;
+  dynamodbEndpoint: string;
+  sesEndpoint: string;
+  tableName: string;
+  adminApiKey: string;
+  /** The environment the functions run with (also handy for in-process tests). */
+  functionEnv: Record<string, string>;
+  stop: () => Promise<void>;
+}
+
+export function stackOptionsFromEnv(env: NodeJS.ProcessEnv): StackOptions {
+  const port = (name: string, fallback: number) => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isInteger(value) || value <= 0 || value > 65535) throw new Error(`${name} must be a port number`);
+    return value;
+  };
+  return {
+    apiPort: port('PORT', 3000),
+    lambdaPort: port('LAMBDA_PORT', 3002),
+    dynamodbPort: port('DYNAMODB_PORT', 8000),
+    sesPort: port('SES_PORT', 8005),
+    adminApiKey: env.ADMIN_API_KEY ?? LOCAL_ADMIN_API_KEY,
+    tableName: env.TABLE_NAME ?? 'mfa-tickets-local-tickets',
+    dataDir: join(LOCAL_DIR, 'data'),
+  };
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const ports: Array<[string, number]> = [
+    ['PORT (API)', options.apiPort],
+    ['LAMBDA_PORT (Lambda invoke endpoint)', options.lambdaPort],
+    ['DYNAMODB_PORT (DynamoDB Local)', options.dynamodbPort],
+    ['SES_PORT (SES emulator)', options.sesPort],
+  ];
+  for (const [name, port] of ports) {
+    if (!(await portIsFree(port))) {
+      throw new Error(`Port ${port} is already in use; set ${name.split(' ')[0]} to another port (it is for ${name}).`);
+    }
+  }
+
+  const services: Service[] = [];
+  const stop = async () => {
+    await Promise.all(services.reverse().map((s) => stopService(s)));
+  };
+  try {
+    const dynamodbEndpoint = `http://127.0.0.1:${options.dynamodbPort}`;
+    const sesEndpoint = `http://127.0.0.1:${options.sesPort}`;
+    const apiUrl = `http://localhost:${options.apiPort}`;
+
+    const dynamodb = startDynamoDbLocal(options.dynamodbPort, options.dataDir);
+    services.push(dynamodb);
+    const ses = startService('aws-ses-v2-local', bin('aws-ses-v2-local'), ['--port', String(options.sesPort), '--host', '127.0.0.1']);
+    services.push(ses);
+
+    const client = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: DUMMY_AWS.AWS_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await waitFor(dynamodb, httpAnswers(dynamodbEndpoint), 30_000);
+    await ensureTable(client, options.tableName);
+    client.destroy();
+    await waitFor(ses, httpAnswers(`${sesEndpoint}/health-check`), 15_000);
+
+    const functionEnv: Record<string, string> = {
+      ...DUMMY_AWS,
+      STAGE: 'local',
+      LOCAL_MODE: 'true',
+      TABLE_NAME: options.tableName,
+      PUBLIC_BASE_URL: apiUrl,
+      RESULT_URL_ORIGINS: process.env.RESULT_URL_ORIGINS ?? `${apiUrl},http://localhost:5173`,
+      ADMIN_API_KEY_HASHES: hashAdminKey(options.adminApiKey).toString('hex'),
+      TICKET_SIGNING_KEYS: process.env.TICKET_SIGNING_KEYS ?? LOCAL_SIGNING_KEYS,
+      ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? LOCAL_ENCRYPTION_KEYS,
+      DYNAMODB_ENDPOINT: dynamodbEndpoint,
+      SES_ENDPOINT: sesEndpoint,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    };
+    const offline = startService(
+      'serverless-offline',
+      bin('serverless'),
+      ['offline', 'start', '--stage', 'local', '--localEnvironment'],
+      { env: {
+        ...process.env,
+        ...functionEnv,
+        PORT: String(options.apiPort),
+        LAMBDA_PORT: String(options.lambdaPort),
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+      }, cwd: ROOT },
+    );
+    services.push(offline);
+    // Ready when a route answers through a real handler (401 without a key).
+    await waitFor(offline, async () => (await fetch(`${apiUrl}/tickets/x`, { signal: AbortSignal.timeout(2000) })).status === 401, 90_000);
+
+    return {
+      apiUrl,
+      lambdaEndpoint: `http://127.0.0.1:${options.lambdaPort}`,
+      dynamodbEndpoint,
+      sesEndpoint,
+      tableName: options.tableName,
+      adminApiKey: options.adminApiKey,
+      functionEnv,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

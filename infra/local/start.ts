@@ -1,0 +1,40 @@
+import { startStack, stackOptionsFromEnv, LOCAL_ADMIN_API_KEY } from './stack';
+
+/** `npm start`: the whole service on this machine. Ctrl-C stops every child. */
+async function main() {
+  const options = stackOptionsFromEnv(process.env);
+  process.stdout.write('Starting DynamoDB Local, the SES emulator and the API ...\n');
+  const stack = await startStack(options);
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping ...\n');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGHUP', shutdown);
+
+  const keyNote = stack.adminApiKey === LOCAL_ADMIN_API_KEY ? ' (local default; set ADMIN_API_KEY to change)' : '';
+  process.stdout.write(
+    [
+      `  API:          ${stack.apiUrl}`,
+      `  Mail viewer:  ${stack.sesEndpoint.replace('127.0.0.1', 'localhost')}`,
+      `  DynamoDB:     ${stack.dynamodbEndpoint} (table ${stack.tableName}, data in .local/data)`,
+      `  Admin key:    ${stack.adminApiKey}${keyNote}`,
+      '',
+      `  curl -s -X POST ${stack.apiUrl}/tickets -H 'authorization: Bearer ${stack.adminApiKey}' \\`,
+      `    -H 'content-type: application/json' -d '{"user_id":"user-1","email":"user-1@example.com"}'`,
+      '',
+      `Local stack ready: ${stack.apiUrl} (Ctrl-C to stop)`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`npm start failed: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,103 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type * as z from 'zod';
+import { header, isAdminRequest } from './admin-auth';
+import type { Config } from './config';
+import { AppError, badRequest, unauthorized } from './errors';
+import { logger } from './log';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function json(statusCode: number, body: unknown): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) };
+}
+
+export function errorResult(err: unknown): HttpResult {
+  if (err instanceof AppError) {
+    return json(err.status, { error: err.code, message: err.message, ...err.details });
+  }
+  logger.error('unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
+  return json(500, { error: 'internal_error', message: 'Something went wrong on our side; it has been logged.' });
+}
+
+/** The stable code for a zod issue: `unknown_field`, a code a refinement chose, or `invalid_<field>`. */
+function issueError(issue: z.core.$ZodIssue): AppError {
+  if (issue.code === 'unrecognized_keys') {
+    return badRequest('unknown_field', `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`);
+  }
+  const field = issue.path.map(String).join('.');
+  const chosen = issue.code === 'custom' ? (issue.params as { code?: string } | undefined)?.code : undefined;
+  const message = issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`;
+  return badRequest(chosen ?? `invalid_${field.replace(/\W+/g, '_')}`, message);
+}
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw issueError(result.error.issues[0]!);
+  return result.data;
+}
+
+/** JSON object body: content type, size, syntax, then the schema. Any failure is a 400 that names what is wrong. */
+export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  const contentType = header(event.headers, 'content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+    throw badRequest('unsupported_media_type', 'content-type: must be application/json');
+  }
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw badRequest('body_too_large', `body: must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw badRequest('invalid_json', 'body: is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badRequest('invalid_body', 'body: must be a JSON object');
+  }
+  return parse(schema, value);
+}
+
+/** Wraps a route: correlation id, and errors turned into JSON in one place. */
+export function route(fn: HttpHandler): HttpHandler {
+  return async (event, context) => {
+    logger.addContext(context);
+    logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
+    try {
+      return await fn(event, context);
+    } catch (err) {
+      return errorResult(err);
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}
+
+/**
+ * An admin route: the key is checked here, in the function, rather than by an API Gateway authorizer, so that a
+ * missing or wrong key is the same JSON 401 locally and deployed (HTTP API authorizers answer 401 or 403 with bodies
+ * of their own) and no second Lambda invocation is paid per request.
+ */
+export function adminRoute(config: Pick<Config, 'adminKeyHashes'>, fn: HttpHandler): HttpHandler {
+  return route(async (event, context) => {
+    if (!isAdminRequest(header(event.headers, 'authorization'), config.adminKeyHashes)) throw unauthorized();
+    return fn(event, context);
+  });
+}
+
+/** The origin a request reached us on: used for ticket URLs when PUBLIC_BASE_URL is not configured. */
+export function requestOrigin(event: HttpEvent, config: Pick<Config, 'publicBaseUrl' | 'localMode'>): string {
+  if (config.publicBaseUrl) return config.publicBaseUrl;
+  const host = header(event.headers, 'host') ?? event.requestContext.domainName;
+  return `${config.localMode ? 'http' : 'https'}://${host}`;
+}

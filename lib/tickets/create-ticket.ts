@@ -1,0 +1,134 @@
+import * as z from 'zod';
+import type { Config } from '../config';
+import { badRequest } from '../errors';
+import { newTicketId, ticketToken } from './tokens';
+import type { TicketStore } from './ticket-store';
+import {
+  DEFAULT_TTL_SEC,
+  FACTORS,
+  MAX_TTL_SEC,
+  MIN_TTL_SEC,
+  REDEEMABLE_FACTORS,
+  RETENTION_SEC,
+  VENDOR_ONLY_FACTORS,
+  pendingShard,
+  ticketKey,
+  type Factor,
+  type TicketRecord,
+} from './ticket';
+
+const unsupportedFactor = (factor: string) => ({
+  code: 'custom' as const,
+  message: `factor: "${factor}" is not supported; supported factors: ${REDEEMABLE_FACTORS.join(', ')}`,
+  params: { code: 'unsupported_factor' },
+});
+
+/** The vendor's ticket request (`POST /api/v2/guardian/enrollments/ticket`) plus `ttl_sec` and `result_url`. */
+export const createTicketSchema = z.strictObject({
+  user_id: z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
+  email: z.email('must be a valid email address').max(254, 'must be at most 254 characters').optional(),
+  send_mail: z.boolean().optional(),
+  email_locale: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as "en" or "pt-BR"')
+    .optional(),
+  factor: z
+    .string()
+    .optional()
+    .superRefine((factor, ctx) => {
+      if (factor === undefined) return;
+      if ((VENDOR_ONLY_FACTORS as readonly string[]).includes(factor)) {
+        ctx.addIssue(unsupportedFactor(factor));
+      } else if (!(FACTORS as readonly string[]).includes(factor)) {
+        ctx.addIssue({ code: 'custom', message: `must be one of ${FACTORS.join(', ')}` });
+      } else if (!REDEEMABLE_FACTORS.includes(factor as Factor)) {
+        ctx.addIssue(unsupportedFactor(factor));
+      }
+    }),
+  allow_multiple_enrollments: z.boolean().optional(),
+  ttl_sec: z
+    .number()
+    .int('must be a whole number of seconds')
+    .min(MIN_TTL_SEC, `must be at least ${MIN_TTL_SEC}`)
+    .max(MAX_TTL_SEC, `must be at most ${MAX_TTL_SEC} (30 days)`)
+    .optional(),
+  result_url: z.string().max(2048, 'must be at most 2048 characters').optional(),
+});
+export type CreateTicketInput = z.infer<typeof createTicketSchema>;
+
+export interface CreatedTicket {
+  ticket_id: string;
+  ticket_url: string;
+  expires_at: string;
+}
+
+export interface CreateTicketDeps {
+  store: TicketStore;
+  config: Pick<Config, 'signingKeys' | 'resultUrlOrigins' | 'localMode'>;
+  now: () => number;
+  /** Origin the ticket URL points at (configured, or the API's own host). */
+  baseUrl: string;
+}
+
+/** `result_url` must be https on an allow-listed origin (http://localhost too, on the local stack only). */
+export function checkResultUrl(raw: string, config: CreateTicketDeps['config']): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw badRequest('invalid_result_url', 'result_url: must be an absolute URL');
+  }
+  const localHttp = config.localMode && url.protocol === 'http:' && ['localhost', '127.0.0.1'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !localHttp) {
+    throw badRequest('invalid_result_url', 'result_url: must use https');
+  }
+  if (url.username || url.password) {
+    throw badRequest('invalid_result_url', 'result_url: must not contain credentials');
+  }
+  if (!config.resultUrlOrigins.includes(url.origin)) {
+    throw badRequest('result_url_not_allowed', `result_url: origin ${url.origin} is not in RESULT_URL_ORIGINS`);
+  }
+  return url.href;
+}
+
+export function ticketUrl(baseUrl: string, token: string): string {
+  return `${baseUrl}/enroll?ticket=${encodeURIComponent(token)}`;
+}
+
+/** Validates the business rules, writes the ticket once, and returns its one-time URL. */
+export async function createTicket(deps: CreateTicketDeps, input: CreateTicketInput): Promise<CreatedTicket> {
+  if (input.send_mail && !input.email) {
+    throw badRequest('email_required', 'email: required when send_mail is true');
+  }
+  const resultUrl = input.result_url === undefined ? undefined : checkResultUrl(input.result_url, deps.config);
+
+  const now = deps.now();
+  const ticketId = newTicketId();
+  const key = deps.config.signingKeys.current;
+  const expiresAt = now + (input.ttl_sec ?? DEFAULT_TTL_SEC) * 1000;
+  const ticket: TicketRecord = {
+    ...ticketKey(ticketId),
+    type: 'ticket',
+    ticket_id: ticketId,
+    user_id: input.user_id,
+    email: input.email,
+    email_locale: input.email_locale,
+    factor: (input.factor as Factor | undefined) ?? 'otp',
+    send_mail: input.send_mail ?? false,
+    allow_multiple_enrollments: input.allow_multiple_enrollments ?? false,
+    result_url: resultUrl,
+    status: 'pending',
+    attempts: 0,
+    key_id: key.id,
+    created_at: now,
+    expires_at: expiresAt,
+    pending_shard: pendingShard(ticketId),
+    ttl: Math.ceil(expiresAt / 1000) + RETENTION_SEC,
+  };
+  await deps.store.insert(ticket);
+  return {
+    ticket_id: ticketId,
+    ticket_url: ticketUrl(deps.baseUrl, ticketToken(ticketId, key)),
+    expires_at: new Date(expiresAt).toISOString(),
+  };
+}

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+
+/** Factor names, as in the vendor's Management API plus our `recovery-code`. */
+export const FACTORS = ['otp', 'webauthn-roaming', 'webauthn-platform', 'recovery-code', 'email'] as const;
+export type Factor = (typeof FACTORS)[number];
+/** Vendor factors we will never offer (they need the vendor's push service or a phone provider). */
+export const VENDOR_ONLY_FACTORS = ['push-notification', 'phone'] as const;
+/** Factors a user can complete on the hosted page today; creating a ticket for another is a 400. */
+export const REDEEMABLE_FACTORS: readonly Factor[] = ['otp'];
+
+export type StoredStatus = 'pending' | 'redeemed' | 'revoked' | 'expired' | 'locked';
+/** What callers see: a pending ticket past its expiry reads `expired` before any sweep touches it. */
+export type TicketStatus = StoredStatus;
+
+export const MIN_TTL_SEC = 60;
+export const MAX_TTL_SEC = 30 * 24 * 3600;
+/** The vendor's fixed ticket lifetime: 5 days. */
+export const DEFAULT_TTL_SEC = 5 * 24 * 3600;
+/** How long an ended ticket stays readable (GET /tickets/{id}) before DynamoDB TTL removes it. */
+export const RETENTION_SEC = 7 * 24 * 3600;
+/** Wrong codes allowed before the ticket locks. */
+export const MAX_ATTEMPTS = 5;
+/** The sparse pending index is spread over a few partition values so heavy issuing never makes one hot key. */
+export const PENDING_SHARDS = 4;
+
+/** The ticket as stored. Times are epoch milliseconds; `ttl` is epoch seconds for DynamoDB TTL. */
+export interface TicketRecord {
+  pk: string;
+  sk: 'TICKET';
+  type: 'ticket';
+  ticket_id: string;
+  user_id: string;
+  email?: string;
+  email_locale?: string;
+  factor: Factor;
+  send_mail: boolean;
+  allow_multiple_enrollments: boolean;
+  result_url?: string;
+  status: StoredStatus;
+  attempts: number;
+  /** Id of the signing key that derives this ticket's secret; the secret itself is never stored. */
+  key_id: string;
+  created_at: number;
+  expires_at: number;
+  redeemed_at?: number;
+  revoked_at?: number;
+  locked_at?: number;
+  expired_at?: number;
+  /** Present only while pending: the key of the sparse `pending-by-expiry` index. */
+  pending_shard?: string;
+  ttl: number;
+}
+
+export const ticketKey = (ticketId: string) => ({ pk: `TICKET#${ticketId}`, sk: 'TICKET' as const });
+
+export function pendingShard(ticketId: string): string {
+  const byte = createHash('sha256').update(ticketId).digest()[0]!;
+  return `pending#${byte % PENDING_SHARDS}`;
+}
+
+export function effectiveStatus(ticket: Pick<TicketRecord, 'status' | 'expires_at'>, now: number): TicketStatus {
+  return ticket.status === 'pending' && ticket.expires_at <= now ? 'expired' : ticket.status;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** The admin view of a ticket: never the secret, never the URL. */
+export function ticketView(ticket: TicketRecord, now: number) {
+  return {
+    ticket_id: ticket.ticket_id,
+    user_id: ticket.user_id,
+    factor: ticket.factor,
+    status: effectiveStatus(ticket, now),
+    created_at: iso(ticket.created_at)!,
+    expires_at: iso(ticket.expires_at)!,
+    redeemed_at: iso(ticket.redeemed_at),
+    revoked_at: iso(ticket.revoked_at),
+    locked_at: iso(ticket.locked_at),
+    email: ticket.email,
+    email_locale: ticket.email_locale,
+    send_mail: ticket.send_mail,
+    allow_multiple_enrollments: ticket.allow_multiple_enrollments,
+    result_url: ticket.result_url,
+    attempts_remaining: Math.max(0, MAX_ATTEMPTS - ticket.attempts),
+  };
+}
+export type TicketView = ReturnType<typeof ticketView>;

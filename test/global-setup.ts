@@ -1,0 +1,34 @@
+import type { TestProject } from 'vitest/node';
+import { freePort } from '../infra/local/processes';
+import { startStack } from '../infra/local/stack';
+
+export interface ProvidedStack {
+  apiUrl: string;
+  lambdaEndpoint: string;
+  dynamodbEndpoint: string;
+  sesEndpoint: string;
+  tableName: string;
+  adminApiKey: string;
+  functionEnv: Record<string, string>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: ProvidedStack;
+  }
+}
+
+/** Starts the same local stack as `npm start`, on free ports and in memory, once for all integration tests. */
+export default async function setup(project: TestProject) {
+  const stack = await startStack({
+    apiPort: await freePort(),
+    lambdaPort: await freePort(),
+    dynamodbPort: await freePort(),
+    sesPort: await freePort(),
+    adminApiKey: 'test-admin-key-0123456789abcdef',
+    tableName: 'tickets-test',
+  });
+  const { stop, ...provided } = stack;
+  project.provide('stack', provided);
+  return stop;
+}

@@ -1,0 +1,15 @@
+// Unit tests import handlers, which validate configuration at load: give them a complete, fake one.
+const key = (text: string) => Buffer.from(text.padEnd(32, '.')).toString('base64');
+
+process.env.STAGE ??= 'test';
+process.env.TABLE_NAME ??= 'tickets-unit';
+process.env.PUBLIC_BASE_URL ??= 'https://mfa.example.com';
+process.env.RESULT_URL_ORIGINS ??= 'https://app.example.com';
+// sha256("unit-admin-key-0123456789")
+process.env.ADMIN_API_KEY_HASHES ??= '0c16881fee7f6e4ae44891755a44a41c55417f862bb91c05de46a00a45a083b9';
+process.env.TICKET_SIGNING_KEYS ??= `k2:${key('unit-signing-key-2')},k1:${key('unit-signing-key-1')}`;
+process.env.ENCRYPTION_KEYS ??= `e1:${key('unit-encryption-key-1')}`;
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'unit';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'unit';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
