@@ -21,9 +21,23 @@ export function json(statusCode: number, body: unknown): HttpResult {
   return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) };
 }
 
+/** AWS throttling that outlasted the SDK's own retries: the caller should retry (the vendor's SDK does on 5xx). */
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
 export function errorResult(err: unknown): HttpResult {
   if (err instanceof AppError) {
     return json(err.status, { error: err.code, message: err.message, ...err.details });
+  }
+  if (err instanceof Error && THROTTLING.has(err.name)) {
+    logger.warn('throttled by AWS', { error: err.name });
+    const result = json(503, { error: 'temporarily_unavailable', message: 'The service is busy; retry in a moment.' });
+    return { ...result, headers: { ...result.headers, 'retry-after': '1' } };
   }
   logger.error('unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
   return json(500, { error: 'internal_error', message: 'Something went wrong on our side; it has been logged.' });

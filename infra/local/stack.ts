@@ -15,7 +15,13 @@ const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 export const LOCAL_ADMIN_API_KEY = 'local-admin-key-do-not-deploy';
 const LOCAL_SIGNING_KEYS = `local:${Buffer.from('local-ticket-signing-key-do-not-deploy!!').toString('base64')}`;
 const LOCAL_ENCRYPTION_KEYS = `local:${Buffer.from('local-encryption-key-32-bytes-do-not-deploy').toString('base64')}`;
-const DUMMY_AWS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' };
+const DUMMY_AWS = {
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_REGION: 'us-east-1',
+  // Deployed functions run Node.js 22; the SDK's notice about older local Node versions is noise here.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
 
 export interface StackOptions {
   apiPort: number;
@@ -113,6 +119,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...functionEnv,
         PORT: String(options.apiPort),
         LAMBDA_PORT: String(options.lambdaPort),
+        ESBUILD_WORK_FOLDER: `.esbuild/api-${options.apiPort}`,
         SLS_TELEMETRY_DISABLED: '1',
         SLS_NOTIFICATIONS_MODE: 'off',
       }, cwd: ROOT },

@@ -2,6 +2,7 @@ import { startStack, stackOptionsFromEnv, LOCAL_ADMIN_API_KEY } from './stack';
 
 /** `npm start`: the whole service on this machine. Ctrl-C stops every child. */
 async function main() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = stackOptionsFromEnv(process.env);
   process.stdout.write('Starting DynamoDB Local, the SES emulator and the API ...\n');
   const stack = await startStack(options);
