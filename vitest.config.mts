@@ -1,9 +1,19 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+/** `*.liquid` imports are the file's text, as esbuild's `text` loader bundles them for Lambda (serverless.yml). */
+const liquidAsText: Plugin = {
+  name: 'liquid-as-text',
+  enforce: 'pre',
+  transform(source, id) {
+    return id.endsWith('.liquid') ? { code: `export default ${JSON.stringify(source)};`, map: null } : undefined;
+  },
+};
 
 export default defineConfig({
   test: {
     projects: [
       {
+        plugins: [liquidAsText],
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
@@ -13,6 +23,7 @@ export default defineConfig({
       {
         // Integration and browser tests share one local stack (real DynamoDB Local, SES emulator, serverless-offline)
         // that the global setup starts on free ports and stops afterwards.
+        plugins: [liquidAsText],
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/reliability/**/*.test.ts', 'test/e2e/**/*.test.ts'],

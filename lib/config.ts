@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_TTL_SEC, FACTORS, MAX_TTL_SEC, MIN_TTL_SEC, REDEEMABLE_FACTORS, type Factor } from './tickets/ticket';
 
 /** A named secret key; the first key of a list is the one used for new material, the others still verify. */
 export interface Key {
@@ -32,12 +33,60 @@ export interface Config {
   /** Emulator endpoints for the local stack; unset deployed. */
   dynamodbEndpoint: string | undefined;
   sesEndpoint: string | undefined;
+  /** EMAIL_FROM: the address ticket emails come from (an SES-verified identity); only the mailer needs it (`mailerConfig`). */
+  emailFrom: string | undefined;
+  /** SES_CONFIGURATION_SET: SES configuration set for event publishing (bounces, deliveries); optional. */
+  sesConfigurationSet: string | undefined;
+  /** Cognito user pool id (e.g. `eu-west-1_AbC123`) where the admin API looks up a missing email; unset = no lookup. */
+  cognitoUserPoolId: string | undefined;
+  /** Tickets issued on sign-up (Cognito PostConfirmation trigger or the EventBridge "User Signed Up" event). */
+  signup: SignupConfig;
+  /** The scheduled sweep of expired pending tickets. */
+  sweep: SweepConfig;
+  /** The enrollment page and its authenticator entries (lib/enrollment). */
+  enrollment: EnrollmentConfig;
+}
+
+export interface SignupConfig {
+  /** SIGNUP_SEND_MAIL: email the ticket to the new user (default true). */
+  sendMail: boolean;
+  /** SIGNUP_TTL_SEC: ticket lifetime (default the vendor's 5 days). */
+  ttlSec: number;
+  /** SIGNUP_FACTOR: the factor to enroll (default otp; must be one users can complete today). */
+  factor: Factor;
+  /** SIGNUP_LOCALE: email locale when the user has none of their own (default: the mailer's default). */
+  locale: string | undefined;
+  /** SIGNUP_EVENT_SOURCE: the EventBridge `source` of "User Signed Up" events (default `custom.identity`). */
+  eventSource: string;
+}
+
+export interface EnrollmentConfig {
+  /** TOTP_ISSUER: the issuer authenticator apps show next to the code, and the page's `userData.tenant` (default: PUBLIC_BASE_URL's host). */
+  totpIssuer: string;
+  /** TOTP_LABEL: the account name in authenticator apps, `email` (falling back to the user id) or `user_id` (default `email`). */
+  totpLabel: 'email' | 'user_id';
+}
+
+export interface SweepConfig {
+  /** SWEEP_MODE: `expire` marks tickets expired (readable until DynamoDB TTL removes them), `delete` removes them. */
+  mode: 'expire' | 'delete';
+  /** SWEEP_BATCH_SIZE: keys read per index page (default 100). */
+  batchSize: number;
+  /** SWEEP_SAFETY_MARGIN_MS: stop starting work when the invocation has less than this left (default 10 000). */
+  safetyMarginMs: number;
 }
 
 const optionalString = z
   .string()
   .optional()
   .transform((v) => (v ? v : undefined));
+
+/** An optional whole number from the environment, with its default and bounds. */
+const envInt = (fallback: number, min: number, max: number) =>
+  optionalString.pipe(z.coerce.number<string | undefined>().int().min(min).max(max).default(fallback));
+
+const envBool = (fallback: boolean) =>
+  optionalString.pipe(z.enum(['true', 'false']).optional()).transform((v) => (v === undefined ? fallback : v === 'true'));
 
 function keyRing(name: string) {
   return z.string({ error: `${name} is required` }).transform((raw, ctx): KeyRing => {
@@ -82,6 +131,24 @@ const envSchema = z.object({
   LOCAL_MODE: z.enum(['true', 'false']).optional(),
   DYNAMODB_ENDPOINT: optionalString,
   SES_ENDPOINT: optionalString,
+  EMAIL_FROM: optionalString.pipe(z.email('must be a plain address such as tickets@example.com').optional()),
+  SES_CONFIGURATION_SET: optionalString,
+  COGNITO_USER_POOL_ID: optionalString.pipe(z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user pool id such as eu-west-1_AbC123').optional()),
+  SIGNUP_SEND_MAIL: envBool(true),
+  SIGNUP_TTL_SEC: envInt(DEFAULT_TTL_SEC, MIN_TTL_SEC, MAX_TTL_SEC),
+  SIGNUP_FACTOR: optionalString.pipe(
+    z
+      .enum(FACTORS)
+      .refine((f) => REDEEMABLE_FACTORS.includes(f), `must be one of ${REDEEMABLE_FACTORS.join(', ')}`)
+      .default('otp'),
+  ),
+  SIGNUP_LOCALE: optionalString.pipe(z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as "en" or "pt-BR"').optional()),
+  SIGNUP_EVENT_SOURCE: optionalString.pipe(z.string().max(256).default('custom.identity')),
+  SWEEP_MODE: optionalString.pipe(z.enum(['expire', 'delete']).default('expire')),
+  SWEEP_BATCH_SIZE: envInt(100, 1, 1000),
+  SWEEP_SAFETY_MARGIN_MS: envInt(10_000, 0, 900_000),
+  TOTP_ISSUER: optionalString.pipe(z.string().max(64, 'must be at most 64 characters').optional()),
+  TOTP_LABEL: optionalString.pipe(z.enum(['email', 'user_id']).default('email')),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -102,7 +169,35 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     localMode: e.LOCAL_MODE === 'true',
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     sesEndpoint: e.SES_ENDPOINT,
+    emailFrom: e.EMAIL_FROM,
+    sesConfigurationSet: e.SES_CONFIGURATION_SET,
+    cognitoUserPoolId: e.COGNITO_USER_POOL_ID,
+    signup: {
+      sendMail: e.SIGNUP_SEND_MAIL,
+      ttlSec: e.SIGNUP_TTL_SEC,
+      factor: e.SIGNUP_FACTOR,
+      locale: e.SIGNUP_LOCALE,
+      eventSource: e.SIGNUP_EVENT_SOURCE,
+    },
+    sweep: { mode: e.SWEEP_MODE, batchSize: e.SWEEP_BATCH_SIZE, safetyMarginMs: e.SWEEP_SAFETY_MARGIN_MS },
+    enrollment: {
+      totpIssuer: e.TOTP_ISSUER ?? (e.PUBLIC_BASE_URL ? new URL(e.PUBLIC_BASE_URL).host : 'MFA'),
+      totpLabel: e.TOTP_LABEL,
+    },
   };
+}
+
+/** What the mailer needs on top of the common configuration; functions that send no mail never ask for it. */
+export type MailerConfig = Config & { emailFrom: string; publicBaseUrl: string };
+
+/** Fails loudly at the mailer's cold start when it could build neither a ticket URL nor a From address. */
+export function mailerConfig(config: Config): MailerConfig {
+  const missing = [
+    config.emailFrom ? undefined : 'EMAIL_FROM: is required by the mailer',
+    config.publicBaseUrl ? undefined : 'PUBLIC_BASE_URL: is required by the mailer (the ticket URLs it sends point at it)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join('; ')}`);
+  return config as MailerConfig;
 }
 
 let cached: Config | undefined;

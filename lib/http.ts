@@ -21,6 +21,46 @@ export function json(statusCode: number, body: unknown): HttpResult {
   return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) };
 }
 
+/**
+ * The Content-Security-Policy of every HTML page: only our own scripts, styles and API, images from us or `data:`
+ * (the QR code), no framing, no <base>, forms only to us. A page may carry inline <script>/<style> only with the
+ * per-response `nonce`.
+ */
+export function contentSecurityPolicy(nonce?: string): string {
+  const inline = nonce ? ` 'nonce-${nonce}'` : '';
+  return [
+    "default-src 'none'",
+    `script-src 'self'${inline}`,
+    `style-src 'self'${inline}`,
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/**
+ * An HTML page. Pages can carry a ticket token, so they are never cached, never framed, and never leak their URL
+ * through the Referer header.
+ */
+export function html(statusCode: number, body: string, options: { nonce?: string } = {}): HttpResult {
+  return {
+    statusCode,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': contentSecurityPolicy(options.nonce),
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'cross-origin-opener-policy': 'same-origin',
+      'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+    },
+    body,
+  };
+}
+
 /** AWS throttling that outlasted the SDK's own retries: the caller should retry (the vendor's SDK does on 5xx). */
 const THROTTLING = new Set([
   'ThrottlingException',

@@ -3,9 +3,13 @@ import { join } from 'node:path';
 import { hashAdminKey } from '../../lib/admin-auth';
 import { startDynamoDbLocal, LOCAL_DIR } from './dynamodb-local';
 import { httpAnswers, portIsFree, startService, stopService, waitFor, type Service } from './processes';
+import emailStreamFilter from '../email-stream-filter.json';
+import { lambdaInvoker, StreamPoller } from './stream-poller';
 import { ensureTable } from './table';
 
 const ROOT = join(__dirname, '..', '..');
+/** The stream consumer, as serverless-offline names it (`<service>-<stage>-<function>`). */
+const MAILER_FUNCTION = 'mfa-tickets-local-sendTicketEmail';
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 
 /**
@@ -77,7 +81,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   const services: Service[] = [];
+  let poller: StreamPoller | undefined;
+  let mailer: ReturnType<typeof lambdaInvoker> | undefined;
   const stop = async () => {
+    await poller?.stop();
+    mailer?.close();
     await Promise.all(services.reverse().map((s) => stopService(s)));
   };
   try {
@@ -108,6 +116,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? LOCAL_ENCRYPTION_KEYS,
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       SES_ENDPOINT: sesEndpoint,
+      EMAIL_FROM: process.env.EMAIL_FROM ?? 'tickets@localhost.test',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     };
     const offline = startService(
@@ -128,9 +137,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Ready when a route answers through a real handler (401 without a key).
     await waitFor(offline, async () => (await fetch(`${apiUrl}/tickets/x`, { signal: AbortSignal.timeout(2000) })).status === 401, 90_000);
 
+    // serverless-offline emulates no DynamoDB stream: a poller hands the table's stream to the mailer (docs/EMAIL.md).
+    const lambdaEndpoint = `http://127.0.0.1:${options.lambdaPort}`;
+    mailer = lambdaInvoker(lambdaEndpoint, MAILER_FUNCTION);
+    const warm = await mailer({ Records: [] }); // loads the mailer now (config, templates): the first email is quick
+    if (!warm.ok) throw new Error(`The mailer ${MAILER_FUNCTION} failed to start: ${warm.error}`);
+    poller = new StreamPoller({ dynamodbEndpoint, tableName: options.tableName, invoke: mailer, filterPatterns: [emailStreamFilter] }).start();
+
     return {
       apiUrl,
-      lambdaEndpoint: `http://127.0.0.1:${options.lambdaPort}`,
+      lambdaEndpoint,
       dynamodbEndpoint,
       sesEndpoint,
       tableName: options.tableName,

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import type { Config } from '../config';
-import { badRequest } from '../errors';
+import { emailLocaleSchema } from '../email/locales';
+import { newEmailRequest } from '../email/requests';
+import { AppError, badRequest, conflict } from '../errors';
 import { newTicketId, ticketToken } from './tokens';
 import type { TicketStore } from './ticket-store';
 import {
@@ -28,10 +30,7 @@ export const createTicketSchema = z.strictObject({
   user_id: z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
   email: z.email('must be a valid email address').max(254, 'must be at most 254 characters').optional(),
   send_mail: z.boolean().optional(),
-  email_locale: z
-    .string()
-    .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as "en" or "pt-BR"')
-    .optional(),
+  email_locale: emailLocaleSchema.optional(),
   factor: z
     .string()
     .optional()
@@ -68,6 +67,19 @@ export interface CreateTicketDeps {
   now: () => number;
   /** Origin the ticket URL points at (configured, or the API's own host). */
   baseUrl: string;
+  /**
+   * Finds a user's verified email by `user_id` (Cognito AdminGetUser when a user pool is configured), for
+   * `send_mail: true` without `email`; may throw an AppError such as `user_not_found`.
+   */
+  lookupEmail?: (userId: string) => Promise<string | undefined>;
+}
+
+export interface CreateTicketOptions {
+  /**
+   * Create at most one ticket per key (e.g. one per signup, however often the event is delivered): a marker item is
+   * written in the same transaction. A key already used is a 409 `ticket_already_issued` naming the first ticket.
+   */
+  idempotencyKey?: string;
 }
 
 /** `result_url` must be https on an allow-listed origin (http://localhost too, on the local stack only). */
@@ -96,11 +108,22 @@ export function ticketUrl(baseUrl: string, token: string): string {
 }
 
 /** Validates the business rules, writes the ticket once, and returns its one-time URL. */
-export async function createTicket(deps: CreateTicketDeps, input: CreateTicketInput): Promise<CreatedTicket> {
-  if (input.send_mail && !input.email) {
-    throw badRequest('email_required', 'email: required when send_mail is true');
+export async function createTicket(
+  deps: CreateTicketDeps,
+  input: CreateTicketInput,
+  options: CreateTicketOptions = {},
+): Promise<CreatedTicket> {
+  const email = input.email ?? (input.send_mail ? await deps.lookupEmail?.(input.user_id) : undefined);
+  if (input.send_mail && !email) {
+    const why = deps.lookupEmail ? ' (the user pool has no verified email for this user)' : '';
+    throw badRequest('email_required', `email: required when send_mail is true${why}`);
   }
   const resultUrl = input.result_url === undefined ? undefined : checkResultUrl(input.result_url, deps.config);
+  // The vendor's rule: without allow_multiple_enrollments a user who already has an authenticator gets no ticket.
+  // Redeeming re-checks it inside the redeem transaction (lib/enrollment/enrollment-store.ts), so a race cannot slip by.
+  if (!input.allow_multiple_enrollments && (await deps.store.enrollmentCount(input.user_id)) > 0) {
+    throw conflict('already_enrolled', `user_id: ${input.user_id} already has a confirmed enrollment; set allow_multiple_enrollments to add another`);
+  }
 
   const now = deps.now();
   const ticketId = newTicketId();
@@ -111,7 +134,7 @@ export async function createTicket(deps: CreateTicketDeps, input: CreateTicketIn
     type: 'ticket',
     ticket_id: ticketId,
     user_id: input.user_id,
-    email: input.email,
+    email,
     email_locale: input.email_locale,
     factor: (input.factor as Factor | undefined) ?? 'otp',
     send_mail: input.send_mail ?? false,
@@ -124,8 +147,19 @@ export async function createTicket(deps: CreateTicketDeps, input: CreateTicketIn
     expires_at: expiresAt,
     pending_shard: pendingShard(ticketId),
     ttl: Math.ceil(expiresAt / 1000) + RETENTION_SEC,
+    // The table's stream is the outbox: the mailer (functions/send-ticket-email.ts) sends because this was written.
+    email_delivery: input.send_mail ? newEmailRequest(now) : undefined,
   };
-  await deps.store.insert(ticket);
+  if (options.idempotencyKey === undefined) {
+    await deps.store.insert(ticket);
+  } else {
+    const once = await deps.store.insertOnce(ticket, options.idempotencyKey);
+    if (!once.inserted) {
+      throw new AppError(409, 'ticket_already_issued', `a ticket was already issued for ${options.idempotencyKey}`, {
+        ticket_id: once.ticketId,
+      });
+    }
+  }
   return {
     ticket_id: ticketId,
     ticket_url: ticketUrl(deps.baseUrl, ticketToken(ticketId, key)),

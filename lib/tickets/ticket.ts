@@ -46,9 +46,44 @@ export interface TicketRecord {
   revoked_at?: number;
   locked_at?: number;
   expired_at?: number;
+  /**
+   * Present only while pending, once the user started enrolling: the TOTP secret offered to them, sealed under an
+   * encryption key (lib/enrollment/secret-box.ts). Every transition that ends the ticket removes it.
+   */
+  pending_totp?: string;
+  /** The enrollment this ticket created, once redeemed. */
+  enrollment_id?: string;
+  /** When the last wrong code was entered (`attempts` counts them). */
+  last_attempt_at?: number;
   /** Present only while pending: the key of the sparse `pending-by-expiry` index. */
   pending_shard?: string;
   ttl: number;
+  /**
+   * The latest request to email the ticket URL and its outcome (lib/email). Absent when no email was asked for.
+   * Resends also keep `resend_1..3`, the times of the last three resend requests (the per-ticket rate limit).
+   */
+  email_delivery?: EmailDelivery;
+}
+
+export type EmailDeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+/** One request to email a ticket (creation with `send_mail`, or a resend) and what the mailer made of it. */
+export interface EmailDelivery {
+  /** New for every request; a retried or duplicate stream record of the same request never mails twice. */
+  request_id: string;
+  /** pending: waiting for the mailer; sending: attempted, retried after throttling or an SES outage; sent; failed. */
+  status: EmailDeliveryStatus;
+  requested_at: number;
+  /** Send attempts for this request. */
+  attempts?: number;
+  last_attempt_at?: number;
+  /** SES's MessageId once sent. */
+  message_id?: string;
+  sent_at?: number;
+  failed_at?: number;
+  /** Why it failed, stable (`MessageRejected`, `ticket_revoked`, ...); `error` is the human explanation. */
+  error_code?: string;
+  error?: string;
 }
 
 export const ticketKey = (ticketId: string) => ({ pk: `TICKET#${ticketId}`, sk: 'TICKET' as const });
@@ -64,6 +99,20 @@ export function effectiveStatus(ticket: Pick<TicketRecord, 'status' | 'expires_a
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
+/** What the admin sees of the email: status and outcome, never the URL it carried. */
+function emailDeliveryView(delivery: EmailDelivery) {
+  return {
+    status: delivery.status,
+    requested_at: iso(delivery.requested_at)!,
+    attempts: delivery.attempts ?? 0,
+    sent_at: iso(delivery.sent_at),
+    message_id: delivery.message_id,
+    failed_at: iso(delivery.failed_at),
+    error_code: delivery.error_code,
+    error: delivery.error,
+  };
+}
+
 /** The admin view of a ticket: never the secret, never the URL. */
 export function ticketView(ticket: TicketRecord, now: number) {
   return {
@@ -74,6 +123,7 @@ export function ticketView(ticket: TicketRecord, now: number) {
     created_at: iso(ticket.created_at)!,
     expires_at: iso(ticket.expires_at)!,
     redeemed_at: iso(ticket.redeemed_at),
+    enrollment_id: ticket.enrollment_id,
     revoked_at: iso(ticket.revoked_at),
     locked_at: iso(ticket.locked_at),
     email: ticket.email,
@@ -82,6 +132,7 @@ export function ticketView(ticket: TicketRecord, now: number) {
     allow_multiple_enrollments: ticket.allow_multiple_enrollments,
     result_url: ticket.result_url,
     attempts_remaining: Math.max(0, MAX_ATTEMPTS - ticket.attempts),
+    email_delivery: ticket.email_delivery && emailDeliveryView(ticket.email_delivery),
   };
 }
 export type TicketView = ReturnType<typeof ticketView>;

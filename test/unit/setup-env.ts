@@ -9,6 +9,7 @@ process.env.RESULT_URL_ORIGINS ??= 'https://app.example.com';
 process.env.ADMIN_API_KEY_HASHES ??= '0c16881fee7f6e4ae44891755a44a41c55417f862bb91c05de46a00a45a083b9';
 process.env.TICKET_SIGNING_KEYS ??= `k2:${key('unit-signing-key-2')},k1:${key('unit-signing-key-1')}`;
 process.env.ENCRYPTION_KEYS ??= `e1:${key('unit-encryption-key-1')}`;
+process.env.EMAIL_FROM ??= 'tickets@mfa.example.com';
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'unit';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'unit';

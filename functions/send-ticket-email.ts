@@ -1,0 +1,34 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { documentClient } from '../lib/aws';
+import { getConfig, mailerConfig } from '../lib/config';
+import { EmailDeliveryStore } from '../lib/email/delivery-store';
+import { handleEmailRecord } from '../lib/email/mailer';
+import { sesClient } from '../lib/email/ses';
+import { checkTemplates } from '../lib/email/templates';
+import { logger } from '../lib/log';
+
+// Cold start: configuration and templates checked (a missing EMAIL_FROM or a broken template fails here, loudly).
+const config = mailerConfig(getConfig());
+checkTemplates();
+const deps = {
+  ses: sesClient(config),
+  deliveries: new EmailDeliveryStore(documentClient(config), config.tableName),
+  config,
+  now: () => Date.now(),
+};
+const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+/**
+ * The table's stream → SES. Records that fail for a retryable reason are reported in `batchItemFailures`, so the
+ * stream retries from the first of them (and bisects a batch that fails whole); permanent failures are recorded on
+ * the ticket and not retried.
+ */
+export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
+  logger.addContext(context);
+  // In order, one record at a time: a ticket's records (and any duplicates) meet the state the previous one left.
+  return processPartialResponse(event, (record: DynamoDBRecord) => handleEmailRecord(deps, record), processor, {
+    context,
+    processInParallel: false,
+  });
+};

@@ -1,0 +1,31 @@
+import { notFound } from '../errors';
+import type { EnrollmentStore, EnrollmentSummary } from './enrollment-store';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * An enrollment as `GET /api/v2/users/{user_id}/enrollments` shows it, in the vendor's shape (`id`, `status`, `type`,
+ * `name`, `enrolled_at`, `auth_method`) plus `created_at`. Never the secret or the recovery code hash.
+ */
+export function enrollmentView(enrollment: EnrollmentSummary) {
+  return {
+    id: enrollment.enrollment_id,
+    status: enrollment.status,
+    type: 'authenticator' as const,
+    auth_method: 'authenticator' as const,
+    name: enrollment.name,
+    created_at: iso(enrollment.created_at),
+    enrolled_at: iso(enrollment.created_at),
+  };
+}
+
+export const enrollmentNotFound = (id: string) => notFound('enrollment_not_found', `id: no enrollment ${id}`);
+
+export async function listEnrollments(store: Pick<EnrollmentStore, 'listForUser'>, userId: string) {
+  return (await store.listForUser(userId)).map(enrollmentView);
+}
+
+/** Removes one enrollment; the user may then be issued a ticket without `allow_multiple_enrollments` again. */
+export async function deleteEnrollment(store: Pick<EnrollmentStore, 'delete'>, enrollmentId: string, now: number): Promise<void> {
+  if (!(await store.delete(enrollmentId, now))) throw enrollmentNotFound(enrollmentId);
+}

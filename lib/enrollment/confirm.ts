@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type * as z from 'zod';
+import type { Config } from '../config';
+import { AppError, badRequest, conflict } from '../errors';
+import { logger } from '../log';
+import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
+import type { TicketStore } from '../tickets/ticket-store';
+import type { EnrollmentStore } from './enrollment-store';
+import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type EnrollmentRecord } from './records';
+import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
+import type { confirmEnrollmentSchema } from './schemas';
+import { open, seal } from './secret-box';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
+import { TOTP_PARAMS, verifyTotp } from './totp';
+
+export interface ConfirmDeps {
+  tickets: Pick<TicketStore, 'get'>;
+  enrollments: Pick<EnrollmentStore, 'recordWrongCode' | 'redeem'>;
+  config: Pick<Config, 'signingKeys' | 'encryptionKeys'>;
+  now: () => number;
+  random?: (size: number) => Buffer;
+}
+
+export interface ConfirmedEnrollment {
+  enrollment_id: string;
+  /** Shown once; only its hash is stored. */
+  recovery_code: string;
+  /** The ticket's `result_url`, where the page sends the user next. */
+  redirect_url?: string;
+}
+
+
+/**
+ * `POST /enroll/confirm`: the user's code proves their app holds the secret. A right code redeems the ticket and
+ * stores the enrollment in one transaction; a wrong one is counted, and the fifth locks the ticket.
+ */
+export async function confirmEnrollment(deps: ConfirmDeps, input: z.infer<typeof confirmEnrollmentSchema>): Promise<ConfirmedEnrollment> {
+  const { config } = deps;
+  const now = deps.now();
+  const ticket = await ticketForToken(deps.tickets, input.ticket, config.signingKeys);
+  requirePending(ticket, now);
+  if (!ticket.pending_totp) throw conflict('enrollment_not_started', 'ticket: no authenticator was offered yet; call /enroll/start first');
+
+  const secret = open(ticket.pending_totp, config.encryptionKeys, pendingSecretContext(ticket.ticket_id));
+  const step = verifyTotp(secret, input.code, now);
+  if (step === undefined) return rejectCode(deps, ticket, now);
+
+  const random = deps.random ?? randomBytes;
+  const enrollmentId = newEnrollmentId(random);
+  const recoveryCode = newRecoveryCode(random);
+  const enrollment: EnrollmentRecord = {
+    ...enrollmentKey(ticket.user_id, enrollmentId),
+    type: 'enrollment',
+    enrollment_id: enrollmentId,
+    user_id: ticket.user_id,
+    factor: 'otp',
+    status: 'confirmed',
+    name: 'Authenticator app',
+    totp_secret: seal(secret, config.encryptionKeys, enrollmentSecretContext(enrollmentId), random),
+    ...TOTP_PARAMS,
+    last_used_step: step,
+    recovery_code_hash: await hashRecoveryCode(recoveryCode, random),
+    ticket_id: ticket.ticket_id,
+    created_at: now,
+  };
+  const result = await deps.enrollments.redeem(ticket, enrollment, now);
+  if (result.ok) {
+    logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId });
+    return { enrollment_id: enrollmentId, recovery_code: recoveryCode, redirect_url: ticket.result_url };
+  }
+  if (result.reason === 'already_enrolled') throw alreadyEnrolled();
+  if (result.reason === 'busy') throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');
+  if (!result.current) throw ticketNotFound();
+  const status = effectiveStatus(result.current, now);
+  if (status !== 'pending') throw ticketEnded(status);
+  throw conflict('ticket_changed', 'ticket: the ticket changed while confirming; start again');
+}
+
+/** Counts a wrong code (retrying the compare-and-set when a concurrent wrong code moved the count), then says so. */
+async function rejectCode(deps: ConfirmDeps, ticket: TicketRecord, now: number): Promise<never> {
+  let seen = ticket;
+  for (let round = 0; round <= MAX_ATTEMPTS; round += 1) {
+    const result = await deps.enrollments.recordWrongCode(seen.ticket_id, seen.attempts, now);
+    if (result.ok) {
+      logger.info('wrong enrollment code', { ticketId: ticket.ticket_id, attempts: result.attempts, locked: result.locked });
+      if (result.locked) throw ticketEnded('locked', { attempts_remaining: 0 });
+      const remaining = MAX_ATTEMPTS - result.attempts;
+      throw badRequest('invalid_code', `code: wrong code; ${remaining} attempt${remaining === 1 ? '' : 's'} left`, { attempts_remaining: remaining });
+    }
+    if (!result.current) throw ticketNotFound();
+    const status = effectiveStatus(result.current, now);
+    if (status !== 'pending') throw ticketEnded(status);
+    seen = result.current;
+  }
+  throw new Error(`ticket ${ticket.ticket_id}: wrong-code count did not settle`);
+}

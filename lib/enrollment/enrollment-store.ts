@@ -1,0 +1,246 @@
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { MAX_ATTEMPTS, ticketKey, type TicketRecord } from '../tickets/ticket';
+import {
+  ENROLLMENT_SK_PREFIX,
+  enrollmentKey,
+  enrollmentPointerKey,
+  userProfileKey,
+  type EnrollmentPointerRecord,
+  type EnrollmentRecord,
+} from './records';
+
+type CancellationReason = { Code?: string; Item?: Record<string, unknown> };
+
+/** A ticket as it was when a condition on it failed (undefined: gone). */
+export type Refused = { ok: false; current: TicketRecord | undefined };
+
+export type WrongCodeResult = { ok: true; attempts: number; locked: boolean } | Refused;
+
+export type RedeemResult =
+  | { ok: true }
+  | ({ reason: 'ticket' } & Refused)
+  | { ok: false; reason: 'already_enrolled' }
+  | { ok: false; reason: 'busy' };
+
+/** The fields of an enrollment the admin API shows: never the secret or the recovery code hash, not even read. */
+export type EnrollmentSummary = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'>;
+
+const TRANSACTION_ATTEMPTS = 3;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const isConditionFailure = (err: unknown) => err instanceof Error && err.name === 'ConditionalCheckFailedException';
+const isCancellation = (err: unknown): err is Error & { CancellationReasons?: CancellationReason[] } =>
+  err instanceof Error && err.name === 'TransactionCanceledException';
+/** Items returned by a failed condition come in wire format, even through the DocumentClient. */
+const fromWire = (item: Record<string, unknown> | undefined) => (item ? (unmarshall(item as never) as TicketRecord) : undefined);
+
+/**
+ * The enrollment side of the table: the ticket transitions the enrollment flow makes (start, wrong code, redeem),
+ * and the enrollments themselves. Each state change is one conditional write or one transaction.
+ */
+export class EnrollmentStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Keeps the TOTP secret offered to the user on the pending ticket, unless one is there already. */
+  async setPendingTotp(ticketId: string, sealed: string, now: number): Promise<{ ok: true } | Refused> {
+    return this.conditionalUpdate(ticketId, {
+      UpdateExpression: 'SET pending_totp = :sealed',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attribute_not_exists(pending_totp)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':sealed': sealed, ':pending': 'pending', ':now': now },
+    });
+  }
+
+  /**
+   * Counts one wrong code, compare-and-set on the count the caller saw (so concurrent wrong codes each count once).
+   * The one that reaches MAX_ATTEMPTS locks the ticket in the same write: out of the pending index, secret dropped.
+   */
+  async recordWrongCode(ticketId: string, seenAttempts: number, now: number): Promise<WrongCodeResult> {
+    const attempts = seenAttempts + 1;
+    const locked = attempts >= MAX_ATTEMPTS;
+    const result = await this.conditionalUpdate(ticketId, {
+      UpdateExpression: locked
+        ? 'SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp'
+        : 'SET attempts = :attempts, last_attempt_at = :now',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts = :seen',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':attempts': attempts,
+        ':seen': seenAttempts,
+        ':pending': 'pending',
+        ':now': now,
+        ...(locked ? { ':locked': 'locked' } : {}),
+      },
+    });
+    return result.ok ? { ok: true, attempts, locked } : result;
+  }
+
+  /**
+   * Redeems the ticket and stores the enrollment in one transaction:
+   * 1. the ticket: pending ∧ unexpired ∧ attempts < limit ∧ still holding the secret that was verified → redeemed;
+   * 2. the enrollment, and 3. its pointer by id, both new;
+   * 4. the user's enrollment count + 1, which must be 0 unless the ticket allows multiple enrollments.
+   * Concurrent redeems of one ticket: exactly one commits; the others see the ticket redeemed.
+   */
+  async redeem(ticket: TicketRecord, enrollment: EnrollmentRecord, now: number): Promise<RedeemResult> {
+    const pointer: EnrollmentPointerRecord = {
+      ...enrollmentPointerKey(enrollment.enrollment_id),
+      type: 'enrollment-pointer',
+      enrollment_id: enrollment.enrollment_id,
+      user_id: enrollment.user_id,
+    };
+    const input: TransactWriteCommandInput = {
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: ticketKey(ticket.ticket_id),
+            UpdateExpression: 'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment REMOVE pending_shard, pending_totp',
+            ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp = :sealed',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':redeemed': 'redeemed',
+              ':pending': 'pending',
+              ':now': now,
+              ':max': MAX_ATTEMPTS,
+              ':sealed': ticket.pending_totp,
+              ':enrollment': enrollment.enrollment_id,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        { Put: { TableName: this.tableName, Item: enrollment, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.tableName, Item: pointer, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: userProfileKey(enrollment.user_id),
+            UpdateExpression: 'SET #type = :user, user_id = :user_id, updated_at = :now ADD enrollment_count :one',
+            ...(ticket.allow_multiple_enrollments
+              ? {}
+              : { ConditionExpression: 'attribute_not_exists(enrollment_count) OR enrollment_count = :zero' }),
+            ExpressionAttributeNames: { '#type': 'type' },
+            ExpressionAttributeValues: {
+              ':user': 'user',
+              ':user_id': enrollment.user_id,
+              ':now': now,
+              ':one': 1,
+              ...(ticket.allow_multiple_enrollments ? {} : { ':zero': 0 }),
+            },
+          },
+        },
+      ],
+    };
+    const reasons = await this.transact(input);
+    if (!reasons) return { ok: true };
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+      return { ok: false, reason: 'ticket', current: fromWire(reasons[0].Item) ?? (await this.ticket(ticket.ticket_id)) };
+    }
+    if (reasons[3]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'already_enrolled' };
+    // Still conflicting after retries: let the caller look at the ticket again.
+    return { ok: false, reason: 'busy' };
+  }
+
+  /** A user's confirmed enrollments (one Query, paged), secrets left unread. */
+  async listForUser(userId: string): Promise<EnrollmentSummary[]> {
+    const items: EnrollmentSummary[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ProjectionExpression: 'enrollment_id, factor, #status, #name, created_at',
+          ExpressionAttributeNames: { '#status': 'status', '#name': 'name' },
+          ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
+          ExclusiveStartKey,
+          ConsistentRead: true,
+        }),
+      );
+      items.push(...((page.Items ?? []) as EnrollmentSummary[]));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items.sort((a, b) => a.created_at - b.created_at);
+  }
+
+  /**
+   * Removes an enrollment by id: the pointer, the enrollment and one from the user's count, together. False when
+   * there is no such enrollment (or a concurrent delete removed it first).
+   */
+  async delete(enrollmentId: string, now: number): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: enrollmentPointerKey(enrollmentId), ConsistentRead: true }),
+    );
+    const pointer = Item as EnrollmentPointerRecord | undefined;
+    if (!pointer) return false;
+    const reasons = await this.transact({
+      TransactItems: [
+        { Delete: { TableName: this.tableName, Key: enrollmentPointerKey(enrollmentId), ConditionExpression: 'attribute_exists(pk)' } },
+        { Delete: { TableName: this.tableName, Key: enrollmentKey(pointer.user_id, enrollmentId), ConditionExpression: 'attribute_exists(pk)' } },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: userProfileKey(pointer.user_id),
+            UpdateExpression: 'SET updated_at = :now ADD enrollment_count :minus_one',
+            ConditionExpression: 'enrollment_count > :zero',
+            ExpressionAttributeValues: { ':now': now, ':minus_one': -1, ':zero': 0 },
+          },
+        },
+      ],
+    });
+    if (!reasons) return true;
+    if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+    throw new Error(`deleting enrollment ${enrollmentId} kept conflicting with other writes`);
+  }
+
+  private async ticket(ticketId: string): Promise<TicketRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: ticketKey(ticketId), ConsistentRead: true }));
+    return Item as TicketRecord | undefined;
+  }
+
+  private async conditionalUpdate(
+    ticketId: string,
+    expression: Pick<UpdateCommand['input'], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): Promise<{ ok: true } | Refused> {
+    try {
+      await this.db.send(
+        new UpdateCommand({ TableName: this.tableName, Key: ticketKey(ticketId), ...expression, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
+      return { ok: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const item = (err as { Item?: Record<string, unknown> }).Item;
+      return { ok: false, current: fromWire(item) ?? (await this.ticket(ticketId)) };
+    }
+  }
+
+  /**
+   * Runs a transaction: undefined when it committed, its cancellation reasons when a condition failed. A
+   * `TransactionConflict` (another transaction on the same items at the same moment) is retried a few times with
+   * jitter first; the SDK does not retry cancellations itself.
+   */
+  private async transact(input: TransactWriteCommandInput): Promise<CancellationReason[] | undefined> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.db.send(new TransactWriteCommand(input));
+        return undefined;
+      } catch (err) {
+        if (!isCancellation(err)) throw err;
+        const reasons = err.CancellationReasons ?? [];
+        const conflicted = !reasons.some((r) => r.Code === 'ConditionalCheckFailed') && reasons.some((r) => r.Code === 'TransactionConflict');
+        if (!conflicted || attempt >= TRANSACTION_ATTEMPTS) return reasons;
+        await sleep(20 * attempt + Math.random() * 30);
+      }
+    }
+  }
+}

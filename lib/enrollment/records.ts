@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * What an enrollment looks like in the table. No dependencies beyond node:crypto: the create-ticket path reads the
+ * user item through these keys without loading anything of the enrollment flow.
+ *
+ * - `USER#<user_id> / PROFILE`            — `enrollment_count`, the per-user guard of `allow_multiple_enrollments: false`.
+ * - `USER#<user_id> / ENROLLMENT#<id>`    — one confirmed authenticator (listing a user's is one Query).
+ * - `ENROLLMENT#<id> / ENROLLMENT`        — a pointer from the id alone to its user (for DELETE by id).
+ * All three are written in the same transaction that redeems the ticket, and removed together.
+ */
+
+export const ENROLLMENT_SK_PREFIX = 'ENROLLMENT#';
+
+/** `enr_` + 128 random bits, base64url: public (admin API, logs). */
+export const newEnrollmentId = (random: (size: number) => Buffer = randomBytes) => `enr_${random(16).toString('base64url')}`;
+export const isEnrollmentId = (value: string) => /^enr_[A-Za-z0-9_-]{22}$/.test(value);
+
+export const userProfileKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' as const });
+export const enrollmentKey = (userId: string, enrollmentId: string) => ({
+  pk: `USER#${userId}`,
+  sk: `${ENROLLMENT_SK_PREFIX}${enrollmentId}`,
+});
+export const enrollmentPointerKey = (enrollmentId: string) => ({ pk: `ENROLLMENT#${enrollmentId}`, sk: 'ENROLLMENT' as const });
+
+/**
+ * Additional authenticated data of the sealed TOTP secrets (lib/enrollment/secret-box.ts): each ciphertext decrypts
+ * only on the item it was written for.
+ */
+export const pendingSecretContext = (ticketId: string) => `ticket:${ticketId}:pending_totp`;
+export const enrollmentSecretContext = (enrollmentId: string) => `enrollment:${enrollmentId}:totp_secret`;
+
+export interface UserProfileRecord {
+  pk: string;
+  sk: 'PROFILE';
+  type: 'user';
+  user_id: string;
+  /** Confirmed enrollments the user has; redeeming a ticket without `allow_multiple_enrollments` needs it to be 0. */
+  enrollment_count: number;
+  updated_at: number;
+}
+
+/** A confirmed TOTP authenticator. Times are epoch milliseconds. */
+export interface EnrollmentRecord {
+  pk: string;
+  sk: string;
+  type: 'enrollment';
+  enrollment_id: string;
+  user_id: string;
+  factor: 'otp';
+  status: 'confirmed';
+  /** Shown in the admin list (the vendor's `name`). */
+  name: string;
+  /** The TOTP secret, AES-256-GCM under an encryption key kept outside the table (lib/enrollment/secret-box.ts). */
+  totp_secret: string;
+  algorithm: 'SHA1';
+  digits: 6;
+  period: 30;
+  /** The time step of the last code accepted, so a later login can refuse that code (and any older one). */
+  last_used_step: number;
+  /** scrypt hash of the one-time recovery code shown at enrollment (lib/enrollment/recovery-code.ts). */
+  recovery_code_hash: string;
+  /** The ticket this enrollment redeemed. */
+  ticket_id: string;
+  created_at: number;
+}
+
+export interface EnrollmentPointerRecord {
+  pk: string;
+  sk: 'ENROLLMENT';
+  type: 'enrollment-pointer';
+  enrollment_id: string;
+  user_id: string;
+}

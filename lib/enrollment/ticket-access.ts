@@ -1,0 +1,42 @@
+import type { KeyRing } from '../config';
+import { AppError, conflict, notFound } from '../errors';
+import { effectiveStatus, type TicketRecord, type TicketStatus } from '../tickets/ticket';
+import type { TicketStore } from '../tickets/ticket-store';
+import { parseTicketToken, verifyTicketSecret } from '../tickets/tokens';
+
+/**
+ * The public endpoints' authentication: the `<ticket_id>.<secret>` token from the ticket URL. A malformed token, an
+ * unknown id and a wrong secret are the same 404, so the answer never says whether an id exists.
+ */
+export const ticketNotFound = () => notFound('ticket_not_found', 'ticket: no such ticket; check that the whole link was used');
+
+const ENDED: Record<Exclude<TicketStatus, 'pending'>, string> = {
+  redeemed: 'ticket: this ticket was already used',
+  expired: 'ticket: this ticket has expired',
+  revoked: 'ticket: this ticket was revoked',
+  locked: 'ticket: this ticket is locked after too many wrong codes',
+};
+
+/** 410 `ticket_<status>`: the ticket is over and asking again will not change that. */
+export function ticketEnded(status: Exclude<TicketStatus, 'pending'>, details?: Record<string, unknown>): AppError {
+  return new AppError(410, `ticket_${status}`, ENDED[status], details);
+}
+
+export const alreadyEnrolled = () =>
+  conflict('already_enrolled', 'ticket: this user already has a confirmed enrollment and the ticket does not allow another');
+
+export async function ticketForToken(store: Pick<TicketStore, 'get'>, token: string, keys: KeyRing): Promise<TicketRecord> {
+  const parsed = parseTicketToken(token);
+  if (!parsed) throw ticketNotFound();
+  const ticket = await store.get(parsed.ticketId);
+  // Check the secret even when there is no ticket, so both answers take the same time.
+  const valid = verifyTicketSecret(parsed.ticketId, parsed.secret, ticket?.key_id ?? keys.current.id, keys);
+  if (!ticket || !valid) throw ticketNotFound();
+  return ticket;
+}
+
+/** Throws 410 unless the ticket can still be used: pending and unexpired. */
+export function requirePending(ticket: TicketRecord, now: number): void {
+  const status = effectiveStatus(ticket, now);
+  if (status !== 'pending') throw ticketEnded(status);
+}

@@ -1,0 +1,88 @@
+import * as z from 'zod';
+
+/**
+ * The two ways a signup reaches us, as zod schemas of exactly the fields we read (this module knows nothing of
+ * `aws-lambda` types; see test/fixtures/events/ for the full shapes AWS sends).
+ */
+
+/** Cognito User Pool trigger event: PostConfirmation fires for a confirmed signup *and* a confirmed password reset. */
+const cognitoTriggerSchema = z.object({
+  triggerSource: z.string(),
+  userPoolId: z.string(),
+  userName: z.string().min(1),
+  request: z.object({ userAttributes: z.record(z.string(), z.string()) }),
+});
+
+/** EventBridge envelope: any custom event delivered to the function by its rule. */
+const eventBridgeSchema = z.object({
+  'id': z.string(),
+  'source': z.string(),
+  'detail-type': z.string(),
+  'detail': z.unknown(),
+});
+
+export const SIGNUP_DETAIL_TYPE = 'User Signed Up';
+
+/**
+ * The contract for teams on another identity system (docs/SIGNUP-AND-SWEEP.md): one event per new user. Unknown
+ * fields are ignored so publishers can add their own; a malformed one is dropped, since retrying cannot fix it.
+ */
+export const signupDetailSchema = z.object({
+  user_id: z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
+  email: z.email('must be a valid email address').max(254, 'must be at most 254 characters').optional(),
+  locale: z.string().max(35).optional(),
+});
+export type SignupDetail = z.infer<typeof signupDetailSchema>;
+
+/** A new user to issue a ticket for, whichever way it arrived. */
+export interface Signup {
+  via: 'cognito' | 'eventbridge';
+  userId: string;
+  email: string | undefined;
+  /** The user's own locale if they have one (Cognito `locale` attribute, or the event's `locale`); not yet validated. */
+  locale: string | undefined;
+}
+
+export type ParsedSignupEvent =
+  | { kind: 'signup'; signup: Signup }
+  /** Delivered to us but not a signup (a confirmed password reset, another detail-type or source): nothing to do. */
+  | { kind: 'ignored'; via: Signup['via'] | 'unknown'; reason: string }
+  /** A signup event we cannot act on: logged and dropped, never retried. */
+  | { kind: 'invalid'; via: Signup['via'] | 'unknown'; reason: string };
+
+/**
+ * Cognito: `PostConfirmation_ConfirmSignUp` only. The ticket's `user_id` is the user's `sub` (immutable, never reused,
+ * the `sub` claim of every token Cognito issues, and accepted by AdminGetUser); `userName` only when `sub` is absent.
+ */
+function fromCognito(event: z.infer<typeof cognitoTriggerSchema>): ParsedSignupEvent {
+  if (event.triggerSource !== 'PostConfirmation_ConfirmSignUp') {
+    return { kind: 'ignored', via: 'cognito', reason: `triggerSource ${event.triggerSource}` };
+  }
+  const attributes = event.request.userAttributes;
+  return {
+    kind: 'signup',
+    signup: { via: 'cognito', userId: attributes.sub || event.userName, email: attributes.email, locale: attributes.locale },
+  };
+}
+
+function fromEventBridge(event: z.infer<typeof eventBridgeSchema>, expectedSource: string): ParsedSignupEvent {
+  if (event['detail-type'] !== SIGNUP_DETAIL_TYPE || event.source !== expectedSource) {
+    return { kind: 'ignored', via: 'eventbridge', reason: `${event.source} / ${event['detail-type']}` };
+  }
+  const detail = signupDetailSchema.safeParse(event.detail);
+  if (!detail.success) {
+    const issue = detail.error.issues[0]!;
+    return { kind: 'invalid', via: 'eventbridge', reason: `detail.${issue.path.join('.')}: ${issue.message}` };
+  }
+  const { user_id, email, locale } = detail.data;
+  return { kind: 'signup', signup: { via: 'eventbridge', userId: user_id, email, locale } };
+}
+
+/** Tells a Cognito trigger from an EventBridge event and extracts the signup, if it is one. */
+export function parseSignupEvent(event: unknown, expectedSource: string): ParsedSignupEvent {
+  const cognito = cognitoTriggerSchema.safeParse(event);
+  if (cognito.success) return fromCognito(cognito.data);
+  const bridged = eventBridgeSchema.safeParse(event);
+  if (bridged.success) return fromEventBridge(bridged.data, expectedSource);
+  return { kind: 'invalid', via: 'unknown', reason: 'neither a Cognito trigger nor an EventBridge event' };
+}

@@ -1,0 +1,527 @@
+/*
+ * The enrollment widget of the hosted page: a small, dependency-free script served by the service itself
+ * (GET /enroll/assets/widget.<hash>.js), so the page needs no other origin and runs under a strict CSP.
+ *
+ * It starts by itself on any element with `data-mfa-widget` (options from its data-* attributes, as the default
+ * template does), or is constructed by an inline script the way the seed's hosted page does:
+ *   new MfaWidget({ container: 'container', ticket: '{{ ticket }}', mfaServerUrl: '{{ mfaServerUrl }}', ... })
+ * (`Auth0MFAWidget` is the same constructor). It builds its DOM with textContent only: nothing it shows is parsed as HTML.
+ */
+(function () {
+  'use strict';
+
+  var MESSAGES = {
+    en: {
+      loading: 'Preparing your authenticator…',
+      scanTitle: 'Scan this QR code with your authenticator app',
+      qrAlt: 'QR code that adds this account to an authenticator app',
+      manualHint: 'Can’t scan it? Enter this key in the app instead:',
+      openApp: 'Open in an authenticator app on this device',
+      copyKey: 'Copy key',
+      copied: 'Copied to the clipboard.',
+      codeTitle: 'Enter the 6-digit code the app shows',
+      codeLabel: '6-digit code',
+      submit: 'Verify and finish',
+      verifying: 'Checking the code…',
+      codeFormat: 'Enter the 6 digits shown in your authenticator app.',
+      wrongCode: 'That code didn’t work. {n} attempts left.',
+      wrongCodeOne: 'That code didn’t work. 1 attempt left.',
+      doneTitle: 'You’re all set',
+      doneText: 'Your authenticator app is now set up. You’ll use its codes when you sign in.',
+      recoveryTitle: 'Your recovery code',
+      recoveryText: 'Save this code somewhere safe, such as a password manager. It lets you sign in if you lose your phone, and it won’t be shown again.',
+      copyCode: 'Copy code',
+      savedIt: 'I have saved my recovery code',
+      continue: 'Continue',
+      closePage: 'You can close this page now.',
+      network: 'We couldn’t reach the server. Check your connection and try again.',
+      retry: 'Try again',
+      failed: 'Something went wrong on our side. Please try again in a moment.',
+      ticket_not_found: 'This link isn’t valid. Ask for a new one.',
+      ticket_redeemed: 'This link was already used.',
+      ticket_expired: 'This link has expired. Ask for a new one.',
+      ticket_revoked: 'This link was cancelled. Ask for a new one.',
+      ticket_locked: 'Too many wrong codes: this link is now locked. Ask for a new one.',
+      already_enrolled: 'Two-factor authentication is already set up for this account.',
+      loginUnavailable: 'Signing in with a second factor is not available on this page.'
+    },
+    es: {
+      loading: 'Preparando tu autenticador…',
+      scanTitle: 'Escanea este código QR con tu aplicación de autenticación',
+      qrAlt: 'Código QR que añade esta cuenta a una aplicación de autenticación',
+      manualHint: '¿No puedes escanearlo? Escribe esta clave en la aplicación:',
+      openApp: 'Abrir en una aplicación de autenticación de este dispositivo',
+      copyKey: 'Copiar clave',
+      copied: 'Copiado al portapapeles.',
+      codeTitle: 'Escribe el código de 6 dígitos que muestra la aplicación',
+      codeLabel: 'Código de 6 dígitos',
+      submit: 'Verificar y terminar',
+      verifying: 'Comprobando el código…',
+      codeFormat: 'Escribe los 6 dígitos que muestra tu aplicación de autenticación.',
+      wrongCode: 'Ese código no es válido. Te quedan {n} intentos.',
+      wrongCodeOne: 'Ese código no es válido. Te queda 1 intento.',
+      doneTitle: '¡Todo listo!',
+      doneText: 'Tu aplicación de autenticación ya está configurada. Usarás sus códigos al iniciar sesión.',
+      recoveryTitle: 'Tu código de recuperación',
+      recoveryText: 'Guarda este código en un lugar seguro, como un gestor de contraseñas. Te permite iniciar sesión si pierdes el teléfono y no se volverá a mostrar.',
+      copyCode: 'Copiar código',
+      savedIt: 'He guardado mi código de recuperación',
+      continue: 'Continuar',
+      closePage: 'Ya puedes cerrar esta página.',
+      network: 'No hemos podido conectar con el servidor. Comprueba tu conexión e inténtalo de nuevo.',
+      retry: 'Reintentar',
+      failed: 'Algo ha salido mal por nuestra parte. Inténtalo de nuevo dentro de un momento.',
+      ticket_not_found: 'Este enlace no es válido. Solicita uno nuevo.',
+      ticket_redeemed: 'Este enlace ya se ha utilizado.',
+      ticket_expired: 'Este enlace ha caducado. Solicita uno nuevo.',
+      ticket_revoked: 'Este enlace se ha cancelado. Solicita uno nuevo.',
+      ticket_locked: 'Demasiados códigos incorrectos: este enlace está bloqueado. Solicita uno nuevo.',
+      already_enrolled: 'La verificación en dos pasos ya está configurada en esta cuenta.',
+      loginUnavailable: 'El inicio de sesión con un segundo factor no está disponible en esta página.'
+    },
+    fr: {
+      loading: 'Préparation de votre authentificateur…',
+      scanTitle: 'Scannez ce code QR avec votre application d’authentification',
+      qrAlt: 'Code QR qui ajoute ce compte à une application d’authentification',
+      manualHint: 'Impossible de le scanner ? Saisissez plutôt cette clé dans l’application :',
+      openApp: 'Ouvrir dans une application d’authentification de cet appareil',
+      copyKey: 'Copier la clé',
+      copied: 'Copié dans le presse-papiers.',
+      codeTitle: 'Saisissez le code à 6 chiffres affiché par l’application',
+      codeLabel: 'Code à 6 chiffres',
+      submit: 'Vérifier et terminer',
+      verifying: 'Vérification du code…',
+      codeFormat: 'Saisissez les 6 chiffres affichés par votre application d’authentification.',
+      wrongCode: 'Ce code ne fonctionne pas. Il vous reste {n} essais.',
+      wrongCodeOne: 'Ce code ne fonctionne pas. Il vous reste 1 essai.',
+      doneTitle: 'C’est terminé',
+      doneText: 'Votre application d’authentification est configurée. Vous utiliserez ses codes pour vous connecter.',
+      recoveryTitle: 'Votre code de récupération',
+      recoveryText: 'Conservez ce code en lieu sûr, par exemple dans un gestionnaire de mots de passe. Il vous permet de vous connecter si vous perdez votre téléphone et ne sera plus affiché.',
+      copyCode: 'Copier le code',
+      savedIt: 'J’ai conservé mon code de récupération',
+      continue: 'Continuer',
+      closePage: 'Vous pouvez fermer cette page.',
+      network: 'Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.',
+      retry: 'Réessayer',
+      failed: 'Une erreur est survenue de notre côté. Réessayez dans un instant.',
+      ticket_not_found: 'Ce lien n’est pas valide. Demandez-en un nouveau.',
+      ticket_redeemed: 'Ce lien a déjà été utilisé.',
+      ticket_expired: 'Ce lien a expiré. Demandez-en un nouveau.',
+      ticket_revoked: 'Ce lien a été annulé. Demandez-en un nouveau.',
+      ticket_locked: 'Trop de codes incorrects : ce lien est bloqué. Demandez-en un nouveau.',
+      already_enrolled: 'L’authentification à deux facteurs est déjà configurée pour ce compte.',
+      loginUnavailable: 'La connexion avec un second facteur n’est pas disponible sur cette page.'
+    },
+    de: {
+      loading: 'Ihr Authenticator wird vorbereitet…',
+      scanTitle: 'Scannen Sie diesen QR-Code mit Ihrer Authenticator-App',
+      qrAlt: 'QR-Code, der dieses Konto zu einer Authenticator-App hinzufügt',
+      manualHint: 'Scannen nicht möglich? Geben Sie stattdessen diesen Schlüssel in der App ein:',
+      openApp: 'In einer Authenticator-App auf diesem Gerät öffnen',
+      copyKey: 'Schlüssel kopieren',
+      copied: 'In die Zwischenablage kopiert.',
+      codeTitle: 'Geben Sie den 6-stelligen Code aus der App ein',
+      codeLabel: '6-stelliger Code',
+      submit: 'Prüfen und abschließen',
+      verifying: 'Code wird geprüft…',
+      codeFormat: 'Geben Sie die 6 Ziffern aus Ihrer Authenticator-App ein.',
+      wrongCode: 'Dieser Code hat nicht funktioniert. Noch {n} Versuche.',
+      wrongCodeOne: 'Dieser Code hat nicht funktioniert. Noch 1 Versuch.',
+      doneTitle: 'Alles erledigt',
+      doneText: 'Ihre Authenticator-App ist eingerichtet. Sie verwenden ihre Codes bei der Anmeldung.',
+      recoveryTitle: 'Ihr Wiederherstellungscode',
+      recoveryText: 'Bewahren Sie diesen Code sicher auf, zum Beispiel in einem Passwort-Manager. Mit ihm können Sie sich anmelden, wenn Sie Ihr Telefon verlieren. Er wird nicht noch einmal angezeigt.',
+      copyCode: 'Code kopieren',
+      savedIt: 'Ich habe meinen Wiederherstellungscode gespeichert',
+      continue: 'Weiter',
+      closePage: 'Sie können diese Seite jetzt schließen.',
+      network: 'Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.',
+      retry: 'Erneut versuchen',
+      failed: 'Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal.',
+      ticket_not_found: 'Dieser Link ist ungültig. Fordern Sie einen neuen an.',
+      ticket_redeemed: 'Dieser Link wurde bereits verwendet.',
+      ticket_expired: 'Dieser Link ist abgelaufen. Fordern Sie einen neuen an.',
+      ticket_revoked: 'Dieser Link wurde widerrufen. Fordern Sie einen neuen an.',
+      ticket_locked: 'Zu viele falsche Codes: Dieser Link ist gesperrt. Fordern Sie einen neuen an.',
+      already_enrolled: 'Für dieses Konto ist die Zwei-Faktor-Authentifizierung bereits eingerichtet.',
+      loginUnavailable: 'Die Anmeldung mit einem zweiten Faktor ist auf dieser Seite nicht verfügbar.'
+    },
+    'pt-BR': {
+      loading: 'Preparando seu autenticador…',
+      scanTitle: 'Escaneie este código QR com seu aplicativo autenticador',
+      qrAlt: 'Código QR que adiciona esta conta a um aplicativo autenticador',
+      manualHint: 'Não consegue escanear? Digite esta chave no aplicativo:',
+      openApp: 'Abrir em um aplicativo autenticador deste dispositivo',
+      copyKey: 'Copiar chave',
+      copied: 'Copiado para a área de transferência.',
+      codeTitle: 'Digite o código de 6 dígitos exibido no aplicativo',
+      codeLabel: 'Código de 6 dígitos',
+      submit: 'Verificar e concluir',
+      verifying: 'Verificando o código…',
+      codeFormat: 'Digite os 6 dígitos exibidos no seu aplicativo autenticador.',
+      wrongCode: 'Esse código não funcionou. Restam {n} tentativas.',
+      wrongCodeOne: 'Esse código não funcionou. Resta 1 tentativa.',
+      doneTitle: 'Tudo pronto',
+      doneText: 'Seu aplicativo autenticador está configurado. Você usará os códigos dele ao entrar.',
+      recoveryTitle: 'Seu código de recuperação',
+      recoveryText: 'Guarde este código em um lugar seguro, como um gerenciador de senhas. Ele permite entrar se você perder o celular e não será exibido novamente.',
+      copyCode: 'Copiar código',
+      savedIt: 'Guardei meu código de recuperação',
+      continue: 'Continuar',
+      closePage: 'Você já pode fechar esta página.',
+      network: 'Não foi possível falar com o servidor. Verifique sua conexão e tente novamente.',
+      retry: 'Tentar novamente',
+      failed: 'Algo deu errado do nosso lado. Tente novamente em instantes.',
+      ticket_not_found: 'Este link não é válido. Peça um novo.',
+      ticket_redeemed: 'Este link já foi usado.',
+      ticket_expired: 'Este link expirou. Peça um novo.',
+      ticket_revoked: 'Este link foi cancelado. Peça um novo.',
+      ticket_locked: 'Códigos incorretos demais: este link está bloqueado. Peça um novo.',
+      already_enrolled: 'A autenticação em duas etapas já está configurada nesta conta.',
+      loginUnavailable: 'O login com um segundo fator não está disponível nesta página.'
+    }
+  };
+
+  /** Error codes that end the flow: the widget then says why and offers nothing more. */
+  var FINAL = ['ticket_not_found', 'ticket_redeemed', 'ticket_expired', 'ticket_revoked', 'ticket_locked', 'already_enrolled'];
+
+  function pickMessages(locale) {
+    var tags = [locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < tags.length; i++) {
+      var tag = String(tags[i] || '').toLowerCase();
+      if (!tag) continue;
+      for (var key in MESSAGES) if (key.toLowerCase() === tag) return MESSAGES[key];
+      for (var key2 in MESSAGES) if (key2.toLowerCase().split('-')[0] === tag.split('-')[0]) return MESSAGES[key2];
+    }
+    return MESSAGES.en;
+  }
+
+  /**
+   * Values a template wrote into a <script> arrive HTML-escaped (the page escapes every variable for every context,
+   * and entities are not decoded inside scripts). Undo exactly that encoding.
+   */
+  function decode(value) {
+    if (value === undefined || value === null) return '';
+    return String(value).replace(/&(?:#(\d{1,7})|amp);/g, function (_, code) {
+      return code ? String.fromCodePoint(Number(code)) : '&';
+    });
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      for (var name in attrs) {
+        var value = attrs[name];
+        if (value === undefined || value === null || value === false) continue;
+        if (name === 'text') node.textContent = value;
+        else if (name === 'className') node.className = value;
+        else node.setAttribute(name, value === true ? '' : value);
+      }
+    }
+    (children || []).forEach(function (child) {
+      if (child) node.appendChild(child);
+    });
+    return node;
+  }
+
+  function checkIcon() {
+    var ns = 'http://www.w3.org/2000/svg';
+    var svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('class', 'mfa-done-icon');
+    var path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', 'M5 12.5l4.5 4.5L19 7.5');
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function isHttpUrl(url) {
+    try {
+      var parsed = new URL(url, location.href);
+      return parsed.protocol === 'https:' || parsed.protocol === 'http:';
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function MfaWidget(options) {
+    if (!(this instanceof MfaWidget)) return new MfaWidget(options);
+    options = options || {};
+    var container = typeof options.container === 'string' ? document.getElementById(options.container) : options.container;
+    if (!container) throw new Error('MfaWidget: container not found');
+    var fromScript = !options.fromDataset;
+    var read = function (value) {
+      return fromScript ? decode(value) : value || '';
+    };
+    this.container = container;
+    this.ticket = read(options.ticket);
+    this.requestToken = read(options.requestToken);
+    this.serverUrl = read(options.mfaServerUrl).replace(/\/+$/, '');
+    this.postActionURL = read(options.postActionURL);
+    this.trackingId = read(options.globalTrackingId);
+    this.requesterErrors = (options.requesterErrors || []).map(function (e) {
+      return read(e && e.message);
+    });
+    this.t = pickMessages(read(options.locale));
+    container.setAttribute('data-mfa-widget-ready', '');
+    this.render();
+  }
+
+  MfaWidget.prototype.render = function () {
+    this.container.textContent = '';
+    this.root = el('div', { className: 'mfa-widget', 'data-state': 'loading' });
+    this.status = el('p', { className: 'mfa-status', role: 'status', 'aria-live': 'polite' });
+    this.errors = el(
+      'div',
+      { className: 'mfa-requester-errors' },
+      this.requesterErrors.filter(Boolean).map(function (message) {
+        return el('p', { className: 'mfa-error', role: 'alert', text: message });
+      })
+    );
+    this.body = el('div', { className: 'mfa-body' });
+    this.root.appendChild(this.errors);
+    this.root.appendChild(this.body);
+    this.root.appendChild(this.status);
+    this.container.appendChild(this.root);
+    if (!this.ticket) return this.showEnded('loginUnavailable');
+    this.start();
+  };
+
+  MfaWidget.prototype.call = function (path, body) {
+    return fetch(this.serverUrl + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer'
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (data) {
+          return { status: response.status, data: data || {} };
+        });
+    });
+  };
+
+  MfaWidget.prototype.setState = function (state) {
+    this.root.setAttribute('data-state', state);
+  };
+
+  MfaWidget.prototype.start = function () {
+    var self = this;
+    this.setState('loading');
+    this.body.textContent = '';
+    this.body.appendChild(el('p', { className: 'mfa-loading', text: this.t.loading }));
+    this.call('/enroll/start', { ticket: this.ticket }).then(
+      function (result) {
+        if (result.status === 200) return self.showEnroll(result.data);
+        self.handleError(result, function () {
+          self.start();
+        });
+      },
+      function () {
+        self.showRetry(function () {
+          self.start();
+        });
+      }
+    );
+  };
+
+  MfaWidget.prototype.handleError = function (result, retry) {
+    var code = result.data && result.data.error;
+    if (FINAL.indexOf(code) >= 0) return this.showEnded(code);
+    if (result.status >= 500 || result.status === 0) return this.showRetry(retry, this.t.failed);
+    return this.showEnded('failed');
+  };
+
+  MfaWidget.prototype.showRetry = function (retry, message) {
+    var self = this;
+    this.setState('retry');
+    this.body.textContent = '';
+    var button = el('button', { type: 'button', className: 'mfa-button', text: this.t.retry });
+    button.addEventListener('click', retry);
+    this.body.appendChild(el('div', { className: 'mfa-ended', role: 'alert' }, [el('p', { text: message || self.t.network }), button]));
+  };
+
+  MfaWidget.prototype.showEnded = function (code) {
+    this.setState('ended');
+    this.body.textContent = '';
+    var note = el('p', { className: 'mfa-ended', role: 'alert', 'data-code': code, text: this.t[code] || this.t.failed });
+    this.body.appendChild(note);
+  };
+
+  MfaWidget.prototype.showEnroll = function (data) {
+    var self = this;
+    var t = this.t;
+    this.setState('enroll');
+    this.body.textContent = '';
+    var key = String(data.secret || '').replace(/(.{4})(?=.)/g, '$1 ');
+
+    var copyKey = el('button', { type: 'button', className: 'mfa-link-button', text: t.copyKey });
+    copyKey.addEventListener('click', function () {
+      self.copy(String(data.secret || ''));
+    });
+    var scan = el('li', { className: 'mfa-step' }, [
+      el('h2', { className: 'mfa-step-title', text: t.scanTitle }),
+      el('div', { className: 'mfa-qr' }, [el('img', { src: data.qr_code, alt: t.qrAlt, width: '200', height: '200' })]),
+      el('p', { className: 'mfa-hint', id: 'mfa-key-hint', text: t.manualHint }),
+      el('div', { className: 'mfa-key' }, [
+        el('code', { 'data-testid': 'manual-key', 'aria-describedby': 'mfa-key-hint', text: key }),
+        copyKey
+      ]),
+      /^otpauth:\/\//.test(data.otpauth_uri || '') ? el('a', { className: 'mfa-open-app', href: data.otpauth_uri, text: t.openApp }) : null
+    ]);
+
+    this.input = el('input', {
+      id: 'mfa-code',
+      name: 'code',
+      className: 'mfa-code-input',
+      type: 'text',
+      inputmode: 'numeric',
+      autocomplete: 'one-time-code',
+      pattern: '[0-9 ]*',
+      maxlength: '7',
+      spellcheck: 'false',
+      required: true,
+      'aria-describedby': 'mfa-code-error'
+    });
+    this.fieldError = el('p', { id: 'mfa-code-error', className: 'mfa-field-error', role: 'alert' });
+    this.submit = el('button', { type: 'submit', className: 'mfa-button', text: t.submit });
+    var form = el('form', { className: 'mfa-form', novalidate: true }, [
+      el('label', { for: 'mfa-code', className: 'mfa-label', text: t.codeLabel }),
+      this.input,
+      this.fieldError,
+      this.submit
+    ]);
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      self.confirm();
+    });
+    var enter = el('li', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: t.codeTitle }), form]);
+    this.body.appendChild(el('ol', { className: 'mfa-steps' }, [scan, enter]));
+  };
+
+  MfaWidget.prototype.showFieldError = function (message) {
+    this.fieldError.textContent = '';
+    this.input.setAttribute('aria-invalid', 'true');
+    var self = this;
+    // Emptied then filled on the next frame, so screen readers announce the same message again.
+    setTimeout(function () {
+      self.fieldError.textContent = message;
+    }, 50);
+    this.input.focus();
+    this.input.select();
+  };
+
+  MfaWidget.prototype.confirm = function () {
+    var self = this;
+    var code = this.input.value.replace(/[\s-]/g, '');
+    if (!/^\d{6}$/.test(code)) return this.showFieldError(this.t.codeFormat);
+    this.submit.disabled = true;
+    this.input.setAttribute('aria-busy', 'true');
+    this.status.textContent = this.t.verifying;
+    this.call('/enroll/confirm', { ticket: this.ticket, code: code }).then(
+      function (result) {
+        self.submit.disabled = false;
+        self.input.removeAttribute('aria-busy');
+        self.status.textContent = '';
+        if (result.status === 200) return self.showDone(result.data);
+        var error = result.data && result.data.error;
+        if (error === 'invalid_code' && typeof result.data.attempts_remaining === 'number') {
+          var left = result.data.attempts_remaining;
+          return self.showFieldError(left === 1 ? self.t.wrongCodeOne : self.t.wrongCode.replace('{n}', String(left)));
+        }
+        if (error === 'invalid_code') return self.showFieldError(self.t.codeFormat);
+        self.handleError(result, function () {
+          self.start();
+        });
+      },
+      function () {
+        self.submit.disabled = false;
+        self.input.removeAttribute('aria-busy');
+        self.status.textContent = '';
+        self.showFieldError(self.t.network);
+      }
+    );
+  };
+
+  MfaWidget.prototype.showDone = function (data) {
+    var self = this;
+    var t = this.t;
+    this.setState('done');
+    this.body.textContent = '';
+    var heading = el('h2', { className: 'mfa-done-title', tabindex: '-1', text: t.doneTitle });
+    var copyCode = el('button', { type: 'button', className: 'mfa-link-button', text: t.copyCode });
+    copyCode.addEventListener('click', function () {
+      self.copy(String(data.recovery_code || ''));
+    });
+    var children = [
+      checkIcon(),
+      heading,
+      el('p', { text: t.doneText }),
+      el('section', { className: 'mfa-recovery', 'aria-labelledby': 'mfa-recovery-title' }, [
+        el('h3', { id: 'mfa-recovery-title', text: t.recoveryTitle }),
+        el('p', { text: t.recoveryText }),
+        el('div', { className: 'mfa-key mfa-recovery-code' }, [el('code', { 'data-testid': 'recovery-code', text: data.recovery_code }), copyCode])
+      ])
+    ];
+    var redirect = data.redirect_url || this.postActionURL;
+    if (redirect && isHttpUrl(redirect)) {
+      var saved = el('input', { type: 'checkbox', id: 'mfa-saved' });
+      var next = el('button', { type: 'button', className: 'mfa-button', disabled: true, text: t.continue });
+      saved.addEventListener('change', function () {
+        next.disabled = !saved.checked;
+      });
+      next.addEventListener('click', function () {
+        location.assign(redirect);
+      });
+      children.push(el('label', { className: 'mfa-check', for: 'mfa-saved' }, [saved, el('span', { text: t.savedIt })]));
+      children.push(next);
+    } else {
+      children.push(el('p', { className: 'mfa-hint', text: t.closePage }));
+    }
+    this.body.appendChild(el('div', { className: 'mfa-done' }, children));
+    heading.focus();
+  };
+
+  MfaWidget.prototype.copy = function (text) {
+    var self = this;
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () {
+        self.status.textContent = self.t.copied;
+      });
+    }
+  };
+
+  /** `<div data-mfa-widget data-ticket="…" data-mfa-server-url="…" …>`: the default template's way, no inline script. */
+  function autoStart() {
+    var nodes = document.querySelectorAll('[data-mfa-widget]:not([data-mfa-widget-ready])');
+    for (var i = 0; i < nodes.length; i++) {
+      var d = nodes[i].dataset;
+      new MfaWidget({
+        container: nodes[i],
+        fromDataset: true,
+        ticket: d.ticket,
+        requestToken: d.requestToken,
+        mfaServerUrl: d.mfaServerUrl || location.origin,
+        postActionURL: d.postActionUrl,
+        globalTrackingId: d.globalTrackingId,
+        locale: d.locale
+      });
+    }
+  }
+
+  /** The widget's words by locale: add a locale or change a phrase from your own script before the widget starts. */
+  MfaWidget.messages = MESSAGES;
+  MfaWidget.decode = decode;
+  window.MfaWidget = MfaWidget;
+  window.Auth0MFAWidget = MfaWidget;
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', autoStart);
+  else autoStart();
+})();

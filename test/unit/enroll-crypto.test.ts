@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config';
+import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode, verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
+import { open, seal } from '../../lib/enrollment/secret-box';
+import { base32, newTotpSecret, otpauthUri, timeStep, verifyTotp } from '../../lib/enrollment/totp';
+import { base32Decode, totp, wrongCode } from '../support/totp';
+
+const ring = (...keys: Array<[string, number]>) => {
+  const list = keys.map(([id, fill]) => ({ id, secret: Buffer.alloc(32, fill) }));
+  return { current: list[0]!, byId: new Map(list.map((k) => [k.id, k])) };
+};
+
+describe('secret box (AES-256-GCM, key id and context bound)', () => {
+  const keys = ring(['e1', 1]);
+  const secret = Buffer.from('12345678901234567890');
+
+  it('round-trips and never contains the plaintext', () => {
+    const sealed = seal(secret, keys, 'enrollment:enr_1:totp_secret');
+    expect(sealed).toMatch(/^v1\.e1\.[\w-]{16}\.[\w-]+$/);
+    expect(sealed).not.toContain(secret.toString('base64url'));
+    expect(sealed).not.toContain(base32(secret));
+    expect(open(sealed, keys, 'enrollment:enr_1:totp_secret')).toEqual(secret);
+  });
+
+  it('uses a fresh IV every time', () => {
+    expect(seal(secret, keys, 'c')).not.toBe(seal(secret, keys, 'c'));
+  });
+
+  it('refuses another context, a flipped bit, a truncation and an unknown key', () => {
+    const sealed = seal(secret, keys, 'enrollment:enr_1:totp_secret');
+    expect(() => open(sealed, keys, 'enrollment:enr_2:totp_secret')).toThrow();
+    const parts = sealed.split('.');
+    const body = Buffer.from(parts[3]!, 'base64url');
+    body[0]! ^= 1;
+    expect(() => open([...parts.slice(0, 3), body.toString('base64url')].join('.'), keys, 'enrollment:enr_1:totp_secret')).toThrow();
+    expect(() => open(parts.slice(0, 3).join('.') + '.AAAA', keys, 'enrollment:enr_1:totp_secret')).toThrow(/truncated/);
+    expect(() => open(sealed, ring(['e9', 9]), 'enrollment:enr_1:totp_secret')).toThrow(/"e1" is not configured/);
+  });
+
+  it('still opens what an older key sealed after rotation, and seals new values with the new key', () => {
+    const old = seal(secret, ring(['e1', 1]), 'c');
+    const rotated = ring(['e2', 2], ['e1', 1]);
+    expect(open(old, rotated, 'c')).toEqual(secret);
+    expect(seal(secret, rotated, 'c')).toMatch(/^v1\.e2\./);
+  });
+
+  it('works with the key format the configuration accepts', () => {
+    const config = loadConfig(process.env);
+    expect(open(seal(secret, config.encryptionKeys, 'x'), config.encryptionKeys, 'x')).toEqual(secret);
+  });
+});
+
+describe('recovery codes', () => {
+  it('are 20 Crockford base32 characters in four groups: 100 bits', () => {
+    const codes = new Set(Array.from({ length: 200 }, () => newRecoveryCode()));
+    expect(codes.size).toBe(200);
+    for (const code of codes) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$/);
+  });
+
+  it('are stored as a salted scrypt hash that verifies, whatever the reader types', async () => {
+    const code = newRecoveryCode();
+    const hash = await hashRecoveryCode(code);
+    expect(hash).toMatch(/^scrypt\$N=16384,r=8,p=1\$[\w-]{22}\$[\w-]{43}$/);
+    expect(hash).not.toContain(normalizeRecoveryCode(code));
+    expect(await hashRecoveryCode(code)).not.toBe(hash);
+    expect(await verifyRecoveryCode(code, hash)).toBe(true);
+    expect(await verifyRecoveryCode(code.toLowerCase().replace(/-/g, ' '), hash)).toBe(true);
+    expect(await verifyRecoveryCode(newRecoveryCode(), hash)).toBe(false);
+    expect(await verifyRecoveryCode(code, 'plain')).toBe(false);
+  });
+
+  it('reads the letters people confuse as Crockford does', () => {
+    expect(normalizeRecoveryCode('ol-il 1O')).toBe('011110');
+  });
+});
+
+describe('TOTP (server: otpauth; checked against an independent RFC 6238 implementation)', () => {
+  const rfcSecret = Buffer.from('12345678901234567890');
+
+  it('the test implementation reproduces the RFC 6238 SHA-1 test vectors', () => {
+    const vectors: Array<[number, string]> = [
+      [59, '94287082'],
+      [1111111109, '07081804'],
+      [1111111111, '14050471'],
+      [1234567890, '89005924'],
+      [2000000000, '69279037'],
+      [20000000000, '65353130'],
+    ];
+    for (const [seconds, code] of vectors) expect(totp(rfcSecret, seconds * 1000, { digits: 8 })).toBe(code);
+  });
+
+  it('accepts the current code and one step either side, and says which step it was', () => {
+    const secret = newTotpSecret();
+    const now = 1_700_000_015_000;
+    for (const delta of [-1, 0, 1]) {
+      expect(verifyTotp(secret, totp(secret, now + delta * 30_000), now)).toBe(timeStep(now) + delta);
+    }
+  });
+
+  it('refuses codes two steps away, wrong codes and anything that is not 6 digits', () => {
+    const secret = newTotpSecret();
+    const now = 1_700_000_015_000;
+    for (const delta of [-2, 2]) {
+      const code = totp(secret, now + delta * 30_000);
+      const nearby = [-1, 0, 1].map((d) => totp(secret, now + d * 30_000));
+      if (!nearby.includes(code)) expect(verifyTotp(secret, code, now)).toBeUndefined();
+    }
+    expect(verifyTotp(secret, wrongCode(secret, now), now)).toBeUndefined();
+    for (const bad of ['', '12345', '1234567', 'abcdef', ' 12345']) expect(verifyTotp(secret, bad, now)).toBeUndefined();
+  });
+
+  it('gives a base32 key and an otpauth URI that decode to the same 160-bit secret', () => {
+    const secret = newTotpSecret();
+    expect(secret).toHaveLength(20);
+    expect(base32Decode(base32(secret))).toEqual(secret);
+    const uri = new URL(otpauthUri(secret, 'Acme Corp', 'ada@example.com'));
+    expect(uri.protocol).toBe('otpauth:');
+    expect(uri.host).toBe('totp');
+    expect(decodeURIComponent(uri.pathname)).toBe('/Acme Corp:ada@example.com');
+    expect(Object.fromEntries(uri.searchParams)).toMatchObject({ issuer: 'Acme Corp', algorithm: 'SHA1', digits: '6', period: '30' });
+    expect(base32Decode(uri.searchParams.get('secret')!)).toEqual(secret);
+  });
+});

@@ -1,0 +1,332 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config';
+import { AppError } from '../../lib/errors';
+import { confirmEnrollment } from '../../lib/enrollment/confirm';
+import { EnrollmentStore } from '../../lib/enrollment/enrollment-store';
+import { enrollmentSecretContext, pendingSecretContext, type EnrollmentRecord } from '../../lib/enrollment/records';
+import { verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
+import { open, seal } from '../../lib/enrollment/secret-box';
+import { startEnrollment } from '../../lib/enrollment/start';
+import { ticketKey, type TicketRecord } from '../../lib/tickets/ticket';
+import { TicketStore } from '../../lib/tickets/ticket-store';
+import { newTicketId, ticketToken } from '../../lib/tickets/tokens';
+import { httpEvent } from '../support/events';
+import { base32Decode, totp, wrongCode } from '../support/totp';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const config = loadConfig(process.env);
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const tickets = new TicketStore(db, 'tickets-unit');
+const enrollments = new EnrollmentStore(db, 'tickets-unit');
+const NOW = 1_800_000_010_000;
+const deps = { config, tickets, enrollments, now: () => NOW };
+const SECRET = Buffer.from('0123456789abcdefghij');
+
+function pendingTicket(overrides: Partial<TicketRecord> = {}) {
+  const ticketId = newTicketId();
+  const ticket: TicketRecord = {
+    ...ticketKey(ticketId),
+    type: 'ticket',
+    ticket_id: ticketId,
+    user_id: 'user-1',
+    email: 'ada@example.com',
+    factor: 'otp',
+    send_mail: false,
+    allow_multiple_enrollments: false,
+    status: 'pending',
+    attempts: 0,
+    key_id: config.signingKeys.current.id,
+    created_at: NOW - 60_000,
+    expires_at: NOW + 3600_000,
+    pending_shard: 'pending#0',
+    ttl: 0,
+    ...overrides,
+  };
+  return { ticket, token: ticketToken(ticketId, config.signingKeys.current) };
+}
+
+/** A ticket whose user already started: its pending secret is SECRET. */
+function startedTicket(overrides: Partial<TicketRecord> = {}) {
+  const made = pendingTicket(overrides);
+  made.ticket.pending_totp = seal(SECRET, config.encryptionKeys, pendingSecretContext(made.ticket.ticket_id));
+  return made;
+}
+
+function givenTicket(ticket: TicketRecord | undefined, enrollmentCount = 0) {
+  ddb.on(GetCommand, { Key: ticketKey(ticket?.ticket_id ?? 'none') }).resolves({ Item: ticket });
+  ddb.on(GetCommand, { Key: { pk: `USER#${ticket?.user_id}`, sk: 'PROFILE' } }).resolves({ Item: enrollmentCount ? { enrollment_count: enrollmentCount } : undefined });
+}
+
+const conditionFailed = (item?: Record<string, unknown>) =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item ? (marshall(item, { removeUndefinedValues: true }) as never) : undefined });
+const cancelled = (...codes: Array<string | { Code: string; Item?: Record<string, unknown> }>) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((c) =>
+      typeof c === 'string' ? { Code: c } : { Code: c.Code, Item: c.Item ? (marshall(c.Item, { removeUndefinedValues: true }) as never) : undefined },
+    ),
+  });
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an AppError');
+}
+
+beforeEach(() => ddb.reset());
+
+describe('start: offering a TOTP secret', () => {
+  it('stores a new secret on the pending ticket with one conditional write, sealed, and returns it with its QR code', async () => {
+    const { ticket, token } = pendingTicket();
+    givenTicket(ticket);
+    ddb.on(UpdateCommand).resolves({});
+
+    const started = await startEnrollment(deps, { ticket: token });
+
+    const [update] = ddb.commandCalls(UpdateCommand);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    const input = update!.args[0].input;
+    expect(input.Key).toEqual(ticketKey(ticket.ticket_id));
+    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attribute_not_exists(pending_totp)');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':pending': 'pending', ':now': NOW });
+    const sealed = input.ExpressionAttributeValues![':sealed'] as string;
+    expect(sealed).not.toContain(started.secret);
+    expect(open(sealed, config.encryptionKeys, pendingSecretContext(ticket.ticket_id))).toEqual(base32Decode(started.secret));
+
+    expect(started).toMatchObject({ factor: 'otp', algorithm: 'SHA1', digits: 6, period: 30, account_name: 'ada@example.com', attempts_remaining: 5 });
+    expect(started.secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(started.otpauth_uri).toContain(`secret=${started.secret}`);
+    expect(Buffer.from(started.qr_code.replace('data:image/svg+xml;base64,', ''), 'base64').toString()).toMatch(/^<svg[^>]*>/);
+  });
+
+  it('returns the same secret again without writing anything', async () => {
+    const { ticket, token } = startedTicket();
+    givenTicket(ticket);
+    const first = await startEnrollment(deps, { ticket: token });
+    const second = await startEnrollment(deps, { ticket: token });
+    expect(base32Decode(first.secret)).toEqual(SECRET);
+    expect(second.secret).toBe(first.secret);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('keeps the secret of a concurrent start that stored one first', async () => {
+    const { ticket, token } = pendingTicket();
+    givenTicket(ticket);
+    const winner = seal(SECRET, config.encryptionKeys, pendingSecretContext(ticket.ticket_id));
+    ddb.on(UpdateCommand).rejects(conditionFailed({ ...ticket, pending_totp: winner }));
+    const started = await startEnrollment(deps, { ticket: token });
+    expect(base32Decode(started.secret)).toEqual(SECRET);
+  });
+
+  it('answers a malformed token, an unknown id and a wrong secret with the same 404', async () => {
+    const { ticket, token } = pendingTicket();
+    givenTicket(ticket);
+    ddb.on(GetCommand).resolves({});
+    const wrongSecret = `${ticket.ticket_id}.${'A'.repeat(43)}`;
+    const unknown = ticketToken(newTicketId(), config.signingKeys.current);
+    const errors = await Promise.all(['nope', token.slice(0, -1), wrongSecret, unknown].map((t) => failure(startEnrollment(deps, { ticket: t }))));
+    for (const error of errors) expect({ status: error.status, code: error.code, message: error.message }).toEqual({ status: 404, code: 'ticket_not_found', message: errors[0]!.message });
+  });
+
+  it.each([
+    ['redeemed', { status: 'redeemed' as const }],
+    ['revoked', { status: 'revoked' as const }],
+    ['locked', { status: 'locked' as const }],
+    ['expired', { expires_at: NOW }],
+  ])('answers a %s ticket with 410 ticket_<status> and writes nothing', async (status, overrides) => {
+    const { ticket, token } = pendingTicket(overrides);
+    givenTicket(ticket);
+    expect(await failure(startEnrollment(deps, { ticket: token }))).toMatchObject({ status: 410, code: `ticket_${status}` });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('refuses with 409 already_enrolled when the user has an enrollment and the ticket allows no other', async () => {
+    const { ticket, token } = pendingTicket();
+    givenTicket(ticket, 1);
+    expect(await failure(startEnrollment(deps, { ticket: token }))).toMatchObject({ status: 409, code: 'already_enrolled' });
+    const multiple = pendingTicket({ allow_multiple_enrollments: true });
+    givenTicket(multiple.ticket, 1);
+    ddb.on(UpdateCommand).resolves({});
+    await expect(startEnrollment(deps, { ticket: multiple.token })).resolves.toMatchObject({ factor: 'otp' });
+  });
+});
+
+describe('confirm: a right code redeems once, in one transaction', () => {
+  it('marks the ticket redeemed under its conditions and stores the enrollment, its pointer and the user count together', async () => {
+    const { ticket, token } = startedTicket({ result_url: 'https://app.example.com/done' });
+    givenTicket(ticket);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    const confirmed = await confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) });
+
+    expect(confirmed).toEqual({ enrollment_id: expect.stringMatching(/^enr_[\w-]{22}$/), recovery_code: expect.stringMatching(/^(\w{5}-){3}\w{5}$/), redirect_url: 'https://app.example.com/done' });
+    const calls = ddb.commandCalls(TransactWriteCommand);
+    expect(calls).toHaveLength(1);
+    const [redeem, putEnrollment, putPointer, countUser] = calls[0]!.args[0].input.TransactItems!;
+    expect(redeem!.Update).toMatchObject({
+      Key: ticketKey(ticket.ticket_id),
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp = :sealed',
+      ExpressionAttributeValues: expect.objectContaining({ ':now': NOW, ':max': 5, ':sealed': ticket.pending_totp }),
+    });
+    expect(redeem!.Update!.UpdateExpression).toMatch(/REMOVE pending_shard, pending_totp$/);
+
+    const enrollment = putEnrollment!.Put!.Item as EnrollmentRecord;
+    expect(putEnrollment!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(enrollment).toMatchObject({ pk: 'USER#user-1', sk: `ENROLLMENT#${confirmed.enrollment_id}`, status: 'confirmed', factor: 'otp', ticket_id: ticket.ticket_id });
+    expect(enrollment.last_used_step).toBe(Math.floor(NOW / 30_000));
+    expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext(confirmed.enrollment_id))).toEqual(SECRET);
+    expect(await verifyRecoveryCode(confirmed.recovery_code, enrollment.recovery_code_hash)).toBe(true);
+    const everything = JSON.stringify(calls[0]!.args[0].input);
+    for (const secretForm of [SECRET.toString('hex'), SECRET.toString('base64'), confirmed.recovery_code, confirmed.recovery_code.replace(/-/g, '')]) {
+      expect(everything).not.toContain(secretForm);
+    }
+
+    expect(putPointer!.Put).toMatchObject({ Item: { pk: `ENROLLMENT#${confirmed.enrollment_id}`, sk: 'ENROLLMENT', user_id: 'user-1' }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(countUser!.Update).toMatchObject({
+      Key: { pk: 'USER#user-1', sk: 'PROFILE' },
+      ConditionExpression: 'attribute_not_exists(enrollment_count) OR enrollment_count = :zero',
+    });
+    expect(countUser!.Update!.UpdateExpression).toContain('ADD enrollment_count :one');
+  });
+
+  it('drops the user-count condition when the ticket allows multiple enrollments', async () => {
+    const { ticket, token } = startedTicket({ allow_multiple_enrollments: true });
+    givenTicket(ticket);
+    ddb.on(TransactWriteCommand).resolves({});
+    await confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW - 30_000) });
+    const countUser = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![3]!.Update!;
+    expect(countUser.ConditionExpression).toBeUndefined();
+  });
+
+  it('answers 410 ticket_redeemed when a concurrent confirm won (the item comes back with the cancellation)', async () => {
+    const { ticket, token } = startedTicket();
+    givenTicket(ticket);
+    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: { ...ticket, status: 'redeemed', pending_totp: undefined } }, 'None', 'None', 'None'));
+    expect(await failure(confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_redeemed' });
+  });
+
+  it('answers 409 already_enrolled when the user gained an enrollment meanwhile', async () => {
+    const { ticket, token } = startedTicket();
+    givenTicket(ticket);
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
+    expect(await failure(confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) }))).toMatchObject({ status: 409, code: 'already_enrolled' });
+  });
+
+  it('retries a transaction conflict and then commits', async () => {
+    const { ticket, token } = startedTicket();
+    givenTicket(ticket);
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None', 'None', 'None')).resolves({});
+    await expect(confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) })).resolves.toMatchObject({ recovery_code: expect.any(String) });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('answers 409 enrollment_not_started when no secret was offered yet', async () => {
+    const { ticket, token } = pendingTicket();
+    givenTicket(ticket);
+    expect(await failure(confirmEnrollment(deps, { ticket: token, code: '123456' }))).toMatchObject({ status: 409, code: 'enrollment_not_started' });
+  });
+});
+
+describe('confirm: wrong codes count, and the fifth locks the ticket', () => {
+  it('counts a wrong code with compare-and-set on the count it saw, and reports the attempts left', async () => {
+    const { ticket, token } = startedTicket({ attempts: 1 });
+    givenTicket(ticket);
+    ddb.on(UpdateCommand).resolves({});
+    const error = await failure(confirmEnrollment(deps, { ticket: token, code: wrongCode(SECRET, NOW) }));
+    expect(error).toMatchObject({ status: 400, code: 'invalid_code', details: { attempts_remaining: 3 } });
+    const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts = :seen');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':seen': 1, ':attempts': 2 });
+    expect(input.UpdateExpression).toBe('SET attempts = :attempts, last_attempt_at = :now');
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('locks the ticket in the same write on the fifth wrong code: 410 ticket_locked', async () => {
+    const { ticket, token } = startedTicket({ attempts: 4 });
+    givenTicket(ticket);
+    ddb.on(UpdateCommand).resolves({});
+    const error = await failure(confirmEnrollment(deps, { ticket: token, code: wrongCode(SECRET, NOW) }));
+    expect(error).toMatchObject({ status: 410, code: 'ticket_locked', details: { attempts_remaining: 0 } });
+    const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.UpdateExpression).toBe('SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':attempts': 5, ':locked': 'locked' });
+  });
+
+  it('re-counts from what it finds when a concurrent wrong code moved the count first', async () => {
+    const { ticket, token } = startedTicket({ attempts: 2 });
+    givenTicket(ticket);
+    ddb.on(UpdateCommand).rejectsOnce(conditionFailed({ ...ticket, attempts: 3 })).resolves({});
+    const error = await failure(confirmEnrollment(deps, { ticket: token, code: wrongCode(SECRET, NOW) }));
+    expect(error).toMatchObject({ code: 'invalid_code', details: { attempts_remaining: 1 } });
+    const seen = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues![':seen']);
+    expect(seen).toEqual([2, 3]);
+  });
+
+  it('answers 410 ticket_locked when a concurrent wrong code locked it first', async () => {
+    const { ticket, token } = startedTicket({ attempts: 4 });
+    givenTicket(ticket);
+    ddb.on(UpdateCommand).rejects(conditionFailed({ ...ticket, attempts: 5, status: 'locked' }));
+    expect(await failure(confirmEnrollment(deps, { ticket: token, code: wrongCode(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_locked' });
+  });
+});
+
+describe('enrollment handlers: HTTP mapping', () => {
+  const context = {} as Context;
+  const post = (path: string, body: unknown) =>
+    httpEvent({ method: 'POST', path, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+  it('a wrong code is a 400 invalid_code with attempts_remaining in the body', async () => {
+    const { handler } = await import('../../functions/enroll-confirm');
+    const { ticket, token } = startedTicket({ expires_at: Date.now() + 3600_000 });
+    givenTicket(ticket);
+    ddb.on(UpdateCommand).resolves({});
+    const res = await handler(post('/enroll/confirm', { ticket: token, code: wrongCode(SECRET, Date.now()) }), context);
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body!)).toEqual({ error: 'invalid_code', message: 'code: wrong code; 4 attempts left', attempts_remaining: 4 });
+  });
+
+  it('a malformed code is a 400 that counts nothing', async () => {
+    const { handler } = await import('../../functions/enroll-confirm');
+    const res = await handler(post('/enroll/confirm', { ticket: 'x', code: '12ab56' }), context);
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body!)).toMatchObject({ error: 'invalid_code', message: expect.stringContaining('6 digits') });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('DynamoDB throttling after the SDK retries is a 503 to retry, echoing neither token nor code', async () => {
+    const { handler } = await import('../../functions/enroll-confirm');
+    const { ticket, token } = startedTicket({ expires_at: Date.now() + 3600_000 });
+    givenTicket(ticket);
+    ddb.on(TransactWriteCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
+    const code = totp(SECRET, Date.now());
+    const res = await handler(post('/enroll/confirm', { ticket: token, code }), context);
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body!)).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(res.body).not.toContain(token.split('.')[1]);
+    expect(res.body).not.toContain(code);
+  });
+
+  it('start answers 410 with the status as code for an ended ticket', async () => {
+    const { handler } = await import('../../functions/enroll-start');
+    const { ticket, token } = pendingTicket({ status: 'redeemed', expires_at: Date.now() + 3600_000 });
+    givenTicket(ticket);
+    const res = await handler(post('/enroll/start', { ticket: token }), context);
+    expect(res.statusCode).toBe(410);
+    expect(JSON.parse(res.body!)).toMatchObject({ error: 'ticket_redeemed' });
+  });
+});
