@@ -7,6 +7,13 @@ export interface Key {
   secret: Buffer;
 }
 
+/** An admin API key as configured: its SHA-256 digest and, for a key being rotated out, when it stops working. */
+export interface AdminKey {
+  digest: Buffer;
+  /** Epoch ms; absent = no expiry. */
+  expiresAt: number | undefined;
+}
+
 export interface KeyRing {
   current: Key;
   byId: ReadonlyMap<string, Key>;
@@ -23,7 +30,7 @@ export interface Config {
   /** Origins a ticket's `result_url` may redirect to (no open redirects). */
   resultUrlOrigins: readonly string[];
   /** SHA-256 digests of the admin API keys; the keys themselves are never configured. */
-  adminKeyHashes: readonly Buffer[];
+  adminKeyHashes: readonly AdminKey[];
   /** HMAC keys that derive each ticket's secret from its id (rotatable, see README "Keys"). */
   signingKeys: KeyRing;
   /** AES-256-GCM keys that encrypt enrolled TOTP secrets at rest. */
@@ -118,13 +125,20 @@ const envSchema = z.object({
   ADMIN_API_KEY_HASHES: z
     .string()
     .optional()
-    .transform((v, ctx) => {
-      const hashes = (v ?? '').split(',').map((h) => h.trim()).filter(Boolean);
-      if (hashes.some((h) => !/^[0-9a-f]{64}$/i.test(h))) {
-        ctx.addIssue({ code: 'custom', message: 'ADMIN_API_KEY_HASHES must be comma-separated SHA-256 hex digests' });
+    .transform((v, ctx): AdminKey[] => {
+      const entries = (v ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+      const keys = entries.map((entry) => {
+        const [digest = '', until] = entry.split('@');
+        return { digest, expiresAt: until === undefined ? undefined : Date.parse(until) };
+      });
+      if (keys.some((k) => !/^[0-9a-f]{64}$/i.test(k.digest) || Number.isNaN(k.expiresAt))) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'ADMIN_API_KEY_HASHES must be comma-separated SHA-256 hex digests, each optionally "@<ISO-8601 expiry>"',
+        });
         return z.NEVER;
       }
-      return hashes.map((h) => Buffer.from(h, 'hex'));
+      return keys.map((k) => ({ digest: Buffer.from(k.digest, 'hex'), expiresAt: k.expiresAt }));
     }),
   TICKET_SIGNING_KEYS: keyRing('TICKET_SIGNING_KEYS'),
   ENCRYPTION_KEYS: keyRing('ENCRYPTION_KEYS'),

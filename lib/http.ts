@@ -144,7 +144,7 @@ export function route(fn: HttpHandler): HttpHandler {
  */
 export function adminRoute(config: Pick<Config, 'adminKeyHashes'>, fn: HttpHandler): HttpHandler {
   return route(async (event, context) => {
-    if (!isAdminRequest(header(event.headers, 'authorization'), config.adminKeyHashes)) throw unauthorized();
+    if (!isAdminRequest(header(event.headers, 'authorization'), config.adminKeyHashes, Date.now())) throw unauthorized();
     return fn(event, context);
   });
 }

@@ -21,6 +21,11 @@ describe('configuration', () => {
     expect(config.adminKeyHashes).toHaveLength(1);
   });
 
+  it('reads an optional expiry per admin key digest, for rotating a key out on a date', () => {
+    const config = loadConfig({ ...valid, ADMIN_API_KEY_HASHES: `${'a'.repeat(64)},${'b'.repeat(64)}@2027-01-31T00:00:00Z` });
+    expect(config.adminKeyHashes.map((k) => k.expiresAt)).toEqual([undefined, Date.parse('2027-01-31T00:00:00Z')]);
+  });
+
   it.each([
     ['TABLE_NAME', { TABLE_NAME: undefined }],
     ['TICKET_SIGNING_KEYS', { TICKET_SIGNING_KEYS: undefined }],
@@ -29,6 +34,7 @@ describe('configuration', () => {
     ['ENCRYPTION_KEYS', { ENCRYPTION_KEYS: '' }],
     ['ADMIN_API_KEY_HASHES', { ADMIN_API_KEY_HASHES: 'not-a-digest' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'not a url' }],
+    ['ADMIN_API_KEY_HASHES', { ADMIN_API_KEY_HASHES: `${'a'.repeat(64)}@someday` }],
     // Deploy-time secrets left unresolved must fail loudly, not run with a literal placeholder.
     ['TICKET_SIGNING_KEYS', { TICKET_SIGNING_KEYS: '{{resolve:secretsmanager:x:SecretString:y}}' }],
   ])('refuses to start with a bad %s', (name, change) => {

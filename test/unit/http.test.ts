@@ -62,7 +62,8 @@ describe('route wrappers', () => {
 
   it('runs an admin route only with a configured key, whatever the header case', async () => {
     let calls = 0;
-    const handler = adminRoute({ adminKeyHashes: [Buffer.from('0c16881fee7f6e4ae44891755a44a41c55417f862bb91c05de46a00a45a083b9', 'hex')] }, async () => {
+    const digest = Buffer.from('0c16881fee7f6e4ae44891755a44a41c55417f862bb91c05de46a00a45a083b9', 'hex');
+    const handler = adminRoute({ adminKeyHashes: [{ digest, expiresAt: undefined }] }, async () => {
       calls += 1;
       return json(200, { ok: true });
     });
@@ -76,5 +77,15 @@ describe('route wrappers', () => {
       expect(JSON.parse(denied.body!)).toMatchObject({ error: 'unauthorized' });
     }
     expect(calls).toBe(2);
+  });
+
+  it('refuses a key past its configured expiry and accepts it before', async () => {
+    const digest = Buffer.from('0c16881fee7f6e4ae44891755a44a41c55417f862bb91c05de46a00a45a083b9', 'hex');
+    const headers = { authorization: 'Bearer unit-admin-key-0123456789' };
+    const ok = async () => ({ statusCode: 200 });
+    const expired = adminRoute({ adminKeyHashes: [{ digest, expiresAt: Date.now() - 1 }] }, ok);
+    const current = adminRoute({ adminKeyHashes: [{ digest, expiresAt: Date.now() + 60_000 }] }, ok);
+    expect((await expired(httpEvent({ headers }), context)).statusCode).toBe(401);
+    expect((await current(httpEvent({ headers }), context)).statusCode).toBe(200);
   });
 });
