@@ -21,8 +21,6 @@ declare module 'vitest' {
 /** Starts the same local stack as `npm start`, on free ports and in memory, once for all integration tests. */
 export default async function setup(project: TestProject) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // Tests run the sweep themselves; the hourly schedule must not race them.
-  process.env.SWEEP_SCHEDULE_ENABLED ??= 'false';
   const stack = await startStack({
     apiPort: await freePort(),
     lambdaPort: await freePort(),
@@ -30,6 +28,7 @@ export default async function setup(project: TestProject) {
     sesPort: await freePort(),
     adminApiKey: 'test-admin-key-0123456789abcdef',
     tableName: 'tickets-test',
+    sweepSchedule: false,
   });
   const { stop, ...provided } = stack;
   project.provide('stack', provided);

@@ -36,6 +36,8 @@ export interface StackOptions {
   tableName: string;
   /** Folder that keeps DynamoDB Local's data across restarts; in memory when absent. */
   dataDir?: string;
+  /** Run the hourly sweep schedule (npm start does; tests run the sweep themselves and must not be raced). */
+  sweepSchedule?: boolean;
 }
 
 export interface Stack {
@@ -129,6 +131,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         PORT: String(options.apiPort),
         LAMBDA_PORT: String(options.lambdaPort),
         ESBUILD_WORK_FOLDER: `.esbuild/api-${options.apiPort}`,
+        SWEEP_SCHEDULE_ENABLED: String(options.sweepSchedule ?? true),
         SLS_TELEMETRY_DISABLED: '1',
         SLS_NOTIFICATIONS_MODE: 'off',
       }, cwd: ROOT },
