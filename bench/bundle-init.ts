@@ -1,0 +1,245 @@
+/**
+ * Section 1: bundle size and init time of every function in serverless.yml, each beside a baseline bundle that only
+ * constructs the AWS SDK clients the function constructs. Both are built with serverless.yml's `custom.esbuild` flags.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { ROOT, type FunctionInfo, type ServiceConfig } from './serverless-config';
+import { median, round } from './stats';
+
+export const TARGET_INIT_RATIO = 1.2;
+export const TARGET_BUNDLE_BYTES = 400 * 1024;
+
+export interface BundleResult {
+  name: string;
+  file: string;
+  bytes: number;
+  baselineBytes: number;
+  initMs: number;
+  baselineInitMs: number;
+  ratio: number;
+  /** Ours again without the deployed NODE_OPTIONS (e.g. --enable-source-maps), to show what they cost. */
+  initMsPlain?: number;
+  runs: number;
+  /** SDK clients the baseline constructs (what the function constructs). */
+  clients: string[];
+  /** SDK client packages in the bundle whose client the function never constructs (pulled in by an import). */
+  unconstructedSdk: string[];
+  /** Largest contributors to the minified bundle, by package (or `first-party`). */
+  topPackages: Array<{ name: string; bytes: number }>;
+  /** The baseline's own largest packages (what any handler using these clients carries). */
+  baselineTopPackages: Array<{ name: string; bytes: number }>;
+  /** What the bundle carries beyond the baseline, by package: where the extra bytes (and most extra init) come from. */
+  extraPackages: Array<{ name: string; bytes: number }>;
+  error?: string;
+}
+
+/** `node_modules/@scope/pkg/...` → `@scope/pkg`; first-party files → `first-party`. */
+function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return 'first-party';
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+}
+
+/** The exported client class of an `@aws-sdk/client-*` package (e.g. `DynamoDBClient`). */
+function clientClass(pkg: string): string | undefined {
+  try {
+    const mod = require(require.resolve(pkg, { paths: [ROOT] })) as Record<string, unknown>;
+    return Object.keys(mod).find((k) => k.endsWith('Client') && !k.startsWith('__') && typeof mod[k] === 'function');
+  } catch {
+    return undefined;
+  }
+}
+
+interface SdkUse {
+  /** `[package, class]` of every client the first-party code constructs, DocumentClient last. */
+  clients: Array<[string, string]>;
+  unconstructed: string[];
+  topPackages: Array<{ name: string; bytes: number }>;
+  bytesByPackage: Map<string, number>;
+}
+
+function packageBytes(metafile: Metafile): Map<string, number> {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint)!;
+  const bytesByPackage = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const pkg = packageOf(input);
+    bytesByPackage.set(pkg, (bytesByPackage.get(pkg) ?? 0) + bytesInOutput);
+  }
+  return bytesByPackage;
+}
+
+function analyse(metafile: Metafile): SdkUse {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint)!;
+  const bytesByPackage = new Map<string, number>();
+  const firstParty: string[] = [];
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    if (bytesInOutput === 0) continue;
+    const pkg = packageOf(input);
+    bytesByPackage.set(pkg, (bytesByPackage.get(pkg) ?? 0) + bytesInOutput);
+    if (pkg === 'first-party') firstParty.push(input);
+  }
+  const source = firstParty.map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+  const bundled = [...bytesByPackage.keys()].filter((p) => /^@aws-sdk\/client-/.test(p));
+  const clients: Array<[string, string]> = [];
+  const unconstructed: string[] = [];
+  for (const pkg of bundled) {
+    const cls = clientClass(pkg);
+    if (cls && new RegExp(`new\\s+${cls}\\s*\\(`).test(source)) clients.push([pkg, cls]);
+    else unconstructed.push(pkg);
+  }
+  if (bytesByPackage.has('@aws-sdk/lib-dynamodb') && /DynamoDBDocumentClient\s*\.\s*from\s*\(/.test(source)) {
+    clients.push(['@aws-sdk/lib-dynamodb', 'DynamoDBDocumentClient']);
+  }
+  const topPackages = [...bytesByPackage.entries()]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 6);
+  return { clients, unconstructed, topPackages, bytesByPackage };
+}
+
+function extraOverBaseline(ours: Map<string, number>, baseline: Map<string, number>) {
+  return [...ours.entries()]
+    .map(([name, bytes]) => ({ name, bytes: bytes - (baseline.get(name) ?? 0) }))
+    .filter((p) => p.bytes > 1024)
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 5);
+}
+
+/** A handler that only builds the same clients, at module scope, as a cold start would. */
+function baselineSource(clients: Array<[string, string]>): string {
+  const lines: string[] = [];
+  const made: string[] = [];
+  for (const [pkg, cls] of clients) {
+    lines.push(`import { ${cls} } from '${pkg}';`);
+  }
+  for (const [, cls] of clients) {
+    if (cls === 'DynamoDBDocumentClient') continue;
+    lines.push(`const ${cls}_ = new ${cls}({});`);
+    made.push(`${cls}_`);
+  }
+  if (clients.some(([, cls]) => cls === 'DynamoDBDocumentClient')) {
+    lines.push(`const doc_ = DynamoDBDocumentClient.from(DynamoDBClient_, { marshallOptions: { removeUndefinedValues: true } });`);
+    made.push('doc_');
+  }
+  lines.push(`export const handler = async () => ({ statusCode: 200, body: String([${made.join(', ')}].length) });`);
+  return lines.join('\n');
+}
+
+async function bundle(options: Record<string, unknown>, entry: { file: string } | { source: string; name: string }, outfile: string) {
+  const input = 'file' in entry
+    ? { entryPoints: [join(ROOT, entry.file)] }
+    : { stdin: { contents: entry.source, resolveDir: ROOT, sourcefile: `${entry.name}.baseline.js`, loader: 'js' as const } };
+  const result = await build({ ...options, ...input, outfile, metafile: true, logLevel: 'silent', absWorkingDir: ROOT, write: true });
+  return { metafile: result.metafile!, bytes: statSync(outfile).size };
+}
+
+/** One fresh Node process: time `require()` of the bundle (its module scope) from inside, with hrtime. */
+const CHILD = `const t0 = process.hrtime.bigint(); require(process.argv[1]); const t1 = process.hrtime.bigint();
+process.stdout.write(JSON.stringify({ ms: Number(t1 - t0) / 1e6 }));`;
+
+function initOnce(bundlePath: string, env: Record<string, string>): number {
+  const run = spawnSync(process.execPath, ['-e', CHILD, bundlePath], { env, encoding: 'utf8', timeout: 30_000 });
+  if (run.status !== 0) {
+    const lines = `${run.stderr}`.split('\n').filter((l) => /Error|error/.test(l));
+    throw new Error((lines[0] ?? `exit ${run.status}`).trim().slice(0, 300));
+  }
+  return (JSON.parse(run.stdout) as { ms: number }).ms;
+}
+
+export async function benchBundles(
+  config: ServiceConfig,
+  env: Record<string, string>,
+  workDir: string,
+  runs: number,
+  log: (line: string) => void,
+): Promise<BundleResult[]> {
+  mkdirSync(workDir, { recursive: true });
+  const childEnv: Record<string, string> = {
+    ...env,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Externals (if serverless.yml declares any) come from the project's node_modules, as the zip would ship them.
+    NODE_PATH: join(ROOT, 'node_modules'),
+    ...(config.nodeOptions ? { NODE_OPTIONS: config.nodeOptions } : {}),
+  };
+  const results: BundleResult[] = [];
+  for (const fn of config.functions) {
+    results.push(await benchOne(fn, config, childEnv, workDir, runs, log));
+  }
+  return results;
+}
+
+async function benchOne(
+  fn: FunctionInfo,
+  config: ServiceConfig,
+  env: Record<string, string>,
+  workDir: string,
+  runs: number,
+  log: (line: string) => void,
+): Promise<BundleResult> {
+  const oursPath = join(workDir, `${fn.name}.js`);
+  const basePath = join(workDir, `${fn.name}.baseline.js`);
+  const empty: BundleResult = {
+    name: fn.name, file: fn.file, bytes: 0, baselineBytes: 0, initMs: NaN, baselineInitMs: NaN, ratio: NaN, runs: 0,
+    clients: [], unconstructedSdk: [], topPackages: [], extraPackages: [], baselineTopPackages: [],
+  };
+  let ours;
+  let sdk: SdkUse;
+  let base;
+  try {
+    ours = await bundle(config.esbuild, { file: fn.file }, oursPath);
+    sdk = analyse(ours.metafile);
+    base = await bundle(config.esbuild, { source: baselineSource(sdk.clients), name: fn.name }, basePath);
+  } catch (err) {
+    return { ...empty, error: `build failed: ${(err as Error).message.split('\n')[0]}` };
+  }
+  const partial = {
+    ...empty,
+    bytes: ours.bytes,
+    baselineBytes: base.bytes,
+    clients: sdk.clients.map(([, cls]) => cls),
+    unconstructedSdk: sdk.unconstructed,
+    topPackages: sdk.topPackages,
+    extraPackages: extraOverBaseline(sdk.bytesByPackage, packageBytes(base.metafile)),
+    baselineTopPackages: [...packageBytes(base.metafile).entries()]
+      .map(([name, bytes]) => ({ name, bytes }))
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, 5),
+  };
+  const oursMs: number[] = [];
+  const baseMs: number[] = [];
+  const plainMs: number[] = [];
+  const { NODE_OPTIONS: nodeOptions, ...plainEnv } = env;
+  try {
+    initOnce(oursPath, env); // warm the file cache for both, untimed
+    initOnce(basePath, env);
+    for (let i = 0; i < runs; i++) {
+      // Alternate which goes first so drift (CPU frequency, cache) falls on both equally.
+      if (i % 2 === 0) {
+        oursMs.push(initOnce(oursPath, env));
+        baseMs.push(initOnce(basePath, env));
+      } else {
+        baseMs.push(initOnce(basePath, env));
+        oursMs.push(initOnce(oursPath, env));
+      }
+      if (nodeOptions) plainMs.push(initOnce(oursPath, plainEnv));
+    }
+  } catch (err) {
+    return { ...partial, error: `init failed: ${(err as Error).message}` };
+  }
+  const initMs = median(oursMs);
+  const baselineInitMs = median(baseMs);
+  const result = {
+    ...partial,
+    initMs: round(initMs),
+    baselineInitMs: round(baselineInitMs),
+    ratio: round(initMs / baselineInitMs),
+    initMsPlain: plainMs.length ? round(median(plainMs)) : undefined,
+    runs,
+  };
+  log(`  ${fn.name}: ${(result.bytes / 1024).toFixed(1)} KB vs ${(result.baselineBytes / 1024).toFixed(1)} KB, init ${result.initMs} ms vs baseline ${result.baselineInitMs} ms (${result.ratio}x)`);
+  return result;
+}

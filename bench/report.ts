@@ -1,0 +1,277 @@
+/** Renders docs/BENCHMARKS.md from one run's results. */
+import { TARGET_BUNDLE_BYTES, TARGET_INIT_RATIO, type BundleResult } from './bundle-init';
+import { enrollmentCost, PRICES, usd, type CostLine } from './cost';
+import type { HttpLoadResult } from './http-load';
+import type { LoadPair } from './load';
+import type { FlowResult } from './ops';
+import type { SweepRow } from './sweep-scaling';
+
+export interface RunResults {
+  machine: { cpus: number; cpuModel: string; node: string; os: string; memoryGb: number; loadStart: string; loadEnd: string };
+  date: string;
+  command: string;
+  settings: Record<string, string | number>;
+  configSource: string;
+  esbuild: Record<string, unknown>;
+  nodeOptions: string;
+  durationSec: number;
+  bundles?: BundleResult[];
+  ops?: { ops: FlowResult[]; discovery?: string; notes: string[]; load: LoadPair[] };
+  http?: HttpLoadResult[] | { error: string };
+  sweep?: { status: string; note?: string; rows: SweepRow[] };
+  errors: string[];
+}
+
+const MISS = '**MISS**';
+const n = (v: number | undefined, digits = 1) => (v === undefined || Number.isNaN(v) ? '–' : Number(v.toFixed(digits)).toLocaleString('en-US'));
+const table = (head: string[], rows: Array<Array<string | number>>) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+function bundlesSection(bundles: BundleResult[]): string[] {
+  const rows = bundles.map((b) => {
+    if (b.error) return [b.name, `\`${b.file}\``, '–', '–', '–', '–', '–', '–', `failed: ${b.error}`];
+    const sizeOk = b.bytes < TARGET_BUNDLE_BYTES;
+    const ratioOk = b.ratio <= TARGET_INIT_RATIO;
+    return [
+      b.name,
+      `\`${b.file}\``,
+      `${n(b.bytes / 1024)} KB${sizeOk ? '' : ` ${MISS}`}`,
+      `${n(b.baselineBytes / 1024)} KB`,
+      n(b.initMs, 1),
+      n(b.baselineInitMs, 1),
+      `${n(b.ratio, 2)}×${ratioOk ? '' : ` ${MISS}`}`,
+      n(b.initMsPlain, 1),
+      b.clients.join(' + ') || '(none)',
+    ];
+  });
+  const detail = bundles
+    .filter((b) => !b.error)
+    .map((b) => `- **${b.name}** (+${n((b.bytes - b.baselineBytes) / 1024)} KB): ${b.extraPackages.map((p) => `${p.name} ${n(p.bytes / 1024)} KB`).join(', ') || '–'}${b.unconstructedSdk.length ? `; SDK client packages bundled but not constructed at init: ${b.unconstructedSdk.join(', ')}` : ''}`);
+  const baseline = bundles.find((b) => !b.error && b.clients.join() === 'DynamoDBClient,DynamoDBDocumentClient');
+  const misses = bundles.filter((b) => !b.error && (b.bytes >= TARGET_BUNDLE_BYTES || b.ratio > TARGET_INIT_RATIO));
+  return [
+    '## 1. Bundle size and init time',
+    '',
+    "Each handler built with serverless.yml's `custom.esbuild` flags (above), into a temporary folder, beside a baseline",
+    'bundle built with the same flags that only constructs, at module scope, the AWS SDK clients the function constructs.',
+    'Init = `require()` of the bundle in a fresh `node` process, timed inside the child with `process.hrtime`; median of',
+    `${bundles[0]?.runs ?? '–'} runs per bundle, ours and baseline alternating. Bytes are the minified \`.js\` (no \`.map\`).`,
+    `Targets: init ≤ ${TARGET_INIT_RATIO}× baseline, bundle < ${TARGET_BUNDLE_BYTES / 1024} KB.`,
+    '',
+    table(['function', 'handler', 'bundle', 'baseline bundle', 'init ms', 'baseline init ms', 'ratio', 'init ms, no NODE_OPTIONS', 'clients in baseline'], rows),
+    '',
+    '"init ms, no NODE_OPTIONS": ours again without the deployed `NODE_OPTIONS` (source maps parsed at load), for attribution only.',
+    '',
+    'What each bundle carries beyond its baseline (minified bytes by package; `first-party` = functions/, lib/, templates):',
+    '',
+    ...detail,
+    '',
+    baseline
+      ? `For scale, the DynamoDB baseline alone is ${n(baseline.baselineBytes / 1024)} KB: ${baseline.baselineTopPackages.map((p) => `${p.name} ${n(p.bytes / 1024)} KB`).join(', ')}; that leaves ${n((TARGET_BUNDLE_BYTES - baseline.baselineBytes) / 1024)} KB under the size target for everything else.`
+      : '',
+    '',
+    misses.length ? `Targets missed: ${misses.map((b) => b.name).join(', ')}.` : 'All targets met.',
+    '',
+  ];
+}
+
+function costTable(lines: CostLine[], total?: number): string {
+  const rows = lines.map((l) => [l.label, usd(l.lambda), usd(l.requests), usd(l.dynamodb), usd(l.ses), usd(l.httpApi), usd(l.total)]);
+  if (total !== undefined) rows.push(['**total**', '', '', '', '', '', `**${usd(total)}**`]);
+  return table(['per 1,000', 'Lambda GB-s', 'Lambda requests', 'DynamoDB', 'SES', 'HTTP API', 'total'], rows);
+}
+
+function opsSection(r: NonNullable<RunResults['ops']>): string[] {
+  const rows = r.ops.map((f) => {
+    if (f.status !== 'measured') return [f.label, f.functionName ?? '–', f.status === 'failed' ? `**failed**: ${f.note ?? ''}` : `not available yet`, '', '', '', '', ''];
+    const c = f.calls!;
+    const ops = Object.entries(c.byOperation).map(([k, v]) => `${v}× ${k}`).join(', ') || 'none';
+    return [
+      f.label.replace(/^\s+\+/, '+'),
+      `${f.functionName} (${f.memoryMb} MB)`,
+      `${c.calls} (${ops})`,
+      n(c.rcu, 1),
+      n(c.wcu, 1),
+      n(c.itemsRead, 0),
+      n(f.ms, 1),
+      f.flow === 'sweep' ? `${f.expired} expired tickets, ${f.invocations} invocation(s); ${f.note ?? ''}` : (f.note ?? ''),
+    ];
+  });
+  const cost = enrollmentCost(r.ops);
+  const out = [
+    '## 2. Work per operation and cost per 1,000 enrollments',
+    '',
+    'Each flow driven in-process through its real handler (API Gateway v2 / DynamoDB Stream / EventBridge schedule events)',
+    'against DynamoDB Local and the SES emulator. Every AWS SDK call is counted by a middleware attached to every client,',
+    'which also sets `ReturnConsumedCapacity: TOTAL` on each DynamoDB call and sums what the store reports (RRU = read,',
+    'WRU = write request units, indexes included). Duration: median of the warm repetitions, in-process, local network.',
+    '',
+    table(['operation', 'function', 'AWS calls', 'RRU', 'WRU', 'items read', 'ms', 'notes'], rows),
+    '',
+    'Capacity is DynamoDB Local\'s own accounting of `ReturnConsumedCapacity` (item size rounded up per KB, ×2 inside',
+    'transactions, index writes included); AWS computes it the same way but may differ slightly. Failed conditional',
+    `writes report no capacity here although AWS charges them (failed calls in these flows: ${r.ops.reduce((sum, f) => sum + (f.calls?.errors ?? 0), 0)}).`,
+    '',
+  ];
+  if (r.notes.length || r.discovery) out.push(`Enrollment API request shapes: ${[...r.notes, r.discovery].filter(Boolean).join('; ')}.`, '');
+  out.push(
+    `### Cost per 1,000 enrollments`,
+    '',
+    `Prices (assumptions, ${PRICES.region}, ${PRICES.date}): Lambda arm64 $${PRICES.lambdaGbSecondArm} per GB-s and`,
+    `$${PRICES.lambdaPerMillionRequests} per 1M requests; DynamoDB on-demand $${PRICES.dynamoPerMillionWru} per 1M WRU and $${PRICES.dynamoPerMillionRru} per 1M RRU;`,
+    `SES $${PRICES.sesPerThousandEmails} per 1,000 emails; HTTP API $${PRICES.httpApiPerMillionRequests.toFixed(2)} per 1M requests. Lambda duration = the measured in-process`,
+    'duration rounded up to 1 ms at the memory configured in serverless.yml. Not included: free tiers, cold-start init',
+    'billing, CloudWatch Logs, storage, data transfer; stream reads by Lambda are free. DynamoDB on AWS answers in',
+    'milliseconds rather than DynamoDB Local\'s sub-millisecond, so real durations are longer; Lambda time is a small share.',
+    'An enrollment = create + email + page view (with the scripts and styles it loads from our functions, fetched once:',
+    'first visit) + start + confirm.',
+    '',
+    costTable(cost.lines, cost.total),
+    '',
+  );
+  if (cost.missing.length) out.push(`Not in the total (not available yet or failed): ${cost.missing.join(', ')}.`, '');
+  if (cost.sweepPerThousandExpired) out.push('Sweep, per 1,000 expired tickets:', '', costTable([cost.sweepPerThousandExpired]), '');
+  return out;
+}
+
+function loadSection(pairs: LoadPair[], http: RunResults['http'], settings: RunResults['settings']): string[] {
+  const rows: Array<Array<string | number>> = [];
+  for (const p of pairs) {
+    if (!p.ours || !p.raw) {
+      rows.push([p.name, p.status === 'failed' ? `**failed**: ${p.note ?? ''}` : 'not available yet', '', '', '', '', '', '']);
+      continue;
+    }
+    for (const s of [p.ours, p.raw, p.rawAll]) {
+      if (!s) continue;
+      const ratio = s === p.ours
+        ? `**${n(p.ratio, 2)}**${(p.ratio ?? 0) < 0.8 ? ` ${MISS}` : ''}`
+        : s === p.rawAll ? `(ours ÷ this row: ${n(p.ratioAll, 2)})` : '';
+      rows.push([
+        s === p.ours ? p.name : '',
+        s.label,
+        n(s.operations, 0),
+        n(s.seconds, 1),
+        n(s.throughput, 0),
+        `${n(s.p50, 1)} / ${n(s.p99, 1)}`,
+        `${s.errors}${s.errors ? ` ${JSON.stringify(s.errorKinds)}` : ''}`,
+        ratio,
+      ]);
+    }
+  }
+  const out = [
+    '## 3. Load',
+    '',
+    `Handlers invoked in-process as Lambda would (real API Gateway v2 events, real clients against DynamoDB Local) by`,
+    `${settings.concurrency} concurrent callers for ${settings.seconds} s, beside the same number of raw calls at the same concurrency:`,
+    'the write the handler itself sent (captured on the wire in section 2, replayed with fresh ids). The run alternates',
+    'slices of about 5 s (handler, then as many raw calls as it just made), so background load hits both sides. Ratio =',
+    'our throughput / raw throughput (target ≥ 0.8). A third row, for attribution only, replays every DynamoDB call the',
+    'handler made, in sequence: what is left between it and the handler is our own CPU time (parsing, crypto, logging).',
+    'Confirms are successful confirms, one per ticket: tickets are',
+    'created and started through the handlers beforehand (not timed), each confirmed with a TOTP code computed by the bench.',
+    '',
+    table(['operation', 'run', 'operations', 's', 'ops/s', 'p50 / p99 ms', 'errors', 'ours/raw'], rows),
+    '',
+    pairs.filter((p) => p.note && p.ours).map((p) => `- ${p.name}: ${p.note}`).join('\n'),
+    '',
+    `### Through the local HTTP API (reference)`,
+    '',
+  ];
+  if (!http) out.push('Not run.', '');
+  else if ('error' in http) out.push(`Failed: ${http.error}`, '');
+  else {
+    out.push(
+      `autocannon, \`POST /tickets\` through serverless-offline (\`startStack\`), ${http[0]?.seconds ?? '–'} s per connection count after a`,
+      '3 s warm-up at the same concurrency. serverless-offline runs each concurrent request in a worker of its own and',
+      'its overhead dominates as concurrency grows: reference only, not a product figure.',
+      '',
+      table(['connections', 'requests', 'req/s', 'p50 / p99 ms', '2xx', 'non-2xx', 'errors', 'timeouts'], http.map((h) => [
+        h.connections, n(h.requests, 0), n(h.throughput, 0), `${h.p50} / ${h.p99}`, h.ok, h.non2xx, h.errors, h.timeouts,
+      ])),
+      '',
+    );
+  }
+  return out;
+}
+
+function sweepSection(s: NonNullable<RunResults['sweep']>, expired: number): string[] {
+  const out = ['## 4. Sweep scaling', ''];
+  if (s.status === 'not available yet') return [...out, 'Not available yet (no sweep handler: functions/cleanup-expired-tickets.ts).', ''];
+  const rows = s.rows.map((r) => [
+    n(r.live, 0), n(r.expired, 0), n(r.calls?.itemsRead, 0), n(r.calls?.rcu, 1), n(r.calls?.wcu, 1), r.calls?.calls ?? '–',
+    r.invocations ?? '–', n(r.ms, 0), n(r.seedSeconds, 1), r.status === 'measured' ? '' : `**${r.status}** ${r.note ?? ''}`,
+  ]);
+  const reads = s.rows.map((r) => r.calls?.itemsRead ?? 0);
+  const flat = reads.length > 1 && Math.max(...reads) <= Math.min(...reads) * 1.1 + 10;
+  out.push(
+    `Live pending tickets and ${n(expired, 0)} expired ones (clones of tickets the create handler wrote, fresh ids, written`,
+    'with BatchWriteItem); the sweep runs until an invocation writes nothing. Items read: as the sweep reports',
+    '(`items_read`) or, failing that, ScannedCount/Items of its calls.',
+    '',
+    table(['live', 'expired', 'items read', 'RRU', 'WRU', 'AWS calls', 'invocations', 'sweep ms', 'seed s', ''], rows),
+    '',
+    s.note ? `${s.note}\n` : '',
+    reads.length > 1 ? (flat ? 'Items read stay flat as live tickets grow: target met.' : `Items read grow with live tickets: ${MISS}.`) : '',
+    '',
+  );
+  return out;
+}
+
+export function renderReport(r: RunResults): string {
+  const out = [
+    '# Benchmarks',
+    '',
+    `Generated by \`${r.command}\` on ${r.date} in ${Math.round(r.durationSec)} s. Re-run it to reproduce; every figure`,
+    'below is printed beside its baseline from the same run.',
+    '',
+    table(['machine', ''], [
+      ['CPUs (`nproc`)', r.machine.cpus],
+      ['CPU model', r.machine.cpuModel],
+      ['memory', `${r.machine.memoryGb} GB`],
+      ['Node.js', r.machine.node],
+      ['OS', r.machine.os],
+      ['load average (1/5/15 min) at start → end', `${r.machine.loadStart} → ${r.machine.loadEnd}`],
+    ]),
+    '',
+    'A load average above the CPU count means other work shared the machine: init times and throughputs are then',
+    'noisier (the side-by-side baselines share the same conditions, so the ratios hold better than the absolute figures).',
+    '',
+    `Settings: ${Object.entries(r.settings).map(([k, v]) => `\`${k}=${v}\``).join(', ')}. Functions and esbuild flags read with`,
+    `\`${r.configSource}\`: \`${JSON.stringify(r.esbuild)}\`; init runs use the deployed \`NODE_OPTIONS=${r.nodeOptions || '(none)'}\`.`,
+    '',
+  ];
+  if (r.errors.length) out.push('**Errors during this run:**', '', ...r.errors.map((e) => `- ${e.replace(/\n/g, ' ')}`), '');
+  if (r.bundles) out.push(...bundlesSection(r.bundles));
+  if (r.ops) {
+    out.push(...opsSection(r.ops));
+    out.push(...loadSection(r.ops.load, r.http, r.settings));
+  }
+  if (r.sweep) out.push(...sweepSection(r.sweep, Number(r.settings.sweepExpired)));
+  out.push(
+    '## Reproducing',
+    '',
+    '`npm run bench` (Node.js 20+, Java 17+; it fetches DynamoDB Local into `.local/` once, like `npm start`). It starts',
+    'everything it needs on free ports, in memory, and stops it all at the end, on error or on Ctrl-C. Settings:',
+    '',
+    table(['variable', 'default', 'what'], [
+      ['`BENCH_SECONDS`', 20, 'duration of each timed in-process load run'],
+      ['`BENCH_CONCURRENCY`', 50, 'concurrent in-process callers'],
+      ['`BENCH_HTTP_SECONDS`', 10, 'each autocannon run through the local HTTP API'],
+      ['`BENCH_HTTP_CONNECTIONS`', '1,10,50', 'autocannon connection counts'],
+      ['`BENCH_INIT_RUNS`', 11, 'fresh `node` processes per bundle, ours and baseline each'],
+      ['`BENCH_OPS_REPEAT`', 5, 'fresh tickets per flow in the work-per-operation section'],
+      ['`BENCH_OPS_EXPIRED`', 100, 'expired tickets swept in the work-per-operation section'],
+      ['`BENCH_CONFIRM_MAX_TICKETS`', 40000, 'cap on tickets prepared for the confirm load'],
+      ['`BENCH_SWEEP_SIZES`', '10000,100000', 'live pending tickets for the sweep-scaling runs'],
+      ['`BENCH_SWEEP_EXPIRED`', 1000, 'expired tickets in each sweep-scaling run'],
+      ['`BENCH_SECTIONS`', 'bundles,inprocess,http,sweep', 'run a subset'],
+      ['`BENCH_OUTPUT`', 'docs/BENCHMARKS.md', 'where the report goes (raw JSON and logs: `bench/results/`, git-ignored)'],
+    ]),
+    '',
+    'Layout: `bench/run.ts` orchestrates; `bundle-init.ts` (section 1), `inprocess.ts` → `ops.ts` + `load.ts` (2, 3),',
+    '`http-load.ts` (3, autocannon), `sweep-scaling.ts` (4) run in child processes with the functions\' environment;',
+    '`flows.ts` finds and drives the handlers, `instrument.ts` counts AWS calls, `cost.ts` holds the prices.',
+    '',
+  );
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
