@@ -5,12 +5,11 @@ import { getConfig, mailerConfig } from '../lib/config';
 import { EmailDeliveryStore } from '../lib/email/delivery-store';
 import { handleEmailRecord } from '../lib/email/mailer';
 import { sesClient } from '../lib/email/ses';
-import { checkTemplates } from '../lib/email/templates';
 import { logger } from '../lib/log';
 
-// Cold start: configuration and templates checked (a missing EMAIL_FROM or a broken template fails here, loudly).
+// Cold start: configuration checked (a missing EMAIL_FROM fails here, loudly). Each locale's templates are compiled
+// and checked on the first email in that locale (lib/email/templates.ts `prepareTemplates`), not all at cold start.
 const config = mailerConfig(getConfig());
-checkTemplates();
 const deps = {
   ses: sesClient(config),
   deliveries: new EmailDeliveryStore(documentClient(config), config.tableName),

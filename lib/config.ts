@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod-mini';
 import { DEFAULT_TTL_SEC, FACTORS, MAX_TTL_SEC, MIN_TTL_SEC, REDEEMABLE_FACTORS, type Factor } from './tickets/ticket';
 
 /** A named secret key; the first key of a list is the one used for new material, the others still verify. */
@@ -83,86 +83,100 @@ export interface SweepConfig {
   safetyMarginMs: number;
 }
 
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => (v ? v : undefined));
+const optionalString = z.pipe(
+  z.optional(z.string()),
+  z.transform((v: string | undefined) => (v ? v : undefined)),
+);
 
 /** An optional whole number from the environment, with its default and bounds. */
 const envInt = (fallback: number, min: number, max: number) =>
-  optionalString.pipe(z.coerce.number<string | undefined>().int().min(min).max(max).default(fallback));
+  z.pipe(optionalString, z._default(z.coerce.number<string | undefined>().check(z.int(), z.gte(min), z.lte(max)), fallback));
 
 const envBool = (fallback: boolean) =>
-  optionalString.pipe(z.enum(['true', 'false']).optional()).transform((v) => (v === undefined ? fallback : v === 'true'));
+  z.pipe(
+    z.pipe(optionalString, z.optional(z.enum(['true', 'false']))),
+    z.transform((v: 'true' | 'false' | undefined) => (v === undefined ? fallback : v === 'true')),
+  );
+
+/** A configuration error raised inside a transform (zod/mini transforms get the raw parse payload, not `addIssue`). */
+function configIssue(ctx: z.core.ParsePayload, message: string): never {
+  ctx.issues.push({ code: 'custom', message, input: ctx.value });
+  return z.NEVER;
+}
 
 function keyRing(name: string) {
-  return z.string({ error: `${name} is required` }).transform((raw, ctx): KeyRing => {
-    const keys = raw
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean)
-      .map((entry) => {
-        const [id, encoded] = entry.split(':');
-        return { id: id ?? '', secret: Buffer.from(encoded ?? '', 'base64') };
-      });
-    const bad = keys.find((key) => !/^[A-Za-z0-9_-]{1,32}$/.test(key.id) || key.secret.length < 32);
-    if (keys.length === 0 || bad) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be "id:base64key[,id:base64key...]" with keys of at least 32 bytes` });
-      return z.NEVER;
-    }
-    return { current: keys[0]!, byId: new Map(keys.map((key) => [key.id, key])) };
-  });
+  return z.pipe(
+    z.string({ error: `${name} is required` }),
+    z.transform((raw: string, ctx): KeyRing => {
+      const keys = raw
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((entry) => {
+          const [id, encoded] = entry.split(':');
+          return { id: id ?? '', secret: Buffer.from(encoded ?? '', 'base64') };
+        });
+      const bad = keys.find((key) => !/^[A-Za-z0-9_-]{1,32}$/.test(key.id) || key.secret.length < 32);
+      if (keys.length === 0 || bad) {
+        return configIssue(ctx, `${name} must be "id:base64key[,id:base64key...]" with keys of at least 32 bytes`);
+      }
+      return { current: keys[0]!, byId: new Map(keys.map((key) => [key.id, key])) };
+    }),
+  );
 }
 
 const envSchema = z.object({
-  STAGE: z.string().min(1),
-  TABLE_NAME: z.string().min(1),
-  PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
-  RESULT_URL_ORIGINS: z
-    .string()
-    .optional()
-    .transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean)),
-  ADMIN_API_KEY_HASHES: z
-    .string()
-    .optional()
-    .transform((v, ctx): AdminKey[] => {
+  STAGE: z.string().check(z.minLength(1)),
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  PUBLIC_BASE_URL: z.pipe(optionalString, z.optional(z.url())),
+  RESULT_URL_ORIGINS: z.pipe(
+    z.optional(z.string()),
+    z.transform((v: string | undefined) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean)),
+  ),
+  ADMIN_API_KEY_HASHES: z.pipe(
+    z.optional(z.string()),
+    z.transform((v: string | undefined, ctx): AdminKey[] => {
       const entries = (v ?? '').split(',').map((h) => h.trim()).filter(Boolean);
       const keys = entries.map((entry) => {
         const [digest = '', until] = entry.split('@');
         return { digest, expiresAt: until === undefined ? undefined : Date.parse(until) };
       });
       if (keys.some((k) => !/^[0-9a-f]{64}$/i.test(k.digest) || Number.isNaN(k.expiresAt))) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'ADMIN_API_KEY_HASHES must be comma-separated SHA-256 hex digests, each optionally "@<ISO-8601 expiry>"',
-        });
-        return z.NEVER;
+        return configIssue(ctx, 'ADMIN_API_KEY_HASHES must be comma-separated SHA-256 hex digests, each optionally "@<ISO-8601 expiry>"');
       }
       return keys.map((k) => ({ digest: Buffer.from(k.digest, 'hex'), expiresAt: k.expiresAt }));
     }),
+  ),
   TICKET_SIGNING_KEYS: keyRing('TICKET_SIGNING_KEYS'),
   ENCRYPTION_KEYS: keyRing('ENCRYPTION_KEYS'),
-  LOCAL_MODE: z.enum(['true', 'false']).optional(),
+  LOCAL_MODE: z.optional(z.enum(['true', 'false'])),
   DYNAMODB_ENDPOINT: optionalString,
   SES_ENDPOINT: optionalString,
-  EMAIL_FROM: optionalString.pipe(z.email('must be a plain address such as tickets@example.com').optional()),
+  EMAIL_FROM: z.pipe(optionalString, z.optional(z.email('must be a plain address such as tickets@example.com'))),
   SES_CONFIGURATION_SET: optionalString,
-  COGNITO_USER_POOL_ID: optionalString.pipe(z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user pool id such as eu-west-1_AbC123').optional()),
+  COGNITO_USER_POOL_ID: z.pipe(
+    optionalString,
+    z.optional(z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user pool id such as eu-west-1_AbC123'))),
+  ),
   SIGNUP_SEND_MAIL: envBool(true),
   SIGNUP_TTL_SEC: envInt(DEFAULT_TTL_SEC, MIN_TTL_SEC, MAX_TTL_SEC),
-  SIGNUP_FACTOR: optionalString.pipe(
-    z
-      .enum(FACTORS)
-      .refine((f) => REDEEMABLE_FACTORS.includes(f), `must be one of ${REDEEMABLE_FACTORS.join(', ')}`)
-      .default('otp'),
+  SIGNUP_FACTOR: z.pipe(
+    optionalString,
+    z._default(
+      z.enum(FACTORS).check(z.refine((f) => REDEEMABLE_FACTORS.includes(f), `must be one of ${REDEEMABLE_FACTORS.join(', ')}`)),
+      'otp',
+    ),
   ),
-  SIGNUP_LOCALE: optionalString.pipe(z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as "en" or "pt-BR"').optional()),
-  SIGNUP_EVENT_SOURCE: optionalString.pipe(z.string().max(256).default('custom.identity')),
-  SWEEP_MODE: optionalString.pipe(z.enum(['expire', 'delete']).default('expire')),
+  SIGNUP_LOCALE: z.pipe(
+    optionalString,
+    z.optional(z.string().check(z.regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as "en" or "pt-BR"'))),
+  ),
+  SIGNUP_EVENT_SOURCE: z.pipe(optionalString, z._default(z.string().check(z.maxLength(256)), 'custom.identity')),
+  SWEEP_MODE: z.pipe(optionalString, z._default(z.enum(['expire', 'delete']), 'expire')),
   SWEEP_BATCH_SIZE: envInt(100, 1, 1000),
   SWEEP_SAFETY_MARGIN_MS: envInt(10_000, 0, 900_000),
-  TOTP_ISSUER: optionalString.pipe(z.string().max(64, 'must be at most 64 characters').optional()),
-  TOTP_LABEL: optionalString.pipe(z.enum(['email', 'user_id']).default('email')),
+  TOTP_ISSUER: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(64, 'must be at most 64 characters')))),
+  TOTP_LABEL: z.pipe(optionalString, z._default(z.enum(['email', 'user_id']), 'email')),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from './zod-mini';
 import { header, isAdminRequest } from './admin-auth';
 import type { Config } from './config';
 import { AppError, badRequest, unauthorized } from './errors';
@@ -94,14 +94,14 @@ function issueError(issue: z.core.$ZodIssue): AppError {
   return badRequest(chosen ?? `invalid_${field.replace(/\W+/g, '_')}`, message);
 }
 
-export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+export function parse<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw issueError(result.error.issues[0]!);
   return result.data;
 }
 
 /** JSON object body: content type, size, syntax, then the schema. Any failure is a 400 that names what is wrong. */
-export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function parseJsonBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   const contentType = header(event.headers, 'content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(contentType)) {
     throw badRequest('unsupported_media_type', 'content-type: must be application/json');

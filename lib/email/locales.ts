@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod-mini';
 
 /**
  * Locales the ticket email ships in: one folder each under `templates/email/` (see docs/EMAIL.md). This module has no
@@ -37,5 +37,7 @@ export const unsupportedLocaleIssue = {
 /** `email_locale` in a request body: malformed → 400 `invalid_email_locale`, well-formed but unsupported → 400 `unsupported_locale`. */
 export const emailLocaleSchema = z
   .string()
-  .regex(LOCALE_TAG, 'must be a language tag such as "en" or "pt-BR"')
-  .refine((tag) => !LOCALE_TAG.test(tag) || isSupportedEmailLocale(tag), unsupportedLocaleIssue);
+  .check(
+    z.regex(LOCALE_TAG, 'must be a language tag such as "en" or "pt-BR"'),
+    z.refine((tag) => !LOCALE_TAG.test(tag) || isSupportedEmailLocale(tag), unsupportedLocaleIssue),
+  );

@@ -9,7 +9,7 @@ import { ticketToken } from '../tickets/tokens';
 import type { EmailDeliveryStore } from './delivery-store';
 import { DEFAULT_EMAIL_LOCALE, emailLocaleFor } from './locales';
 import { classifySendError } from './ses';
-import { formatExpiry, renderTicketEmail } from './templates';
+import { formatExpiry, prepareTemplates, renderTicketEmail } from './templates';
 
 /** A stream record that asks for an email: the ticket as written and the request to honour. */
 export interface EmailJob {
@@ -95,6 +95,14 @@ export async function handleEmailRecord(deps: MailerDeps, record: DynamoDBRecord
   if (!key) return fail('signing_key_unavailable', `The signing key "${ticket.key_id}" that made this ticket is no longer configured.`);
   if (!ticket.email) return fail('email_missing', 'The ticket has no email address.');
   const locale = emailLocaleFor(ticket.email_locale) ?? DEFAULT_EMAIL_LOCALE;
+  try {
+    // The locale's templates are compiled and checked on its first use (not all of them at cold start). A set that
+    // fails the check holds its emails back, retried by the stream, as the cold-start check did: a fixed deploy sends them.
+    prepareTemplates(locale);
+  } catch (err) {
+    logger.error('email templates failed their check; email not sent, will be retried', { ticketId, requestId, locale, error: (err as Error).message });
+    throw new RetryableEmailError(ticketId, 'template_check_failed');
+  }
 
   let message;
   try {

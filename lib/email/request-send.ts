@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod-mini';
 import { AppError, badRequest, conflict } from '../errors';
 import { ticketNotFound } from '../tickets/admin';
 import { createTicketSchema } from '../tickets/create-ticket';
@@ -14,7 +14,7 @@ const HOUR_MS = 3600_000;
 /** `POST /tickets/{ticket_id}/send` body, all optional (an empty body is fine): a new address and/or locale. */
 export const sendTicketSchema = z.strictObject({
   email: createTicketSchema.shape.email,
-  email_locale: emailLocaleSchema.optional(),
+  email_locale: z.optional(emailLocaleSchema),
 });
 export type SendTicketInput = z.infer<typeof sendTicketSchema>;
 

@@ -65,9 +65,10 @@ export interface RenderedEmail {
 }
 
 // In-memory templates only: `{% include %}` / `{% layout %}` resolve among the bundled files, never the file system.
+// The engines are made on first use, and each parses a template the first time it renders it (`cache: true`).
 const options = { templates: BUNDLED, strictVariables: true, strictFilters: true, cache: true } as const;
-const htmlEngine = new Liquid({ ...options, outputEscape: 'escape' });
-const textEngine = new Liquid(options);
+let engines: { html: Liquid; text: Liquid } | undefined;
+const engine = () => (engines ??= { html: new Liquid({ ...options, outputEscape: 'escape' }), text: new Liquid(options) });
 
 /** Control characters (CR/LF included) out of every value, so nothing can add a line to the subject or fake a header. */
 function plain(variables: TicketEmailVariables): TicketEmailVariables {
@@ -76,34 +77,53 @@ function plain(variables: TicketEmailVariables): TicketEmailVariables {
   ) as unknown as TicketEmailVariables;
 }
 
-export function renderTicketEmail(locale: EmailLocale, variables: TicketEmailVariables): RenderedEmail {
+function render(locale: EmailLocale, variables: TicketEmailVariables): RenderedEmail {
   const scope = plain(variables);
+  const { html, text } = engine();
   return {
-    subject: textEngine.renderFileSync(`${locale}/subject.liquid`, scope).replace(/\s+/g, ' ').trim(),
-    html: htmlEngine.renderFileSync(`${locale}/body.html.liquid`, scope),
-    text: textEngine.renderFileSync(`${locale}/body.txt.liquid`, scope),
+    subject: text.renderFileSync(`${locale}/subject.liquid`, scope).replace(/\s+/g, ' ').trim(),
+    html: html.renderFileSync(`${locale}/body.html.liquid`, scope),
+    text: text.renderFileSync(`${locale}/body.txt.liquid`, scope),
   };
 }
 
-/** Renders every locale once with sample values: a broken or missing template fails the cold start, not an email. */
-export function checkTemplates(): void {
-  const sample: TicketEmailVariables = {
-    ticket_url: 'https://example.com/enroll?ticket=sample',
-    expires_at: 'sample',
-    expires_in: 'sample',
-    expires_at_iso: new Date(0).toISOString(),
-    user_id: 'sample',
-    email: 'sample@example.com',
-    locale: 'en',
-    factor: 'otp',
-    ticket_id: 'tkt_sample',
-  };
-  for (const locale of EMAIL_LOCALES) {
-    const rendered = renderTicketEmail(locale, { ...sample, locale });
-    if (!rendered.subject || !rendered.text.includes(sample.ticket_url) || !rendered.html.includes(sample.ticket_url)) {
-      throw new Error(`templates/email/${locale}: the subject must not be empty and both bodies must contain {{ ticket_url }}`);
-    }
+const SAMPLE: TicketEmailVariables = {
+  ticket_url: 'https://example.com/enroll?ticket=sample',
+  expires_at: 'sample',
+  expires_in: 'sample',
+  expires_at_iso: new Date(0).toISOString(),
+  user_id: 'sample',
+  email: 'sample@example.com',
+  locale: 'en',
+  factor: 'otp',
+  ticket_id: 'tkt_sample',
+};
+
+/** Locales whose templates are compiled and passed the check, in this process. */
+const ready = new Set<EmailLocale>();
+
+/**
+ * Compiles a locale's templates the first time the locale is used and renders them once with sample values: a broken
+ * set (a syntax error, an empty subject, a body without `{{ ticket_url }}`) throws here, before any email is sent
+ * with it. A mailer thus pays only for the locales it sends in, not for every locale at cold start.
+ */
+export function prepareTemplates(locale: EmailLocale): void {
+  if (ready.has(locale)) return;
+  const rendered = render(locale, { ...SAMPLE, locale });
+  if (!rendered.subject || !rendered.text.includes(SAMPLE.ticket_url) || !rendered.html.includes(SAMPLE.ticket_url)) {
+    throw new Error(`templates/email/${locale}: the subject must not be empty and both bodies must contain {{ ticket_url }}`);
   }
+  ready.add(locale);
+}
+
+export function renderTicketEmail(locale: EmailLocale, variables: TicketEmailVariables): RenderedEmail {
+  prepareTemplates(locale);
+  return render(locale, variables);
+}
+
+/** The check `prepareTemplates` makes on first use, over every shipped locale at once (the unit tests run it). */
+export function checkTemplates(): void {
+  for (const locale of EMAIL_LOCALES) prepareTemplates(locale);
 }
 
 /** Expiry in the recipient's locale, in UTC (we do not know their time zone) and saying so. */

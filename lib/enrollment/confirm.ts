@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type * as z from 'zod';
+import type * as z from '../zod-mini';
 import type { Config } from '../config';
 import { AppError, badRequest, conflict } from '../errors';
 import { logger } from '../log';
@@ -59,7 +59,7 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: z.infer<typeof
     totp_secret: seal(secret, config.encryptionKeys, enrollmentSecretContext(enrollmentId), random),
     ...TOTP_PARAMS,
     last_used_step: step,
-    recovery_code_hash: await hashRecoveryCode(recoveryCode, random),
+    recovery_code_hash: hashRecoveryCode(recoveryCode, config.encryptionKeys),
     ticket_id: ticket.ticket_id,
     created_at: now,
   };

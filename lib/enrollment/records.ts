@@ -58,7 +58,7 @@ export interface EnrollmentRecord {
   period: 30;
   /** The time step of the last code accepted, so a later login can refuse that code (and any older one). */
   last_used_step: number;
-  /** scrypt hash of the one-time recovery code shown at enrollment (lib/enrollment/recovery-code.ts). */
+  /** Keyed hash (`hmac-sha256$<key id>$<digest>`) of the one-time recovery code shown at enrollment (lib/enrollment/recovery-code.ts). */
   recovery_code_hash: string;
   /** The ticket this enrollment redeemed. */
   ticket_id: string;

@@ -1,14 +1,17 @@
-import * as z from 'zod';
+import * as z from '../zod-mini';
 
 /** The ticket token from the page URL, `<ticket_id>.<secret>`; its shape is checked by the 404 path, not here. */
-const ticket = z.string().min(1, 'is required').max(128, 'must be at most 128 characters');
+const ticket = z.string().check(z.minLength(1, 'is required'), z.maxLength(128, 'must be at most 128 characters'));
 
 export const startEnrollmentSchema = z.strictObject({ ticket });
 
 export const confirmEnrollmentSchema = z.strictObject({
   ticket,
-  code: z
-    .string()
-    .transform((code) => code.replace(/[\s-]/g, ''))
-    .pipe(z.string().regex(/^\d{6}$/, 'must be the 6 digits shown by the authenticator app')),
+  code: z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((code: string) => code.replace(/[\s-]/g, '')),
+    ),
+    z.string().check(z.regex(/^\d{6}$/, 'must be the 6 digits shown by the authenticator app')),
+  ),
 });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod-mini';
 
 /**
  * The two ways a signup reaches us, as zod schemas of exactly the fields we read (this module knows nothing of
@@ -9,7 +9,7 @@ import * as z from 'zod';
 const cognitoTriggerSchema = z.object({
   triggerSource: z.string(),
   userPoolId: z.string(),
-  userName: z.string().min(1),
+  userName: z.string().check(z.minLength(1)),
   request: z.object({ userAttributes: z.record(z.string(), z.string()) }),
 });
 
@@ -28,9 +28,9 @@ export const SIGNUP_DETAIL_TYPE = 'User Signed Up';
  * fields are ignored so publishers can add their own; a malformed one is dropped, since retrying cannot fix it.
  */
 export const signupDetailSchema = z.object({
-  user_id: z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
-  email: z.email('must be a valid email address').max(254, 'must be at most 254 characters').optional(),
-  locale: z.string().max(35).optional(),
+  user_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256, 'must be at most 256 characters')),
+  email: z.optional(z.email('must be a valid email address').check(z.maxLength(254, 'must be at most 254 characters'))),
+  locale: z.optional(z.string().check(z.maxLength(35))),
 });
 export type SignupDetail = z.infer<typeof signupDetailSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod-mini';
 import type { Config } from '../config';
 import { emailLocaleSchema } from '../email/locales';
 import { newEmailRequest } from '../email/requests';
@@ -27,14 +27,12 @@ const unsupportedFactor = (factor: string) => ({
 
 /** The vendor's ticket request (`POST /api/v2/guardian/enrollments/ticket`) plus `ttl_sec` and `result_url`. */
 export const createTicketSchema = z.strictObject({
-  user_id: z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
-  email: z.email('must be a valid email address').max(254, 'must be at most 254 characters').optional(),
-  send_mail: z.boolean().optional(),
-  email_locale: emailLocaleSchema.optional(),
-  factor: z
-    .string()
-    .optional()
-    .superRefine((factor, ctx) => {
+  user_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256, 'must be at most 256 characters')),
+  email: z.optional(z.email('must be a valid email address').check(z.maxLength(254, 'must be at most 254 characters'))),
+  send_mail: z.optional(z.boolean()),
+  email_locale: z.optional(emailLocaleSchema),
+  factor: z.optional(z.string()).check(
+    z.superRefine((factor, ctx) => {
       if (factor === undefined) return;
       if ((VENDOR_ONLY_FACTORS as readonly string[]).includes(factor)) {
         ctx.addIssue(unsupportedFactor(factor));
@@ -44,14 +42,18 @@ export const createTicketSchema = z.strictObject({
         ctx.addIssue(unsupportedFactor(factor));
       }
     }),
-  allow_multiple_enrollments: z.boolean().optional(),
-  ttl_sec: z
-    .number()
-    .int('must be a whole number of seconds')
-    .min(MIN_TTL_SEC, `must be at least ${MIN_TTL_SEC}`)
-    .max(MAX_TTL_SEC, `must be at most ${MAX_TTL_SEC} (30 days)`)
-    .optional(),
-  result_url: z.string().max(2048, 'must be at most 2048 characters').optional(),
+  ),
+  allow_multiple_enrollments: z.optional(z.boolean()),
+  ttl_sec: z.optional(
+    z
+      .number()
+      .check(
+        z.int('must be a whole number of seconds'),
+        z.gte(MIN_TTL_SEC, `must be at least ${MIN_TTL_SEC}`),
+        z.lte(MAX_TTL_SEC, `must be at most ${MAX_TTL_SEC} (30 days)`),
+      ),
+  ),
+  result_url: z.optional(z.string().check(z.maxLength(2048, 'must be at most 2048 characters'))),
 });
 export type CreateTicketInput = z.infer<typeof createTicketSchema>;
 
