@@ -93,6 +93,8 @@ interface Shard {
   limit: number;
   attempts: number;
   head: string | undefined;
+  /** Sequence number of the last record read, to resume after it when an iterator expires or its data is trimmed. */
+  lastRead?: string;
 }
 
 const seqOf = (record: StreamRecord) => record.dynamodb?.SequenceNumber ?? '';
@@ -179,6 +181,30 @@ export class StreamPoller {
     } while (start);
   }
 
+  /**
+   * GetRecords, recovering as Lambda's poller does when the iterator has expired (15 min idle) or points at data the
+   * stream has trimmed: a fresh iterator after the last record read, or at the oldest record still there.
+   */
+  private async readRecords(shard: Shard) {
+    try {
+      return await this.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.batchSize }));
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw err;
+      const resume = name === 'ExpiredIteratorException' && shard.lastRead;
+      this.log(`${name} on shard ${shard.id}; resuming ${resume ? 'after the last record read' : 'at the oldest record'}`);
+      const { ShardIterator } = await this.streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: this.streamArn,
+          ShardId: shard.id,
+          ...(resume ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastRead } : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      );
+      shard.iterator = ShardIterator;
+      return undefined;
+    }
+  }
+
   /** One step on one shard: read if nothing is pending, then deliver. True when there was something to do. */
   private async poll(shard: Shard): Promise<boolean> {
     if (shard.pending.length === 0) {
@@ -187,8 +213,10 @@ export class StreamPoller {
         this.finished.add(shard.id);
         return false;
       }
-      const out = await this.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.batchSize }));
+      const out = await this.readRecords(shard);
+      if (!out) return false;
       shard.iterator = out.NextShardIterator;
+      shard.lastRead = out.Records?.length ? seqOf(out.Records.at(-1)!) : shard.lastRead;
       shard.pending = (out.Records ?? []).filter((r) => this.wanted(r));
       if (shard.pending.length === 0) return (out.Records ?? []).length > 0;
     }
