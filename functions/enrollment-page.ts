@@ -2,7 +2,7 @@ import { header } from '../lib/admin-auth';
 import { bundledAssets, bundledTemplates } from '../lib/enrollment/bundled';
 import { enrollmentContext } from '../lib/enrollment';
 import { enrollmentPage, messagePage, PageRenderer, type PageRequest } from '../lib/enrollment/page';
-import { html, requestOrigin, type HttpHandler } from '../lib/http';
+import { html, isTransientAwsFault, requestOrigin, type HttpHandler } from '../lib/http';
 import { logger } from '../lib/log';
 
 const { config, tickets, now } = enrollmentContext();
@@ -27,6 +27,7 @@ export const handler: HttpHandler = async (event, context) => {
   } catch (err) {
     logger.error('enrollment page failed', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
     const page = await messagePage(deps, request, '', 'error', undefined);
-    return html(page.statusCode, page.body);
+    // Throttling or an AWS-side fault: 503 tells the browser (and any retrying client) it may try again.
+    return html(isTransientAwsFault(err) ? 503 : page.statusCode, page.body);
   }
 };

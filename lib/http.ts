@@ -70,12 +70,17 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
 ]);
 
+/** Throttling, or a fault AWS itself reports as on its side (`$fault: 'server'`, e.g. DynamoDB InternalServerError). */
+export function isTransientAwsFault(err: unknown): boolean {
+  return err instanceof Error && (THROTTLING.has(err.name) || (err as { $fault?: string }).$fault === 'server');
+}
+
 export function errorResult(err: unknown): HttpResult {
   if (err instanceof AppError) {
     return json(err.status, { error: err.code, message: err.message, ...err.details });
   }
-  if (err instanceof Error && THROTTLING.has(err.name)) {
-    logger.warn('throttled by AWS', { error: err.name });
+  if (isTransientAwsFault(err)) {
+    logger.warn('transient AWS fault', { error: (err as Error).name });
     const result = json(503, { error: 'temporarily_unavailable', message: 'The service is busy; retry in a moment.' });
     return { ...result, headers: { ...result.headers, 'retry-after': '1' } };
   }

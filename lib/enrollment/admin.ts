@@ -1,4 +1,4 @@
-import { notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
 import type { EnrollmentStore, EnrollmentSummary } from './enrollment-store';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -21,7 +21,12 @@ export function enrollmentView(enrollment: EnrollmentSummary) {
 
 export const enrollmentNotFound = (id: string) => notFound('enrollment_not_found', `id: no enrollment ${id}`);
 
+/** Users are created with 1–256 characters (create-ticket's schema); anything else cannot have enrollments, and an
+ * over-long id would exceed DynamoDB's key size and fail there instead of here. */
 export async function listEnrollments(store: Pick<EnrollmentStore, 'listForUser'>, userId: string) {
+  if (userId.length === 0 || userId.length > 256) {
+    throw badRequest('invalid_user_id', 'user_id: must be 1 to 256 characters');
+  }
   return (await store.listForUser(userId)).map(enrollmentView);
 }
 

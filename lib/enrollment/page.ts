@@ -12,11 +12,12 @@ import { ticketForToken } from './ticket-access';
  * - HTML text and quoted attributes: `& < > " '` become entities, which the browser turns back into the text;
  * - JavaScript strings inside <script>, as in the seed's `ticket: "{{ ticket }}"`: entities are not decoded there,
  *   so a value can neither close the string (`"`, `'`, a trailing `\`), nor the script (`</script>`), nor break the
- *   line (U+2028/2029); `/`, `` ` `` and `=` are encoded too (no `</`, no template literal, no unquoted attribute).
+ *   line (CR, LF, any control character, U+2028/2029); `/`, `` ` `` and `=` are encoded too (no `</`, no template
+ *   literal, no unquoted attribute).
  * The widget decodes these entities back when it reads its options from a script.
  * `| raw` opts out and is for trusted values only.
  */
-const UNSAFE = /[&<>"'\\/`=\u2028\u2029]/g;
+const UNSAFE = /[&<>"'\\/`=\u0000-\u001f\u007f\u2028\u2029]/g;
 export function escapeForPage(value: unknown): string {
   if (value === undefined || value === null) return '';
   return String(value).replace(UNSAFE, (c) => (c === '&' ? '&amp;' : `&#${c.codePointAt(0)};`));

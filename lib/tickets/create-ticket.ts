@@ -27,7 +27,12 @@ const unsupportedFactor = (factor: string) => ({
 
 /** The vendor's ticket request (`POST /api/v2/guardian/enrollments/ticket`) plus `ttl_sec` and `result_url`. */
 export const createTicketSchema = z.strictObject({
-  user_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256, 'must be at most 256 characters')),
+  user_id: z.string().check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(256, 'must be at most 256 characters'),
+    z.regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+  ),
   email: z.optional(z.email('must be a valid email address').check(z.maxLength(254, 'must be at most 254 characters'))),
   send_mail: z.optional(z.boolean()),
   email_locale: z.optional(emailLocaleSchema),

@@ -252,6 +252,8 @@ describe('admin: listing and removing a user’s enrollments', () => {
   it('answers an unknown user with an empty list and a malformed id with 404', async () => {
     expect(await api('GET', `/api/v2/users/${uniqueUser('nobody')}/enrollments`)).toMatchObject({ status: 200, body: [] });
     expect(await api('DELETE', '/api/v2/guardian/enrollments/not-an-id')).toMatchObject({ status: 404, body: { error: 'enrollment_not_found' } });
+    // Longer than any user a ticket can be created for (and than DynamoDB's key limit allows): a 400, not a 500.
+    expect(await api('GET', `/api/v2/users/${'u'.repeat(2100)}/enrollments`)).toMatchObject({ status: 400, body: { error: 'invalid_user_id' } });
   });
 
   it('requires the admin key on both routes', async () => {

@@ -19,6 +19,8 @@ function cases(user: string): Case[] {
     { name: 'blank user_id', body: { user_id: '   ' }, code: 'invalid_user_id', field: 'user_id' },
     { name: 'over-long user_id', body: { user_id: long(257) }, code: 'invalid_user_id', field: 'user_id' },
     { name: 'numeric user_id', body: { user_id: 42 }, code: 'invalid_user_id', field: 'user_id' },
+    { name: 'user_id with a line break', body: { user_id: 'ada\nlovelace' }, code: 'invalid_user_id', field: 'user_id' },
+    { name: 'user_id with a NUL', body: { user_id: 'ada\u0000' }, code: 'invalid_user_id', field: 'user_id' },
     { name: 'invalid email', body: { user_id: user, email: 'not-an-email' }, code: 'invalid_email', field: 'email' },
     { name: 'over-long email', body: { user_id: user, email: `${long(250)}@example.com` }, code: 'invalid_email', field: 'email' },
     { name: 'email as number', body: { user_id: user, email: 7 }, code: 'invalid_email', field: 'email' },
