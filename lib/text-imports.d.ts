@@ -1,4 +1,5 @@
-// Files esbuild inlines as strings (lib/enrollment/bundled.ts).
+// Files bundled as text at build time: esbuild's `text` loader and import attributes (serverless.yml), and the
+// vitest plugin that mirrors them (vitest.config.mts). Used by the email templates and the hosted page.
 declare module '*.liquid' {
   const text: string;
   export default text;
