@@ -23,7 +23,7 @@ import insertRecord from '../fixtures/events/dynamodb-stream-insert-send-mail.js
 import { codeFor } from '../support/enroll';
 import { stack } from '../support/stack';
 import { base32Decode, wrongCode } from '../support/totp';
-import { call, captureOutput, expectHtmlSecurityHeaders, pinnedTicketId, tokenOfUrl, useDedicatedTable, type Handler, type Result } from './harness';
+import { call, captureOutput, expectHtmlSecurityHeaders, pinnedTicketId, tokenOfUrl, useDedicatedTable, type Handler, type Result, importHandlers } from './harness';
 import { figureLog } from './figures';
 
 vi.mock('../../lib/enrollment/bundled', async () => (await import('./harness')).bundledFromDisk());
@@ -146,18 +146,11 @@ let logs = '';
 
 beforeAll(async () => {
   await useDedicatedTable(TABLE, { COGNITO_USER_POOL_ID: 'us-east-1_Faults1', POWERTOOLS_METRICS_DISABLED: 'true' });
-  ({ handler: h.create } = await import('../../functions/create-ticket'));
-  ({ handler: h.get } = await import('../../functions/get-ticket'));
-  ({ handler: h.revoke } = await import('../../functions/revoke-ticket'));
-  ({ handler: h.send } = await import('../../functions/send-ticket'));
-  ({ handler: h.page } = await import('../../functions/enrollment-page'));
-  ({ handler: h.start } = await import('../../functions/enroll-start'));
-  ({ handler: h.confirm } = await import('../../functions/enroll-confirm'));
-  ({ handler: h.list } = await import('../../functions/list-enrollments'));
-  ({ handler: h.remove } = await import('../../functions/delete-enrollment'));
-  ({ handler: mailer } = await import('../../functions/send-ticket-email'));
-  ({ handler: signup } = await import('../../functions/on-user-signup'));
-  ({ handler: sweep } = (await import('../../functions/cleanup-expired-tickets')) as never);
+  const { mailer: m, signup: sg, sweep: sw, ...http } = await importHandlers();
+  Object.assign(h, http);
+  mailer = m;
+  signup = sg as never;
+  sweep = sw as never;
 });
 
 afterAll(() => {

@@ -166,3 +166,21 @@ export function bundledFromDisk(enrollTemplate?: string) {
     bundledAssets: assetCatalog({ script: files.script, style: files.style }),
   };
 }
+
+/** Every handler, imported only after `useDedicatedTable` has set the environment they validate at load. */
+export async function importHandlers() {
+  return {
+    create: (await import('../../functions/create-ticket')).handler as Handler,
+    get: (await import('../../functions/get-ticket')).handler as Handler,
+    revoke: (await import('../../functions/revoke-ticket')).handler as Handler,
+    send: (await import('../../functions/send-ticket')).handler as Handler,
+    page: (await import('../../functions/enrollment-page')).handler as Handler,
+    start: (await import('../../functions/enroll-start')).handler as Handler,
+    confirm: (await import('../../functions/enroll-confirm')).handler as Handler,
+    list: (await import('../../functions/list-enrollments')).handler as Handler,
+    remove: (await import('../../functions/delete-enrollment')).handler as Handler,
+    mailer: (await import('../../functions/send-ticket-email')).handler,
+    signup: (await import('../../functions/on-user-signup')).handler,
+    sweep: (await import('../../functions/cleanup-expired-tickets')).handler,
+  };
+}

@@ -9,7 +9,7 @@ import { codeFor } from '../support/enroll';
 import { emailsTo, eventually } from '../support/lambda';
 import { stack } from '../support/stack';
 import { base32Decode, wrongCode } from '../support/totp';
-import { call, captureOutput, localDocumentClient, tokenOfUrl, useDedicatedTable, type Handler } from './harness';
+import { call, captureOutput, localDocumentClient, tokenOfUrl, useDedicatedTable, type Handler, importHandlers } from './harness';
 import { figureLog } from './figures';
 
 vi.mock('../../lib/enrollment/bundled', async () => (await import('./harness')).bundledFromDisk());
@@ -32,18 +32,11 @@ let sweep: (event: unknown, context: Context) => Promise<unknown>;
 
 beforeAll(async () => {
   await useDedicatedTable(TABLE, { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_LOG_EVENT: 'true', POWERTOOLS_METRICS_DISABLED: 'true' });
-  ({ handler: h.create } = await import('../../functions/create-ticket'));
-  ({ handler: h.get } = await import('../../functions/get-ticket'));
-  ({ handler: h.revoke } = await import('../../functions/revoke-ticket'));
-  ({ handler: h.send } = await import('../../functions/send-ticket'));
-  ({ handler: h.page } = await import('../../functions/enrollment-page'));
-  ({ handler: h.start } = await import('../../functions/enroll-start'));
-  ({ handler: h.confirm } = await import('../../functions/enroll-confirm'));
-  ({ handler: h.list } = await import('../../functions/list-enrollments'));
-  ({ handler: h.remove } = await import('../../functions/delete-enrollment'));
-  ({ handler: mailer } = await import('../../functions/send-ticket-email'));
-  ({ handler: signup } = await import('../../functions/on-user-signup'));
-  ({ handler: sweep } = await import('../../functions/cleanup-expired-tickets'));
+  const { mailer: m, signup: sg, sweep: sw, ...http } = await importHandlers();
+  Object.assign(h, http);
+  mailer = m;
+  signup = sg as never;
+  sweep = sw as never;
 });
 
 /** The stream record the table would emit for the ticket as it is now (INSERT, or MODIFY for a resend). */
