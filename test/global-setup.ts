@@ -1,16 +1,9 @@
 import type { TestProject } from 'vitest/node';
 import { freePort } from '../infra/local/processes';
-import { startStack } from '../infra/local/stack';
+import { startStack, type Stack } from '../infra/local/stack';
 
-export interface ProvidedStack {
-  apiUrl: string;
-  lambdaEndpoint: string;
-  dynamodbEndpoint: string;
-  sesEndpoint: string;
-  tableName: string;
-  adminApiKey: string;
-  functionEnv: Record<string, string>;
-}
+/** What tests see of the stack: everything but `stop`, which stays with the global setup. */
+export type ProvidedStack = Omit<Stack, 'stop'>;
 
 declare module 'vitest' {
   export interface ProvidedContext {
