@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Key, KeyRing } from '../config';
 
 /**
@@ -56,25 +56,11 @@ export function hashRecoveryCode(code: string, keys: KeyRing): string {
 /**
  * Constant-time check of a presented code against a stored hash (for the sign-in flow that spends it): recomputed
  * under the key the stored value names; false for an unknown format or a key that is no longer configured.
- * Enrollments confirmed before the HMAC scheme hold `scrypt$N=…,r=…,p=…$<salt>$<hash>`; those still verify.
  */
-export async function verifyRecoveryCode(code: string, stored: string, keys: KeyRing): Promise<boolean> {
+export function verifyRecoveryCode(code: string, stored: string, keys: KeyRing): boolean {
   const match = /^hmac-sha256\$([A-Za-z0-9_-]{1,32})\$([\w-]{43})$/.exec(stored);
-  if (!match) return verifyLegacyScrypt(code, stored);
+  if (!match) return false;
   const key = keys.byId.get(match[1]!);
   if (!key) return false;
   return timingSafeEqual(digest(code, key), Buffer.from(match[2]!, 'base64url'));
-}
-
-/** The former scheme (scrypt, 16-byte salt, 32-byte output), read only: no new value is written this way. */
-async function verifyLegacyScrypt(code: string, stored: string): Promise<boolean> {
-  const match = /^scrypt\$N=(\d+),r=(\d+),p=(\d+)\$([\w-]+)\$([\w-]+)$/.exec(stored);
-  if (!match) return false;
-  const [, n, r, p, salt, hash] = match;
-  const expected = Buffer.from(hash!, 'base64url');
-  const options = { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 };
-  const actual = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(normalizeRecoveryCode(code), Buffer.from(salt!, 'base64url'), expected.length, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
-  return timingSafeEqual(actual, expected);
 }

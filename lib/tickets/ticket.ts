@@ -8,9 +8,8 @@ export const VENDOR_ONLY_FACTORS = ['push-notification', 'phone'] as const;
 /** Factors a user can complete on the hosted page today; creating a ticket for another is a 400. */
 export const REDEEMABLE_FACTORS: readonly Factor[] = ['otp'];
 
-export type StoredStatus = 'pending' | 'redeemed' | 'revoked' | 'expired' | 'locked';
-/** What callers see: a pending ticket past its expiry reads `expired` before any sweep touches it. */
-export type TicketStatus = StoredStatus;
+/** Stored and shown alike; `effectiveStatus` shows a pending ticket past its expiry as `expired` before any sweep. */
+export type TicketStatus = 'pending' | 'redeemed' | 'revoked' | 'expired' | 'locked';
 
 export const MIN_TTL_SEC = 60;
 export const MAX_TTL_SEC = 30 * 24 * 3600;
@@ -36,7 +35,7 @@ export interface TicketRecord {
   send_mail: boolean;
   allow_multiple_enrollments: boolean;
   result_url?: string;
-  status: StoredStatus;
+  status: TicketStatus;
   attempts: number;
   /** Id of the signing key that derives this ticket's secret; the secret itself is never stored. */
   key_id: string;

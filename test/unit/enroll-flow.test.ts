@@ -191,7 +191,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(enrollment.last_used_step).toBe(Math.floor(NOW / 30_000));
     expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext(confirmed.enrollment_id))).toEqual(SECRET);
     expect(enrollment.recovery_code_hash).toMatch(/^hmac-sha256\$e1\$[\w-]{43}$/);
-    expect(await verifyRecoveryCode(confirmed.recovery_code, enrollment.recovery_code_hash, config.encryptionKeys)).toBe(true);
+    expect(verifyRecoveryCode(confirmed.recovery_code, enrollment.recovery_code_hash, config.encryptionKeys)).toBe(true);
     const everything = JSON.stringify(calls[0]!.args[0].input);
     for (const secretForm of [SECRET.toString('hex'), SECRET.toString('base64'), confirmed.recovery_code, confirmed.recovery_code.replace(/-/g, '')]) {
       expect(everything).not.toContain(secretForm);
