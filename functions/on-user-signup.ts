@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { logger } from '../lib/log';
+import { logger, withInvocationLogger } from '../lib/log';
 import { COGNITO_BUDGET_MS, SIGNUP_METRICS, handleSignupEvent, type SignupDeps } from '../lib/signup/issue-signup-ticket';
 import { ticketContext } from '../lib/tickets';
 
@@ -22,17 +22,17 @@ try {
  * Cognito PostConfirmation trigger and EventBridge "User Signed Up" events: issue the new user's enrollment ticket.
  * Returns the event unchanged (what Cognito requires; EventBridge ignores it). See lib/signup for what never throws.
  */
-export const handler = async <E>(event: E, context: Context): Promise<E> => {
-  logger.addContext(context);
-  try {
-    if (!deps) {
-      logger.error('signup function misconfigured; no ticket issued', { error: String(initError) });
-      metrics.addMetric(SIGNUP_METRICS.failed, MetricUnit.Count, 1);
+export const handler = async <E>(event: E, context: Context): Promise<E> =>
+  withInvocationLogger(context, {}, async () => {
+    try {
+      if (!deps) {
+        logger.error('signup function misconfigured; no ticket issued', { error: String(initError) });
+        metrics.addMetric(SIGNUP_METRICS.failed, MetricUnit.Count, 1);
+        return event;
+      }
+      await handleSignupEvent(deps, event, Math.min(COGNITO_BUDGET_MS, context.getRemainingTimeInMillis() - 500));
       return event;
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
-    await handleSignupEvent(deps, event, Math.min(COGNITO_BUDGET_MS, context.getRemainingTimeInMillis() - 500));
-    return event;
-  } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-};
+  });

@@ -5,7 +5,7 @@ import { getConfig, mailerConfig } from '../lib/config';
 import { EmailDeliveryStore } from '../lib/email/delivery-store';
 import { handleEmailRecord } from '../lib/email/mailer';
 import { sesClient } from '../lib/email/ses';
-import { logger } from '../lib/log';
+import { withInvocationLogger } from '../lib/log';
 
 // Cold start: configuration checked (a missing EMAIL_FROM fails here, loudly). Each locale's templates are compiled
 // and checked on the first email in that locale (lib/email/templates.ts `prepareTemplates`), not all at cold start.
@@ -23,11 +23,11 @@ const processor = new BatchProcessor(EventType.DynamoDBStreams);
  * stream retries from the first of them (and bisects a batch that fails whole); permanent failures are recorded on
  * the ticket and not retried.
  */
-export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
-  logger.addContext(context);
-  // In order, one record at a time: a ticket's records (and any duplicates) meet the state the previous one left.
-  return processPartialResponse(event, (record: DynamoDBRecord) => handleEmailRecord(deps, record), processor, {
-    context,
-    processInParallel: false,
-  });
-};
+export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> =>
+  withInvocationLogger(context, {}, () =>
+    // In order, one record at a time: a ticket's records (and any duplicates) meet the state the previous one left.
+    processPartialResponse(event, (record: DynamoDBRecord) => handleEmailRecord(deps, record), processor, {
+      context,
+      processInParallel: false,
+    }),
+  );

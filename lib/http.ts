@@ -3,7 +3,7 @@ import type * as z from './zod-mini';
 import { header, isAdminRequest } from './admin-auth';
 import type { Config } from './config';
 import { AppError, badRequest, unauthorized } from './errors';
-import { logger } from './log';
+import { logger, withInvocationLogger } from './log';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -127,19 +127,20 @@ export function parseJsonBody<S extends z.ZodMiniType>(event: HttpEvent, schema:
   return parse(schema, value);
 }
 
-/** Wraps a route: correlation id, and errors turned into JSON in one place. */
+/** Wraps a route: a logger of its own carrying the request's correlation id, and errors turned into JSON in one place. */
 export function route(fn: HttpHandler): HttpHandler {
-  return async (event, context) => {
-    logger.addContext(context);
-    logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
-    try {
-      return await fn(event, context);
-    } catch (err) {
-      return errorResult(err);
-    } finally {
-      logger.resetKeys();
-    }
-  };
+  return (event, context) =>
+    withInvocationLogger(
+      context,
+      { requestId: event.requestContext?.requestId, route: event.routeKey, ticketId: event.pathParameters?.ticket_id },
+      async () => {
+        try {
+          return await fn(event, context);
+        } catch (err) {
+          return errorResult(err);
+        }
+      },
+    );
 }
 
 /**

@@ -2,6 +2,7 @@ import type { KeyRing } from '../config';
 import { AppError, conflict, notFound } from '../errors';
 import { effectiveStatus, type TicketRecord, type TicketStatus } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
+import { logger } from '../log';
 import { parseTicketToken, verifyTicketSecret } from '../tickets/tokens';
 
 /**
@@ -28,6 +29,7 @@ export const alreadyEnrolled = () =>
 export async function ticketForToken(store: Pick<TicketStore, 'get'>, token: string, keys: KeyRing): Promise<TicketRecord> {
   const parsed = parseTicketToken(token);
   if (!parsed) throw ticketNotFound();
+  logger.appendKeys({ ticketId: parsed.ticketId }); // the id is public; every later line of this request carries it
   const ticket = await store.get(parsed.ticketId);
   // Check the secret even when there is no ticket, so both answers take the same time.
   const valid = verifyTicketSecret(parsed.ticketId, parsed.secret, ticket?.key_id ?? keys.current.id, keys);

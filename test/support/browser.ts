@@ -1,19 +1,23 @@
-import { existsSync } from 'node:fs';
+import sparticuzChromium from '@sparticuz/chromium';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Debian's Chromium (CI installs it with apt; see .ci/run), driven by playwright-core: no browser download. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * The browser the tests drive: a Chromium build from the npm registry (`@sparticuz/chromium`, pinned in the lock file),
+ * which extracts itself to /tmp on first use, so `npm install && npm test` needs no system browser. `CHROMIUM_PATH`
+ * points at another binary instead (e.g. Debian's /usr/bin/chromium).
+ */
+export async function chromiumExecutable(): Promise<string> {
+  return process.env.CHROMIUM_PATH || (await sparticuzChromium.executablePath());
+}
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  }
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: await chromiumExecutable(),
+    // Our own flags, not the package's Lambda preset (which turns off web security and site isolation): the tests check
+    // the page's CSP and same-origin behaviour, so the browser must enforce them as a user's would.
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
 }
-
 /** What a page did that it should not have: CSP violations, script errors, dialogs, requests to other origins. */
 export interface PageIncidents {
   consoleErrors: string[];
