@@ -11,7 +11,7 @@ const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPAC
 let deps: SignupDeps | undefined;
 let initError: unknown;
 try {
-  const { config, store, now } = ticketContext();
+  const { config, store, now } = ticketContext('signingKeys');
   // The URL is not used here: the mailer rebuilds it from the stream record.
   deps = { create: { store, config, now, baseUrl: config.publicBaseUrl ?? '' }, config: config.signup, logger, metrics };
 } catch (err) {
