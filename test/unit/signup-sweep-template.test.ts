@@ -79,7 +79,7 @@ describe('packaged template: signup and sweep wiring', () => {
     });
     const bus = plain.SignupEventBus as Resource & { Condition: string };
     expect(bus.Condition).toBe('SignupEventBusCreated');
-    expect(conditions.plain.SignupEventBusCreated).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    expect(conditions.plain!.SignupEventBusCreated).toEqual({ 'Fn::Equals': ['true', 'true'] });
     expect(bus.Properties.Name).toBe('mfa-tickets-prod-signup');
     const [allow, deny] = bus.Properties.Policy.Statement;
     expect(allow).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } } });
