@@ -4,7 +4,7 @@ import { emailLookupFor } from '../lib/signup/email-lookup';
 import { createTicket, createTicketSchema } from '../lib/tickets/create-ticket';
 import { ticketContext } from '../lib/tickets';
 
-const { config, store, now } = ticketContext();
+const { config, store, now } = ticketContext('adminKeyHashes', 'signingKeys');
 /** With COGNITO_USER_POOL_ID, `send_mail` without `email` mails the user's verified email from the pool. */
 const lookupEmail = emailLookupFor(config);
 

@@ -4,7 +4,7 @@ import { isEnrollmentId } from '../lib/enrollment/records';
 import { adminRoute } from '../lib/http';
 import { logger } from '../lib/log';
 
-const { config, enrollments, now } = enrollmentContext();
+const { config, enrollments, now } = enrollmentContext('adminKeyHashes');
 
 /** DELETE /api/v2/guardian/enrollments/{id}: removes one authenticator; 204 as the vendor answers, 404 when unknown. */
 export const handler = adminRoute(config, async (event) => {

@@ -3,7 +3,7 @@ import { confirmEnrollment } from '../lib/enrollment/confirm';
 import { confirmEnrollmentSchema } from '../lib/enrollment/schemas';
 import { json, parseJsonBody, route } from '../lib/http';
 
-const { config, tickets, enrollments, now } = enrollmentContext();
+const { config, tickets, enrollments, now } = enrollmentContext('signingKeys', 'encryptionKeys');
 
 /**
  * POST /enroll/confirm (public; the ticket token authenticates): a right code redeems the ticket once and answers

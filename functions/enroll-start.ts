@@ -3,7 +3,7 @@ import { startEnrollmentSchema } from '../lib/enrollment/schemas';
 import { startEnrollment } from '../lib/enrollment/start';
 import { json, parseJsonBody, route } from '../lib/http';
 
-const { config, tickets, enrollments, now } = enrollmentContext();
+const { config, tickets, enrollments, now } = enrollmentContext('signingKeys', 'encryptionKeys');
 
 /**
  * POST /enroll/start (public; the ticket token authenticates): the TOTP secret, otpauth URI and QR code for the

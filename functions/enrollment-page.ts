@@ -5,7 +5,7 @@ import { enrollmentPage, messagePage, PageRenderer, type PageRequest } from '../
 import { html, isTransientAwsFault, requestOrigin, type HttpHandler } from '../lib/http';
 import { logger, withInvocationLogger } from '../lib/log';
 
-const { config, tickets, now } = enrollmentContext();
+const { config, tickets, now } = enrollmentContext('signingKeys');
 const renderer = new PageRenderer(bundledTemplates);
 const deps = { config, tickets, renderer, assetUrls: bundledAssets.urls, now };
 

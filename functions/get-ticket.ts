@@ -3,7 +3,7 @@ import { ticketContext } from '../lib/tickets';
 import { getTicket, ticketNotFound } from '../lib/tickets/admin';
 import { isTicketId } from '../lib/tickets/tokens';
 
-const { config, store, now } = ticketContext();
+const { config, store, now } = ticketContext('adminKeyHashes');
 
 /** GET /tickets/{ticket_id}: status and timestamps, never the secret or the URL. */
 export const handler = adminRoute(config, async (event) => {

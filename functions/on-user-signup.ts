@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { logger, withInvocationLogger } from '../lib/log';
+import { emailLookupFor } from '../lib/signup/email-lookup';
 import { COGNITO_BUDGET_MS, SIGNUP_METRICS, handleSignupEvent, type SignupDeps } from '../lib/signup/issue-signup-ticket';
 import { ticketContext } from '../lib/tickets';
 
@@ -11,9 +12,11 @@ const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPAC
 let deps: SignupDeps | undefined;
 let initError: unknown;
 try {
-  const { config, store, now } = ticketContext();
-  // The URL is not used here: the mailer rebuilds it from the stream record.
-  deps = { create: { store, config, now, baseUrl: config.publicBaseUrl ?? '' }, config: config.signup, logger, metrics };
+  const { config, store, now } = ticketContext('signingKeys');
+  // The URL is not used here: the mailer rebuilds it from the stream record. With COGNITO_USER_POOL_ID, a signup whose
+  // address is not trusted is mailed at the pool's verified address for that user.
+  const create = { store, config, now, baseUrl: config.publicBaseUrl ?? '', lookupEmail: emailLookupFor(config) };
+  deps = { create, config: config.signup, logger, metrics };
 } catch (err) {
   initError = err;
 }

@@ -4,7 +4,7 @@ import { ticketContext } from '../lib/tickets';
 import { revokeTicket, ticketNotFound } from '../lib/tickets/admin';
 import { isTicketId } from '../lib/tickets/tokens';
 
-const { config, store, now } = ticketContext();
+const { config, store, now } = ticketContext('adminKeyHashes');
 
 /** DELETE /tickets/{ticket_id}: revoke; idempotent, 409 once the ticket has ended another way. */
 export const handler = adminRoute(config, async (event) => {

@@ -9,7 +9,7 @@ import { withInvocationLogger } from '../lib/log';
 
 // Cold start: configuration checked (a missing EMAIL_FROM fails here, loudly). Each locale's templates are compiled
 // and checked on the first email in that locale (lib/email/templates.ts `prepareTemplates`), not all at cold start.
-const config = mailerConfig(getConfig());
+const config = mailerConfig(getConfig('signingKeys'));
 const deps = {
   ses: sesClient(config),
   deliveries: new EmailDeliveryStore(documentClient(config), config.tableName),

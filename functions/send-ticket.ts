@@ -7,7 +7,7 @@ import { logger } from '../lib/log';
 import { ticketNotFound } from '../lib/tickets/admin';
 import { isTicketId } from '../lib/tickets/tokens';
 
-const config = getConfig();
+const config = getConfig('adminKeyHashes');
 const deliveries = new EmailDeliveryStore(documentClient(config), config.tableName);
 const now = () => Date.now();
 

@@ -12,7 +12,41 @@ async function settings(resolveVariable) {
     poolId: await setting(resolveVariable, 'cognitoUserPoolId'),
     eventBus: await setting(resolveVariable, 'eventBus'),
     eventSource: await setting(resolveVariable, 'eventSource'),
+    eventPrincipal: await setting(resolveVariable, 'eventPrincipal'),
+    service: String(await resolveVariable('self:service')),
+    stage: String(await resolveVariable('sls:stage')),
   };
+}
+
+/**
+ * The signup bus: `default` and an existing bus's ARN are used as they are (their policy is their owner's); anything
+ * else is a bus this stack creates, named by the setting or `<service>-<stage>-signup`, with a publishing policy.
+ */
+function signupBus(s) {
+  if (s.eventBus === 'default' || s.eventBus.startsWith('arn:')) return { created: false, ref: s.eventBus };
+  return { created: true, name: s.eventBus || `${s.service}-${s.stage}-signup`, ref: { Ref: 'SignupEventBus' } };
+}
+
+/**
+ * Who may publish signups: this stack's account (empty setting), another account (12 digits) or one IAM role or
+ * user (its ARN). Returns the policy principal, the Deny condition that shuts everyone else out, and the account
+ * the rule requires in the event's `account` field.
+ */
+function publisher(s) {
+  const p = s.eventPrincipal;
+  if (!p) {
+    return {
+      principal: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' },
+      others: { StringNotEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+      account: { Ref: 'AWS::AccountId' },
+    };
+  }
+  if (/^\d{12}$/.test(p)) {
+    return { principal: p, others: { StringNotEquals: { 'aws:PrincipalAccount': p } }, account: p };
+  }
+  const arn = /^arn:aws[\w-]*:iam::(\d{12}):(role|user)\/[\w+=,.@/-]+$/.exec(p);
+  if (!arn) throw new Error(`custom.signup.eventPrincipal must be an account id or an IAM role/user ARN, got "${p}"`);
+  return { principal: p, others: { ArnNotEquals: { 'aws:PrincipalArn': p } }, account: arn[1] };
 }
 
 /** The logical id the framework gives a user pool it creates for a `cognitoUserPool` event (naming.js). */
@@ -30,8 +64,9 @@ async function events({ resolveVariable }) {
   const list = [
     {
       eventBridge: {
-        eventBus: s.eventBus || 'default',
-        pattern: { 'source': [s.eventSource], 'detail-type': ['User Signed Up'] },
+        eventBus: signupBus(s).ref,
+        // `account` is set by EventBridge (the publisher's account), never by the publisher.
+        pattern: { 'source': [s.eventSource], 'detail-type': ['User Signed Up'], 'account': [publisher(s).account] },
         // EventBridge's own retries for a failed delivery; Lambda then retries a failed invocation twice.
         retryPolicy: { maximumEventAge: 86400, maximumRetryAttempts: 10 },
       },
@@ -70,4 +105,35 @@ async function emailLookupStatement({ resolveVariable }) {
   return { Effect: 'Allow', Action: ['cognito-idp:AdminGetUser'], Resource: resource };
 }
 
-module.exports = { events, userPoolId, emailLookupStatement };
+/** CloudFormation condition: does this stack create the signup bus? */
+async function eventBusCondition({ resolveVariable }) {
+  return { 'Fn::Equals': [String(signupBus(await settings(resolveVariable)).created), 'true'] };
+}
+
+/**
+ * The bus this stack creates, with a resource policy that lets the configured publisher put events and denies
+ * everyone else, including principals of this account whose own IAM policies would allow it.
+ */
+async function eventBusResource({ resolveVariable }) {
+  const s = await settings(resolveVariable);
+  const bus = signupBus(s);
+  const name = bus.created ? bus.name : `${s.service}-${s.stage}-signup`;
+  const arn = { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${name}` };
+  const p = publisher(s);
+  return {
+    Type: 'AWS::Events::EventBus',
+    Condition: 'SignupEventBusCreated',
+    Properties: {
+      Name: name,
+      Policy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'IdentitySystemPublishes', Effect: 'Allow', Principal: { AWS: p.principal }, Action: 'events:PutEvents', Resource: arn },
+          { Sid: 'NobodyElsePublishes', Effect: 'Deny', Principal: '*', Action: 'events:PutEvents', Resource: arn, Condition: p.others },
+        ],
+      },
+    },
+  };
+}
+
+module.exports = { events, userPoolId, emailLookupStatement, eventBusCondition, eventBusResource };

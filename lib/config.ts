@@ -19,8 +19,33 @@ export interface KeyRing {
   byId: ReadonlyMap<string, Key>;
 }
 
-/** Everything a function reads from its environment, validated once at cold start. */
-export interface Config {
+/**
+ * The key material, each ring given only to the functions that use it (serverless.yml, docs/SECURITY.md). A function
+ * names the rings it needs (`getConfig('signingKeys')`): those must be present, the others it never sees.
+ */
+export interface Secrets {
+  /** SHA-256 digests of the admin API keys; the keys themselves are never configured. Admin routes only. */
+  adminKeyHashes: readonly AdminKey[];
+  /** HMAC keys that derive each ticket's secret from its id (rotatable, see README "Keys"). Functions that build or check ticket URLs. */
+  signingKeys: KeyRing;
+  /** AES-256-GCM keys that encrypt enrolled TOTP secrets at rest. The enrollment start and confirm functions only. */
+  encryptionKeys: KeyRing;
+}
+export type SecretName = keyof Secrets;
+export const SECRET_NAMES: readonly SecretName[] = ['adminKeyHashes', 'signingKeys', 'encryptionKeys'];
+const SECRET_ENV: Record<SecretName, string> = {
+  adminKeyHashes: 'ADMIN_API_KEY_HASHES',
+  signingKeys: 'TICKET_SIGNING_KEYS',
+  encryptionKeys: 'ENCRYPTION_KEYS',
+};
+
+/** Everything a function reads from its environment, validated once at cold start: the settings and all key rings. */
+export type Config = Settings & Secrets;
+/** What a function that asked for the rings `K` holds: those rings for sure, any other only if it was configured. */
+export type ConfigWith<K extends SecretName> = Settings & Partial<Secrets> & Pick<Secrets, K>;
+
+/** The non-secret settings every function may read. */
+export interface Settings {
   /** Deployment stage, e.g. `prod`; `local` for the laptop stack. */
   stage: string;
   /** The tickets table (one table holds tickets, enrollments and their indexes). */
@@ -29,12 +54,6 @@ export interface Config {
   publicBaseUrl: string | undefined;
   /** Origins a ticket's `result_url` may redirect to (no open redirects). */
   resultUrlOrigins: readonly string[];
-  /** SHA-256 digests of the admin API keys; the keys themselves are never configured. */
-  adminKeyHashes: readonly AdminKey[];
-  /** HMAC keys that derive each ticket's secret from its id (rotatable, see README "Keys"). */
-  signingKeys: KeyRing;
-  /** AES-256-GCM keys that encrypt enrolled TOTP secrets at rest. */
-  encryptionKeys: KeyRing;
   /** Local stack: relaxes `result_url` to allow http://localhost. Never true deployed. */
   localMode: boolean;
   /** Emulator endpoints for the local stack; unset deployed. */
@@ -65,6 +84,11 @@ export interface SignupConfig {
   locale: string | undefined;
   /** SIGNUP_EVENT_SOURCE: the EventBridge `source` of "User Signed Up" events (default `custom.identity`). */
   eventSource: string;
+  /**
+   * SIGNUP_TRUST_EVENT_EMAIL: mail the address an EventBridge event carries (default false: the address is looked up
+   * in the user pool, COGNITO_USER_POOL_ID, or no ticket is issued; docs/SIGNUP-AND-SWEEP.md "Whose word is trusted").
+   */
+  trustEventEmail: boolean;
 }
 
 export interface EnrollmentConfig {
@@ -104,23 +128,32 @@ function configIssue(ctx: z.core.ParsePayload, message: string): never {
   return z.NEVER;
 }
 
+/** Exactly 32 bytes, written as base64 that decodes without loss: a typo must fail, not shorten or pad the key. */
+const KEY_BYTES = 32;
+function decodeKey(encoded: string): Buffer | undefined {
+  const secret = Buffer.from(encoded, 'base64');
+  const canonical = (b64: string) => b64.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return secret.length === KEY_BYTES && canonical(secret.toString('base64')) === canonical(encoded) ? secret : undefined;
+}
+
+/** A key ring, absent when its variable is unset or empty (required or not is decided per function, `withSecrets`). */
 function keyRing(name: string) {
   return z.pipe(
-    z.string({ error: `${name} is required` }),
-    z.transform((raw: string, ctx): KeyRing => {
-      const keys = raw
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean)
-        .map((entry) => {
-          const [id, encoded] = entry.split(':');
-          return { id: id ?? '', secret: Buffer.from(encoded ?? '', 'base64') };
-        });
-      const bad = keys.find((key) => !/^[A-Za-z0-9_-]{1,32}$/.test(key.id) || key.secret.length < 32);
+    optionalString,
+    z.transform((raw: string | undefined, ctx): KeyRing | undefined => {
+      if (raw === undefined) return undefined;
+      const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+      const keys = entries.map((entry) => {
+        const [id = '', encoded = '', ...rest] = entry.split(':');
+        return { id, secret: rest.length === 0 ? decodeKey(encoded) : undefined };
+      });
+      const bad = keys.find((key) => !/^[A-Za-z0-9_-]{1,32}$/.test(key.id) || !key.secret);
       if (keys.length === 0 || bad) {
-        return configIssue(ctx, `${name} must be "id:base64key[,id:base64key...]" with keys of at least 32 bytes`);
+        return configIssue(ctx, `${name} must be "id:base64key[,id:base64key...]" with keys of exactly ${KEY_BYTES} bytes`);
       }
-      return { current: keys[0]!, byId: new Map(keys.map((key) => [key.id, key])) };
+      const ring = keys as Key[];
+      if (new Set(ring.map((key) => key.id)).size !== ring.length) return configIssue(ctx, `${name} names a key id twice`);
+      return { current: ring[0]!, byId: new Map(ring.map((key) => [key.id, key])) };
     }),
   );
 }
@@ -134,9 +167,11 @@ const envSchema = z.object({
     z.transform((v: string | undefined) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean)),
   ),
   ADMIN_API_KEY_HASHES: z.pipe(
-    z.optional(z.string()),
-    z.transform((v: string | undefined, ctx): AdminKey[] => {
-      const entries = (v ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    optionalString,
+    z.transform((v: string | undefined, ctx): AdminKey[] | undefined => {
+      if (v === undefined) return undefined;
+      const entries = v.split(',').map((h) => h.trim()).filter(Boolean);
+      if (entries.length === 0) return undefined;
       const keys = entries.map((entry) => {
         const [digest = '', until] = entry.split('@');
         return { digest, expiresAt: until === undefined ? undefined : Date.parse(until) };
@@ -172,6 +207,7 @@ const envSchema = z.object({
     z.optional(z.string().check(z.regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as "en" or "pt-BR"'))),
   ),
   SIGNUP_EVENT_SOURCE: z.pipe(optionalString, z._default(z.string().check(z.maxLength(256)), 'custom.identity')),
+  SIGNUP_TRUST_EVENT_EMAIL: envBool(false),
   SWEEP_MODE: z.pipe(optionalString, z._default(z.enum(['expire', 'delete']), 'expire')),
   SWEEP_BATCH_SIZE: envInt(100, 1, 1000),
   SWEEP_SAFETY_MARGIN_MS: envInt(10_000, 0, 900_000),
@@ -179,14 +215,22 @@ const envSchema = z.object({
   TOTP_LABEL: z.pipe(optionalString, z._default(z.enum(['email', 'user_id']), 'email')),
 });
 
-export function loadConfig(env: NodeJS.ProcessEnv): Config {
+/**
+ * Validates the environment: every variable that is set must be well formed (a malformed ring fails even in a function
+ * that does not use it), and the rings named in `needs` must be present. Without `needs`, all three are required
+ * (tests, local tools); handlers name theirs through `getConfig`.
+ */
+export function loadConfig<K extends SecretName = SecretName>(
+  env: NodeJS.ProcessEnv,
+  needs: readonly K[] = SECRET_NAMES as readonly K[],
+): ConfigWith<K> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
-  return {
+  const config: Settings & Partial<Secrets> = {
     stage: e.STAGE,
     tableName: e.TABLE_NAME,
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
@@ -206,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       factor: e.SIGNUP_FACTOR,
       locale: e.SIGNUP_LOCALE,
       eventSource: e.SIGNUP_EVENT_SOURCE,
+      trustEventEmail: e.SIGNUP_TRUST_EVENT_EMAIL,
     },
     sweep: { mode: e.SWEEP_MODE, batchSize: e.SWEEP_BATCH_SIZE, safetyMarginMs: e.SWEEP_SAFETY_MARGIN_MS },
     enrollment: {
@@ -213,13 +258,23 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       totpLabel: e.TOTP_LABEL,
     },
   };
+  return withSecrets(config, needs);
+}
+
+/** Fails loudly (at the cold start of the function that asks) when a ring it needs is not configured. */
+export function withSecrets<K extends SecretName>(config: Settings & Partial<Secrets>, needs: readonly K[]): ConfigWith<K> {
+  const missing = needs.filter((name) => config[name] === undefined);
+  if (missing.length > 0) {
+    throw new Error(`Invalid configuration: ${missing.map((name) => `${SECRET_ENV[name]}: is required by this function`).join('; ')}`);
+  }
+  return config as ConfigWith<K>;
 }
 
 /** What the mailer needs on top of the common configuration; functions that send no mail never ask for it. */
-export type MailerConfig = Config & { emailFrom: string; publicBaseUrl: string };
+export type MailerConfig = ConfigWith<'signingKeys'> & { emailFrom: string; publicBaseUrl: string };
 
 /** Fails loudly at the mailer's cold start when it could build neither a ticket URL nor a From address. */
-export function mailerConfig(config: Config): MailerConfig {
+export function mailerConfig(config: ConfigWith<'signingKeys'>): MailerConfig {
   const missing = [
     config.emailFrom ? undefined : 'EMAIL_FROM: is required by the mailer',
     config.publicBaseUrl ? undefined : 'PUBLIC_BASE_URL: is required by the mailer (the ticket URLs it sends point at it)',
@@ -228,10 +283,13 @@ export function mailerConfig(config: Config): MailerConfig {
   return config as MailerConfig;
 }
 
-let cached: Config | undefined;
+let cached: (Settings & Partial<Secrets>) | undefined;
 
-/** The process's configuration; the first call validates it and throws loudly if anything is missing. */
-export function getConfig(): Config {
-  cached ??= loadConfig(process.env);
-  return cached;
+/**
+ * The process's configuration with the key rings this function uses (`getConfig('signingKeys')`); the first call
+ * validates the environment, and any call throws loudly if a ring it names is missing. Call it at module scope.
+ */
+export function getConfig<K extends SecretName = never>(...needs: K[]): ConfigWith<NoInfer<K>> {
+  cached ??= loadConfig(process.env, []);
+  return withSecrets(cached, needs);
 }

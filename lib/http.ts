@@ -15,6 +15,8 @@ const JSON_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
+  // HTTPS only, for two years, subdomains included: no downgrade can expose a token or an admin key in transit.
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
 };
 
 export function json(statusCode: number, body: unknown): HttpResult {
@@ -56,6 +58,7 @@ export function html(statusCode: number, body: string, options: { nonce?: string
       'x-frame-options': 'DENY',
       'cross-origin-opener-policy': 'same-origin',
       'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+      'strict-transport-security': 'max-age=63072000; includeSubDomains',
     },
     body,
   };

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startService, type Service } from './processes';
 
@@ -25,16 +25,35 @@ export function ensureDynamoDbLocal(): string {
   return EMULATOR_DIR;
 }
 
-/** `-sharedDb` so every access key and region sees the same tables; `dbPath` persists data, otherwise in memory. */
+const LAUNCHER = 'DynamoDbLocalOnLoopback';
+const LAUNCHER_SOURCE = join(__dirname, `${LAUNCHER}.java`);
+const LAUNCHER_DIR = join(LOCAL_DIR, 'dynamodb', 'launcher');
+
+/** Compiles the loopback launcher against the jar once (and again when its source changes): ~1 s, then cached. */
+function ensureLauncher(classpath: string): string {
+  const compiled = join(LAUNCHER_DIR, `${LAUNCHER}.class`);
+  if (existsSync(compiled) && statSync(compiled).mtimeMs >= statSync(LAUNCHER_SOURCE).mtimeMs) return LAUNCHER_DIR;
+  mkdirSync(LAUNCHER_DIR, { recursive: true });
+  execFileSync('javac', ['-nowarn', '-cp', classpath, '-d', LAUNCHER_DIR, LAUNCHER_SOURCE], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return LAUNCHER_DIR;
+}
+
+/**
+ * `-sharedDb` so every access key and region sees the same tables; `dbPath` persists data, otherwise in memory.
+ * It listens on 127.0.0.1 only (`DynamoDbLocalOnLoopback.java`): the jar alone listens on every interface, and anyone
+ * on the network could then read and write the local table with the dummy credentials published in this repository.
+ */
 export function startDynamoDbLocal(port: number, dbPath?: string): Service {
   const dir = ensureDynamoDbLocal();
   const storage = dbPath ? ['-dbPath', dbPath] : ['-inMemory'];
   if (dbPath) mkdirSync(dbPath, { recursive: true });
+  const classpath = [join(dir, 'DynamoDBLocal.jar'), join(dir, 'DynamoDBLocal_lib', '*')].join(':');
   return startService('dynamodb-local', 'java', [
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-Xmx512m',
-    '-jar',
-    join(dir, 'DynamoDBLocal.jar'),
+    '-cp',
+    `${ensureLauncher(classpath)}:${classpath}`,
+    LAUNCHER,
     ...storage,
     '-sharedDb',
     '-disableTelemetry',

@@ -17,8 +17,9 @@ const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
  * be deployed: deployed stages read theirs from Secrets Manager (README "Keys").
  */
 export const LOCAL_ADMIN_API_KEY = 'local-admin-key-do-not-deploy';
-const LOCAL_SIGNING_KEYS = `local:${Buffer.from('local-ticket-signing-key-do-not-deploy!!').toString('base64')}`;
-const LOCAL_ENCRYPTION_KEYS = `local:${Buffer.from('local-encryption-key-32-bytes-do-not-deploy').toString('base64')}`;
+// Keys are exactly 32 bytes (lib/config.ts refuses any other length).
+const LOCAL_SIGNING_KEYS = `local:${Buffer.from('local-ticket-signing-do-not-use!').toString('base64')}`;
+const LOCAL_ENCRYPTION_KEYS = `local:${Buffer.from('local-encryption-key-32-bytes-do').toString('base64')}`;
 const DUMMY_AWS = {
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',

@@ -49,6 +49,16 @@ export function signupLocale(userLocale: string | undefined, fallback: string | 
 export const signupIdempotencyKey = (userId: string) => `signup:${userId}`;
 
 /**
+ * The address to mail, as far as we trust it: Cognito's (verified, see signup-event.ts); an EventBridge event's only
+ * when the deploy says so. Otherwise none: the create path then looks the user up in the user pool (verified emails
+ * only) when one is configured, or refuses with `email_required` — no ticket rather than a ticket mailed to whoever
+ * the event names (docs/SIGNUP-AND-SWEEP.md "Whose word is trusted").
+ */
+export function trustedEmail(signup: Signup, config: Pick<SignupConfig, 'trustEventEmail'>): string | undefined {
+  return signup.via === 'eventbridge' && !config.trustEventEmail ? undefined : signup.email;
+}
+
+/**
  * Creates the signup's ticket through the admin API's create path, at most once per user. Returns what happened;
  * business refusals (no email while mailing is on, an invalid id, ...) are outcomes, not errors. Anything else
  * (throttling, an outage) is thrown: the caller decides whether it may be retried.
@@ -58,7 +68,7 @@ export async function issueSignupTicket(deps: SignupDeps, signup: Signup): Promi
   try {
     const input = parse(createTicketSchema, {
       user_id: signup.userId,
-      email: signup.email,
+      email: trustedEmail(signup, config),
       send_mail: config.sendMail,
       email_locale: signupLocale(signup.locale, config.locale),
       factor: config.factor,
@@ -73,7 +83,9 @@ export async function issueSignupTicket(deps: SignupDeps, signup: Signup): Promi
     }
     // A user who already has an authenticator needs no enrollment ticket: not a failure worth an alarm.
     if (err.code === 'already_enrolled') return { outcome: 'ignored', reason: err.message };
-    return { outcome: 'rejected', reason: `${err.code}: ${err.message}` };
+    const untrusted = err.code === 'email_required' && signup.email !== undefined && trustedEmail(signup, config) === undefined;
+    const why = untrusted ? ' (the event carried an address, which is not used: SIGNUP_TRUST_EVENT_EMAIL is false)' : '';
+    return { outcome: 'rejected', reason: `${err.code}: ${err.message}${why}` };
   }
 }
 

@@ -38,6 +38,10 @@ export type SignupDetail = z.infer<typeof signupDetailSchema>;
 export interface Signup {
   via: 'cognito' | 'eventbridge';
   userId: string;
+  /**
+   * The address the event carries: Cognito's only when verified; an EventBridge event's is the publisher's word, used
+   * only when the deploy trusts it (`SignupConfig.trustEventEmail`, see `issueSignupTicket`).
+   */
   email: string | undefined;
   /** The user's own locale if they have one (Cognito `locale` attribute, or the event's `locale`); not yet validated. */
   locale: string | undefined;
@@ -53,6 +57,8 @@ export type ParsedSignupEvent =
 /**
  * Cognito: `PostConfirmation_ConfirmSignUp` only. The ticket's `user_id` is the user's `sub` (immutable, never reused,
  * the `sub` claim of every token Cognito issues, and accepted by AdminGetUser); `userName` only when `sub` is absent.
+ * The email only when Cognito says it is verified (`email_verified` is the string "true"): a pool that confirms users
+ * by phone, or an admin-created user, may carry an address nobody proved they own, and the link must not go there.
  */
 function fromCognito(event: z.infer<typeof cognitoTriggerSchema>): ParsedSignupEvent {
   if (event.triggerSource !== 'PostConfirmation_ConfirmSignUp') {
@@ -61,7 +67,12 @@ function fromCognito(event: z.infer<typeof cognitoTriggerSchema>): ParsedSignupE
   const attributes = event.request.userAttributes;
   return {
     kind: 'signup',
-    signup: { via: 'cognito', userId: attributes.sub || event.userName, email: attributes.email, locale: attributes.locale },
+    signup: {
+      via: 'cognito',
+      userId: attributes.sub || event.userName,
+      email: attributes.email_verified === 'true' ? attributes.email : undefined,
+      locale: attributes.locale,
+    },
   };
 }
 

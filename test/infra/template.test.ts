@@ -50,13 +50,66 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it('resolves secrets from Secrets Manager at deploy time instead of embedding them', () => {
+  it('gives each function only the key rings it uses, resolved from Secrets Manager at deploy time', () => {
+    const A = 'ADMIN_API_KEY_HASHES';
+    const S = 'TICKET_SIGNING_KEYS';
+    const E = 'ENCRYPTION_KEYS';
+    const expected: Record<string, string[]> = {
+      CreateTicketLambdaFunction: [A, S],
+      GetTicketLambdaFunction: [A],
+      RevokeTicketLambdaFunction: [A],
+      SendTicketLambdaFunction: [A],
+      ListEnrollmentsLambdaFunction: [A],
+      DeleteEnrollmentLambdaFunction: [A],
+      SendTicketEmailLambdaFunction: [S],
+      OnUserSignupLambdaFunction: [S],
+      EnrollmentPageLambdaFunction: [S],
+      EnrollStartLambdaFunction: [S, E],
+      EnrollConfirmLambdaFunction: [S, E],
+      CleanupExpiredTicketsLambdaFunction: [],
+      EnrollAssetsLambdaFunction: [],
+    };
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       const vars = fn.Properties.Environment.Variables;
-      for (const key of ['ADMIN_API_KEY_HASHES', 'TICKET_SIGNING_KEYS', 'ENCRYPTION_KEYS']) {
+      // A function added without an entry here fails: decide which rings it needs.
+      expect(Object.keys(vars).filter((k) => [A, S, E].includes(k)).sort(), name).toEqual([...(expected[name] ?? ['?'])].sort());
+      for (const key of expected[name] ?? []) {
         expect(vars[key], `${name} ${key}`).toMatch(/^\{\{resolve:secretsmanager:mfa-tickets\/prod:SecretString:[a-z_]+\}\}$/);
       }
     }
+  });
+
+  it('encrypts every environment under a key of its own that only the functions\' roles may decrypt', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    for (const [name, fn] of functions) expect(fn.Properties.KmsKeyArn, name).toEqual({ 'Fn::GetAtt': ['EnvironmentKey', 'Arn'] });
+    const key = resources.EnvironmentKey!;
+    expect(key.Type).toBe('AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const statements: any[] = key.Properties.KeyPolicy.Statement;
+    const allowing = (action: string) => statements.filter((s) => s.Effect === 'Allow' && [s.Action].flat().some((a: string) => a === action || a === 'kms:*' || (a.endsWith('*') && action.startsWith(a.slice(0, -1)))));
+    // Decrypt: exactly the functions' own roles, nobody else (not the account, so no IAM policy can add a reader).
+    const [decrypt, ...otherDecrypt] = allowing('kms:Decrypt');
+    expect(otherDecrypt).toEqual([]);
+    const roleOf = (fn: Resource) => fn.Properties.Role['Fn::GetAtt'][0];
+    expect(decrypt.Principal.AWS.map((p: any) => p['Fn::GetAtt'][0]).sort()).toEqual(functions.map(([, fn]) => roleOf(fn)).sort());
+    for (const action of ['kms:ReEncryptFrom', 'kms:GenerateDataKey', 'kms:CreateGrant']) {
+      for (const s of allowing(action)) expect(s.Condition, `${action} is allowed unconditionally`).toBeDefined();
+    }
+    // A grant (which could carry Decrypt) only when an AWS service asks for it on the deployer's behalf.
+    expect(allowing('kms:CreateGrant').map((s) => s.Condition)).toEqual([{ Bool: { 'kms:GrantIsForAWSResource': 'true' } }]);
+  });
+
+  it('throttles every route at the gateway and caps the public functions\' concurrency', () => {
+    expect(resources.HttpApiStage!.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    for (const name of ['EnrollmentPage', 'EnrollAssets', 'EnrollStart', 'EnrollConfirm']) {
+      expect(resources[`${name}LambdaFunction`]!.Properties.ReservedConcurrentExecutions, name).toBe(20);
+    }
+  });
+
+  it('grants the mailer ses:SendEmail only (no SendRawEmail it never calls)', () => {
+    const role = resources.SendTicketEmailIamRoleLambdaExecution!;
+    const actions = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).flatMap((st: any) => [st.Action].flat());
+    expect(actions.filter((a: string) => a.startsWith('ses:'))).toEqual(['ses:SendEmail']);
   });
 
   it('gives each function its own role with no wildcard DynamoDB action and resources scoped to the table', () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { getConfig, loadConfig } from '../../lib/config';
 
 const key = Buffer.alloc(32, 1).toString('base64');
 const valid = {
@@ -33,11 +33,108 @@ describe('configuration', () => {
     ['TICKET_SIGNING_KEYS', { TICKET_SIGNING_KEYS: 'no-colon' }],
     ['ENCRYPTION_KEYS', { ENCRYPTION_KEYS: '' }],
     ['ADMIN_API_KEY_HASHES', { ADMIN_API_KEY_HASHES: 'not-a-digest' }],
+    ['ADMIN_API_KEY_HASHES', { ADMIN_API_KEY_HASHES: undefined }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'not a url' }],
     ['ADMIN_API_KEY_HASHES', { ADMIN_API_KEY_HASHES: `${'a'.repeat(64)}@someday` }],
     // Deploy-time secrets left unresolved must fail loudly, not run with a literal placeholder.
     ['TICKET_SIGNING_KEYS', { TICKET_SIGNING_KEYS: '{{resolve:secretsmanager:x:SecretString:y}}' }],
   ])('refuses to start with a bad %s', (name, change) => {
     expect(() => loadConfig({ ...valid, ...change })).toThrow(name);
+  });
+
+  describe('key lengths: exactly 32 bytes, never truncated or padded', () => {
+    it.each([
+      ['33 bytes (was silently truncated for AES)', Buffer.alloc(33, 1).toString('base64')],
+      ['48 bytes', Buffer.alloc(48, 1).toString('base64')],
+      ['31 bytes', Buffer.alloc(31, 1).toString('base64')],
+      ['base64 with a stray character that the decoder would skip', `${key.slice(0, 20)}!${key.slice(20)}`],
+      ['base64 with trailing garbage', `${key}AAAA`],
+      ['a hex key (64 characters decode to 48 bytes of base64)', 'ab'.repeat(32)],
+    ])('refuses an encryption key of %s', (_, encoded) => {
+      expect(() => loadConfig({ ...valid, ENCRYPTION_KEYS: `e1:${encoded}` })).toThrow(/ENCRYPTION_KEYS.*exactly 32 bytes/);
+    });
+
+    it('refuses a signing key that is not 32 bytes, and a ring naming one id twice', () => {
+      expect(() => loadConfig({ ...valid, TICKET_SIGNING_KEYS: `s1:${Buffer.alloc(64, 2).toString('base64')}` })).toThrow(/TICKET_SIGNING_KEYS/);
+      expect(() => loadConfig({ ...valid, TICKET_SIGNING_KEYS: `s1:${key},s1:${key}` })).toThrow(/twice/);
+    });
+
+    it('accepts 32 bytes as base64 or base64url, padded or not (what `openssl rand -base64 32` prints, and its url-safe form)', () => {
+      const bytes = Buffer.from(Array.from({ length: 32 }, (_, i) => 250 - i)); // has + and / in base64
+      for (const encoded of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('base64').replace(/=+$/, '')]) {
+        expect(loadConfig({ ...valid, ENCRYPTION_KEYS: `e1:${encoded}` }).encryptionKeys.current.secret).toEqual(bytes);
+      }
+    });
+  });
+
+  describe('each function holds only the key rings it names', () => {
+    const { ADMIN_API_KEY_HASHES: _a, TICKET_SIGNING_KEYS: _s, ENCRYPTION_KEYS: _e, ...noKeys } = valid;
+
+    it('loads without any ring when the function names none, and leaves the rings it was not given undefined', () => {
+      const config = loadConfig(noKeys, []);
+      expect(config.signingKeys).toBeUndefined();
+      expect(config.encryptionKeys).toBeUndefined();
+      expect(config.adminKeyHashes).toBeUndefined();
+      expect(loadConfig({ ...noKeys, TICKET_SIGNING_KEYS: valid.TICKET_SIGNING_KEYS }, ['signingKeys']).signingKeys.current.id).toBe('s2');
+    });
+
+    it('fails loudly, naming the variable, when a ring the function needs is missing', () => {
+      expect(() => loadConfig({ ...noKeys, TICKET_SIGNING_KEYS: valid.TICKET_SIGNING_KEYS }, ['signingKeys', 'encryptionKeys'])).toThrow(
+        'ENCRYPTION_KEYS: is required by this function',
+      );
+      expect(() => loadConfig(noKeys, ['adminKeyHashes'])).toThrow('ADMIN_API_KEY_HASHES: is required by this function');
+    });
+
+    it('still validates a ring the function does not need: a malformed key is an error wherever it is set', () => {
+      expect(() => loadConfig({ ...noKeys, ENCRYPTION_KEYS: 'e1:short' }, [])).toThrow(/ENCRYPTION_KEYS/);
+    });
+  });
+});
+
+describe('handler cold starts with the environment serverless.yml gives each function', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    vi.resetModules();
+  });
+
+  /** Imports a handler module afresh (its module scope is its cold start) with only the given key rings set. */
+  async function coldStart(handler: string, rings: Partial<Record<'ADMIN_API_KEY_HASHES' | 'TICKET_SIGNING_KEYS' | 'ENCRYPTION_KEYS', true>>) {
+    for (const name of ['ADMIN_API_KEY_HASHES', 'TICKET_SIGNING_KEYS', 'ENCRYPTION_KEYS'] as const) {
+      if (!rings[name]) delete process.env[name];
+    }
+    vi.resetModules();
+    return import(`../../functions/${handler}.ts`);
+  }
+
+  it.each([
+    ['cleanup-expired-tickets', {}],
+    ['revoke-ticket', { ADMIN_API_KEY_HASHES: true }],
+    ['delete-enrollment', { ADMIN_API_KEY_HASHES: true }],
+    ['get-ticket', { ADMIN_API_KEY_HASHES: true }],
+    ['send-ticket', { ADMIN_API_KEY_HASHES: true }],
+    ['create-ticket', { ADMIN_API_KEY_HASHES: true, TICKET_SIGNING_KEYS: true }],
+    ['send-ticket-email', { TICKET_SIGNING_KEYS: true }],
+    ['on-user-signup', { TICKET_SIGNING_KEYS: true }],
+    ['enroll-start', { TICKET_SIGNING_KEYS: true, ENCRYPTION_KEYS: true }],
+    ['enroll-confirm', { TICKET_SIGNING_KEYS: true, ENCRYPTION_KEYS: true }],
+  ] as const)('%s starts with only its own rings', async (handler, rings) => {
+    await expect(coldStart(handler, rings)).resolves.toHaveProperty('handler');
+  });
+
+  it.each([
+    ['enroll-start', { TICKET_SIGNING_KEYS: true }, 'ENCRYPTION_KEYS'],
+    ['enroll-confirm', { ENCRYPTION_KEYS: true }, 'TICKET_SIGNING_KEYS'],
+    ['create-ticket', { TICKET_SIGNING_KEYS: true }, 'ADMIN_API_KEY_HASHES'],
+    ['list-enrollments', {}, 'ADMIN_API_KEY_HASHES'],
+    ['send-ticket-email', {}, 'TICKET_SIGNING_KEYS'],
+  ] as const)('%s refuses to start without a ring it uses', async (handler, rings, missing) => {
+    await expect(coldStart(handler, rings)).rejects.toThrow(`${missing}: is required by this function`);
+  });
+
+  it('getConfig answers each function for its own rings only', () => {
+    delete process.env.ENCRYPTION_KEYS;
+    vi.resetModules();
+    expect(() => getConfig('encryptionKeys')).toThrow('ENCRYPTION_KEYS');
   });
 });

@@ -30,7 +30,7 @@ describe('mailer: templates compiled and checked per locale on first use', () =>
       recordSent: vi.fn(async () => true),
     };
     const ses = { send: vi.fn(async () => ({ MessageId: 'm-1' })) };
-    const deps = { ses: ses as never, deliveries: deliveries as unknown as EmailDeliveryStore, config: mailerConfig(getConfig()), now: () => ticket.created_at + 1000 };
+    const deps = { ses: ses as never, deliveries: deliveries as unknown as EmailDeliveryStore, config: mailerConfig(getConfig('signingKeys')), now: () => ticket.created_at + 1000 };
 
     await expect(handleEmailRecord(deps, record)).rejects.toBeInstanceOf(RetryableEmailError);
     expect(ses.send).not.toHaveBeenCalled();

@@ -44,6 +44,14 @@ describe('ticket email templates', () => {
     expect(email.html).toContain(`href="${URL_}"`);
   });
 
+  it.each(EMAIL_LOCALES)('%s: every link to the ticket URL opts out of SES click tracking (ses:no-track), so SES neither rewrites nor logs it', (locale) => {
+    const { html } = renderTicketEmail(locale, vars({ locale }));
+    const anchors = html.match(/<a\s[^>]*>/g) ?? [];
+    const toTicket = anchors.filter((a) => a.includes(`href="${URL_}"`));
+    expect(toTicket.length).toBeGreaterThanOrEqual(2); // the button and the written-out link
+    for (const anchor of toTicket) expect(anchor).toMatch(/\sses:no-track[\s>]/);
+  });
+
   it('writes the date as the requested regional variant does while using its language templates', () => {
     const email = renderTicketEmail(emailLocaleFor('en-GB')!, vars({ locale: 'en-GB' }));
     expect(email.subject).toBe('Set up multi-factor authentication for your account');

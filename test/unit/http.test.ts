@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors';
-import { adminRoute, json, parseJsonBody, route } from '../../lib/http';
+import { adminRoute, html, json, parseJsonBody, route } from '../../lib/http';
 import { createTicketSchema } from '../../lib/tickets/create-ticket';
 import { httpEvent } from '../support/events';
 
@@ -87,5 +87,15 @@ describe('route wrappers', () => {
     const current = adminRoute({ adminKeyHashes: [{ digest, expiresAt: Date.now() + 60_000 }] }, ok);
     expect((await expired(httpEvent({ headers }), context)).statusCode).toBe(401);
     expect((await current(httpEvent({ headers }), context)).statusCode).toBe(200);
+  });
+});
+
+describe('transport security headers', () => {
+  it('sends Strict-Transport-Security (two years, subdomains) on JSON answers and HTML pages alike', () => {
+    const hsts = 'max-age=63072000; includeSubDomains';
+    expect(json(200, {}).headers!['strict-transport-security']).toBe(hsts);
+    expect(json(400, { error: 'x' }).headers!['strict-transport-security']).toBe(hsts);
+    expect(html(200, '<p>hi</p>').headers!['strict-transport-security']).toBe(hsts);
+    expect(html(410, '<p>gone</p>', { nonce: 'n' }).headers!['strict-transport-security']).toBe(hsts);
   });
 });

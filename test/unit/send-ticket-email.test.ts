@@ -32,7 +32,7 @@ const seq = (fixture: unknown) => (fixture as DynamoDBStreamEvent).Records[0]!.d
 const ticketA = newImage(insertFixture);
 const ticketB = newImage(resendFixture);
 const urlOf = (ticket: TicketRecord) =>
-  `https://mfa.example.com/enroll?ticket=${ticketToken(ticket.ticket_id, getConfig().signingKeys.byId.get(ticket.key_id)!)}`;
+  `https://mfa.example.com/enroll?ticket=${ticketToken(ticket.ticket_id, getConfig('signingKeys').signingKeys.byId.get(ticket.key_id)!)}`;
 
 /**
  * The table, reduced to what the mailer's three conditional writes need: claim (→ sending), sent, failed. It applies

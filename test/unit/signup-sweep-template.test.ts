@@ -37,13 +37,16 @@ async function packageWith(env: Record<string, string>): Promise<Template> {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
     throw new Error(`serverless package failed with ${JSON.stringify(env)}:\n${stdout}\n${stderr}`);
   }
-  return JSON.parse(readFileSync(join(dir, 'out', 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  const template = JSON.parse(readFileSync(join(dir, 'out', 'cloudformation-template-update-stack.json'), 'utf8'));
+  conditions[env.COGNITO_USER_POOL ? `${env.COGNITO_USER_POOL_EXISTING ?? 'true'}` : 'plain'] = template.Conditions ?? {};
+  return template.Resources;
 }
 
 const ofType = (t: Template, type: string) => Object.entries(t).filter(([, r]) => r.Type === type);
 const statements = (t: Template, role: string) => t[role]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
 
 let plain: Template;
+const conditions: Record<string, Record<string, unknown>> = {};
 let existingPool: Template;
 let newPool: Template;
 
@@ -53,8 +56,13 @@ beforeAll(async () => {
     packageWith({
       COGNITO_USER_POOL: 'my-app-users', COGNITO_USER_POOL_ID: 'eu-central-1_AbC123',
       SIGNUP_EVENT_BUS: 'arn:aws:events:eu-west-1:123456789012:event-bus/identity', SIGNUP_EVENT_SOURCE: 'com.example.identity',
+      SIGNUP_EVENT_PRINCIPAL: '210987654321',
     }),
-    packageWith({ COGNITO_USER_POOL: 'my-app-users', COGNITO_USER_POOL_EXISTING: 'false', SWEEP_RATE: 'rate(15 minutes)', SWEEP_MODE: 'delete' }),
+    packageWith({
+      COGNITO_USER_POOL: 'my-app-users', COGNITO_USER_POOL_EXISTING: 'false', SWEEP_RATE: 'rate(15 minutes)', SWEEP_MODE: 'delete',
+      SIGNUP_EVENT_BUS: 'identity-signups', SIGNUP_EVENT_PRINCIPAL: 'arn:aws:iam::210987654321:role/identity-publisher',
+      SIGNUP_TRUST_EVENT_EMAIL: 'true',
+    }),
   ]);
 }, 300_000);
 
@@ -63,13 +71,35 @@ afterAll(() => {
 });
 
 describe('packaged template: signup and sweep wiring', () => {
-  it('without a user pool: an EventBridge rule on the default bus, no Cognito trigger, no pool access', () => {
+  it('without a user pool: the rule on a bus of its own that only this account may publish on, matching `account`', () => {
     const [[, rule]] = ofType(plain, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern) as [[string, Resource]];
-    expect(rule.Properties.EventBusName).toBeUndefined();
-    expect(rule.Properties.EventPattern).toEqual({ 'source': ['custom.identity'], 'detail-type': ['User Signed Up'] });
+    expect(rule.Properties.EventBusName).toEqual({ Ref: 'SignupEventBus' });
+    expect(rule.Properties.EventPattern).toEqual({
+      'source': ['custom.identity'], 'detail-type': ['User Signed Up'], 'account': [{ Ref: 'AWS::AccountId' }],
+    });
+    const bus = plain.SignupEventBus as Resource & { Condition: string };
+    expect(bus.Condition).toBe('SignupEventBusCreated');
+    expect(conditions.plain!.SignupEventBusCreated).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    expect(bus.Properties.Name).toBe('mfa-tickets-prod-signup');
+    const [allow, deny] = bus.Properties.Policy.Statement;
+    expect(allow).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } } });
+    // A Deny for everyone else: an Allow alone would not stop a principal whose own IAM policy grants PutEvents.
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 'events:PutEvents', Condition: { StringNotEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } } });
     expect(JSON.stringify(plain)).not.toMatch(/Cognito(UserPool|::)/);
     expect(statements(plain, 'CreateTicketIamRoleLambdaExecution')).toContainEqual({ Effect: 'Deny', Action: ['cognito-idp:AdminGetUser'], Resource: '*' });
     expect(plain.CreateTicketLambdaFunction!.Properties.Environment.Variables.COGNITO_USER_POOL_ID).toBe('');
+    expect(plain.OnUserSignupLambdaFunction!.Properties.Environment.Variables.SIGNUP_TRUST_EVENT_EMAIL).toBe('false');
+  });
+
+  it('with a named publisher role: only that role may publish, and the rule requires its account', () => {
+    const bus = newPool.SignupEventBus!;
+    expect(bus.Properties.Name).toBe('identity-signups');
+    const [allow, deny] = bus.Properties.Policy.Statement;
+    expect(allow.Principal).toEqual({ AWS: 'arn:aws:iam::210987654321:role/identity-publisher' });
+    expect(deny.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::210987654321:role/identity-publisher' } });
+    const [, rule] = ofType(newPool, 'AWS::Events::Rule').find(([, r]) => r.Properties.EventPattern)!;
+    expect(rule.Properties.EventPattern.account).toEqual(['210987654321']);
+    expect(newPool.OnUserSignupLambdaFunction!.Properties.Environment.Variables.SIGNUP_TRUST_EVENT_EMAIL).toBe('true');
   });
 
   it('gives the sweep an hourly schedule, Query on the pending index only, and conditional writes on the table', () => {
@@ -82,9 +112,10 @@ describe('packaged template: signup and sweep wiring', () => {
     expect(plain.CleanupExpiredTicketsLambdaFunction!.Properties.Environment.Variables.SWEEP_MODE).toBe('expire');
   });
 
-  it('gives the signup function only PutItem/GetItem on the table (its transaction is two Puts)', () => {
+  it('gives the signup function only PutItem/GetItem on the table (its transaction is two Puts), and no pool to read', () => {
     expect(statements(plain, 'OnUserSignupIamRoleLambdaExecution').slice(1)).toEqual([
       { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:GetItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] } },
+      { Effect: 'Deny', Action: ['cognito-idp:AdminGetUser'], Resource: '*' },
     ]);
     expect(plain.OnUserSignupLambdaFunction!.Properties.Environment.Variables).toMatchObject({
       SIGNUP_SEND_MAIL: 'true', SIGNUP_TTL_SEC: '432000', SIGNUP_FACTOR: 'otp', SIGNUP_EVENT_SOURCE: 'custom.identity',
@@ -95,8 +126,15 @@ describe('packaged template: signup and sweep wiring', () => {
     const [[, trigger]] = ofType(existingPool, 'Custom::CognitoUserPool') as [[string, Resource]];
     expect(trigger.Properties).toMatchObject({ UserPoolName: 'my-app-users', UserPoolConfigs: [{ Trigger: 'PostConfirmation' }] });
     const [, rule] = ofType(existingPool, 'AWS::Events::Rule').find(([, r]) => r.Properties.EventPattern)!;
-    expect(rule.Properties).toMatchObject({ EventBusName: 'identity', EventPattern: { source: ['com.example.identity'] } });
-    expect(ofType(existingPool, 'AWS::Events::EventBus')).toEqual([]); // an existing bus is referenced, not created
+    expect(rule.Properties).toMatchObject({ EventBusName: 'identity', EventPattern: { source: ['com.example.identity'], account: ['210987654321'] } });
+    // An existing bus is referenced, not created (its policy is its owner's): the bus resource's condition is false.
+    expect(conditions.true!.SignupEventBusCreated).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(existingPool.SignupEventBus).toMatchObject({ Condition: 'SignupEventBusCreated' });
+    // The signup function looks addresses up in that pool when the event's own is not trusted.
+    expect(existingPool.OnUserSignupLambdaFunction!.Properties.Environment.Variables.COGNITO_USER_POOL_ID).toBe('eu-central-1_AbC123');
+    expect(statements(existingPool, 'OnUserSignupIamRoleLambdaExecution')).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Action: ['cognito-idp:AdminGetUser'] }),
+    );
     expect(statements(existingPool, 'CreateTicketIamRoleLambdaExecution')).toContainEqual({
       Effect: 'Allow',
       Action: ['cognito-idp:AdminGetUser'],

@@ -1,10 +1,12 @@
+import { AdminGetUserCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import forgotPassword from '../fixtures/events/cognito-post-confirmation-forgot-password.json';
 import confirmSignUp from '../fixtures/events/cognito-post-confirmation-signup.json';
 import userSignedUp from '../fixtures/events/eventbridge-user-signed-up.json';
@@ -13,6 +15,18 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true'; // metrics are asserted through a spy, not printed
 });
 const { handler } = await import('../../functions/on-user-signup');
+
+/** The signup function as a deploy with these settings would load it (its module scope is its cold start). */
+async function handlerWith(env: Record<string, string>): Promise<typeof handler> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    vi.resetModules();
+    return (await import('../../functions/on-user-signup')).handler;
+  } finally {
+    process.env = saved;
+  }
+}
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const context = (remainingMs = 10_000) => ({ getRemainingTimeInMillis: () => remainingMs }) as unknown as Context;
@@ -140,7 +154,13 @@ describe('Cognito PostConfirmation trigger', () => {
   });
 });
 
-describe('EventBridge "User Signed Up" event', () => {
+describe('EventBridge "User Signed Up" event, on a deploy that trusts its publisher (SIGNUP_TRUST_EVENT_EMAIL=true)', () => {
+  let handler: Awaited<ReturnType<typeof handlerWith>>;
+  beforeAll(async () => {
+    handler = await handlerWith({ SIGNUP_TRUST_EVENT_EMAIL: 'true' });
+  });
+  afterAll(() => vi.resetModules());
+
   it('issues the same ticket from the detail', async () => {
     await expect(handler(clone(userSignedUp), context())).resolves.toEqual(userSignedUp);
     const { marker, ticket } = written();
@@ -210,6 +230,48 @@ describe('configuration', () => {
     } finally {
       for (const name of Object.keys(settings)) delete process.env[name];
       vi.resetModules();
+    }
+  });
+});
+
+describe('whose word is trusted: a forged "User Signed Up" event cannot direct a ticket to the forger', () => {
+  const forged = () => ({ ...clone(userSignedUp), detail: { user_id: 'victim-2', email: 'attacker@evil.example' } });
+
+  it('by default the event\'s address is not used: no pool to ask, so no ticket at all (and no marker to block the real one)', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    await expect(handler(forged(), context())).resolves.toBeDefined();
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(metricsNamed()).toEqual(['SignupTicketFailed']);
+    expect(JSON.stringify(warn.mock.calls)).toContain('SIGNUP_TRUST_EVENT_EMAIL is false');
+    expect(JSON.stringify(warn.mock.calls)).not.toContain('attacker@evil.example');
+    warn.mockRestore();
+  });
+
+  it('with a user pool, the ticket goes to the address the pool has verified for that user, never the event\'s', async () => {
+    const cognito = mockClient(CognitoIdentityProviderClient);
+    cognito.on(AdminGetUserCommand).resolves({
+      Username: 'victim-2',
+      UserAttributes: [{ Name: 'email', Value: 'victim@example.com' }, { Name: 'email_verified', Value: 'true' }],
+    });
+    try {
+      const pooled = await handlerWith({ COGNITO_USER_POOL_ID: 'eu-west-1_AbC123' });
+      await pooled(forged(), context());
+      expect(cognito.commandCalls(AdminGetUserCommand).map((c) => c.args[0].input)).toEqual([{ UserPoolId: 'eu-west-1_AbC123', Username: 'victim-2' }]);
+      expect(written().ticket.Item).toMatchObject({ user_id: 'victim-2', email: 'victim@example.com', send_mail: true });
+    } finally {
+      cognito.restore();
+      vi.resetModules();
+    }
+  });
+
+  it('Cognito: an address whose email_verified is not "true" is never mailed (no ticket while mailing is on)', async () => {
+    for (const verified of ['false', undefined]) {
+      ddb.resetHistory();
+      const event = clone(confirmSignUp) as { request: { userAttributes: Record<string, string> } };
+      if (verified === undefined) delete event.request.userAttributes.email_verified;
+      else event.request.userAttributes.email_verified = verified;
+      await expect(handler(event, context())).resolves.toBe(event);
+      expect(ddb.commandCalls(TransactWriteCommand), `email_verified ${verified}`).toHaveLength(0);
     }
   });
 });
