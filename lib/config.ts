@@ -235,3 +235,10 @@ export function getConfig(): Config {
   cached ??= loadConfig(process.env);
   return cached;
 }
+
+/** ENCRYPTION_KEYS alone, checked exactly as the functions check it: for `npm run reencrypt`, which needs nothing else. */
+export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv): KeyRing {
+  const parsed = envSchema.shape.ENCRYPTION_KEYS.safeParse(env.ENCRYPTION_KEYS);
+  if (!parsed.success) throw new Error(`Invalid configuration: ENCRYPTION_KEYS: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data;
+}

@@ -201,7 +201,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(putEnrollment!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(enrollment).toMatchObject({ pk: 'USER#user-1', sk: `ENROLLMENT#${confirmed.enrollment_id}`, status: 'confirmed', factor: 'otp', ticket_id: ticket.ticket_id });
     expect(enrollment.last_used_step).toBe(Math.floor(NOW / 30_000));
-    expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext(confirmed.enrollment_id))).toEqual(SECRET);
+    expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext('user-1', confirmed.enrollment_id))).toEqual(SECRET);
     expect(enrollment.recovery_code_hash).toMatch(/^hmac-sha256\$e1\$[\w-]{43}$/);
     expect(verifyRecoveryCode(confirmed.recovery_code, enrollment.recovery_code_hash, config.encryptionKeys)).toBe(true);
     const everything = JSON.stringify(calls[0]!.args[0].input);
