@@ -20,6 +20,6 @@ export const handler = adminRoute(config, async (event) => {
   if (!isTicketId(ticketId)) throw ticketNotFound(ticketId);
   const input: SendTicketInput = event.body ? parseJsonBody(event, sendTicketSchema) : {};
   const ticket = await requestTicketEmail({ deliveries, now }, ticketId, input);
-  logger.info('ticket email requested', { ticketId, newAddress: input.email !== undefined, locale: input.email_locale });
+  logger.info('ticket email requested', { ticketId, linkGeneration: ticket.link_generation, locale: input.email_locale });
   return json(202, ticket);
 });

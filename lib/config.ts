@@ -293,3 +293,11 @@ export function getConfig<K extends SecretName = never>(...needs: K[]): ConfigWi
   cached ??= loadConfig(process.env, []);
   return withSecrets(cached, needs);
 }
+
+/** ENCRYPTION_KEYS alone, checked exactly as the functions check it: for `npm run reencrypt`, which needs nothing else. */
+export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv): KeyRing {
+  const parsed = envSchema.shape.ENCRYPTION_KEYS.safeParse(env.ENCRYPTION_KEYS);
+  if (!parsed.success) throw new Error(`Invalid configuration: ENCRYPTION_KEYS: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.data) throw new Error('Invalid configuration: ENCRYPTION_KEYS: is required');
+  return parsed.data;
+}

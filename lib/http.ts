@@ -158,9 +158,12 @@ export function adminRoute(config: Pick<Config, 'adminKeyHashes'>, fn: HttpHandl
   });
 }
 
-/** The origin a request reached us on: used for ticket URLs when PUBLIC_BASE_URL is not configured. */
+/**
+ * The origin ticket URLs and the page's API calls point at: PUBLIC_BASE_URL, else the API's own domain as API Gateway
+ * reports it (`requestContext.domainName`, the endpoint or custom domain that took the request). Never the `Host`
+ * header: a client chooses that one, and a link minted from it would send the user's token to the client's host.
+ */
 export function requestOrigin(event: HttpEvent, config: Pick<Config, 'publicBaseUrl' | 'localMode'>): string {
   if (config.publicBaseUrl) return config.publicBaseUrl;
-  const host = header(event.headers, 'host') ?? event.requestContext.domainName;
-  return `${config.localMode ? 'http' : 'https'}://${host}`;
+  return `${config.localMode ? 'http' : 'https'}://${event.requestContext.domainName}`;
 }

@@ -1,6 +1,6 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ticketKey, type EmailDelivery, type TicketRecord } from '../tickets/ticket';
+import { MAX_RECIPIENTS, ticketKey, type EmailDelivery, type Recipient, type TicketRecord } from '../tickets/ticket';
 
 /** A conditional write's outcome: the item as written, or as it was when the condition failed (undefined: no item). */
 export type Written = { ok: true; ticket: TicketRecord } | { ok: false; current: TicketRecord | undefined };
@@ -11,11 +11,28 @@ export interface DeliveryFailure {
   reason: string;
 }
 
+/**
+ * What a send does to the ticket's recipient, decided against the item as last seen; the write's condition checks that
+ * the item still is that way, so a concurrent send cannot slip between the decision and the write.
+ */
+export type RecipientUpdate =
+  /** The address the ticket has: `email` (when the request names one) must still be it. The link stays. */
+  | { kind: 'keep'; email?: string }
+  /** The ticket has no address yet: this becomes its first recipient. The link stays (no one else was mailed it). */
+  | { kind: 'first'; email: string; entries: Recipient[] }
+  /**
+   * A different address: the link moves to generation `next`, so every earlier link stops working. Conditional on
+   * the address (`from`) and generation (`seenGeneration`, undefined: a ticket from before generations) still being
+   * the ones seen. `entries` are appended to the history.
+   */
+  | { kind: 'change'; email: string; from: string; seenGeneration: number | undefined; next: number; entries: Recipient[] };
+
 export interface SendRequest {
   requestId: string;
   now: number;
-  /** Replaces the ticket's address / locale for this and later sends. */
-  email?: string;
+  /** The recipient of this and later sends (see RecipientUpdate). */
+  recipient: RecipientUpdate;
+  /** Replaces the ticket's locale for this and later sends. */
   emailLocale?: string;
   /** At most `limit` resends in any `windowMs`. */
   limit: number;
@@ -39,7 +56,8 @@ export class EmailDeliveryStore {
   /**
    * Records a new send request (the stream then delivers it) for a pending, unexpired ticket, if fewer than `limit`
    * resends were requested in the last `windowMs`. The slots shift by one per request, so the condition only has to
-   * look at the oldest: one write decides and records, with no read before it.
+   * look at the oldest: one write decides and records, with no read before it. A change of address raises the link's
+   * generation in the same write (lib/tickets/tokens.ts), so the request and the link it carries cannot diverge.
    */
   async requestSend(ticketId: string, request: SendRequest): Promise<Written> {
     const { limit, now } = request;
@@ -59,11 +77,35 @@ export class EmailDeliveryStore {
       'expires_at > :now',
       `(attribute_not_exists(${resendSlot(1)}) OR ${resendSlot(1)} <= :windowStart)`,
     ];
-    if (request.email !== undefined) {
-      sets.push('email = :email');
-      values[':email'] = request.email;
+    const recipient = request.recipient;
+    if (recipient.kind === 'keep') {
+      if (recipient.email === undefined) {
+        conditions.push('attribute_exists(email)');
+      } else {
+        conditions.push('email = :email');
+        values[':email'] = recipient.email;
+      }
     } else {
-      conditions.push('attribute_exists(email)');
+      sets.push('email = :email', 'recipients = list_append(if_not_exists(recipients, :noRecipients), :recipients)');
+      values[':email'] = recipient.email;
+      values[':recipients'] = recipient.entries;
+      values[':noRecipients'] = [];
+      values[':recipientsBefore'] = MAX_RECIPIENTS - recipient.entries.length;
+      conditions.push('(attribute_not_exists(recipients) OR size(recipients) <= :recipientsBefore)');
+      if (recipient.kind === 'first') {
+        conditions.push('attribute_not_exists(email)');
+      } else {
+        sets.push('generation = :generation');
+        values[':generation'] = recipient.next;
+        values[':from'] = recipient.from;
+        conditions.push('email = :from');
+        if (recipient.seenGeneration === undefined) {
+          conditions.push('attribute_not_exists(generation)');
+        } else {
+          conditions.push('generation = :seenGeneration');
+          values[':seenGeneration'] = recipient.seenGeneration;
+        }
+      }
     }
     if (request.emailLocale !== undefined) {
       sets.push('email_locale = :locale');

@@ -85,6 +85,8 @@ export async function handleEmailRecord(deps: MailerDeps, record: DynamoDBRecord
     return 'failed';
   }
 
+  // The ticket as claimed, not as the record had it: its address and link generation are the current ones (a send to
+  // a new address replaces the request, so this request's address is the one the current link belongs to).
   const ticket = claim.ticket;
   const fail = async (code: string, reason: string) => {
     await deps.deliveries.recordFailed(ticketId, requestId, { code, reason }, deps.now());
@@ -107,7 +109,7 @@ export async function handleEmailRecord(deps: MailerDeps, record: DynamoDBRecord
   let message;
   try {
     message = renderTicketEmail(locale, {
-      ticket_url: ticketUrl(deps.config.publicBaseUrl, ticketToken(ticketId, key)),
+      ticket_url: ticketUrl(deps.config.publicBaseUrl, ticketToken(ticketId, ticket.generation, key)),
       ...formatExpiry(ticket.expires_at, now, ticket.email_locale ?? locale, locale),
       user_id: ticket.user_id,
       email: ticket.email,

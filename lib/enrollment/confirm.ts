@@ -56,7 +56,7 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: z.infer<typeof
     factor: 'otp',
     status: 'confirmed',
     name: 'Authenticator app',
-    totp_secret: seal(secret, config.encryptionKeys, enrollmentSecretContext(enrollmentId), random),
+    totp_secret: seal(secret, config.encryptionKeys, enrollmentSecretContext(ticket.user_id, enrollmentId), random),
     ...TOTP_PARAMS,
     last_used_step: step,
     recovery_code_hash: hashRecoveryCode(recoveryCode, config.encryptionKeys),

@@ -151,7 +151,11 @@ export class EnrollmentStore {
     return { ok: false, reason: 'busy' };
   }
 
-  /** A user's confirmed enrollments (one Query, paged), secrets left unread. */
+  /**
+   * A user's confirmed enrollments (one Query, paged), secrets left unread. An item whose own user and id disagree
+   * with the key it is filed under (an enrollment copied under another user's key) is not theirs and is left out;
+   * its secret would not open there either (lib/enrollment/secret-box.ts binds it to the user and enrollment).
+   */
   async listForUser(userId: string): Promise<EnrollmentSummary[]> {
     const items: EnrollmentSummary[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -160,14 +164,17 @@ export class EnrollmentStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ProjectionExpression: 'enrollment_id, factor, #status, #name, created_at',
+          ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at',
           ExpressionAttributeNames: { '#status': 'status', '#name': 'name' },
           ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
           ExclusiveStartKey,
           ConsistentRead: true,
         }),
       );
-      items.push(...((page.Items ?? []) as EnrollmentSummary[]));
+      for (const item of page.Items ?? []) {
+        const { sk, user_id: owner, ...summary } = item as EnrollmentSummary & { sk: string; user_id: string };
+        if (owner === userId && sk === `${ENROLLMENT_SK_PREFIX}${summary.enrollment_id}`) items.push(summary);
+      }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items.sort((a, b) => a.created_at - b.created_at);

@@ -7,7 +7,7 @@ export type PageLocale = (typeof PAGE_LOCALES)[number];
 export const DEFAULT_PAGE_LOCALE: PageLocale = 'en';
 
 /** Why the page shows a message instead of the enrollment widget. */
-export type MessageKind = 'not_found' | 'redeemed' | 'expired' | 'revoked' | 'locked' | 'already_enrolled' | 'error';
+export type MessageKind = 'not_found' | 'superseded' | 'redeemed' | 'expired' | 'revoked' | 'locked' | 'already_enrolled' | 'error';
 
 export interface PageText {
   title: string;
@@ -37,6 +37,10 @@ const en: PageText = {
     not_found: {
       title: 'This link isn’t valid',
       body: 'Check that you opened the whole link from your email. If it still doesn’t work, ask for a new one.',
+    },
+    superseded: {
+      title: 'This link is no longer valid',
+      body: 'A newer link was sent for this enrollment, which replaced this one. Use the link in the most recent email, or ask for a new one.',
     },
     redeemed: {
       title: 'This link was already used',
@@ -80,6 +84,10 @@ const es: PageText = {
       title: 'Este enlace no es válido',
       body: 'Comprueba que has abierto el enlace completo de tu correo. Si sigue sin funcionar, solicita uno nuevo.',
     },
+    superseded: {
+      title: 'Este enlace ya no es válido',
+      body: 'Se envió un enlace más reciente para este registro, que sustituye a este. Usa el enlace del correo más reciente o solicita uno nuevo.',
+    },
     redeemed: {
       title: 'Este enlace ya se ha utilizado',
       body: 'Tu aplicación de autenticación ya se configuró con este enlace, y cada enlace solo funciona una vez. Si no fuiste tú, ponte en contacto con tu administrador.',
@@ -121,6 +129,10 @@ const fr: PageText = {
     not_found: {
       title: 'Ce lien n’est pas valide',
       body: 'Vérifiez que vous avez ouvert le lien complet reçu par e-mail. S’il ne fonctionne toujours pas, demandez-en un nouveau.',
+    },
+    superseded: {
+      title: 'Ce lien n’est plus valide',
+      body: 'Un lien plus récent a été envoyé pour cette inscription et remplace celui-ci. Utilisez le lien du dernier e-mail reçu, ou demandez-en un nouveau.',
     },
     redeemed: {
       title: 'Ce lien a déjà été utilisé',
@@ -164,6 +176,10 @@ const de: PageText = {
       title: 'Dieser Link ist ungültig',
       body: 'Prüfen Sie, ob Sie den vollständigen Link aus Ihrer E-Mail geöffnet haben. Wenn es weiterhin nicht funktioniert, fordern Sie einen neuen an.',
     },
+    superseded: {
+      title: 'Dieser Link ist nicht mehr gültig',
+      body: 'Für diese Einrichtung wurde ein neuerer Link gesendet, der diesen ersetzt. Verwenden Sie den Link aus der neuesten E-Mail oder fordern Sie einen neuen an.',
+    },
     redeemed: {
       title: 'Dieser Link wurde bereits verwendet',
       body: 'Ihre Authenticator-App wurde mit diesem Link bereits eingerichtet, und jeder Link funktioniert nur einmal. Wenn Sie das nicht waren, wenden Sie sich an Ihren Administrator.',
@@ -205,6 +221,10 @@ const ptBR: PageText = {
     not_found: {
       title: 'Este link não é válido',
       body: 'Verifique se você abriu o link completo do seu e-mail. Se ainda não funcionar, peça um novo.',
+    },
+    superseded: {
+      title: 'Este link não é mais válido',
+      body: 'Um link mais recente foi enviado para este cadastro e substitui este. Use o link do e-mail mais recente ou peça um novo.',
     },
     redeemed: {
       title: 'Este link já foi usado',

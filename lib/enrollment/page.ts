@@ -122,6 +122,7 @@ export interface RenderedPage {
 
 const MESSAGE_STATUS: Record<MessageKind, number> = {
   not_found: 404,
+  superseded: 410,
   redeemed: 410,
   expired: 410,
   revoked: 410,
@@ -142,6 +143,7 @@ export async function enrollmentPage(deps: PageDeps, request: PageRequest): Prom
     ticket = await ticketForToken(deps.tickets, request.token ?? '', deps.config.signingKeys);
   } catch (err) {
     if (err instanceof AppError && err.status === 404) return messagePage(deps, request, nonce, 'not_found', undefined);
+    if (err instanceof AppError && err.code === 'ticket_superseded') return messagePage(deps, request, nonce, 'superseded', undefined);
     throw err;
   }
   const locale = pageLocale(ticket.email_locale, request.acceptLanguage);

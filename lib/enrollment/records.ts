@@ -23,12 +23,8 @@ export const enrollmentKey = (userId: string, enrollmentId: string) => ({
 });
 export const enrollmentPointerKey = (enrollmentId: string) => ({ pk: `ENROLLMENT#${enrollmentId}`, sk: 'ENROLLMENT' as const });
 
-/**
- * Additional authenticated data of the sealed TOTP secrets (lib/enrollment/secret-box.ts): each ciphertext decrypts
- * only on the item it was written for.
- */
-export const pendingSecretContext = (ticketId: string) => `ticket:${ticketId}:pending_totp`;
-export const enrollmentSecretContext = (enrollmentId: string) => `enrollment:${enrollmentId}:totp_secret`;
+/** Whom a sealed TOTP secret belongs to (its AES-GCM additional authenticated data): defined in secret-box.ts. */
+export { enrollmentSecretContext, pendingSecretContext } from './secret-box';
 
 export interface UserProfileRecord {
   pk: string;
@@ -51,7 +47,10 @@ export interface EnrollmentRecord {
   status: 'confirmed';
   /** Shown in the admin list (the vendor's `name`). */
   name: string;
-  /** The TOTP secret, AES-256-GCM under an encryption key kept outside the table (lib/enrollment/secret-box.ts). */
+  /**
+   * The TOTP secret, AES-256-GCM under an encryption key kept outside the table, bound to this user and enrollment
+   * (lib/enrollment/secret-box.ts): it opens only under `USER#<user_id>` / `ENROLLMENT#<enrollment_id>`.
+   */
   totp_secret: string;
   algorithm: 'SHA1';
   digits: 6;

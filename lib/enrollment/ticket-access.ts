@@ -3,7 +3,7 @@ import { AppError, conflict, notFound } from '../errors';
 import { effectiveStatus, type TicketRecord, type TicketStatus } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import { logger } from '../log';
-import { parseTicketToken, verifyTicketSecret } from '../tickets/tokens';
+import { matchTicketSecret, parseTicketToken } from '../tickets/tokens';
 
 /**
  * The public endpoints' authentication: the `<ticket_id>.<secret>` token from the ticket URL. A malformed token, an
@@ -23,6 +23,13 @@ export function ticketEnded(status: Exclude<TicketStatus, 'pending'>, details?: 
   return new AppError(410, `ticket_${status}`, ENDED[status], details);
 }
 
+/**
+ * 410 `ticket_superseded`: a real link of this ticket, replaced when it was sent to another address. Said apart from a
+ * wrong link so that a user with an old email knows to look for the newer one; it reveals no more than that.
+ */
+export const ticketSuperseded = () =>
+  new AppError(410, 'ticket_superseded', 'ticket: this link was replaced by a newer one; use the link in the latest email');
+
 export const alreadyEnrolled = () =>
   conflict('already_enrolled', 'ticket: this user already has a confirmed enrollment and the ticket does not allow another');
 
@@ -31,9 +38,10 @@ export async function ticketForToken(store: Pick<TicketStore, 'get'>, token: str
   if (!parsed) throw ticketNotFound();
   logger.appendKeys({ ticketId: parsed.ticketId }); // the id is public; every later line of this request carries it
   const ticket = await store.get(parsed.ticketId);
-  // Check the secret even when there is no ticket, so both answers take the same time.
-  const valid = verifyTicketSecret(parsed.ticketId, parsed.secret, ticket?.key_id ?? keys.current.id, keys);
-  if (!ticket || !valid) throw ticketNotFound();
+  // The secret is checked even when there is no ticket, so both answers take the same time.
+  const match = matchTicketSecret(parsed.ticketId, parsed.secret, ticket, keys);
+  if (!ticket || match === 'invalid') throw ticketNotFound();
+  if (match === 'superseded') throw ticketSuperseded();
   return ticket;
 }
 

@@ -150,6 +150,8 @@ export async function createTicket(
     status: 'pending',
     attempts: 0,
     key_id: key.id,
+    generation: 0,
+    recipients: email ? [{ email, at: now, generation: 0 }] : undefined,
     created_at: now,
     expires_at: expiresAt,
     pending_shard: pendingShard(ticketId),
@@ -169,7 +171,7 @@ export async function createTicket(
   }
   return {
     ticket_id: ticketId,
-    ticket_url: ticketUrl(deps.baseUrl, ticketToken(ticketId, key)),
+    ticket_url: ticketUrl(deps.baseUrl, ticketToken(ticketId, ticket.generation, key)),
     expires_at: new Date(expiresAt).toISOString(),
   };
 }

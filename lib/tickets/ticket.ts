@@ -17,6 +17,11 @@ export const MAX_TTL_SEC = 30 * 24 * 3600;
 export const DEFAULT_TTL_SEC = 5 * 24 * 3600;
 /** How long an ended ticket stays readable (GET /tickets/{id}) before DynamoDB TTL removes it. */
 export const RETENTION_SEC = 7 * 24 * 3600;
+/**
+ * Addresses a ticket may have been sent to over its life (the first included). Each change of recipient replaces the
+ * link; a ticket readdressed this often is better revoked and issued again, and the bound keeps the item small.
+ */
+export const MAX_RECIPIENTS = 10;
 /** Wrong codes allowed before the ticket locks. */
 export const MAX_ATTEMPTS = 5;
 /** The sparse pending index is spread over a few partition values so heavy issuing never makes one hot key. */
@@ -39,6 +44,13 @@ export interface TicketRecord {
   attempts: number;
   /** Id of the signing key that derives this ticket's secret; the secret itself is never stored. */
   key_id: string;
+  /**
+   * Which link is valid (lib/tickets/tokens.ts): 0 at creation, + 1 with every send to a different address, which
+   * kills every earlier link. Absent on tickets created before links had generations (their link is the v1 form).
+   */
+  generation?: number;
+  /** Every address the link was sent to, in order, each with the generation of the link it received. */
+  recipients?: Recipient[];
   created_at: number;
   expires_at: number;
   redeemed_at?: number;
@@ -62,6 +74,13 @@ export interface TicketRecord {
    * Resends also keep `resend_1..3`, the times of the last three resend requests (the per-ticket rate limit).
    */
   email_delivery?: EmailDelivery;
+}
+
+/** One address a ticket's link went to: set at creation or by `POST /tickets/{id}/send`. `at`: epoch ms. */
+export interface Recipient {
+  email: string;
+  at: number;
+  generation: number;
 }
 
 export type EmailDeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
@@ -131,6 +150,9 @@ export function ticketView(ticket: TicketRecord, now: number) {
     allow_multiple_enrollments: ticket.allow_multiple_enrollments,
     result_url: ticket.result_url,
     attempts_remaining: Math.max(0, MAX_ATTEMPTS - ticket.attempts),
+    // Which link is valid, and who received which: an old link stops working when the address changes.
+    link_generation: ticket.generation ?? 0,
+    recipients: (ticket.recipients ?? []).map((r) => ({ email: r.email, at: iso(r.at)!, generation: r.generation })),
     email_delivery: ticket.email_delivery && emailDeliveryView(ticket.email_delivery),
   };
 }

@@ -89,7 +89,7 @@ describe('ticket email through the stream and the SES emulator', () => {
     expect((await api('GET', `/tickets/${created.body.ticket_id}`)).body).not.toHaveProperty('email_delivery');
   });
 
-  it('resend → a second email with the same URL; with a new address and locale → there, in that language', async () => {
+  it('resend → a second email with the same URL; with a new address and locale → there, in that language, with a new URL that replaces the old one', async () => {
     const to = address('resend');
     const created = await create({ user_id: uniqueUser('resend'), email: to, send_mail: true });
     expect(await waitForEmails(to, 1)).toHaveLength(1);
@@ -110,9 +110,23 @@ describe('ticket email through the stream and the SES emulator', () => {
     expect(moved.status).toBe(202);
     const [german] = await waitForEmails(other, 1);
     expect(german!.subject).toBe('Richten Sie die Multi-Faktor-Authentifizierung für Ihr Konto ein');
-    expect(german!.body.text).toContain(created.body.ticket_url);
-    expect((await api('GET', `/tickets/${created.body.ticket_id}`)).body).toMatchObject({ email: other, email_locale: 'de' });
+    // A different address is a different recipient: a new link, and the one the first address received is dead.
+    const newUrl = /https?:\/\/[^\s"<>]+enroll\?ticket=[^\s"<>]+/.exec(german!.body.text ?? '')![0];
+    expect(newUrl).not.toBe(created.body.ticket_url);
+    expect((await api('GET', `/tickets/${created.body.ticket_id}`)).body).toMatchObject({
+      email: other,
+      email_locale: 'de',
+      link_generation: 1,
+      recipients: [{ email: to, generation: 0 }, { email: other, generation: 1 }],
+    });
     expect(await inbox(to)).toHaveLength(2);
+    const oldPage = await fetch(created.body.ticket_url);
+    expect(oldPage.status).toBe(410);
+    expect(await oldPage.text()).toContain('This link is no longer valid');
+    const oldToken = new URL(created.body.ticket_url).searchParams.get('ticket');
+    const oldStart = await api('POST', '/enroll/start', { body: { ticket: oldToken }, auth: null });
+    expect(oldStart).toMatchObject({ status: 410, body: { error: 'ticket_superseded' } });
+    expect((await fetch(newUrl)).status).toBe(200);
   });
 
   it('allows 3 resends per hour, then 429 too_many_sends (and no 4th email)', async () => {

@@ -121,7 +121,7 @@ export async function pinnedTicket(create: Handler, body: Record<string, unknown
   await db.send(new DeleteCommand({ TableName, Key: ticketKey(created) }));
   await db.send(new PutCommand({ TableName, Item: { ...Item, ...ticketKey(ticketId), ticket_id: ticketId, pending_shard: pendingShard(ticketId) } }));
   db.destroy();
-  return { ticketId, token: ticketToken(ticketId, loadConfig(process.env).signingKeys.current) };
+  return { ticketId, token: ticketToken(ticketId, Item!.generation, loadConfig(process.env).signingKeys.current) };
 }
 
 /** A stable, snake_case error code a client can switch on. */

@@ -7,7 +7,7 @@ import { newRecoveryCode } from '../../lib/enrollment/recovery-code';
 import { ticketForToken } from '../../lib/enrollment/ticket-access';
 import { newTotpSecret } from '../../lib/enrollment/totp';
 import type { TicketRecord } from '../../lib/tickets/ticket';
-import { newTicketId, parseTicketToken, ticketToken, verifyTicketSecret } from '../../lib/tickets/tokens';
+import { matchTicketSecret, newTicketId, parseTicketToken, ticketToken } from '../../lib/tickets/tokens';
 import { figureLog } from './figures';
 
 /**
@@ -71,15 +71,15 @@ describe('tokens have the promised entropy (10,000 samples each)', () => {
     recordFigure('ticket ids', { cases: SAMPLES, bits: 128, distinct: SAMPLES, violations: 0 });
   });
 
-  it('ticket secrets: 43 base64url characters = 256 bits (HMAC-SHA256 of the id), all distinct, every bit balanced, never in the id', () => {
-    const tokens = Array.from({ length: SAMPLES }, () => ticketToken(newTicketId(), key));
+  it('ticket secrets: 43 base64url characters = 256 bits (HMAC-SHA256 of the id and link generation), all distinct, every bit balanced, never in the id', () => {
+    const tokens = Array.from({ length: SAMPLES }, () => ticketToken(newTicketId(), 0, key));
     const secrets = tokens.map((t) => parseTicketToken(t)!.secret);
     expect(new Set(secrets).size).toBe(SAMPLES);
     for (const s of secrets) expect(s).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expectUniformBits(secrets.map((s) => Buffer.from(s, 'base64url')), 256);
     // A different key gives unrelated secrets for the same ids: the secret comes from the key, not from the id.
     const other = { id: 'k2', secret: Buffer.alloc(32, 8) };
-    const rekeyed = tokens.slice(0, 1000).map((t) => ticketToken(t.split('.')[0]!, other).split('.')[1]!);
+    const rekeyed = tokens.slice(0, 1000).map((t) => ticketToken(t.split('.')[0]!, 0, other).split('.')[1]!);
     expect(rekeyed.filter((s, i) => s === secrets[i])).toEqual([]);
     recordFigure('ticket secrets', { cases: SAMPLES, bits: 256, distinct: SAMPLES, violations: 0 });
   });
@@ -108,26 +108,49 @@ describe('secrets are compared in constant time', () => {
   });
 
   const ticketId = newTicketId();
-  const expected = createHmac('sha256', key.secret).update(`ticket:v1:${ticketId}`).digest();
+  const expected = createHmac('sha256', key.secret).update(`ticket:v2:${ticketId}:0`).digest();
+  const ticket = { ticket_id: ticketId, key_id: key.id, generation: 0, status: 'pending' } as TicketRecord;
   /** A presented secret that matches the expected one in its first `n` bytes and in none after. */
   const matching = (n: number) => Buffer.from(expected.map((byte, i) => (i < n ? byte : byte ^ 0xff))).toString('base64url');
 
-  it('verifying a ticket secret is one timingSafeEqual of two 32-byte buffers, right or wrong, however much matches', () => {
+  it('verifying a ticket secret is one timingSafeEqual of two 43-character canonical strings, right or wrong, however much matches', () => {
     const cases = [0, 1, 8, 16, 24, 31, 32].map(matching);
     for (const secret of cases) {
       compare.mockClear();
-      const ok = verifyTicketSecret(ticketId, secret, key.id, keys);
-      expect(ok).toBe(secret === matching(32));
+      const match = matchTicketSecret(ticketId, secret, ticket, keys);
+      expect(match).toBe(secret === matching(32) ? 'current' : 'invalid');
       expect(compare).toHaveBeenCalledTimes(1);
       const [a, b] = compare.mock.calls[0]! as unknown as [Buffer, Buffer];
-      expect([a.length, b.length]).toEqual([32, 32]);
+      expect([a.length, b.length]).toEqual([43, 43]);
+      // The strings themselves are compared, not what they decode to (see the canonical test below).
+      expect(b.toString('latin1')).toBe(expected.toString('base64url'));
     }
-    recordFigure('ticket secret compare: timingSafeEqual, 32 = 32 bytes', { cases: cases.length, violations: 0 });
+    recordFigure('ticket secret compare: timingSafeEqual, 43 = 43 characters', { cases: cases.length, violations: 0 });
+  });
+
+  it('canonical: every other spelling of the right secret (unused low bits of the last character) is refused, for all 10,000 sampled tickets', () => {
+    const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let aliases = 0;
+    for (let i = 0; i < SAMPLES; i += 1) {
+      const id = newTicketId();
+      const subject = { key_id: key.id, generation: 0 };
+      const secret = parseTicketToken(ticketToken(id, 0, key))!.secret;
+      expect(matchTicketSecret(id, secret, subject, keys)).toBe('current');
+      const last = B64URL.indexOf(secret.at(-1)!);
+      for (const low of [1, 2, 3]) {
+        const alias = secret.slice(0, -1) + B64URL[(last & ~3) | ((last & 3) ^ low)];
+        // Same 32 bytes once decoded: a byte-wise compare would accept it.
+        expect(Buffer.from(alias, 'base64url').equals(Buffer.from(secret, 'base64url'))).toBe(true);
+        expect(matchTicketSecret(id, alias, subject, keys)).toBe('invalid');
+        aliases += 1;
+      }
+    }
+    compare.mockClear();
+    recordFigure('canonical secrets: non-canonical spellings refused', { cases: aliases, violations: 0 });
   });
 
   it('a token for an unknown ticket is still compared (the answer takes as long whether the id exists or not)', async () => {
-    const token = ticketToken(ticketId, key);
-    const ticket = { ticket_id: ticketId, key_id: key.id, status: 'pending' } as TicketRecord;
+    const token = ticketToken(ticketId, 0, key);
     const outcomes: string[] = [];
     for (const [label, stored, presented] of [
       ['unknown id', undefined, token],
@@ -169,7 +192,7 @@ describe('secrets are compared in constant time', () => {
       for (let j = 0; j < variants.length; j += 1) {
         const v = (j + round) % variants.length;
         const started = process.hrtime.bigint();
-        for (let i = 0; i < PER_BATCH; i += 1) verifyTicketSecret(ticketId, secrets[v]!, key.id, keys);
+        for (let i = 0; i < PER_BATCH; i += 1) matchTicketSecret(ticketId, secrets[v]!, ticket, keys);
         samples[v]!.push(Number(process.hrtime.bigint() - started));
       }
       compare.mockClear(); // the wrapper's call log stays small; its cost is the same for every variant

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode, verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
-import { open, seal } from '../../lib/enrollment/secret-box';
+import {
+  enrollmentSecretContext,
+  isSealedCurrent,
+  open,
+  pendingSecretContext,
+  seal,
+  sealedInfo,
+  secretAad,
+} from '../../lib/enrollment/secret-box';
+import { legacySeal } from '../support/legacy-seal';
 import { base32, newTotpSecret, otpauthUri, timeStep, verifyTotp } from '../../lib/enrollment/totp';
 import { base32Decode, totp, wrongCode } from '../support/totp';
 
@@ -10,43 +19,65 @@ const ring = (...keys: Array<[string, number]>) => {
   return { current: list[0]!, byId: new Map(list.map((k) => [k.id, k])) };
 };
 
-describe('secret box (AES-256-GCM, key id and context bound)', () => {
+describe('secret box (AES-256-GCM, key id and owner bound)', () => {
   const keys = ring(['e1', 1]);
   const secret = Buffer.from('12345678901234567890');
+  const ada = enrollmentSecretContext('ada', 'enr_1');
 
   it('round-trips and never contains the plaintext', () => {
-    const sealed = seal(secret, keys, 'enrollment:enr_1:totp_secret');
-    expect(sealed).toMatch(/^v1\.e1\.[\w-]{16}\.[\w-]+$/);
+    const sealed = seal(secret, keys, ada);
+    expect(sealed).toMatch(/^v2\.e1\.[\w-]{16}\.[\w-]+$/);
     expect(sealed).not.toContain(secret.toString('base64url'));
     expect(sealed).not.toContain(base32(secret));
-    expect(open(sealed, keys, 'enrollment:enr_1:totp_secret')).toEqual(secret);
+    expect(open(sealed, keys, ada)).toEqual(secret);
   });
 
   it('uses a fresh IV every time', () => {
-    expect(seal(secret, keys, 'c')).not.toBe(seal(secret, keys, 'c'));
+    expect(seal(secret, keys, ada)).not.toBe(seal(secret, keys, ada));
   });
 
-  it('refuses another context, a flipped bit, a truncation and an unknown key', () => {
-    const sealed = seal(secret, keys, 'enrollment:enr_1:totp_secret');
-    expect(() => open(sealed, keys, 'enrollment:enr_2:totp_secret')).toThrow();
+  it('refuses another enrollment, another user (an item copied under another user\'s key), a pending owner, a flipped bit, a truncation and an unknown key', () => {
+    const sealed = seal(secret, keys, ada);
+    expect(() => open(sealed, keys, enrollmentSecretContext('ada', 'enr_2'))).toThrow();
+    expect(() => open(sealed, keys, enrollmentSecretContext('mallory', 'enr_1'))).toThrow();
+    expect(() => open(sealed, keys, pendingSecretContext('enr_1'))).toThrow();
     const parts = sealed.split('.');
     const body = Buffer.from(parts[3]!, 'base64url');
     body[0]! ^= 1;
-    expect(() => open([...parts.slice(0, 3), body.toString('base64url')].join('.'), keys, 'enrollment:enr_1:totp_secret')).toThrow();
-    expect(() => open(parts.slice(0, 3).join('.') + '.AAAA', keys, 'enrollment:enr_1:totp_secret')).toThrow(/truncated/);
-    expect(() => open(sealed, ring(['e9', 9]), 'enrollment:enr_1:totp_secret')).toThrow(/"e1" is not configured/);
+    expect(() => open([...parts.slice(0, 3), body.toString('base64url')].join('.'), keys, ada)).toThrow();
+    expect(() => open(parts.slice(0, 3).join('.') + '.AAAA', keys, ada)).toThrow(/truncated/);
+    expect(() => open(sealed, ring(['e9', 9]), ada)).toThrow(/"e1" is not configured/);
+  });
+
+  it('binds the owner unambiguously: ids that would run together in a joined string are different owners', () => {
+    const sealed = seal(secret, keys, enrollmentSecretContext('a:b', 'c'));
+    expect(() => open(sealed, keys, enrollmentSecretContext('a', 'b:c'))).toThrow();
+    expect(secretAad(enrollmentSecretContext('a:b', 'c')).equals(secretAad(enrollmentSecretContext('a', 'b:c')))).toBe(false);
+  });
+
+  it('opens a v1 value (sealed before the user was bound, AAD "enrollment:<id>:totp_secret") for the same enrollment only', () => {
+    const legacy = legacySeal(secret, keys.current, 'enrollment:enr_1:totp_secret');
+    expect(sealedInfo(legacy)).toEqual({ version: 'v1', keyId: 'e1' });
+    expect(isSealedCurrent(legacy, keys)).toBe(false);
+    expect(open(legacy, keys, ada)).toEqual(secret);
+    expect(() => open(legacy, keys, enrollmentSecretContext('ada', 'enr_2'))).toThrow();
+    const pending = legacySeal(secret, keys.current, 'ticket:tkt_1:pending_totp');
+    expect(open(pending, keys, pendingSecretContext('tkt_1'))).toEqual(secret);
   });
 
   it('still opens what an older key sealed after rotation, and seals new values with the new key', () => {
-    const old = seal(secret, ring(['e1', 1]), 'c');
+    const old = seal(secret, ring(['e1', 1]), ada);
     const rotated = ring(['e2', 2], ['e1', 1]);
-    expect(open(old, rotated, 'c')).toEqual(secret);
-    expect(seal(secret, rotated, 'c')).toMatch(/^v1\.e2\./);
+    expect(open(old, rotated, ada)).toEqual(secret);
+    expect(isSealedCurrent(old, rotated)).toBe(false);
+    const fresh = seal(secret, rotated, ada);
+    expect(fresh).toMatch(/^v2\.e2\./);
+    expect(isSealedCurrent(fresh, rotated)).toBe(true);
   });
 
   it('works with the key format the configuration accepts', () => {
     const config = loadConfig(process.env);
-    expect(open(seal(secret, config.encryptionKeys, 'x'), config.encryptionKeys, 'x')).toEqual(secret);
+    expect(open(seal(secret, config.encryptionKeys, ada), config.encryptionKeys, ada)).toEqual(secret);
   });
 });
 

@@ -46,13 +46,14 @@ function pendingTicket(overrides: Partial<TicketRecord> = {}) {
     status: 'pending',
     attempts: 0,
     key_id: config.signingKeys.current.id,
+    generation: 0,
     created_at: NOW - 60_000,
     expires_at: NOW + 3600_000,
     pending_shard: 'pending#0',
     ttl: 0,
     ...overrides,
   };
-  return { ticket, token: ticketToken(ticketId, config.signingKeys.current) };
+  return { ticket, token: ticketToken(ticketId, ticket.generation, config.signingKeys.current) };
 }
 
 /** A ticket whose user already started: its pending secret is SECRET. */
@@ -133,12 +134,23 @@ describe('start: offering a TOTP secret', () => {
     expect(base32Decode(started.secret)).toEqual(SECRET);
   });
 
+  it('answers a link replaced by a change of recipient with 410 ticket_superseded, on start and confirm, and writes nothing', async () => {
+    const { ticket } = startedTicket({ generation: 1 });
+    givenTicket(ticket);
+    const old = ticketToken(ticket.ticket_id, 0, config.signingKeys.current);
+    for (const attempt of [startEnrollment(deps, { ticket: old }), confirmEnrollment(deps, { ticket: old, code: totp(SECRET, NOW) })]) {
+      expect(await failure(attempt)).toMatchObject({ status: 410, code: 'ticket_superseded' });
+    }
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
   it('answers a malformed token, an unknown id and a wrong secret with the same 404', async () => {
     const { ticket, token } = pendingTicket();
     givenTicket(ticket);
     ddb.on(GetCommand).resolves({});
     const wrongSecret = `${ticket.ticket_id}.${'A'.repeat(43)}`;
-    const unknown = ticketToken(newTicketId(), config.signingKeys.current);
+    const unknown = ticketToken(newTicketId(), 0, config.signingKeys.current);
     const errors = await Promise.all(['nope', token.slice(0, -1), wrongSecret, unknown].map((t) => failure(startEnrollment(deps, { ticket: t }))));
     for (const error of errors) expect({ status: error.status, code: error.code, message: error.message }).toEqual({ status: 404, code: 'ticket_not_found', message: errors[0]!.message });
   });
@@ -189,7 +201,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(putEnrollment!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(enrollment).toMatchObject({ pk: 'USER#user-1', sk: `ENROLLMENT#${confirmed.enrollment_id}`, status: 'confirmed', factor: 'otp', ticket_id: ticket.ticket_id });
     expect(enrollment.last_used_step).toBe(Math.floor(NOW / 30_000));
-    expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext(confirmed.enrollment_id))).toEqual(SECRET);
+    expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext('user-1', confirmed.enrollment_id))).toEqual(SECRET);
     expect(enrollment.recovery_code_hash).toMatch(/^hmac-sha256\$e1\$[\w-]{43}$/);
     expect(verifyRecoveryCode(confirmed.recovery_code, enrollment.recovery_code_hash, config.encryptionKeys)).toBe(true);
     const everything = JSON.stringify(calls[0]!.args[0].input);

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors';
-import { adminRoute, html, json, parseJsonBody, route } from '../../lib/http';
+import { adminRoute, html, json, parseJsonBody, requestOrigin, route } from '../../lib/http';
 import { createTicketSchema } from '../../lib/tickets/create-ticket';
 import { httpEvent } from '../support/events';
 
@@ -97,5 +97,20 @@ describe('transport security headers', () => {
     expect(json(400, { error: 'x' }).headers!['strict-transport-security']).toBe(hsts);
     expect(html(200, '<p>hi</p>').headers!['strict-transport-security']).toBe(hsts);
     expect(html(410, '<p>gone</p>', { nonce: 'n' }).headers!['strict-transport-security']).toBe(hsts);
+  });
+});
+
+describe('requestOrigin', () => {
+  const event = (host: string) => httpEvent({ headers: { host } });
+
+  it('prefers PUBLIC_BASE_URL, whatever the request says', () => {
+    expect(requestOrigin(event('attacker.example'), { publicBaseUrl: 'https://mfa.example.com', localMode: false })).toBe('https://mfa.example.com');
+  });
+
+  it('without PUBLIC_BASE_URL uses the domain API Gateway reports, never the client-chosen Host header', () => {
+    const forged = event('attacker.example');
+    const origin = requestOrigin(forged, { publicBaseUrl: undefined, localMode: false });
+    expect(origin).toBe(`https://${forged.requestContext.domainName}`);
+    expect(origin).not.toContain('attacker.example');
   });
 });

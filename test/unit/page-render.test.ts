@@ -30,12 +30,13 @@ function ticketFor(overrides: Partial<TicketRecord> = {}) {
     status: 'pending',
     attempts: 0,
     key_id: config.signingKeys.current.id,
+    generation: 0,
     created_at: NOW - 1000,
     expires_at: NOW + 86_400_000,
     ttl: 0,
     ...overrides,
   };
-  return { ticket, token: ticketToken(ticketId, config.signingKeys.current) };
+  return { ticket, token: ticketToken(ticketId, ticket.generation, config.signingKeys.current) };
 }
 
 /** The page over a read-only store: it has no method that writes, so a page cannot change a ticket. */
@@ -196,7 +197,7 @@ describe('links that cannot be used get a polite page with the right status', ()
   it('a malformed token, an unknown id and a wrong secret get the same 404 page', async () => {
     const { ticket, token } = ticketFor();
     const bodies = await Promise.all(
-      ['', 'nope', `${ticket.ticket_id}.${'A'.repeat(43)}`, ticketToken(newTicketId(), config.signingKeys.current)].map(async (t) => {
+      ['', 'nope', `${ticket.ticket_id}.${'A'.repeat(43)}`, ticketToken(newTicketId(), 0, config.signingKeys.current)].map(async (t) => {
         const page = await render(files.enroll, ticket, t);
         expect(page.statusCode).toBe(404);
         return page.body;
@@ -205,6 +206,22 @@ describe('links that cannot be used get a polite page with the right status', ()
     expect(new Set(bodies).size).toBe(1);
     expect(decodeHtml(bodies[0]!)).toContain('This link isn’t valid');
     expect(bodies[0]).not.toContain(token);
+  });
+
+  it('a link replaced by a send to another address gets the polite 410 "no longer valid" page, in every language; the current one the page', async () => {
+    const { ticket } = ticketFor({ generation: 2, status: 'redeemed' });
+    const key = config.signingKeys.current;
+    for (const old of [0, 1, undefined]) {
+      const page = await render(files.enroll, ticket, ticketToken(ticket.ticket_id, old, key));
+      expect(page.statusCode).toBe(410);
+      expect(decodeHtml(page.body)).toContain('<h1>This link is no longer valid</h1>');
+      // Replaced says nothing about what became of the ticket since.
+      expect(decodeHtml(page.body)).not.toContain('already used');
+    }
+    const german = await render(files.enroll, ticket, ticketToken(ticket.ticket_id, 0, key), { acceptLanguage: 'de-DE' });
+    expect(decodeHtml(german.body)).toContain('Dieser Link ist nicht mehr gültig');
+    const pending = ticketFor({ generation: 2 });
+    expect((await render(files.enroll, pending.ticket, ticketToken(pending.ticket.ticket_id, 2, key))).statusCode).toBe(200);
   });
 
   it('a user who already enrolled is told so (409) unless the ticket allows more', async () => {

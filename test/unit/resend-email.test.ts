@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/send-ticket';
-import type { TicketRecord } from '../../lib/tickets/ticket';
+import { MAX_RECIPIENTS, type TicketRecord } from '../../lib/tickets/ticket';
 import { httpEvent } from '../support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -35,6 +35,23 @@ const parsed = async (p: ReturnType<typeof send>) => {
 };
 const conditionFails = (item: TicketRecord | undefined) =>
   ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {}, Item: item && marshall(item, { removeUndefinedValues: true }) }));
+/** The first write fails as if the item were `item`; later ones succeed and return the item with the write applied. */
+const conditionFailsOnce = (item: TicketRecord) => {
+  ddb.on(UpdateCommand)
+    .rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {}, Item: marshall(item, { removeUndefinedValues: true }) }))
+    .callsFake((input: UpdateCommandInput) => {
+      const v = input.ExpressionAttributeValues!;
+      return {
+        Attributes: {
+          ...item,
+          email: v[':email'],
+          generation: v[':generation'] ?? item.generation,
+          recipients: v[':recipients'] ? [...(item.recipients ?? []), ...(v[':recipients'] as [])] : item.recipients,
+          email_delivery: v[':delivery'],
+        },
+      };
+    });
+};
 const lastUpdate = () => ddb.commandCalls(UpdateCommand).at(-1)!.args[0].input as UpdateCommandInput;
 
 beforeEach(() => {
@@ -62,13 +79,80 @@ describe('POST /tickets/{ticket_id}/send', () => {
     expect(input.ExpressionAttributeValues![':windowStart']).toBe((input.ExpressionAttributeValues![':now'] as number) - 3600_000);
   });
 
-  it('takes a new address and locale for this and later sends', async () => {
-    expect((await send({ email: 'grace@example.com', email_locale: 'pt-BR' })).statusCode).toBe(202);
+  it('a resend to the address the ticket has keeps the link: one write, conditional on that address, no new generation', async () => {
+    expect((await send({ email: 'ada@example.com', email_locale: 'pt-BR' })).statusCode).toBe(202);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
     const input = lastUpdate();
-    expect(input.UpdateExpression).toContain('email = :email');
+    expect(input.ConditionExpression).toContain('email = :email');
     expect(input.UpdateExpression).toContain('email_locale = :locale');
-    expect(input.ConditionExpression).not.toContain('attribute_exists(email)');
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':email': 'grace@example.com', ':locale': 'pt-BR' });
+    expect(input.UpdateExpression).not.toMatch(/generation|recipients/);
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':email': 'ada@example.com', ':locale': 'pt-BR' });
+  });
+
+  it('a new address replaces the link: the failed first write shows the old address, the second raises the generation under a condition on it', async () => {
+    const seen = ticket({ generation: 0, recipients: [{ email: 'ada@example.com', at: 1, generation: 0 }] });
+    conditionFailsOnce(seen);
+    const res = await parsed(send({ email: 'grace@example.com', email_locale: 'pt-BR' }));
+    expect(res.status).toBe(202);
+    const calls = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input as UpdateCommandInput);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.ConditionExpression).toContain('email = :email');
+    const change = calls[1]!;
+    expect(change.UpdateExpression).toContain('email = :email');
+    expect(change.UpdateExpression).toContain('generation = :generation');
+    expect(change.UpdateExpression).toContain('recipients = list_append(if_not_exists(recipients, :noRecipients), :recipients)');
+    expect(change.UpdateExpression).toContain('email_locale = :locale');
+    expect(change.ConditionExpression).toContain('email = :from');
+    expect(change.ConditionExpression).toContain('generation = :seenGeneration');
+    expect(change.ConditionExpression).toContain('size(recipients) <= :recipientsBefore');
+    expect(change.ExpressionAttributeValues).toMatchObject({
+      ':email': 'grace@example.com',
+      ':from': 'ada@example.com',
+      ':seenGeneration': 0,
+      ':generation': 1,
+      ':recipients': [{ email: 'grace@example.com', generation: 1 }],
+    });
+    // The answer shows the history and the new generation, never a link.
+    expect(res.body).toMatchObject({ link_generation: 1, recipients: [{ email: 'ada@example.com', generation: 0 }, { email: 'grace@example.com', generation: 1 }] });
+    expect(JSON.stringify(res.body)).not.toContain('enroll?ticket=');
+  });
+
+  it('a ticket from before generations: its first address joins the history and the generation condition is "none yet"', async () => {
+    const created = Date.now() - 120_000;
+    conditionFailsOnce(ticket({ created_at: created }));
+    expect((await send({ email: 'grace@example.com' })).statusCode).toBe(202);
+    const change = lastUpdate();
+    expect(change.ConditionExpression).toContain('attribute_not_exists(generation)');
+    expect(change.ExpressionAttributeValues).toMatchObject({
+      ':generation': 1,
+      ':recipients': [{ email: 'ada@example.com', at: created, generation: 0 }, { email: 'grace@example.com', generation: 1 }],
+    });
+  });
+
+  it('the first address of a ticket created without one is recorded, and keeps the link (generation unchanged)', async () => {
+    conditionFailsOnce(ticket({ email: undefined, generation: 0 }));
+    expect((await send({ email: 'grace@example.com' })).statusCode).toBe(202);
+    const first = lastUpdate();
+    expect(first.ConditionExpression).toContain('attribute_not_exists(email)');
+    expect(first.UpdateExpression).not.toContain('generation');
+    expect(first.ExpressionAttributeValues).toMatchObject({ ':recipients': [{ email: 'grace@example.com', generation: 0 }] });
+  });
+
+  it(`refuses an address beyond the ${MAX_RECIPIENTS}th with 409 too_many_recipients, writing nothing more`, async () => {
+    const recipients = Array.from({ length: MAX_RECIPIENTS }, (_, i) => ({ email: `r${i}@example.com`, at: i, generation: i }));
+    conditionFails(ticket({ email: `r${MAX_RECIPIENTS - 1}@example.com`, generation: MAX_RECIPIENTS - 1, recipients }));
+    expect(await parsed(send({ email: 'grace@example.com' }))).toMatchObject({ status: 409, body: { error: 'too_many_recipients' } });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('a concurrent change that keeps moving the address ends in 409 ticket_changed after a bounded number of writes', async () => {
+    let n = 0;
+    ddb.on(UpdateCommand).callsFake(() => {
+      n += 1;
+      throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {}, Item: marshall(ticket({ email: `moved${n}@example.com`, generation: n }), { removeUndefinedValues: true }) });
+    });
+    expect(await parsed(send({ email: 'grace@example.com' }))).toMatchObject({ status: 409, body: { error: 'ticket_changed' } });
+    expect(n).toBe(3);
   });
 
   it.each([

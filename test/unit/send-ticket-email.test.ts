@@ -32,7 +32,7 @@ const seq = (fixture: unknown) => (fixture as DynamoDBStreamEvent).Records[0]!.d
 const ticketA = newImage(insertFixture);
 const ticketB = newImage(resendFixture);
 const urlOf = (ticket: TicketRecord) =>
-  `https://mfa.example.com/enroll?ticket=${ticketToken(ticket.ticket_id, getConfig('signingKeys').signingKeys.byId.get(ticket.key_id)!)}`;
+  `https://mfa.example.com/enroll?ticket=${ticketToken(ticket.ticket_id, ticket.generation, getConfig('signingKeys').signingKeys.byId.get(ticket.key_id)!)}`;
 
 /**
  * The table, reduced to what the mailer's three conditional writes need: claim (→ sending), sent, failed. It applies
@@ -111,6 +111,17 @@ describe('send-ticket-email: what it sends', () => {
     expect(input!.Message!.Body!.Text!.Data).toContain('novembro de 2026');
     expect(input!.Message!.Body!.Text!.Data).toContain(urlOf(ticketB));
     expect(table.get(ticketB.ticket_id).email_delivery).toMatchObject({ request_id: ticketB.email_delivery!.request_id, status: 'sent' });
+  });
+
+  it('after a change of address, mails the link of the ticket\'s current generation (as claimed), no earlier one', async () => {
+    table.put({ ...ticketB, generation: 2 });
+    await handler(event(resendFixture), context);
+
+    const key = getConfig('signingKeys').signingKeys.byId.get(ticketB.key_id)!;
+    const link = (generation: number | undefined) => `https://mfa.example.com/enroll?ticket=${ticketToken(ticketB.ticket_id, generation, key)}`;
+    const text = sentInputs()[0]!.Message!.Body!.Text!.Data!;
+    expect(text).toContain(link(2));
+    for (const earlier of [undefined, 0, 1]) expect(text).not.toContain(link(earlier));
   });
 
   it('ignores what asks for no email: no send_mail, its own updates, revocation, TTL removal, other item types', async () => {

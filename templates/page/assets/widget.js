@@ -38,6 +38,7 @@
       retry: 'Try again',
       failed: 'Something went wrong on our side. Please try again in a moment.',
       ticket_not_found: 'This link isn’t valid. Ask for a new one.',
+      ticket_superseded: 'This link was replaced by a newer one. Use the link in the latest email.',
       ticket_redeemed: 'This link was already used.',
       ticket_expired: 'This link has expired. Ask for a new one.',
       ticket_revoked: 'This link was cancelled. Ask for a new one.',
@@ -72,6 +73,7 @@
       retry: 'Reintentar',
       failed: 'Algo ha salido mal por nuestra parte. Inténtalo de nuevo dentro de un momento.',
       ticket_not_found: 'Este enlace no es válido. Solicita uno nuevo.',
+      ticket_superseded: 'Este enlace se sustituyó por uno más reciente. Usa el enlace del último correo.',
       ticket_redeemed: 'Este enlace ya se ha utilizado.',
       ticket_expired: 'Este enlace ha caducado. Solicita uno nuevo.',
       ticket_revoked: 'Este enlace se ha cancelado. Solicita uno nuevo.',
@@ -106,6 +108,7 @@
       retry: 'Réessayer',
       failed: 'Une erreur est survenue de notre côté. Réessayez dans un instant.',
       ticket_not_found: 'Ce lien n’est pas valide. Demandez-en un nouveau.',
+      ticket_superseded: 'Ce lien a été remplacé par un plus récent. Utilisez le lien du dernier e-mail.',
       ticket_redeemed: 'Ce lien a déjà été utilisé.',
       ticket_expired: 'Ce lien a expiré. Demandez-en un nouveau.',
       ticket_revoked: 'Ce lien a été annulé. Demandez-en un nouveau.',
@@ -140,6 +143,7 @@
       retry: 'Erneut versuchen',
       failed: 'Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal.',
       ticket_not_found: 'Dieser Link ist ungültig. Fordern Sie einen neuen an.',
+      ticket_superseded: 'Dieser Link wurde durch einen neueren ersetzt. Verwenden Sie den Link aus der neuesten E-Mail.',
       ticket_redeemed: 'Dieser Link wurde bereits verwendet.',
       ticket_expired: 'Dieser Link ist abgelaufen. Fordern Sie einen neuen an.',
       ticket_revoked: 'Dieser Link wurde widerrufen. Fordern Sie einen neuen an.',
@@ -174,6 +178,7 @@
       retry: 'Tentar novamente',
       failed: 'Algo deu errado do nosso lado. Tente novamente em instantes.',
       ticket_not_found: 'Este link não é válido. Peça um novo.',
+      ticket_superseded: 'Este link foi substituído por um mais recente. Use o link do e-mail mais recente.',
       ticket_redeemed: 'Este link já foi usado.',
       ticket_expired: 'Este link expirou. Peça um novo.',
       ticket_revoked: 'Este link foi cancelado. Peça um novo.',
@@ -184,7 +189,7 @@
   };
 
   /** Error codes that end the flow: the widget then says why and offers nothing more. */
-  var FINAL = ['ticket_not_found', 'ticket_redeemed', 'ticket_expired', 'ticket_revoked', 'ticket_locked', 'already_enrolled'];
+  var FINAL = ['ticket_not_found', 'ticket_superseded', 'ticket_redeemed', 'ticket_expired', 'ticket_revoked', 'ticket_locked', 'already_enrolled'];
 
   function pickMessages(locale) {
     var tags = [locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]);
