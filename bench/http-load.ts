@@ -31,7 +31,7 @@ export async function httpCreateLoads(apiUrl: string, adminKey: string, connecti
   for (const connections of connectionCounts) {
     const r = await httpCreateLoad(apiUrl, adminKey, connections, seconds);
     const failed = r.non2xx + r.errorBodies + r.errors;
-    log(`  ${connections} connection(s): ${Math.round(r.throughput)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms; failed ${failed} (non-2xx ${r.non2xx}, 2xx with an error body ${r.errorBodies}, connection errors ${r.errors})${failed ? ` ${JSON.stringify(r.failureKinds)}` : ''}`);
+    log(`  ${connections} connection(s): ${Math.round(r.throughput)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms; failed ${failed} (non-2xx ${r.non2xx}, 2xx with an error body ${r.errorBodies}, connection errors ${r.errors}, of which timeouts ${r.timeouts})${Object.keys(r.failureKinds).length ? ` ${JSON.stringify(r.failureKinds)}` : ''}`);
     out.push(r);
   }
   return out;

@@ -194,7 +194,7 @@ function httpSection(http: NonNullable<RunResults['http']>): string[] {
     '',
     table(['connections', 'requests', 'req/s', 'p50 / p99 ms', 'created', 'non-2xx', '2xx with an error body', 'connection errors (timeouts)', 'failed'], http.map((h) => [
       h.connections, n(h.requests, 0), n(h.throughput, 0), `${h.p50} / ${h.p99}`, h.ok, h.non2xx, h.errorBodies ?? '–', `${h.errors} (${h.timeouts})`,
-      `${failed(h)}${failed(h) ? ` ${MISS} ${JSON.stringify(h.failureKinds ?? {})}` : ''}`,
+      `${failed(h)}${failed(h) ? ` ${MISS}` : ''}${Object.keys(h.failureKinds ?? {}).length ? ` ${JSON.stringify(h.failureKinds)}` : ''}`,
     ])),
     '',
   );
@@ -208,6 +208,7 @@ function burstSection(b: NonNullable<RunResults['burst']>, command: string): str
   const met = b.memory.peakBytes < b.targetBytes;
   const services = Object.keys(b.memory.peakByRoot);
   const processes = Object.keys(b.memory.peakByProcess ?? {});
+  const largest = Object.entries(b.memory.peakByProcess ?? {}).sort((x, y) => y[1] - x[1])[0];
   out.push(
     `${b.requests} concurrent requests, interleaved over mixed routes (${Object.entries(b.byKind).map(([k, v]) => `${v}× ${k}`).join(', ')}),`,
     'against the local stack (`startStack`, as `npm start` runs it), each on a ticket of its own prepared beforehand (confirms',
@@ -220,13 +221,19 @@ function burstSection(b: NonNullable<RunResults['burst']>, command: string): str
     '',
     table(['', 'measured', 'target'], [
       ['**peak memory, all the stack\'s processes**', `**${mb(b.memory.peakBytes)}**${met ? '' : ` ${MISS}`}`, `< ${mb(b.targetBytes)}`],
-      ...services.map((s) => [`${s}: at the peak (its own highest)`, `${mb(b.memory.peakByRoot[s] ?? 0)} (${mb(b.memory.maxByRoot[s] ?? 0)})`, '']),
-      ...processes.map((p) => [`&nbsp;&nbsp;process ${p}: at the peak (idle)`, `${mb(b.memory.peakByProcess[p] ?? 0)} (${mb(b.idleByProcess?.[p] ?? 0)})`, '']),
+      ...services.flatMap((s) => [
+        [`${s}: at the peak (its own highest)`, `${mb(b.memory.peakByRoot[s] ?? 0)} (${mb(b.memory.maxByRoot[s] ?? 0)})`, ''],
+        ...processes
+          .filter((p) => p.startsWith(`${s} / `))
+          .map((p) => [`&nbsp;&nbsp;process \`${p.slice(s.length + 3)}\`: at the peak (idle before)`, `${mb(b.memory.peakByProcess[p] ?? 0)} (${mb(b.idleByProcess?.[p] ?? 0)})`, '']),
+      ]),
       ['all, idle just before the burst', mb(b.idleBytes), ''],
       ['wall time of the burst', `${n(b.wallMs / 1000, 2)} s (per request p50 ${n(b.p50, 0)} ms, p99 ${n(b.p99, 0)} ms)`, ''],
       ['failed answers', `${b.failures}${b.failures ? ` ${MISS} ${JSON.stringify(b.failureKinds)}` : ''}`, '0'],
       ['samples (longest gap)', `${b.memory.samples} (${n(b.memory.maxGapMs, 0)} ms); at most ${b.memory.processes} processes`, ''],
     ]),
+    '',
+    largest ? `Largest process at the peak: ${largest[0]}, ${mb(largest[1])} (${n((100 * largest[1]) / b.memory.peakBytes, 0)}% of the total).` : '',
     '',
     `Reproduce this section alone: \`${command}\` (a subset writes bench/results/BENCHMARKS.md and leaves this file as it is).`,
     '',
