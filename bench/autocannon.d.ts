@@ -9,6 +9,14 @@ declare module 'autocannon' {
     errors: number;
     timeouts: number;
   }
+  interface Request {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** Called with every answer to this request (status, the whole body, a per-connection context, headers). */
+    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
+  }
   interface Options {
     url: string;
     connections?: number;
@@ -16,6 +24,8 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Requests sent in turn on each connection; unset fields take the options above. */
+    requests?: Request[];
   }
   function autocannon(options: Options): Promise<Result>;
   export = autocannon;

@@ -1,5 +1,6 @@
 /** Renders docs/BENCHMARKS.md from one run's results. */
 import { TARGET_BUNDLE_BYTES, TARGET_INIT_RATIO, type BundleResult } from './bundle-init';
+import type { BurstResult } from './burst';
 import { enrollmentCost, PRICES, usd, type CostLine } from './cost';
 import type { HttpLoadResult } from './http-load';
 import type { LoadPair } from './load';
@@ -18,6 +19,7 @@ export interface RunResults {
   bundles?: BundleResult[];
   ops?: { ops: FlowResult[]; discovery?: string; notes: string[]; load: LoadPair[] };
   http?: HttpLoadResult[] | { error: string };
+  burst?: BurstResult | { error: string };
   sweep?: { status: string; note?: string; rows: SweepRow[] };
   errors: string[];
 }
@@ -134,7 +136,7 @@ function opsSection(r: NonNullable<RunResults['ops']>): string[] {
   return out;
 }
 
-function loadSection(pairs: LoadPair[], http: RunResults['http'], settings: RunResults['settings']): string[] {
+function loadSection(pairs: LoadPair[], settings: RunResults['settings']): string[] {
   const rows: Array<Array<string | number>> = [];
   for (const p of pairs) {
     if (!p.ours || !p.raw) {
@@ -174,23 +176,68 @@ function loadSection(pairs: LoadPair[], http: RunResults['http'], settings: RunR
     '',
     pairs.filter((p) => p.note && p.ours).map((p) => `- ${p.name}: ${p.note}`).join('\n'),
     '',
-    `### Through the local HTTP API (reference)`,
-    '',
   ];
-  if (!http) out.push('Not run.', '');
-  else if ('error' in http) out.push(`Failed: ${http.error}`, '');
-  else {
-    out.push(
-      `autocannon, \`POST /tickets\` through serverless-offline (\`startStack\`), ${http[0]?.seconds ?? '–'} s per connection count after a`,
-      '3 s warm-up at the same concurrency. serverless-offline runs each concurrent request in a worker of its own and',
-      'its overhead dominates as concurrency grows: reference only, not a product figure.',
-      '',
-      table(['connections', 'requests', 'req/s', 'p50 / p99 ms', '2xx', 'non-2xx', 'errors', 'timeouts'], http.map((h) => [
-        h.connections, n(h.requests, 0), n(h.throughput, 0), `${h.p50} / ${h.p99}`, h.ok, h.non2xx, h.errors, h.timeouts,
-      ])),
-      '',
-    );
-  }
+  return out;
+}
+
+function httpSection(http: NonNullable<RunResults['http']>): string[] {
+  const out = ['### Through the local HTTP API (reference)', ''];
+  if ('error' in http) return [...out, `Failed: ${http.error}`, ''];
+  const failed = (h: HttpLoadResult) => h.non2xx + (h.errorBodies ?? 0) + h.errors;
+  out.push(
+    `autocannon, \`POST /tickets\` through serverless-offline (\`startStack\`, as \`npm start\` runs it: every function's bundle`,
+    'loaded once and reused in one process, docs/LOCAL-STACK.md), ' + `${http[0]?.seconds ?? '–'} s per connection count after a 3 s`,
+    "warm-up at the same concurrency. An answer counts as a success only if it is a 2xx whose body is a created ticket:",
+    'every body is checked as it arrives (autocannon buffers bodies anyway; parsing ~300 bytes costs microseconds), so a',
+    '2xx carrying a Lambda error (`errorMessage`/`errorType`), a gateway error (`{"message": ...}`) or our error shape is',
+    "counted as failed. The emulator's overhead dominates as concurrency grows: reference only, not a product figure.",
+    '',
+    table(['connections', 'requests', 'req/s', 'p50 / p99 ms', 'created', 'non-2xx', '2xx with an error body', 'connection errors (timeouts)', 'failed'], http.map((h) => [
+      h.connections, n(h.requests, 0), n(h.throughput, 0), `${h.p50} / ${h.p99}`, h.ok, h.non2xx, h.errorBodies ?? '–', `${h.errors} (${h.timeouts})`,
+      `${failed(h)}${failed(h) ? ` ${MISS}` : ''}${Object.keys(h.failureKinds ?? {}).length ? ` ${JSON.stringify(h.failureKinds)}` : ''}`,
+    ])),
+    '',
+  );
+  return out;
+}
+
+function burstSection(b: NonNullable<RunResults['burst']>, command: string): string[] {
+  const out = ['## 5. The local stack under a burst: peak memory', ''];
+  if ('error' in b) return [...out, `Failed: ${b.error}`, ''];
+  const mb = (bytes: number) => `${n(bytes / 2 ** 20, 0)} MB`;
+  const met = b.memory.peakBytes < b.targetBytes;
+  const services = Object.keys(b.memory.peakByRoot);
+  const processes = Object.keys(b.memory.peakByProcess ?? {});
+  const largest = Object.entries(b.memory.peakByProcess ?? {}).sort((x, y) => y[1] - x[1])[0];
+  out.push(
+    `${b.requests} concurrent requests, interleaved over mixed routes (${Object.entries(b.byKind).map(([k, v]) => `${v}× ${k}`).join(', ')}),`,
+    'against the local stack (`startStack`, as `npm start` runs it), each on a ticket of its own prepared beforehand (confirms',
+    "on enrollments started beforehand, with the right code). A failed answer is one that is not what the request gets",
+    'alone: a non-2xx, a 2xx with an error body or the wrong content, or no answer within 60 s.',
+    '',
+    `Memory: the resident set (VmRSS, /proc) of every process in the trees of the stack's services — ${b.services.map((s) => s.label).join(', ')} —`,
+    `summed, sampled every ${b.sampleIntervalMs} ms from the burst's first request until 0.5 s after its last answer. Summed RSS counts`,
+    'memory shared between processes once per process: an upper bound.',
+    '',
+    table(['', 'measured', 'target'], [
+      ['**peak memory, all the stack\'s processes**', `**${mb(b.memory.peakBytes)}**${met ? '' : ` ${MISS}`}`, `< ${mb(b.targetBytes)}`],
+      ...services.flatMap((s) => [
+        [`${s}: at the peak (its own highest)`, `${mb(b.memory.peakByRoot[s] ?? 0)} (${mb(b.memory.maxByRoot[s] ?? 0)})`, ''],
+        ...processes
+          .filter((p) => p.startsWith(`${s} / `))
+          .map((p) => [`&nbsp;&nbsp;process \`${p.slice(s.length + 3)}\`: at the peak (idle before)`, `${mb(b.memory.peakByProcess[p] ?? 0)} (${mb(b.idleByProcess?.[p] ?? 0)})`, '']),
+      ]),
+      ['all, idle just before the burst', mb(b.idleBytes), ''],
+      ['wall time of the burst', `${n(b.wallMs / 1000, 2)} s (per request p50 ${n(b.p50, 0)} ms, p99 ${n(b.p99, 0)} ms)`, ''],
+      ['failed answers', `${b.failures}${b.failures ? ` ${MISS} ${JSON.stringify(b.failureKinds)}` : ''}`, '0'],
+      ['samples (longest gap)', `${b.memory.samples} (${n(b.memory.maxGapMs, 0)} ms); at most ${b.memory.processes} processes`, ''],
+    ]),
+    '',
+    largest ? `Largest process at the peak: ${largest[0]}, ${mb(largest[1])} (${n((100 * largest[1]) / b.memory.peakBytes, 0)}% of the total).` : '',
+    '',
+    `Reproduce this section alone: \`${command}\` (a subset writes bench/results/BENCHMARKS.md and leaves this file as it is).`,
+    '',
+  );
   return out;
 }
 
@@ -244,9 +291,11 @@ export function renderReport(r: RunResults): string {
   if (r.bundles) out.push(...bundlesSection(r.bundles));
   if (r.ops) {
     out.push(...opsSection(r.ops));
-    out.push(...loadSection(r.ops.load, r.http, r.settings));
+    out.push(...loadSection(r.ops.load, r.settings));
   }
+  if (r.http) out.push(...(r.ops ? [] : ['## 3. Load', '']), ...httpSection(r.http));
   if (r.sweep) out.push(...sweepSection(r.sweep, Number(r.settings.sweepExpired)));
+  if (r.burst) out.push(...burstSection(r.burst, `BENCH_SECTIONS=burst${r.settings.burstRequests !== 200 ? ` BENCH_BURST_REQUESTS=${r.settings.burstRequests}` : ''} npm run bench`));
   out.push(
     '## Reproducing',
     '',
@@ -258,19 +307,22 @@ export function renderReport(r: RunResults): string {
       ['`BENCH_CONCURRENCY`', 50, 'concurrent in-process callers'],
       ['`BENCH_HTTP_SECONDS`', 10, 'each autocannon run through the local HTTP API'],
       ['`BENCH_HTTP_CONNECTIONS`', '1,10,50', 'autocannon connection counts'],
+      ['`BENCH_BURST_REQUESTS`', 200, 'concurrent requests in the burst whose peak memory section 5 reports'],
       ['`BENCH_INIT_RUNS`', 11, 'fresh `node` processes per bundle, ours and baseline each'],
       ['`BENCH_OPS_REPEAT`', 5, 'fresh tickets per flow in the work-per-operation section'],
       ['`BENCH_OPS_EXPIRED`', 100, 'expired tickets swept in the work-per-operation section'],
       ['`BENCH_CONFIRM_MAX_TICKETS`', 40000, 'cap on tickets prepared for the confirm load'],
       ['`BENCH_SWEEP_SIZES`', '10000,100000', 'live pending tickets for the sweep-scaling runs'],
       ['`BENCH_SWEEP_EXPIRED`', 1000, 'expired tickets in each sweep-scaling run'],
-      ['`BENCH_SECTIONS`', 'bundles,inprocess,http,sweep', 'run a subset'],
+      ['`BENCH_SECTIONS`', 'bundles,inprocess,http,burst,sweep', 'run a subset (its report goes to `bench/results/BENCHMARKS.md`)'],
       ['`BENCH_OUTPUT`', 'docs/BENCHMARKS.md', 'where the report goes (raw JSON and logs: `bench/results/`, git-ignored)'],
     ]),
     '',
     'Layout: `bench/run.ts` orchestrates; `bundle-init.ts` (section 1), `inprocess.ts` → `ops.ts` + `load.ts` (2, 3),',
-    '`http-load.ts` (3, autocannon), `sweep-scaling.ts` (4) run in child processes with the functions\' environment;',
-    '`flows.ts` finds and drives the handlers, `instrument.ts` counts AWS calls, `cost.ts` holds the prices.',
+    '`sweep-scaling.ts` (4) run in child processes with the functions\' environment; `http-load.ts` (3, autocannon) and',
+    '`burst.ts` (5, with `proc-memory.ts`) drive the local stack over HTTP, and `answers.ts` tells a failed answer from a',
+    'success by its status and its body; `flows.ts` finds and drives the handlers, `instrument.ts` counts AWS calls,',
+    '`cost.ts` holds the prices.',
     '',
   );
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;

@@ -3,7 +3,9 @@
  *
  * Self-starting and self-cleaning: it starts the local stack (infra/local/stack.ts) on free ports, in memory, and a
  * separate DynamoDB Local for the sweep, and stops everything it started on success, error or Ctrl-C.
- * Settings (environment): see SETTINGS below; `BENCH_SECTIONS=bundles,inprocess,http,sweep` runs a subset.
+ * Settings (environment): see SETTINGS below; `BENCH_SECTIONS=bundles,inprocess,http,burst,sweep` runs a subset.
+ * A subset writes its report to bench/results/BENCHMARKS.md (unless BENCH_OUTPUT says where): the report is rendered
+ * from one run's results only, so a partial run must not replace docs/BENCHMARKS.md.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { freePort, httpAnswers, startService, stopService, waitFor, type Service
 import { LOCAL_ADMIN_API_KEY, startStack, type Stack } from '../infra/local/stack';
 import { ensureTable } from '../infra/local/table';
 import { benchBundles } from './bundle-init';
+import { runBurst } from './burst';
 import { killChildren, runSection } from './child';
 import { httpCreateLoads } from './http-load';
 import type { InProcessContext } from './inprocess';
@@ -29,6 +32,7 @@ const SETTINGS = {
   concurrency: envNumber('BENCH_CONCURRENCY', 50), // load: concurrent in-process callers / autocannon connections
   httpSeconds: envNumber('BENCH_HTTP_SECONDS', 10), // autocannon through the local HTTP API, per connection count
   httpConnections: (process.env.BENCH_HTTP_CONNECTIONS ?? '1,10,50').split(',').map(Number).filter((x) => x > 0),
+  burstRequests: envNumber('BENCH_BURST_REQUESTS', 200), // burst: concurrent requests over mixed routes
   initRuns: envNumber('BENCH_INIT_RUNS', 11), // fresh processes per bundle (ours and baseline each)
   opsRepeat: envNumber('BENCH_OPS_REPEAT', 5), // fresh tickets per flow in the work-per-operation section
   opsExpired: envNumber('BENCH_OPS_EXPIRED', 100), // expired tickets the work-per-operation sweep processes
@@ -36,9 +40,11 @@ const SETTINGS = {
   sweepSizes: (process.env.BENCH_SWEEP_SIZES ?? '10000,100000').split(',').map(Number).filter((x) => x > 0),
   sweepExpired: envNumber('BENCH_SWEEP_EXPIRED', 1000),
 };
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'bundles,inprocess,http,sweep').split(',').map((s) => s.trim()));
-const OUTPUT = join(ROOT, process.env.BENCH_OUTPUT ?? 'docs/BENCHMARKS.md');
+const ALL_SECTIONS = ['bundles', 'inprocess', 'http', 'burst', 'sweep'];
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? ALL_SECTIONS.join(',')).split(',').map((s) => s.trim()));
+const PARTIAL = ALL_SECTIONS.some((s) => !SECTIONS.has(s));
 const RESULTS_DIR = join(ROOT, 'bench', 'results'); // git-ignored: raw JSON and the section children's logs
+const OUTPUT = process.env.BENCH_OUTPUT ? join(ROOT, process.env.BENCH_OUTPUT) : PARTIAL ? join(RESULTS_DIR, 'BENCHMARKS.md') : join(ROOT, 'docs', 'BENCHMARKS.md');
 
 const cleanups: Array<() => Promise<void> | void> = [];
 async function cleanup() {
@@ -129,7 +135,7 @@ async function main() {
     });
   }
 
-  const needStack = SECTIONS.has('inprocess') || SECTIONS.has('http');
+  const needStack = SECTIONS.has('inprocess') || SECTIONS.has('http') || SECTIONS.has('burst');
   let stack: Stack | undefined;
   if (needStack) {
     await section('local stack', async () => {
@@ -161,8 +167,22 @@ async function main() {
   }
   const target = stack ?? emulators;
 
-  // Through HTTP first, while DynamoDB Local is still small: after the in-process load has written tens of
-  // thousands of items into it, the emulator itself slows down and this reference row would measure that.
+  // The burst first, on the stack as `npm start` leaves it (the same whether run alone or with every section).
+  if (stack && SECTIONS.has('burst')) {
+    const s = stack;
+    await section('local stack under a burst', async () => {
+      say(`5. The local stack's peak memory during a burst of ${SETTINGS.burstRequests} concurrent requests over mixed routes ...`);
+      try {
+        results.burst = await runBurst({ url: s.apiUrl, adminKey: s.adminApiKey }, SETTINGS.burstRequests, say);
+      } catch (err) {
+        results.burst = { error: (err as Error).message };
+        throw err;
+      }
+    });
+  }
+
+  // Through HTTP before the in-process load, while DynamoDB Local is still small: after that load has written tens
+  // of thousands of items into it, the emulator itself slows down and this reference row would measure that.
   if (stack && SECTIONS.has('http')) {
     const s = stack;
     await section('HTTP API load (autocannon)', async () => {
@@ -242,7 +262,7 @@ async function main() {
   writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(results, null, 2));
   mkdirSync(join(OUTPUT, '..'), { recursive: true });
   writeFileSync(OUTPUT, renderReport(results));
-  say(`Wrote ${OUTPUT.replace(`${ROOT}/`, '')} (raw results: bench/results/latest.json) in ${Math.round(results.durationSec)} s.`);
+  say(`Wrote ${OUTPUT.replace(`${ROOT}/`, '')} (raw results: bench/results/latest.json) in ${Math.round(results.durationSec)} s.${PARTIAL && !process.env.BENCH_OUTPUT ? ' Sections run: a subset, so docs/BENCHMARKS.md was left as it is.' : ''}`);
   if (results.errors.length) process.exitCode = 1;
 }
 
