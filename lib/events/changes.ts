@@ -14,8 +14,6 @@ export interface ItemChange {
   after: Item | undefined;
   /** When the stream saw the write, epoch ms (DynamoDB gives it to the second). */
   seenAt: number;
-  /** DynamoDB TTL removed the item, not our code. */
-  byTtl: boolean;
   /** The stream record's eventID: unique per record, the same when the record is delivered again. */
   recordId: string;
   /** The stream (eventSourceARN). */
@@ -34,7 +32,6 @@ export function changeOf(record: DynamoDBRecord): ItemChange {
     before: plain(record.dynamodb?.OldImage),
     after: plain(record.dynamodb?.NewImage),
     seenAt: Math.round((record.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000),
-    byTtl: (record as { userIdentity?: { type?: string; principalId?: string } }).userIdentity?.principalId === 'dynamodb.amazonaws.com',
     recordId: record.eventID,
     stream: record.eventSourceARN ?? '',
   };
