@@ -197,7 +197,8 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
   //
   //   challenge:  { pk: 'CHALLENGE#<challenge_id>', sk: 'CHALLENGE', type: 'challenge', challenge_id, user_id,
   //                 status: 'pending' | 'accepted' | 'expired' | 'locked', attempts: number,
-  //                 factor?: the factor proven (set with accepted), created_at, expires_at, accepted_at?, locked_at? }
+  //                 factor? (or method?): the factor proven, set with accepted; created_at, expires_at,
+  //                 accepted_at?, locked_at? }
   //               every transition one conditional write from 'pending' (times epoch ms, like tickets).
   //   mfa-budget: { pk: 'USER#<user_id>', sk: 'MFA_BUDGET', type: 'mfa-budget', user_id, …the per-user failure
   //                 budget…, locked_out_at?: epoch ms } — the write that spends the budget's last attempt sets
@@ -211,7 +212,8 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
     detail: (item, change) => ({
       challenge_id: id(item, 'challenge_id'),
       user_id: id(item, 'user_id'),
-      factor: id(item, 'factor'),
+      // The issue calls it the "method used"; either name is read.
+      factor: id(item, typeof item.factor === 'string' ? 'factor' : 'method'),
       occurred_at: at(item, 'accepted_at', change),
       accepted_at: at(item, 'accepted_at', change),
     }),

@@ -7,7 +7,7 @@ import { matchesFilter, type FilterPattern } from '../../infra/local/stream-poll
 import { loadConfig } from '../../lib/config';
 import { DETAIL_TYPES, LIFECYCLE_RULES } from '../../lib/events/catalog';
 import { EVENT_METRICS, eventsOf, publishLifecycleEvents, type PublishDeps } from '../../lib/events/publish';
-import { SEALED, T0, enrollment, quiet, record, ticket, transitions } from '../support/lifecycle-records';
+import { SEALED, T0, challenge, enrollment, quiet, record, ticket, transitions } from '../support/lifecycle-records';
 
 const schemaOf = (detailType: string) => LIFECYCLE_RULES.find((r) => r.detailType === detailType)!.schema;
 /** Anything in the table that must never reach an event. */
@@ -42,6 +42,11 @@ describe('which writes are lifecycle events', () => {
     expect(deleted.deleted_at).toBe(new Date(1_795_700_000_000).toISOString());
     const removed = eventsOf(transitions.find(([t, r]) => t === 'Ticket Expired' && r.eventName === 'REMOVE')![1])[0]!.detail;
     expect(removed).toMatchObject({ removed: true, expires_at: new Date(ticket.expires_at).toISOString() });
+  });
+
+  it('reads the factor of an accepted challenge from `method` when the item names it so', () => {
+    const accepted = record('MODIFY', { before: challenge, after: { ...challenge, status: 'accepted', method: 'recovery-code', accepted_at: T0 + 1 } });
+    expect(eventsOf(accepted)[0]!.detail).toMatchObject({ factor: 'recovery-code', challenge_id: challenge.challenge_id });
   });
 
   it.each(quiet)('%s: no event', (_, rec) => {
