@@ -71,6 +71,17 @@ export interface Settings {
   sweep: SweepConfig;
   /** The enrollment page and its authenticator entries (lib/enrollment). */
   enrollment: EnrollmentConfig;
+  /** Lifecycle events published to EventBridge from the table's stream (lib/events, docs/EVENTS.md). */
+  events: EventsConfig;
+}
+
+export interface EventsConfig {
+  /** EVENT_BUS: the bus the events go to, a name or an ARN (default `default`, the account's default bus). */
+  bus: string;
+  /** EVENT_SOURCE: the events' `source` (default `mfa-tickets`); `aws.` prefixes are reserved by AWS. */
+  source: string;
+  /** EVENTBRIDGE_ENDPOINT: the local stack's EventBridge stand-in (infra/local/event-sink.ts); unset deployed. */
+  endpoint: string | undefined;
 }
 
 export interface SignupConfig {
@@ -213,6 +224,18 @@ const envSchema = z.object({
   SWEEP_SAFETY_MARGIN_MS: envInt(10_000, 0, 900_000),
   TOTP_ISSUER: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(64, 'must be at most 64 characters')))),
   TOTP_LABEL: z.pipe(optionalString, z._default(z.enum(['email', 'user_id']), 'email')),
+  EVENT_BUS: z.pipe(
+    optionalString,
+    z._default(z.string().check(z.regex(/^(arn:[\w-]+:events:[\w-]+:\d{12}:event-bus\/)?[\w.\-/]{1,256}$/, 'must be an event bus name or ARN')), 'default'),
+  ),
+  EVENT_SOURCE: z.pipe(
+    optionalString,
+    z._default(
+      z.string().check(z.regex(/^[\w.\-/]{1,256}$/, 'must be 1 to 256 letters, digits or . - _ /'), z.refine((v) => !v.startsWith('aws.'), 'must not start with "aws." (reserved by AWS)')),
+      'mfa-tickets',
+    ),
+  ),
+  EVENTBRIDGE_ENDPOINT: optionalString,
 });
 
 /**
@@ -257,6 +280,7 @@ export function loadConfig<K extends SecretName = SecretName>(
       totpIssuer: e.TOTP_ISSUER ?? (e.PUBLIC_BASE_URL ? new URL(e.PUBLIC_BASE_URL).host : 'MFA'),
       totpLabel: e.TOTP_LABEL,
     },
+    events: { bus: e.EVENT_BUS, source: e.EVENT_SOURCE, endpoint: e.EVENTBRIDGE_ENDPOINT },
   };
   return withSecrets(config, needs);
 }

@@ -2,14 +2,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
 import { hashAdminKey } from '../../lib/admin-auth';
 import { startDynamoDbLocal, LOCAL_DIR } from './dynamodb-local';
-import { httpAnswers, portIsFree, startService, stopService, waitFor, type Service } from './processes';
+import { freePort, httpAnswers, portIsFree, startService, stopService, waitFor, type Service } from './processes';
 import emailStreamFilter from '../email-stream-filter.json';
-import { lambdaInvoker, StreamPoller } from './stream-poller';
+import lifecycleStreamFilter from '../lifecycle-stream-filter.json';
+import { startEventSink, type EventSink } from './event-sink';
+import { lambdaInvoker, StreamPoller, type FilterPattern } from './stream-poller';
 import { ensureTable } from './table';
 
 const ROOT = join(__dirname, '..', '..');
 /** The stream consumer, as serverless-offline names it (`<service>-<stage>-<function>`). */
 const MAILER_FUNCTION = 'mfa-tickets-local-sendTicketEmail';
+/** The other stream consumer: lifecycle events, published to the local event sink (docs/EVENTS.md). */
+const EVENTS_FUNCTION = 'mfa-tickets-local-publishLifecycleEvents';
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 
 /**
@@ -33,6 +37,8 @@ export interface StackOptions {
   lambdaPort: number;
   dynamodbPort: number;
   sesPort: number;
+  /** The local EventBridge (event sink); a free port when absent. */
+  eventsPort?: number;
   adminApiKey: string;
   tableName: string;
   /** Folder that keeps DynamoDB Local's data across restarts; in memory when absent. */
@@ -46,6 +52,8 @@ export interface Stack {
   lambdaEndpoint: string;
   dynamodbEndpoint: string;
   sesEndpoint: string;
+  /** The local EventBridge: `GET <eventsUrl>/events` lists the lifecycle events published (`npm run events`). */
+  eventsUrl: string;
   tableName: string;
   adminApiKey: string;
   /** The environment the functions run with (also handy for in-process tests). */
@@ -64,6 +72,7 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv): StackOptions {
     lambdaPort: port('LAMBDA_PORT', 3002),
     dynamodbPort: port('DYNAMODB_PORT', 8000),
     sesPort: port('SES_PORT', 8005),
+    eventsPort: port('EVENTS_PORT', 8010),
     adminApiKey: env.ADMIN_API_KEY ?? LOCAL_ADMIN_API_KEY,
     tableName: env.TABLE_NAME ?? 'mfa-tickets-local-tickets',
     dataDir: join(LOCAL_DIR, 'data'),
@@ -77,6 +86,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ['DYNAMODB_PORT (DynamoDB Local)', options.dynamodbPort],
     ['SES_PORT (SES emulator)', options.sesPort],
   ];
+  const eventsPort = options.eventsPort ?? (await freePort());
+  ports.push(['EVENTS_PORT (local EventBridge)', eventsPort]);
   for (const [name, port] of ports) {
     if (!(await portIsFree(port))) {
       throw new Error(`Port ${port} is already in use; set ${name.split(' ')[0]} to another port (it is for ${name}).`);
@@ -86,9 +97,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const services: Service[] = [];
   let poller: StreamPoller | undefined;
   let mailer: ReturnType<typeof lambdaInvoker> | undefined;
+  let eventsPoller: StreamPoller | undefined;
+  let publisher: ReturnType<typeof lambdaInvoker> | undefined;
+  let sink: EventSink | undefined;
   const stop = async () => {
     await poller?.stop();
+    await eventsPoller?.stop();
     mailer?.close();
+    publisher?.close();
+    await sink?.close();
     await Promise.all(services.reverse().map((s) => stopService(s)));
   };
   try {
@@ -106,6 +123,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensureTable(client, options.tableName);
     client.destroy();
     await waitFor(ses, httpAnswers(`${sesEndpoint}/health-check`), 15_000);
+    sink = await startEventSink(eventsPort, DUMMY_AWS.AWS_REGION);
 
     const functionEnv: Record<string, string> = {
       ...DUMMY_AWS,
@@ -119,6 +137,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? LOCAL_ENCRYPTION_KEYS,
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       SES_ENDPOINT: sesEndpoint,
+      EVENTBRIDGE_ENDPOINT: sink.url,
       EMAIL_FROM: process.env.EMAIL_FROM ?? 'tickets@localhost.test',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     };
@@ -147,12 +166,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const warm = await mailer({ Records: [] }); // loads the mailer now (config, templates): the first email is quick
     if (!warm.ok) throw new Error(`The mailer ${MAILER_FUNCTION} failed to start: ${warm.error}`);
     poller = new StreamPoller({ dynamodbEndpoint, tableName: options.tableName, invoke: mailer, filterPatterns: [emailStreamFilter] }).start();
+    // The second consumer, read the same way with its own filter and batch size (serverless.yml publishLifecycleEvents).
+    publisher = lambdaInvoker(lambdaEndpoint, EVENTS_FUNCTION);
+    const warmPublisher = await publisher({ Records: [] });
+    if (!warmPublisher.ok) throw new Error(`The event publisher ${EVENTS_FUNCTION} failed to start: ${warmPublisher.error}`);
+    eventsPoller = new StreamPoller({
+      dynamodbEndpoint,
+      tableName: options.tableName,
+      invoke: publisher,
+      filterPatterns: lifecycleStreamFilter as unknown as FilterPattern[],
+      batchSize: 50,
+      log: (message) => process.stderr.write(`[lifecycle-events] ${message}\n`),
+    }).start();
 
     return {
       apiUrl,
       lambdaEndpoint,
       dynamodbEndpoint,
       sesEndpoint,
+      eventsUrl: sink.url,
       tableName: options.tableName,
       adminApiKey: options.adminApiKey,
       functionEnv,

@@ -24,6 +24,7 @@ async function main() {
       `  API:          ${stack.apiUrl}`,
       `  Mail viewer:  ${stack.sesEndpoint.replace('127.0.0.1', 'localhost')}`,
       `  DynamoDB:     ${stack.dynamodbEndpoint} (table ${stack.tableName}, data in .local/data)`,
+      `  Events:       npm run events (lifecycle events, kept by the local EventBridge at ${stack.eventsUrl})`,
       `  Admin key:    ${stack.adminApiKey}${keyNote}`,
       '',
       `  curl -s -X POST ${stack.apiUrl}/tickets -H 'authorization: Bearer ${stack.adminApiKey}' \\`,

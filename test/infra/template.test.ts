@@ -68,6 +68,7 @@ describe('packaged CloudFormation template', () => {
       EnrollConfirmLambdaFunction: [S, E],
       CleanupExpiredTicketsLambdaFunction: [],
       EnrollAssetsLambdaFunction: [],
+      PublishLifecycleEventsLambdaFunction: [],
     };
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       const vars = fn.Properties.Environment.Variables;

@@ -1,52 +1,7 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-type Resource = { Type: string; Properties: Record<string, any> };
-type Template = Record<string, Resource>;
-const dirs: string[] = [];
-
-const ROOT = join(__dirname, '..', '..');
-/** Build output and local state that each packaging run must have to itself. */
-const PRIVATE = new Set(['.serverless', '.esbuild', '.git', '.local', 'coverage', 'test-results']);
-
-/**
- * `serverless package` offline, as `npm run package` does, with the given signup/sweep settings; returns Resources.
- * It runs in a service folder of its own (the checkout's files, symlinked): serverless-esbuild always copies zips into
- * `<service>/.serverless`, so packages running at the same time in one folder would delete each other's.
- */
-async function packageWith(env: Record<string, string>): Promise<Template> {
-  const dir = mkdtempSync(join(tmpdir(), 'sls-signup-'));
-  dirs.push(dir);
-  for (const entry of readdirSync(ROOT)) if (!PRIVATE.has(entry)) symlinkSync(join(ROOT, entry), join(dir, entry));
-  // The framework takes the service folder from the real path of its config: that one file is copied.
-  rmSync(join(dir, 'serverless.yml'));
-  copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
-  try {
-    await promisify(execFile)(join(ROOT, 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'prod', '--package', 'out'], {
-      cwd: dir,
-      env: {
-        ...process.env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', AWS_REGION: 'eu-west-1',
-        SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: '.esbuild', ...env,
-      },
-    });
-  } catch (err) {
-    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
-    throw new Error(`serverless package failed with ${JSON.stringify(env)}:\n${stdout}\n${stderr}`);
-  }
-  const template = JSON.parse(readFileSync(join(dir, 'out', 'cloudformation-template-update-stack.json'), 'utf8'));
-  conditions[env.COGNITO_USER_POOL ? `${env.COGNITO_USER_POOL_EXISTING ?? 'true'}` : 'plain'] = template.Conditions ?? {};
-  return template.Resources;
-}
-
-const ofType = (t: Template, type: string) => Object.entries(t).filter(([, r]) => r.Type === type);
-const statements = (t: Template, role: string) => t[role]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+import { conditionsOf, ofType, packageWith, removePackages, statements, type Resource, type Template } from '../support/package-template';
 
 let plain: Template;
-const conditions: Record<string, Record<string, unknown>> = {};
 let existingPool: Template;
 let newPool: Template;
 
@@ -66,9 +21,7 @@ beforeAll(async () => {
   ]);
 }, 300_000);
 
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(removePackages);
 
 describe('packaged template: signup and sweep wiring', () => {
   it('without a user pool: the rule on a bus of its own that only this account may publish on, matching `account`', () => {
@@ -79,7 +32,7 @@ describe('packaged template: signup and sweep wiring', () => {
     });
     const bus = plain.SignupEventBus as Resource & { Condition: string };
     expect(bus.Condition).toBe('SignupEventBusCreated');
-    expect(conditions.plain!.SignupEventBusCreated).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    expect(conditionsOf.get(plain)!.SignupEventBusCreated).toEqual({ 'Fn::Equals': ['true', 'true'] });
     expect(bus.Properties.Name).toBe('mfa-tickets-prod-signup');
     const [allow, deny] = bus.Properties.Policy.Statement;
     expect(allow).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } } });
@@ -128,7 +81,7 @@ describe('packaged template: signup and sweep wiring', () => {
     const [, rule] = ofType(existingPool, 'AWS::Events::Rule').find(([, r]) => r.Properties.EventPattern)!;
     expect(rule.Properties).toMatchObject({ EventBusName: 'identity', EventPattern: { source: ['com.example.identity'], account: ['210987654321'] } });
     // An existing bus is referenced, not created (its policy is its owner's): the bus resource's condition is false.
-    expect(conditions.true!.SignupEventBusCreated).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(conditionsOf.get(existingPool)!.SignupEventBusCreated).toEqual({ 'Fn::Equals': ['false', 'true'] });
     expect(existingPool.SignupEventBus).toMatchObject({ Condition: 'SignupEventBusCreated' });
     // The signup function looks addresses up in that pool when the event's own is not trusted.
     expect(existingPool.OnUserSignupLambdaFunction!.Properties.Environment.Variables.COGNITO_USER_POOL_ID).toBe('eu-central-1_AbC123');

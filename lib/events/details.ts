@@ -1,0 +1,123 @@
+import * as z from '../zod-mini';
+
+/**
+ * The `detail` of every lifecycle event, one schema per `detail-type`. They are the contract: docs/events/*.json is
+ * generated from them (`npm run events:schemas`, checked in CI), and the unit tests validate what the publisher builds
+ * against them. Strict: a field added here is a reviewed decision, so nothing secret slips into an event unnoticed.
+ * Only ids, the user id, the factor, stable codes and times — never a token, a secret, a code, an email address or a URL.
+ */
+
+/** UTC, milliseconds, `Z`: what `Date.prototype.toISOString` writes. */
+const time = (description: string) =>
+  z.string().check(z.regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), z.meta({ format: 'date-time', description }));
+const text = (description: string) => z.string().check(z.minLength(1), z.meta({ description }));
+
+/** Fields every event carries. */
+const common = {
+  event_id: z.string().check(
+    z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+    z.meta({
+      description:
+        'Derived from the table stream record (and the detail-type): a record delivered again produces the same id. ' +
+        'De-duplicate on it; EventBridge\'s own envelope `id` differs on every delivery.',
+    }),
+  ),
+  correlation_id: text('The stream record this event came from (its eventID); the publisher logs it with every line about the event.'),
+  occurred_at: time('When the change happened (the time the item records for it; else when the stream saw it).'),
+  user_id: text('The user the change concerns.'),
+};
+
+const ticket = {
+  ticket_id: text('The ticket (`tkt_…`); never its secret or URL.'),
+  factor: text('The factor the ticket enrolls (`otp`, `webauthn-roaming`, `webauthn-platform`, `recovery-code`, `email`).'),
+};
+
+export const ticketCreated = z.strictObject({
+  ...common,
+  ...ticket,
+  created_at: time('When the ticket was created.'),
+  expires_at: time('When the ticket stops being redeemable.'),
+  send_mail: z.boolean().check(z.meta({ description: 'Whether the ticket URL is being emailed to the user.' })),
+  allow_multiple_enrollments: z.boolean(),
+});
+
+export const ticketEmailSent = z.strictObject({
+  ...common,
+  ...ticket,
+  email_request_id: text('The send request (creation with send_mail, or a resend); each request is sent at most once.'),
+  message_id: text('The message id SES returned.'),
+  attempts: z.number().check(z.int(), z.gte(1)),
+  sent_at: time('When SES accepted the message.'),
+});
+
+export const ticketEmailFailed = z.strictObject({
+  ...common,
+  ...ticket,
+  email_request_id: text('The send request that failed.'),
+  error_code: text('Stable reason (`MessageRejected`, `ticket_revoked`, `signing_key_unavailable`, ...). The human text stays on the ticket.'),
+  attempts: z.number().check(z.int(), z.gte(0)),
+  failed_at: time('When the failure was recorded.'),
+});
+
+export const ticketRedeemed = z.strictObject({
+  ...common,
+  ...ticket,
+  enrollment_id: text('The enrollment the redemption created (`enr_…`).'),
+  redeemed_at: time('When the ticket was redeemed.'),
+});
+
+export const ticketRevoked = z.strictObject({
+  ...common,
+  ...ticket,
+  revoked_at: time('When an admin revoked the ticket.'),
+});
+
+export const ticketExpired = z.strictObject({
+  ...common,
+  ...ticket,
+  expires_at: time('The ticket\'s expiry.'),
+  expired_at: time('When the sweep marked (or deleted) it; for a ticket DynamoDB TTL removed, when that happened.'),
+  removed: z.boolean().check(z.meta({ description: 'True when the ticket was deleted (SWEEP_MODE=delete, or DynamoDB TTL), not kept as expired.' })),
+});
+
+export const ticketLocked = z.strictObject({
+  ...common,
+  ...ticket,
+  attempts: z.number().check(z.int(), z.gte(1), z.meta({ description: 'Wrong codes entered.' })),
+  locked_at: time('When the last wrong code locked the ticket.'),
+});
+
+export const enrollmentCreated = z.strictObject({
+  ...common,
+  enrollment_id: text('The enrolled authenticator (`enr_…`).'),
+  factor: text('Its factor (`otp` today).'),
+  ticket_id: text('The ticket whose redemption created it.'),
+  created_at: time('When it was confirmed.'),
+});
+
+export const enrollmentDeleted = z.strictObject({
+  ...common,
+  enrollment_id: text('The removed authenticator.'),
+  factor: text('Its factor.'),
+  ticket_id: text('The ticket that had created it.'),
+  deleted_at: time('When the stream saw the deletion (second precision).'),
+});
+
+export const mfaChallengeAccepted = z.strictObject({
+  ...common,
+  challenge_id: text('The login challenge.'),
+  factor: text('The factor the user proved (`otp`, `recovery-code`, `webauthn-roaming`, `webauthn-platform`).'),
+  accepted_at: time('When the challenge was accepted.'),
+});
+
+export const mfaChallengeLocked = z.strictObject({
+  ...common,
+  challenge_id: text('The login challenge.'),
+  attempts: z.number().check(z.int(), z.gte(1), z.meta({ description: 'Wrong codes entered on this challenge.' })),
+  locked_at: time('When the challenge locked.'),
+});
+
+export const mfaUserLockedOut = z.strictObject({
+  ...common,
+  locked_out_at: time('When the user\'s failure budget ran out; attempts come back over time.'),
+});
