@@ -119,7 +119,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     services.push(ses);
 
     const client = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: DUMMY_AWS.AWS_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await waitFor(dynamodb, httpAnswers(dynamodbEndpoint), 30_000);
+    // The JVM's start takes 2 s on an idle machine, but over 20 s on a busy 2-core one (a test run packaging templates).
+    await waitFor(dynamodb, httpAnswers(dynamodbEndpoint), 90_000);
     await ensureTable(client, options.tableName);
     client.destroy();
     await waitFor(ses, httpAnswers(`${sesEndpoint}/health-check`), 15_000);

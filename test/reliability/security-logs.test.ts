@@ -31,7 +31,10 @@ let signup: <E>(event: E, context: Context) => Promise<E>;
 let sweep: (event: unknown, context: Context) => Promise<unknown>;
 
 beforeAll(async () => {
-  await useDedicatedTable(TABLE, { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_LOG_EVENT: 'true', POWERTOOLS_METRICS_DISABLED: 'true' });
+  // SIGNUP_TRUST_EVENT_EMAIL: the flow includes an EventBridge signup that issues (and mails) a ticket.
+  await useDedicatedTable(TABLE, {
+    POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_LOG_EVENT: 'true', POWERTOOLS_METRICS_DISABLED: 'true', SIGNUP_TRUST_EVENT_EMAIL: 'true',
+  });
   const { mailer: m, signup: sg, sweep: sw, ...http } = await importHandlers();
   Object.assign(h, http);
   mailer = m;
