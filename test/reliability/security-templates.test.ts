@@ -281,6 +281,8 @@ describe('every HTML response carries the security headers, error pages included
       ['locked', 410, async () => ({ ticket: await ticketIn({ status: 'locked' }) })],
       ['expired', 410, async () => ({ ticket: await ticketIn({ expires_at: past }) })],
       ['already enrolled', 409, async () => ({ ticket: await ticketIn('enrolled') })],
+      // A link replaced by a send to another address (the ticket moved on to generation 1).
+      ['superseded', 410, async () => ({ ticket: await ticketIn({ generation: 1 }) })],
     ];
     let checked = 0;
     await captureOutput(async () => {
@@ -303,7 +305,7 @@ describe('every HTML response carries the security headers, error pages included
         checked += 1;
       }
     });
-    recordFigure('HTML responses in-process: 11 kinds × 2 templates', { cases: checked, violations: 0 });
+    recordFigure('HTML responses in-process: 12 kinds × 2 templates', { cases: checked, violations: 0 });
   });
 
   it('over HTTP through the local API: the headers survive the gateway (404, 410 and 200 pages)', async () => {
