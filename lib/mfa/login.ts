@@ -63,7 +63,7 @@ export interface FactorVerified {
 export type ProveDeps = Pick<LoginDeps, 'store' | 'now' | 'random'> & { config: Pick<Config, 'encryptionKeys'> };
 
 /** Conflicting writes re-read and retry this many times before answering 503. */
-const MAX_ROUNDS = 12;
+const MAX_ROUNDS = 25;
 
 export interface OpenChallengeDeps {
   store: Pick<MfaStore, 'getChallenge'>;
