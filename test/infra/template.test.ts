@@ -19,7 +19,7 @@ beforeAll(() => {
   });
   const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
   resources = template.Resources;
-}, 120_000);
+}, 300_000); // packaging every function takes over 100 s on a busy 2-core machine
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
