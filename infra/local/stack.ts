@@ -7,6 +7,8 @@ import emailStreamFilter from '../email-stream-filter.json';
 import lifecycleStreamFilter from '../lifecycle-stream-filter.json';
 import { startEventSink, type EventSink } from './event-sink';
 import { lambdaInvoker, StreamPoller, type FilterPattern } from './stream-poller';
+import { localResultSigningKeys } from './result-keys';
+import { startResultReceiver, type ResultReceiver } from './result-receiver';
 import { ensureTable } from './table';
 
 const ROOT = join(__dirname, '..', '..');
@@ -45,6 +47,8 @@ export interface StackOptions {
   dataDir?: string;
   /** Run the hourly sweep schedule (npm start does; tests run the sweep themselves and must not be raced). */
   sweepSchedule?: boolean;
+  /** Port of the local MFA result receiver (infra/local/result-receiver.ts), whose origin joins RESULT_URL_ORIGINS; none when absent. */
+  resultReceiverPort?: number;
 }
 
 export interface Stack {
@@ -56,6 +60,8 @@ export interface Stack {
   eventsUrl: string;
   tableName: string;
   adminApiKey: string;
+  /** Where the local result receiver takes the login page's POST (`result_url`), when it runs. */
+  resultReceiverUrl?: string;
   /** The environment the functions run with (also handy for in-process tests). */
   functionEnv: Record<string, string>;
   stop: () => Promise<void>;
@@ -76,6 +82,7 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv): StackOptions {
     adminApiKey: env.ADMIN_API_KEY ?? LOCAL_ADMIN_API_KEY,
     tableName: env.TABLE_NAME ?? 'mfa-tickets-local-tickets',
     dataDir: join(LOCAL_DIR, 'data'),
+    resultReceiverPort: port('RESULT_RECEIVER_PORT', 5173),
   };
 }
 
@@ -85,6 +92,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ['LAMBDA_PORT (Lambda invoke endpoint)', options.lambdaPort],
     ['DYNAMODB_PORT (DynamoDB Local)', options.dynamodbPort],
     ['SES_PORT (SES emulator)', options.sesPort],
+    ...(options.resultReceiverPort ? [['RESULT_RECEIVER_PORT (MFA result receiver)', options.resultReceiverPort] as [string, number]] : []),
   ];
   const eventsPort = options.eventsPort ?? (await freePort());
   ports.push(['EVENTS_PORT (local EventBridge)', eventsPort]);
@@ -100,7 +108,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let eventsPoller: StreamPoller | undefined;
   let publisher: ReturnType<typeof lambdaInvoker> | undefined;
   let sink: EventSink | undefined;
+  let receiver: ResultReceiver | undefined;
   const stop = async () => {
+    await receiver?.close();
     await poller?.stop();
     await eventsPoller?.stop();
     mailer?.close();
@@ -132,10 +142,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOCAL_MODE: 'true',
       TABLE_NAME: options.tableName,
       PUBLIC_BASE_URL: apiUrl,
-      RESULT_URL_ORIGINS: process.env.RESULT_URL_ORIGINS ?? `${apiUrl},http://localhost:5173`,
+      RESULT_URL_ORIGINS: [
+        process.env.RESULT_URL_ORIGINS ?? `${apiUrl},http://localhost:5173`,
+        options.resultReceiverPort ? `http://localhost:${options.resultReceiverPort}` : '',
+      ].filter(Boolean).join(','),
       ADMIN_API_KEY_HASHES: hashAdminKey(options.adminApiKey).toString('hex'),
       TICKET_SIGNING_KEYS: process.env.TICKET_SIGNING_KEYS ?? LOCAL_SIGNING_KEYS,
       ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? LOCAL_ENCRYPTION_KEYS,
+      RESULT_SIGNING_KEYS: process.env.RESULT_SIGNING_KEYS ?? localResultSigningKeys(),
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       SES_ENDPOINT: sesEndpoint,
       EVENTBRIDGE_ENDPOINT: sink.url,
@@ -159,7 +173,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     services.push(offline);
     // Ready when a route answers through a real handler (401 without a key).
-    await waitFor(offline, async () => (await fetch(`${apiUrl}/tickets/x`, { signal: AbortSignal.timeout(2000) })).status === 401, 90_000);
+    // Generous: bundling every function on a busy 2-core machine has taken over 90 s.
+    await waitFor(offline, async () => (await fetch(`${apiUrl}/tickets/x`, { signal: AbortSignal.timeout(2000) })).status === 401, 240_000);
 
     // serverless-offline emulates no DynamoDB stream: a poller hands the table's stream to the mailer (docs/EMAIL.md).
     const lambdaEndpoint = `http://127.0.0.1:${options.lambdaPort}`;
@@ -179,6 +194,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       batchSize: 50,
       log: (message) => process.stderr.write(`[lifecycle-events] ${message}\n`),
     }).start();
+    if (options.resultReceiverPort) receiver = await startResultReceiver({ port: options.resultReceiverPort, apiUrl });
 
     return {
       apiUrl,
@@ -188,6 +204,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       eventsUrl: sink.url,
       tableName: options.tableName,
       adminApiKey: options.adminApiKey,
+      resultReceiverUrl: receiver?.resultUrl,
       functionEnv,
       stop,
     };

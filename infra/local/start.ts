@@ -26,6 +26,7 @@ async function main() {
       `  DynamoDB:     ${stack.dynamodbEndpoint} (table ${stack.tableName}, data in .local/data)`,
       `  Events:       npm run events (lifecycle events, kept by the local EventBridge at ${stack.eventsUrl})`,
       `  Admin key:    ${stack.adminApiKey}${keyNote}`,
+      ...(stack.resultReceiverUrl ? [`  MFA results:  ${stack.resultReceiverUrl} (npm run mfa -- --user-id <id> prints a login link that ends here)`] : []),
       '',
       `  curl -s -X POST ${stack.apiUrl}/tickets -H 'authorization: Bearer ${stack.adminApiKey}' \\`,
       `    -H 'content-type: application/json' -d '{"user_id":"user-1","email":"user-1@example.com"}'`,

@@ -26,6 +26,15 @@ export const enrollmentPointerKey = (enrollmentId: string) => ({ pk: `ENROLLMENT
 /** Whom a sealed TOTP secret belongs to (its AES-GCM additional authenticated data): defined in secret-box.ts. */
 export { enrollmentSecretContext, pendingSecretContext } from './secret-box';
 
+/**
+ * Whom an enrollment item's secret belongs to, read from where the item is filed (`USER#<user>` / `ENROLLMENT#<id>`),
+ * not from its attributes: an item copied under another user's key then names that user, and does not open there.
+ */
+export const filedEnrollmentOwner = (item: { pk: string; sk: string }) => ({
+  userId: item.pk.slice('USER#'.length),
+  enrollmentId: item.sk.slice('ENROLLMENT#'.length),
+});
+
 export interface UserProfileRecord {
   pk: string;
   sk: 'PROFILE';
@@ -57,8 +66,12 @@ export interface EnrollmentRecord {
   period: 30;
   /** The time step of the last code accepted, so a later login can refuse that code (and any older one). */
   last_used_step: number;
-  /** Keyed hash (`hmac-sha256$<key id>$<digest>`) of the one-time recovery code shown at enrollment (lib/enrollment/recovery-code.ts). */
-  recovery_code_hash: string;
+  /**
+   * Keyed hash (`rc2$<key id>$<digest>`, bound to the user and this enrollment) of the current recovery code
+   * (lib/enrollment/recovery-code.ts): shown at enrollment, replaced each time one is spent or regenerated. Absent
+   * when a regeneration moved the user's code to another of their enrollments.
+   */
+  recovery_code_hash?: string;
   /** The ticket this enrollment redeemed. */
   ticket_id: string;
   created_at: number;

@@ -17,7 +17,7 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   operator = await startOfflineWithPageTemplate('./templates/page/examples/seed.liquid');
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -39,7 +39,7 @@ export async function startOfflineWithPageTemplate(pageTemplate: string): Promis
     rmSync(join(ROOT, workFolder), { recursive: true, force: true });
   };
   try {
-    await waitFor(offline, async () => (await fetch(`${apiUrl}/enroll`, { signal: AbortSignal.timeout(2000) })).status === 404, 90_000);
+    await waitFor(offline, async () => (await fetch(`${apiUrl}/enroll`, { signal: AbortSignal.timeout(2000) })).status === 404, 240_000); // bundling every function on a busy 2-core machine has taken over 90 s
   } catch (err) {
     await stop();
     throw err;

@@ -186,7 +186,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
 
     const confirmed = await confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) });
 
-    expect(confirmed).toEqual({ enrollment_id: expect.stringMatching(/^enr_[\w-]{22}$/), recovery_code: expect.stringMatching(/^(\w{5}-){3}\w{5}$/), redirect_url: 'https://app.example.com/done' });
+    expect(confirmed).toEqual({ enrollment_id: expect.stringMatching(/^enr_[\w-]{22}$/), recovery_code: expect.stringMatching(/^[0-9A-Z]{24}$/), redirect_url: 'https://app.example.com/done' });
     const calls = ddb.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(1);
     const [redeem, putEnrollment, putPointer, countUser] = calls[0]!.args[0].input.TransactItems!;
@@ -202,8 +202,9 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(enrollment).toMatchObject({ pk: 'USER#user-1', sk: `ENROLLMENT#${confirmed.enrollment_id}`, status: 'confirmed', factor: 'otp', ticket_id: ticket.ticket_id });
     expect(enrollment.last_used_step).toBe(Math.floor(NOW / 30_000));
     expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext('user-1', confirmed.enrollment_id))).toEqual(SECRET);
-    expect(enrollment.recovery_code_hash).toMatch(/^hmac-sha256\$e1\$[\w-]{43}$/);
-    expect(verifyRecoveryCode(confirmed.recovery_code, enrollment.recovery_code_hash, config.encryptionKeys)).toBe(true);
+    expect(enrollment.recovery_code_hash).toMatch(/^rc2\$e1\$[\w-]{43}$/);
+    expect(confirmed.recovery_code).toMatch(/^[0-9A-Z]{24}$/);
+    expect(verifyRecoveryCode(confirmed.recovery_code, enrollment.recovery_code_hash!, { userId: 'user-1', enrollmentId: confirmed.enrollment_id }, config.encryptionKeys)).toBe(true);
     const everything = JSON.stringify(calls[0]!.args[0].input);
     for (const secretForm of [SECRET.toString('hex'), SECRET.toString('base64'), confirmed.recovery_code, confirmed.recovery_code.replace(/-/g, '')]) {
       expect(everything).not.toContain(secretForm);

@@ -19,7 +19,7 @@ beforeAll(async () => {
       SIGNUP_TRUST_EVENT_EMAIL: 'true',
     }),
   ]);
-}, 300_000);
+}, 600_000); // three packages of every function at once: minutes on a busy 2-core machine
 
 afterAll(removePackages);
 
