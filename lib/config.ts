@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import * as z from './zod-mini';
 import { DEFAULT_TTL_SEC, FACTORS, MAX_TTL_SEC, MIN_TTL_SEC, REDEEMABLE_FACTORS, type Factor } from './tickets/ticket';
 
@@ -19,6 +20,19 @@ export interface KeyRing {
   byId: ReadonlyMap<string, Key>;
 }
 
+/** A P-256 key pair that signs MFA results (ES256); `id` is the JWS `kid`. */
+export interface SigningKeyPair {
+  id: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+/** The first key signs; every key is published in the JWKS, so a rotated-in key's results verify everywhere. */
+export interface SigningKeyRing {
+  current: SigningKeyPair;
+  all: readonly SigningKeyPair[];
+}
+
 /** Everything a function reads from its environment, validated once at cold start. */
 export interface Config {
   /** Deployment stage, e.g. `prod`; `local` for the laptop stack. */
@@ -35,6 +49,11 @@ export interface Config {
   signingKeys: KeyRing;
   /** AES-256-GCM keys that encrypt enrolled TOTP secrets at rest. */
   encryptionKeys: KeyRing;
+  /**
+   * RESULT_SIGNING_KEYS: ES256 keys that sign the MFA result (`signature`), `kid:<base64 PKCS#8 DER>[,...]`; only the
+   * functions that sign or publish results get them (`resultSigningConfig`).
+   */
+  resultSigningKeys: SigningKeyRing | undefined;
   /** Local stack: relaxes `result_url` to allow http://localhost. Never true deployed. */
   localMode: boolean;
   /** Emulator endpoints for the local stack; unset deployed. */
@@ -125,6 +144,33 @@ function keyRing(name: string) {
   );
 }
 
+/** `kid:<base64 PKCS#8 DER of a P-256 private key>[,...]` (README "MFA at login" shows how to make one). */
+const signingKeyRing = z.pipe(
+  optionalString,
+  z.transform((raw: string | undefined, ctx): SigningKeyRing | undefined => {
+    if (raw === undefined) return undefined;
+    const pairs: SigningKeyPair[] = [];
+    for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const [id = '', encoded = '', extra] = entry.split(':');
+      let privateKey: KeyObject | undefined;
+      try {
+        privateKey = createPrivateKey({ key: Buffer.from(encoded, 'base64'), format: 'der', type: 'pkcs8' });
+      } catch {
+        privateKey = undefined;
+      }
+      const curve = privateKey?.asymmetricKeyDetails?.namedCurve;
+      if (extra !== undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || !privateKey || privateKey.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
+        return configIssue(ctx, 'RESULT_SIGNING_KEYS must be "kid:base64-PKCS#8-DER[,kid:...]" with P-256 (ES256) private keys');
+      }
+      pairs.push({ id, privateKey, publicKey: createPublicKey(privateKey) });
+    }
+    if (pairs.length === 0 || new Set(pairs.map((p) => p.id)).size !== pairs.length) {
+      return configIssue(ctx, 'RESULT_SIGNING_KEYS must list at least one key, each kid once');
+    }
+    return { current: pairs[0]!, all: pairs };
+  }),
+);
+
 const envSchema = z.object({
   STAGE: z.string().check(z.minLength(1)),
   TABLE_NAME: z.string().check(z.minLength(1)),
@@ -149,6 +195,7 @@ const envSchema = z.object({
   ),
   TICKET_SIGNING_KEYS: keyRing('TICKET_SIGNING_KEYS'),
   ENCRYPTION_KEYS: keyRing('ENCRYPTION_KEYS'),
+  RESULT_SIGNING_KEYS: signingKeyRing,
   LOCAL_MODE: z.optional(z.enum(['true', 'false'])),
   DYNAMODB_ENDPOINT: optionalString,
   SES_ENDPOINT: optionalString,
@@ -194,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     adminKeyHashes: e.ADMIN_API_KEY_HASHES,
     signingKeys: e.TICKET_SIGNING_KEYS,
     encryptionKeys: e.ENCRYPTION_KEYS,
+    resultSigningKeys: e.RESULT_SIGNING_KEYS,
     localMode: e.LOCAL_MODE === 'true',
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     sesEndpoint: e.SES_ENDPOINT,
@@ -226,6 +274,19 @@ export function mailerConfig(config: Config): MailerConfig {
   ].filter(Boolean);
   if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join('; ')}`);
   return config as MailerConfig;
+}
+
+/** What the functions that sign or publish MFA results need on top of the common configuration. */
+export type ResultSigningConfig = Config & { resultSigningKeys: SigningKeyRing; publicBaseUrl: string };
+
+/** Fails loudly at cold start when a function that signs results (or publishes their keys) has no keys or issuer. */
+export function resultSigningConfig(config: Config): ResultSigningConfig {
+  const missing = [
+    config.resultSigningKeys ? undefined : 'RESULT_SIGNING_KEYS: is required by the MFA functions (they sign or publish results)',
+    config.publicBaseUrl ? undefined : 'PUBLIC_BASE_URL: is required by the MFA functions (it is the `iss` of their tokens)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join('; ')}`);
+  return config as ResultSigningConfig;
 }
 
 let cached: Config | undefined;

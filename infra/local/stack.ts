@@ -5,6 +5,7 @@ import { startDynamoDbLocal, LOCAL_DIR } from './dynamodb-local';
 import { httpAnswers, portIsFree, startService, stopService, waitFor, type Service } from './processes';
 import emailStreamFilter from '../email-stream-filter.json';
 import { lambdaInvoker, StreamPoller } from './stream-poller';
+import { localResultSigningKeys } from './result-keys';
 import { ensureTable } from './table';
 
 const ROOT = join(__dirname, '..', '..');
@@ -116,6 +117,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ADMIN_API_KEY_HASHES: hashAdminKey(options.adminApiKey).toString('hex'),
       TICKET_SIGNING_KEYS: process.env.TICKET_SIGNING_KEYS ?? LOCAL_SIGNING_KEYS,
       ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? LOCAL_ENCRYPTION_KEYS,
+      RESULT_SIGNING_KEYS: process.env.RESULT_SIGNING_KEYS ?? localResultSigningKeys(),
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       SES_ENDPOINT: sesEndpoint,
       EMAIL_FROM: process.env.EMAIL_FROM ?? 'tickets@localhost.test',

@@ -83,7 +83,7 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     totp_secret: seal(secret, config.encryptionKeys, enrollmentSecretContext(enrollmentId), random),
     ...TOTP_PARAMS,
     last_used_step: step,
-    recovery_code_hash: pending.recovery_code_hash ?? hashRecoveryCode(recoveryCode!, config.encryptionKeys),
+    recovery_code_hash: pending.recovery_code_hash ?? hashRecoveryCode(recoveryCode!, { userId: ticket.user_id, enrollmentId }, config.encryptionKeys),
     ticket_id: ticket.ticket_id,
     created_at: now,
   };

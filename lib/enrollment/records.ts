@@ -74,8 +74,12 @@ export interface EnrollmentRecord {
   period: 30;
   /** The time step of the last code accepted, so a later login can refuse that code (and any older one). */
   last_used_step: number;
-  /** Keyed hash (`hmac-sha256$<key id>$<digest>`) of the one-time recovery code shown at enrollment (lib/enrollment/recovery-code.ts). */
-  recovery_code_hash: string;
+  /**
+   * Keyed hash (`rc2$<key id>$<digest>`, bound to the user and this enrollment) of the current recovery code
+   * (lib/enrollment/recovery-code.ts): shown at enrollment, replaced each time one is spent or regenerated. Absent
+   * when a regeneration moved the user's code to another of their enrollments.
+   */
+  recovery_code_hash?: string;
   /** The ticket this enrollment redeemed. */
   ticket_id: string;
   created_at: number;

@@ -2,24 +2,30 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Key, KeyRing } from '../config';
 
 /**
- * The one-time recovery code shown when an enrollment is confirmed: 20 characters of Crockford base32 (100 bits from
- * the CSPRNG), grouped `XXXXX-XXXXX-XXXXX-XXXXX` and readable aloud (no I, L, O, U).
+ * Recovery codes: 24 alphanumerics, the vendor's format (its device client refuses anything else before sending),
+ * drawn from Crockford's base32 alphabet: 24 × 5 = 120 bits from the CSPRNG, readable aloud (no I, L, O, U). Shown
+ * grouped (`XXXX-XXXX-XXXX-XXXX-XXXX-XXXX`), answered by the APIs as the bare 24 characters, and accepted with or
+ * without separators, in any case, with I/L read as 1 and O as 0.
  *
- * Stored only as a keyed hash, `hmac-sha256$<key id>$<base64url digest>`: HMAC-SHA256 of the normalized code under a
- * key kept outside the table, the current key of ENCRYPTION_KEYS (a subkey derived from it with HKDF, so the AES key
- * itself is never used for a second purpose). The key id travels with the digest, so rotating ENCRYPTION_KEYS works as
- * it does for sealed TOTP secrets: new codes use the new key, old ones verify while their key stays configured.
+ * Stored only as a keyed hash, `rc2$<key id>$<base64url digest>`: HMAC-SHA256 under a subkey (HKDF) of the current
+ * ENCRYPTION_KEYS key, over the user id, the enrollment id and the normalized code. Binding both ids means a hash
+ * copied onto another user's or another enrollment's item verifies nothing there (security review M5). The key id
+ * travels with the digest, so rotating ENCRYPTION_KEYS works as it does for sealed TOTP secrets.
  *
- * Why a keyed HMAC rather than a slow hash such as scrypt: the code has 100 random bits, so a slow hash adds nothing
- * against brute force (no one can try 2^100 guesses, slow or fast), while with a key a reader of the table (a backup, a
- * stream consumer, an over-broad IAM role) cannot even test a guess without the key, which lives elsewhere. The same
- * reasoning leads Ory to store such codes as HMACs under rotatable keys. It also spares every confirm ~50 ms of CPU.
+ * Why a keyed HMAC rather than a slow hash: the code has 120 random bits, so a slow hash adds nothing against brute
+ * force, while with a key a reader of the table cannot even test a guess. Ory stores such codes the same way.
  */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-const LENGTH = 20;
-const SCHEME = 'hmac-sha256';
+export const RECOVERY_CODE_LENGTH = 24;
+const SCHEME = 'rc2';
 /** HKDF `info`: binds the derived subkey to this one use. */
-const KEY_INFO = 'mfa-tickets recovery-code hmac-sha256 v1';
+const KEY_INFO = 'mfa-tickets recovery-code hmac-sha256 v2';
+
+/** Whose code it is: the MAC covers both, so a stored hash only verifies on the enrollment it was made for. */
+export interface RecoveryCodeOwner {
+  userId: string;
+  enrollmentId: string;
+}
 
 const subkeys = new WeakMap<Key, Buffer>();
 
@@ -32,35 +38,45 @@ function hmacKey(key: Key): Buffer {
   return subkey;
 }
 
-function digest(code: string, key: Key): Buffer {
-  return createHmac('sha256', hmacKey(key)).update(normalizeRecoveryCode(code), 'utf8').digest();
+function digest(normalized: string, owner: RecoveryCodeOwner, key: Key): Buffer {
+  // JSON keeps the three fields unambiguous whatever characters a user id holds.
+  return createHmac('sha256', hmacKey(key)).update(JSON.stringify([owner.userId, owner.enrollmentId, normalized]), 'utf8').digest();
 }
 
+/** A new code: the bare 24 characters (group it for display with `groupRecoveryCode`). */
 export function newRecoveryCode(random: (size: number) => Buffer = randomBytes): string {
-  const bytes = random(LENGTH); // one byte per character, 5 bits used: 100 bits in all
-  const chars = Array.from(bytes, (byte) => ALPHABET[byte & 31]).join('');
-  return chars.match(/.{5}/g)!.join('-');
+  const bytes = random(RECOVERY_CODE_LENGTH); // one byte per character, 5 bits used: 120 bits in all
+  return Array.from(bytes, (byte) => ALPHABET[byte & 31]).join('');
 }
 
-/** Upper case, no separators, and the characters people confuse read as Crockford does (I/L → 1, O → 0). */
+/** `XXXX-XXXX-XXXX-XXXX-XXXX-XXXX`, for people to copy. */
+export const groupRecoveryCode = (code: string) => normalizeRecoveryCode(code).match(/.{1,4}/g)?.join('-') ?? '';
+
+/** Upper case, no separators (spaces, hyphens, dots, underscores), and I/L → 1, O → 0 as Crockford reads them. */
 export function normalizeRecoveryCode(input: string): string {
-  return input.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
+  return input.toUpperCase().replace(/[\s\-._]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
 }
 
-/** The stored form of a code: `hmac-sha256$<key id>$<base64url digest>`, under the ring's current key. */
-export function hashRecoveryCode(code: string, keys: KeyRing): string {
+/** True when the input can be a code of ours once normalized (the cheap check before any lookup). */
+export function isRecoveryCodeShape(input: string): boolean {
+  return new RegExp(`^[${ALPHABET}]{${RECOVERY_CODE_LENGTH}}$`).test(normalizeRecoveryCode(input));
+}
+
+/** The stored form of a code for its owner, under the ring's current key. */
+export function hashRecoveryCode(code: string, owner: RecoveryCodeOwner, keys: KeyRing): string {
   const key = keys.current;
-  return `${SCHEME}$${key.id}$${digest(code, key).toString('base64url')}`;
+  return `${SCHEME}$${key.id}$${digest(normalizeRecoveryCode(code), owner, key).toString('base64url')}`;
 }
 
 /**
- * Constant-time check of a presented code against a stored hash (for the sign-in flow that spends it): recomputed
- * under the key the stored value names; false for an unknown format or a key that is no longer configured.
+ * Constant-time check of a presented code against the hash stored on its owner's enrollment: recomputed under the key
+ * the stored value names; false for a malformed code, an unknown format, or a key that is no longer configured.
  */
-export function verifyRecoveryCode(code: string, stored: string, keys: KeyRing): boolean {
-  const match = /^hmac-sha256\$([A-Za-z0-9_-]{1,32})\$([\w-]{43})$/.exec(stored);
+export function verifyRecoveryCode(code: string, stored: string, owner: RecoveryCodeOwner, keys: KeyRing): boolean {
+  if (!isRecoveryCodeShape(code)) return false;
+  const match = /^rc2\$([A-Za-z0-9_-]{1,32})\$([\w-]{43})$/.exec(stored);
   if (!match) return false;
   const key = keys.byId.get(match[1]!);
   if (!key) return false;
-  return timingSafeEqual(digest(code, key), Buffer.from(match[2]!, 'base64url'));
+  return timingSafeEqual(digest(normalizeRecoveryCode(code), owner, key), Buffer.from(match[2]!, 'base64url'));
 }

@@ -91,7 +91,7 @@ export async function startEnrollment(
     tx,
     secret: seal(secret, config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx), random),
     started_at: now,
-    ...(enrollmentId && recoveryCode ? { enrollment_id: enrollmentId, recovery_code_hash: hashRecoveryCode(recoveryCode, config.encryptionKeys) } : {}),
+    ...(enrollmentId && recoveryCode ? { enrollment_id: enrollmentId, recovery_code_hash: hashRecoveryCode(recoveryCode, { userId: ticket.user_id, enrollmentId }, config.encryptionKeys) } : {}),
   };
   const stored = await deps.enrollments.setPendingTotp(ticket.ticket_id, pending, now);
   if (!stored.ok) {

@@ -98,7 +98,7 @@ describe('enrolling an authenticator app from the emailed link', () => {
 
     const recovery = page.getByTestId('recovery-code');
     await recovery.waitFor({ timeout: 15_000 });
-    expect(await recovery.textContent()).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
+    expect(await recovery.textContent()).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
     // Focus moved to the result, for keyboard and screen-reader users.
     await expect(page.evaluate('document.activeElement && document.activeElement.textContent')).resolves.toBe('You’re all set');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode, verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
+import { groupRecoveryCode, hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode, verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
 import { open, seal } from '../../lib/enrollment/secret-box';
 import { base32, newTotpSecret, otpauthUri, timeStep, verifyTotp } from '../../lib/enrollment/totp';
 import { base32Decode, totp, wrongCode } from '../support/totp';
@@ -51,50 +51,66 @@ describe('secret box (AES-256-GCM, key id and context bound)', () => {
 });
 
 describe('recovery codes', () => {
-  it('are 20 Crockford base32 characters in four groups: 100 bits', () => {
+  const owner = { userId: 'user-1', enrollmentId: 'enr_AAAAAAAAAAAAAAAAAAAAAA' };
+
+  it('are 24 Crockford base32 characters, the vendor format: 120 bits', () => {
     const codes = new Set(Array.from({ length: 200 }, () => newRecoveryCode()));
     expect(codes.size).toBe(200);
-    for (const code of codes) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$/);
+    for (const code of codes) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{24}$/);
+    expect(groupRecoveryCode('ABCDEFGHJKMN0123456789PQ')).toBe('ABCD-EFGH-JKMN-0123-4567-89PQ');
   });
 
   it('are stored as an HMAC-SHA256 under the current encryption key, that verifies whatever the reader types', async () => {
     const keys = ring(['e1', 1]);
     const code = newRecoveryCode();
-    const hash = hashRecoveryCode(code, keys);
-    expect(hash).toMatch(/^hmac-sha256\$e1\$[\w-]{43}$/);
+    const hash = hashRecoveryCode(code, owner, keys);
+    expect(hash).toMatch(/^rc2\$e1\$[\w-]{43}$/);
     expect(hash).not.toContain(normalizeRecoveryCode(code));
-    expect(hashRecoveryCode(code, keys)).toBe(hash);
-    expect(verifyRecoveryCode(code, hash, keys)).toBe(true);
-    expect(verifyRecoveryCode(code.toLowerCase().replace(/-/g, ' '), hash, keys)).toBe(true);
-    expect(verifyRecoveryCode(newRecoveryCode(), hash, keys)).toBe(false);
-    expect(verifyRecoveryCode(code, 'plain', keys)).toBe(false);
+    expect(hashRecoveryCode(code, owner, keys)).toBe(hash);
+    expect(verifyRecoveryCode(code, hash, owner, keys)).toBe(true);
+    expect(verifyRecoveryCode(groupRecoveryCode(code).toLowerCase().replace(/-/g, ' '), hash, owner, keys)).toBe(true);
+    expect(verifyRecoveryCode(groupRecoveryCode(code), hash, owner, keys)).toBe(true);
+    expect(verifyRecoveryCode(newRecoveryCode(), hash, owner, keys)).toBe(false);
+    expect(verifyRecoveryCode(code.slice(1), hash, owner, keys)).toBe(false);
+    expect(verifyRecoveryCode(code, 'plain', owner, keys)).toBe(false);
+  });
+
+  it('bind the user and the enrollment: the same code and hash verify nowhere else (review M5)', () => {
+    const keys = ring(['e1', 1]);
+    const code = newRecoveryCode();
+    const hash = hashRecoveryCode(code, owner, keys);
+    expect(verifyRecoveryCode(code, hash, { ...owner, userId: 'user-2' }, keys)).toBe(false);
+    expect(verifyRecoveryCode(code, hash, { ...owner, enrollmentId: 'enr_BBBBBBBBBBBBBBBBBBBBBB' }, keys)).toBe(false);
+    // No ambiguity between fields: moving characters from one id into the other changes the digest.
+    expect(hashRecoveryCode(code, { userId: 'ab', enrollmentId: 'c' }, keys)).not.toBe(hashRecoveryCode(code, { userId: 'a', enrollmentId: 'bc' }, keys));
   });
 
   it('cannot be tested without the key: another key gives another digest, and a key no longer configured verifies nothing', async () => {
     const code = newRecoveryCode();
-    const hash = hashRecoveryCode(code, ring(['e1', 1]));
-    expect(hashRecoveryCode(code, ring(['e1', 2]))).not.toBe(hash);
-    expect(verifyRecoveryCode(code, hash, ring(['e1', 2]))).toBe(false);
-    expect(verifyRecoveryCode(code, hash, ring(['e2', 1]))).toBe(false);
+    const hash = hashRecoveryCode(code, owner, ring(['e1', 1]));
+    expect(hashRecoveryCode(code, owner, ring(['e1', 2]))).not.toBe(hash);
+    expect(verifyRecoveryCode(code, hash, owner, ring(['e1', 2]))).toBe(false);
+    expect(verifyRecoveryCode(code, hash, owner, ring(['e2', 1]))).toBe(false);
   });
 
   it('still verify after the encryption keys rotate, and new codes use the new key', async () => {
     const code = newRecoveryCode();
-    const old = hashRecoveryCode(code, ring(['e1', 1]));
+    const old = hashRecoveryCode(code, owner, ring(['e1', 1]));
     const rotated = ring(['e2', 2], ['e1', 1]);
-    expect(verifyRecoveryCode(code, old, rotated)).toBe(true);
-    expect(hashRecoveryCode(code, rotated)).toMatch(/^hmac-sha256\$e2\$/);
-    expect(verifyRecoveryCode(code, hashRecoveryCode(code, rotated), rotated)).toBe(true);
+    expect(verifyRecoveryCode(code, old, owner, rotated)).toBe(true);
+    expect(hashRecoveryCode(code, owner, rotated)).toMatch(/^rc2\$e2\$/);
+    expect(verifyRecoveryCode(code, hashRecoveryCode(code, owner, rotated), owner, rotated)).toBe(true);
   });
 
   it('work with the key format the configuration accepts', async () => {
     const { encryptionKeys } = loadConfig(process.env);
     const code = newRecoveryCode();
-    expect(verifyRecoveryCode(code, hashRecoveryCode(code, encryptionKeys), encryptionKeys)).toBe(true);
+    expect(verifyRecoveryCode(code, hashRecoveryCode(code, owner, encryptionKeys), owner, encryptionKeys)).toBe(true);
   });
 
   it('reads the letters people confuse as Crockford does', () => {
     expect(normalizeRecoveryCode('ol-il 1O')).toBe('011110');
+    expect(normalizeRecoveryCode('ab.cd_ef')).toBe('ABCDEF');
   });
 });
 

@@ -147,7 +147,7 @@ describe('start: offering a TOTP secret', () => {
     expect(started.enrollment_id).toMatch(/^enr_[\w-]{22}$/);
     const pending = ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues![':pending_totp'] as Record<string, string>;
     expect(pending.enrollment_id).toBe(started.enrollment_id);
-    expect(verifyRecoveryCode(started.recovery_code!, pending.recovery_code_hash!, config.encryptionKeys)).toBe(true);
+    expect(verifyRecoveryCode(started.recovery_code!, pending.recovery_code_hash!, { userId: ticket.user_id, enrollmentId: started.enrollment_id! }, config.encryptionKeys)).toBe(true);
     expect(JSON.stringify(pending)).not.toContain(started.recovery_code!);
   });
 
@@ -199,7 +199,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
 
     const confirmed = await confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) });
 
-    expect(confirmed).toEqual({ enrollment_id: expect.stringMatching(/^enr_[\w-]{22}$/), recovery_code: expect.stringMatching(/^(\w{5}-){3}\w{5}$/), redirect_url: 'https://app.example.com/done' });
+    expect(confirmed).toEqual({ enrollment_id: expect.stringMatching(/^enr_[\w-]{22}$/), recovery_code: expect.stringMatching(/^[0-9A-Z]{24}$/), redirect_url: 'https://app.example.com/done' });
     const calls = ddb.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(1);
     const [redeem, putEnrollment, putPointer, countUser] = calls[0]!.args[0].input.TransactItems!;
@@ -215,8 +215,9 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(enrollment).toMatchObject({ pk: 'USER#user-1', sk: `ENROLLMENT#${confirmed.enrollment_id}`, status: 'confirmed', factor: 'otp', ticket_id: ticket.ticket_id });
     expect(enrollment.last_used_step).toBe(Math.floor(NOW / 30_000));
     expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext(confirmed.enrollment_id))).toEqual(SECRET);
-    expect(enrollment.recovery_code_hash).toMatch(/^hmac-sha256\$e1\$[\w-]{43}$/);
-    expect(verifyRecoveryCode(confirmed.recovery_code!, enrollment.recovery_code_hash, config.encryptionKeys)).toBe(true);
+    expect(enrollment.recovery_code_hash).toMatch(/^rc2\$e1\$[\w-]{43}$/);
+    expect(confirmed.recovery_code).toMatch(/^[0-9A-Z]{24}$/);
+    expect(verifyRecoveryCode(confirmed.recovery_code!, enrollment.recovery_code_hash!, { userId: 'user-1', enrollmentId: confirmed.enrollment_id }, config.encryptionKeys)).toBe(true);
     const everything = JSON.stringify(calls[0]!.args[0].input);
     for (const secretForm of [SECRET.toString('hex'), SECRET.toString('base64'), confirmed.recovery_code!, confirmed.recovery_code!.replace(/-/g, ''), TXID]) {
       expect(everything).not.toContain(secretForm);
@@ -291,7 +292,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
 
   it('without the ticket token (the device protocol), confirms with the transaction token alone and keeps the recovery code of the start', async () => {
     const { ticket, tx } = await startedTicket();
-    ticket.pending_totp = { ...ticket.pending_totp!, enrollment_id: `enr_${'e'.repeat(22)}`, recovery_code_hash: 'hmac-sha256$e1$' + 'h'.repeat(43) };
+    ticket.pending_totp = { ...ticket.pending_totp!, enrollment_id: `enr_${'e'.repeat(22)}`, recovery_code_hash: 'rc2$e1$' + 'h'.repeat(43) };
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).resolves({});
     const confirmed = await confirmEnrollment(deps, { transaction_token: tx, code: totp(SECRET, NOW) });

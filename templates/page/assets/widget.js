@@ -245,6 +245,11 @@
     return svg;
   }
 
+  /** A recovery code as people copy it: `XXXX-XXXX-XXXX-XXXX-XXXX-XXXX` (the APIs answer the bare 24 characters). */
+  function groupCode(code) {
+    return String(code || '').replace(/[^0-9A-Za-z]/g, '').replace(/(.{4})(?=.)/g, '$1-');
+  }
+
   function isHttpUrl(url) {
     try {
       var parsed = new URL(url, location.href);
@@ -484,7 +489,7 @@
       el('section', { className: 'mfa-recovery', 'aria-labelledby': 'mfa-recovery-title' }, [
         el('h3', { id: 'mfa-recovery-title', text: t.recoveryTitle }),
         el('p', { text: t.recoveryText }),
-        el('div', { className: 'mfa-key mfa-recovery-code' }, [el('code', { 'data-testid': 'recovery-code', text: data.recovery_code }), copyCode])
+        el('div', { className: 'mfa-key mfa-recovery-code' }, [el('code', { 'data-testid': 'recovery-code', text: groupCode(data.recovery_code) }), copyCode])
       ])
     ];
     var redirect = data.redirect_url || this.postActionURL;

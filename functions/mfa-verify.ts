@@ -1,0 +1,22 @@
+import { json, parseJsonBody, route } from '../lib/http';
+import { signingMfaContext } from '../lib/mfa';
+import { openChallenge, verifyLoginOtp, verifyLoginRecoveryCode } from '../lib/mfa/login';
+import { pageVerifySchema } from '../lib/mfa/schemas';
+
+const { config, store, now } = signingMfaContext();
+const deps = { config, store, now };
+
+/**
+ * POST /mfa/verify (public; the request token authenticates): the hosted login page's check. 200 `{ signature,
+ * state?, post_action_url, mfa_method, enrollment_id, recovery_code? }`, which the page form-POSTs to the app;
+ * errors as lib/mfa/login.ts lists them.
+ */
+export const handler = route(async (event) => {
+  const input = parseJsonBody(event, pageVerifySchema);
+  const challenge = await openChallenge(deps, input.request_token);
+  const result =
+    input.code !== undefined
+      ? await verifyLoginOtp(deps, challenge, input.code)
+      : await verifyLoginRecoveryCode(deps, challenge, input.recovery_code!);
+  return json(200, result);
+});

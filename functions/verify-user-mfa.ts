@@ -1,0 +1,20 @@
+import { adminRoute, json, parseJsonBody } from '../lib/http';
+import { mfaContext } from '../lib/mfa';
+import { verifyUserFactor } from '../lib/mfa/login';
+import { checkUserId, verifyUserSchema } from '../lib/mfa/user-mfa';
+
+const { config, store, now } = mfaContext();
+
+/**
+ * POST /api/v2/users/{user_id}/mfa/verify `{ code }` or `{ recovery_code }`: 200 `{ verified: true, enrollment_id,
+ * mfa_method, recovery_code? }`; 400 `invalid_code` with `attempts_remaining`; 429 `too_many_attempts`.
+ */
+export const handler = adminRoute(config, async (event) => {
+  const userId = checkUserId(event.pathParameters?.user_id ?? '');
+  const body = parseJsonBody(event, verifyUserSchema);
+  const verified =
+    body.code !== undefined
+      ? await verifyUserFactor({ store, config, now }, userId, 'totp', body.code)
+      : await verifyUserFactor({ store, config, now }, userId, 'recovery-code', body.recovery_code!);
+  return json(200, { verified: true, ...verified });
+});

@@ -1,0 +1,31 @@
+import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCode, verifyRecoveryCode } from '../enrollment/recovery-code';
+import type { LoginFactor } from './factor';
+
+/**
+ * The one-time recovery code (lib/enrollment/recovery-code.ts): single use, and spending it issues the next one, whose
+ * hash replaces the spent one in the same conditional write.
+ */
+export const recoveryCodeFactor: LoginFactor = {
+  name: 'recovery-code',
+  method: 'recovery-code',
+  // RFC 8176 has no value for look-up secrets; it is a one-time code, and `mfa_method` tells the two apart.
+  amr: ['otp'],
+  usable: (enrollment) => typeof enrollment.recovery_code_hash === 'string',
+  verify(enrollments, proof, { keys, random }) {
+    if (!isRecoveryCodeShape(proof)) return undefined;
+    for (const enrollment of enrollments) {
+      const stored = enrollment.recovery_code_hash;
+      if (!stored) continue;
+      const owner = { userId: enrollment.user_id, enrollmentId: enrollment.enrollment_id };
+      if (!verifyRecoveryCode(proof, stored, owner, keys)) continue;
+      const next = newRecoveryCode(random);
+      return {
+        method: 'recovery-code',
+        enrollment,
+        spend: { kind: 'recovery-code', usedHash: stored, nextHash: hashRecoveryCode(next, owner, keys) },
+        nextRecoveryCode: next,
+      };
+    }
+    return undefined;
+  },
+};

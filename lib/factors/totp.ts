@@ -1,0 +1,29 @@
+import { enrollmentSecretContext } from '../enrollment/records';
+import { open } from '../enrollment/secret-box';
+import { verifyTotp } from '../enrollment/totp';
+import type { LoginFactor } from './factor';
+
+/**
+ * An authenticator app's 6-digit code (RFC 6238, ±1 step). A code whose time step is not newer than the last one
+ * accepted on that enrollment is refused like a wrong code: a code seen over a shoulder cannot be replayed, not even
+ * within its window.
+ */
+export const totpFactor: LoginFactor = {
+  name: 'otp',
+  method: 'totp',
+  amr: ['otp'],
+  usable: (enrollment) => enrollment.factor === 'otp' && typeof enrollment.totp_secret === 'string',
+  verify(enrollments, proof, { keys, now }) {
+    const code = proof.replace(/[\s-]/g, '');
+    if (!/^\d{6}$/.test(code)) return undefined;
+    for (const enrollment of enrollments) {
+      if (!this.usable(enrollment)) continue;
+      const secret = open(enrollment.totp_secret, keys, enrollmentSecretContext(enrollment.enrollment_id));
+      const step = verifyTotp(secret, code, now);
+      if (step !== undefined && step > (enrollment.last_used_step ?? -1)) {
+        return { method: 'totp', enrollment, spend: { kind: 'totp-step', step } };
+      }
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import type { FactorName, MfaMethod } from '../factors';
+
+/**
+ * An MFA challenge: the app asked us to check a user's second factor (POST /api/v2/mfa/challenges). It ends once:
+ * `accepted` (a right code), `locked` (5 wrong codes) or `expired` (enforced here; DynamoDB TTL removes the item
+ * later). Every transition is one conditional write (lib/mfa/mfa-store.ts).
+ */
+export type ChallengeStatus = 'pending' | 'accepted' | 'expired' | 'locked';
+
+/** Wrong codes one challenge takes before it locks (the user's budget, lib/mfa/budget.ts, counts them too). */
+export const CHALLENGE_MAX_ATTEMPTS = 5;
+export const CHALLENGE_MIN_TTL_SEC = 60;
+export const CHALLENGE_MAX_TTL_SEC = 900;
+export const CHALLENGE_DEFAULT_TTL_SEC = 600;
+/** How long an ended challenge stays readable (GET /api/v2/mfa/challenges/{id}) before DynamoDB TTL removes it. */
+export const CHALLENGE_RETENTION_SEC = 24 * 3600;
+
+/** `chl_` + 128 random bits: public (admin API, logs); the request token is what lets someone attempt it. */
+export const newChallengeId = (random: (size: number) => Buffer = randomBytes) => `chl_${random(16).toString('base64url')}`;
+export const isChallengeId = (value: string) => /^chl_[A-Za-z0-9_-]{22}$/.test(value);
+export const challengeKey = (challengeId: string) => ({ pk: `CHALLENGE#${challengeId}`, sk: 'CHALLENGE' as const });
+
+/** The challenge as stored. Times are epoch milliseconds; `ttl` is epoch seconds for DynamoDB TTL. */
+export interface ChallengeRecord {
+  pk: string;
+  sk: 'CHALLENGE';
+  type: 'challenge';
+  challenge_id: string;
+  user_id: string;
+  /** Where the page form-POSTs the result (the app's `result_url`, on the RESULT_URL_ORIGINS allow-list). */
+  result_url: string;
+  /** Echoed back to the app with the result. */
+  state?: string;
+  /** Copied into the result token. */
+  nonce?: string;
+  email_locale?: string;
+  /** What the user could use when the challenge was made. */
+  factors: FactorName[];
+  status: Exclude<ChallengeStatus, 'expired'>;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  accepted_at?: number;
+  locked_at?: number;
+  last_attempt_at?: number;
+  /** Once accepted: how, and with which enrollment. */
+  method?: MfaMethod;
+  enrollment_id?: string;
+  ttl: number;
+}
+
+export function challengeStatus(challenge: Pick<ChallengeRecord, 'status' | 'expires_at'>, now: number): ChallengeStatus {
+  return challenge.status === 'pending' && challenge.expires_at <= now ? 'expired' : challenge.status;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** The admin view: status, timestamps, the method used; never a token. */
+export function challengeView(challenge: ChallengeRecord, now: number) {
+  return {
+    challenge_id: challenge.challenge_id,
+    user_id: challenge.user_id,
+    status: challengeStatus(challenge, now),
+    factors: challenge.factors,
+    result_url: challenge.result_url,
+    created_at: iso(challenge.created_at)!,
+    expires_at: iso(challenge.expires_at)!,
+    accepted_at: iso(challenge.accepted_at),
+    locked_at: iso(challenge.locked_at),
+    mfa_method: challenge.method,
+    enrollment_id: challenge.enrollment_id,
+    attempts_remaining: Math.max(0, CHALLENGE_MAX_ATTEMPTS - challenge.attempts),
+  };
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import * as z from '../zod-mini';
+import type { Config } from '../config';
+import { emailLocaleSchema } from '../email/locales';
+import { availableFactors, type FactorName } from '../factors';
+import { checkResultUrl } from '../tickets/create-ticket';
+import {
+  CHALLENGE_DEFAULT_TTL_SEC,
+  CHALLENGE_MAX_TTL_SEC,
+  CHALLENGE_MIN_TTL_SEC,
+  CHALLENGE_RETENTION_SEC,
+  challengeKey,
+  newChallengeId,
+  type ChallengeRecord,
+} from './challenge';
+import { notEnrolled } from './errors';
+import type { MfaStore } from './mfa-store';
+import { signRequestToken } from './request-token';
+
+/** `POST /api/v2/mfa/challenges`. */
+export const createChallengeSchema = z.strictObject({
+  user_id: z.string().check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(256, 'must be at most 256 characters'),
+    z.regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+  ),
+  result_url: z.string().check(z.minLength(1, 'is required'), z.maxLength(2048, 'must be at most 2048 characters')),
+  state: z.optional(z.string().check(z.maxLength(512, 'must be at most 512 characters'))),
+  nonce: z.optional(z.string().check(z.maxLength(256, 'must be at most 256 characters'))),
+  ttl_sec: z.optional(
+    z.number().check(
+      z.int('must be a whole number of seconds'),
+      z.gte(CHALLENGE_MIN_TTL_SEC, `must be at least ${CHALLENGE_MIN_TTL_SEC}`),
+      z.lte(CHALLENGE_MAX_TTL_SEC, `must be at most ${CHALLENGE_MAX_TTL_SEC} (15 minutes)`),
+    ),
+  ),
+  email_locale: z.optional(emailLocaleSchema),
+});
+export type CreateChallengeInput = z.infer<typeof createChallengeSchema>;
+
+export interface CreatedChallenge {
+  challenge_id: string;
+  request_token: string;
+  challenge_url: string;
+  expires_at: string;
+  factors: FactorName[];
+}
+
+export interface CreateChallengeDeps {
+  store: Pick<MfaStore, 'loadUser' | 'putChallenge'>;
+  config: Pick<Config, 'signingKeys' | 'resultUrlOrigins' | 'localMode'> & { publicBaseUrl: string };
+  now: () => number;
+  random?: (size: number) => Buffer;
+}
+
+export const challengeUrl = (baseUrl: string, requestToken: string) => `${baseUrl}/mfa?request_token=${encodeURIComponent(requestToken)}`;
+
+/** One read (the user's enrollments), one conditional put; the request token is signed, never stored. */
+export async function createChallenge(deps: CreateChallengeDeps, input: CreateChallengeInput): Promise<CreatedChallenge> {
+  const resultUrl = checkResultUrl(input.result_url, deps.config);
+  const user = await deps.store.loadUser(input.user_id);
+  const factors = availableFactors(user.enrollments);
+  if (factors.length === 0) throw notEnrolled(input.user_id);
+
+  const now = deps.now();
+  const challengeId = newChallengeId(deps.random ?? randomBytes);
+  const expiresAt = now + (input.ttl_sec ?? CHALLENGE_DEFAULT_TTL_SEC) * 1000;
+  const challenge: ChallengeRecord = {
+    ...challengeKey(challengeId),
+    type: 'challenge',
+    challenge_id: challengeId,
+    user_id: input.user_id,
+    result_url: resultUrl,
+    state: input.state,
+    nonce: input.nonce,
+    email_locale: input.email_locale,
+    factors,
+    status: 'pending',
+    attempts: 0,
+    created_at: now,
+    expires_at: expiresAt,
+    ttl: Math.ceil(expiresAt / 1000) + CHALLENGE_RETENTION_SEC,
+  };
+  await deps.store.putChallenge(challenge);
+  const requestToken = await signRequestToken(
+    { sub: input.user_id, txid: challengeId, issuedAt: now, expiresAt },
+    deps.config.signingKeys,
+    deps.config.publicBaseUrl,
+  );
+  return {
+    challenge_id: challengeId,
+    request_token: requestToken,
+    challenge_url: challengeUrl(deps.config.publicBaseUrl, requestToken),
+    expires_at: new Date(expiresAt).toISOString(),
+    factors,
+  };
+}

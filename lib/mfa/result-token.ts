@@ -1,0 +1,100 @@
+import { exportJWK, errors, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import type { SigningKeyRing } from '../config';
+import type { MfaMethod } from '../factors';
+
+/**
+ * The result the app receives (`signature`): an ES256 JWS with `kid`, keys published at `/.well-known/jwks.json`.
+ * Claims: `iss` (PUBLIC_BASE_URL), `sub` (user id), `aud` (the result_url's origin), `iat`, `exp` (auth_time + 5 min),
+ * `jti`, `txid`, `auth_time`, `nonce`, `state`, `amr` (RFC 8176), `acr` (the vendor's multi-factor URI), `mfa_method`,
+ * `enrollment_id`.
+ *
+ * `jti` is derived from the transaction (`res_<txid>`), and `iat`/`exp` from the moment the factor was proved, so
+ * signing again for the same accepted challenge (a device-protocol poll) yields the same claims: there is one result
+ * per login, and single use (POST /api/v2/mfa/results/verify, or the app's own jti check) covers every copy.
+ */
+export const RESULT_TTL_SEC = 300;
+export const MULTI_FACTOR_ACR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+
+export interface ResultClaims {
+  sub: string;
+  /** The result_url's origin. */
+  aud: string;
+  txid: string;
+  /** Epoch ms when the factor was proved. */
+  authTime: number;
+  method: MfaMethod;
+  amr: readonly string[];
+  enrollmentId: string;
+  nonce?: string;
+  state?: string;
+}
+
+export const resultJti = (txid: string) => `res_${txid}`;
+
+/** Signs a result with the ring's first key. */
+export function signResult(keys: SigningKeyRing, issuer: string, claims: ResultClaims): Promise<string> {
+  const authTime = Math.floor(claims.authTime / 1000);
+  return new SignJWT({
+    txid: claims.txid,
+    auth_time: authTime,
+    nonce: claims.nonce,
+    state: claims.state,
+    amr: [...claims.amr],
+    acr: MULTI_FACTOR_ACR,
+    mfa_method: claims.method,
+    enrollment_id: claims.enrollmentId,
+  })
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: keys.current.id })
+    .setIssuer(issuer)
+    .setSubject(claims.sub)
+    .setAudience(claims.aud)
+    .setIssuedAt(authTime)
+    .setExpirationTime(authTime + RESULT_TTL_SEC)
+    .setJti(resultJti(claims.txid))
+    .sign(keys.current.privateKey);
+}
+
+/** The public keys, every one of the ring (the first signs; the others keep verifying during a rotation). */
+export async function jwks(keys: SigningKeyRing): Promise<{ keys: JWK[] }> {
+  return {
+    keys: await Promise.all(
+      keys.all.map(async (pair) => ({ ...(await exportJWK(pair.publicKey)), kid: pair.id, alg: 'ES256', use: 'sig' })),
+    ),
+  };
+}
+
+export type ResultPayload = JWTPayload & {
+  sub: string;
+  jti: string;
+  exp: number;
+  txid: string;
+  auth_time: number;
+  amr: string[];
+  acr: string;
+  mfa_method: MfaMethod;
+  enrollment_id: string;
+  nonce?: string;
+  state?: string;
+};
+
+export type ResultCheck = { ok: true; claims: ResultPayload } | { ok: false; reason: 'expired' | 'invalid' };
+
+/** Signature under one of our keys, issuer, expiry (at `now`); `expired` only for an otherwise valid result. */
+export async function verifyResult(token: string, keys: SigningKeyRing, issuer: string, now: number): Promise<ResultCheck> {
+  try {
+    const { payload } = await jwtVerify<ResultPayload>(
+      token,
+      (header) => {
+        const pair = keys.all.find((k) => k.id === header.kid);
+        if (!pair) throw new errors.JWSSignatureVerificationFailed();
+        return pair.publicKey;
+      },
+      { algorithms: ['ES256'], issuer, currentDate: new Date(now), requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'txid'] },
+    );
+    return { ok: true, claims: payload };
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
+    if (err instanceof errors.JOSEError) return { ok: false, reason: 'invalid' };
+    throw err;
+  }
+}

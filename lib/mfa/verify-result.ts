@@ -1,0 +1,29 @@
+import * as z from '../zod-mini';
+import type { SigningKeyRing } from '../config';
+import { badRequest, conflict } from '../errors';
+import type { MfaStore } from './mfa-store';
+import { verifyResult, type ResultPayload } from './result-token';
+
+export const verifyResultSchema = z.strictObject({
+  signature: z.string().check(z.minLength(1, 'is required'), z.maxLength(4096, 'must be at most 4096 characters')),
+});
+
+/**
+ * `POST /api/v2/mfa/results/verify`, for apps without a JOSE library: the claims the first time only. Single use is
+ * a conditional put on the result's `jti` (kept until well after the result expires, then removed by TTL).
+ */
+export async function verifyResultOnce(
+  deps: { store: Pick<MfaStore, 'useResultOnce'>; config: { resultSigningKeys: SigningKeyRing; publicBaseUrl: string }; now: () => number },
+  signature: string,
+): Promise<ResultPayload> {
+  const now = deps.now();
+  const checked = await verifyResult(signature, deps.config.resultSigningKeys, deps.config.publicBaseUrl, now);
+  if (!checked.ok) {
+    if (checked.reason === 'expired') throw badRequest('result_expired', 'signature: this result has expired; the user must sign in again');
+    throw badRequest('invalid_signature', 'signature: not a result signed by this service');
+  }
+  if (!(await deps.store.useResultOnce(checked.claims.jti, checked.claims.exp, now))) {
+    throw conflict('result_already_used', 'signature: this result was already verified once');
+  }
+  return checked.claims;
+}
