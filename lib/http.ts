@@ -26,15 +26,17 @@ export function json(statusCode: number, body: unknown): HttpResult {
  * (the QR code), no framing, no <base>, forms only to us. A page may carry inline <script>/<style> only with the
  * per-response `nonce`.
  */
-export function contentSecurityPolicy(nonce?: string): string {
+export function contentSecurityPolicy(nonce?: string, formActionOrigin?: string): string {
   const inline = nonce ? ` 'nonce-${nonce}'` : '';
+  // The login page form-POSTs the result to the app's result_url: that one origin joins 'self'.
+  const formAction = formActionOrigin ? ` ${formActionOrigin}` : '';
   return [
     "default-src 'none'",
     `script-src 'self'${inline}`,
     `style-src 'self'${inline}`,
     "img-src 'self' data:",
     "connect-src 'self'",
-    "form-action 'self'",
+    `form-action 'self'${formAction}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
@@ -44,14 +46,14 @@ export function contentSecurityPolicy(nonce?: string): string {
  * An HTML page. Pages can carry a ticket token, so they are never cached, never framed, and never leak their URL
  * through the Referer header.
  */
-export function html(statusCode: number, body: string, options: { nonce?: string } = {}): HttpResult {
+export function html(statusCode: number, body: string, options: { nonce?: string; formActionOrigin?: string } = {}): HttpResult {
   return {
     statusCode,
     headers: {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
-      'content-security-policy': contentSecurityPolicy(options.nonce),
+      'content-security-policy': contentSecurityPolicy(options.nonce, options.formActionOrigin),
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
       'cross-origin-opener-policy': 'same-origin',

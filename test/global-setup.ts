@@ -22,6 +22,7 @@ export default async function setup(project: TestProject) {
     adminApiKey: 'test-admin-key-0123456789abcdef',
     tableName: 'tickets-test',
     sweepSchedule: false,
+    resultReceiverPort: await freePort(),
   });
   const { stop, ...provided } = stack;
   project.provide('stack', provided);

@@ -6,6 +6,7 @@ import { httpAnswers, portIsFree, startService, stopService, waitFor, type Servi
 import emailStreamFilter from '../email-stream-filter.json';
 import { lambdaInvoker, StreamPoller } from './stream-poller';
 import { localResultSigningKeys } from './result-keys';
+import { startResultReceiver, type ResultReceiver } from './result-receiver';
 import { ensureTable } from './table';
 
 const ROOT = join(__dirname, '..', '..');
@@ -39,6 +40,8 @@ export interface StackOptions {
   dataDir?: string;
   /** Run the hourly sweep schedule (npm start does; tests run the sweep themselves and must not be raced). */
   sweepSchedule?: boolean;
+  /** Port of the local MFA result receiver (infra/local/result-receiver.ts), whose origin joins RESULT_URL_ORIGINS; none when absent. */
+  resultReceiverPort?: number;
 }
 
 export interface Stack {
@@ -48,6 +51,8 @@ export interface Stack {
   sesEndpoint: string;
   tableName: string;
   adminApiKey: string;
+  /** Where the local result receiver takes the login page's POST (`result_url`), when it runs. */
+  resultReceiverUrl?: string;
   /** The environment the functions run with (also handy for in-process tests). */
   functionEnv: Record<string, string>;
   stop: () => Promise<void>;
@@ -67,6 +72,7 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv): StackOptions {
     adminApiKey: env.ADMIN_API_KEY ?? LOCAL_ADMIN_API_KEY,
     tableName: env.TABLE_NAME ?? 'mfa-tickets-local-tickets',
     dataDir: join(LOCAL_DIR, 'data'),
+    resultReceiverPort: port('RESULT_RECEIVER_PORT', 5173),
   };
 }
 
@@ -76,6 +82,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ['LAMBDA_PORT (Lambda invoke endpoint)', options.lambdaPort],
     ['DYNAMODB_PORT (DynamoDB Local)', options.dynamodbPort],
     ['SES_PORT (SES emulator)', options.sesPort],
+    ...(options.resultReceiverPort ? [['RESULT_RECEIVER_PORT (MFA result receiver)', options.resultReceiverPort] as [string, number]] : []),
   ];
   for (const [name, port] of ports) {
     if (!(await portIsFree(port))) {
@@ -86,7 +93,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const services: Service[] = [];
   let poller: StreamPoller | undefined;
   let mailer: ReturnType<typeof lambdaInvoker> | undefined;
+  let receiver: ResultReceiver | undefined;
   const stop = async () => {
+    await receiver?.close();
     await poller?.stop();
     mailer?.close();
     await Promise.all(services.reverse().map((s) => stopService(s)));
@@ -113,7 +122,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOCAL_MODE: 'true',
       TABLE_NAME: options.tableName,
       PUBLIC_BASE_URL: apiUrl,
-      RESULT_URL_ORIGINS: process.env.RESULT_URL_ORIGINS ?? `${apiUrl},http://localhost:5173`,
+      RESULT_URL_ORIGINS: [
+        process.env.RESULT_URL_ORIGINS ?? `${apiUrl},http://localhost:5173`,
+        options.resultReceiverPort ? `http://localhost:${options.resultReceiverPort}` : '',
+      ].filter(Boolean).join(','),
       ADMIN_API_KEY_HASHES: hashAdminKey(options.adminApiKey).toString('hex'),
       TICKET_SIGNING_KEYS: process.env.TICKET_SIGNING_KEYS ?? LOCAL_SIGNING_KEYS,
       ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? LOCAL_ENCRYPTION_KEYS,
@@ -140,7 +152,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     services.push(offline);
     // Ready when a route answers through a real handler (401 without a key).
-    await waitFor(offline, async () => (await fetch(`${apiUrl}/tickets/x`, { signal: AbortSignal.timeout(2000) })).status === 401, 90_000);
+    // Generous: bundling every function on a busy 2-core machine has taken over 90 s.
+    await waitFor(offline, async () => (await fetch(`${apiUrl}/tickets/x`, { signal: AbortSignal.timeout(2000) })).status === 401, 240_000);
 
     // serverless-offline emulates no DynamoDB stream: a poller hands the table's stream to the mailer (docs/EMAIL.md).
     const lambdaEndpoint = `http://127.0.0.1:${options.lambdaPort}`;
@@ -148,6 +161,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const warm = await mailer({ Records: [] }); // loads the mailer now (config, templates): the first email is quick
     if (!warm.ok) throw new Error(`The mailer ${MAILER_FUNCTION} failed to start: ${warm.error}`);
     poller = new StreamPoller({ dynamodbEndpoint, tableName: options.tableName, invoke: mailer, filterPatterns: [emailStreamFilter] }).start();
+    if (options.resultReceiverPort) receiver = await startResultReceiver({ port: options.resultReceiverPort, apiUrl });
 
     return {
       apiUrl,
@@ -156,6 +170,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       sesEndpoint,
       tableName: options.tableName,
       adminApiKey: options.adminApiKey,
+      resultReceiverUrl: receiver?.resultUrl,
       functionEnv,
       stop,
     };

@@ -25,6 +25,7 @@ async function main() {
       `  Mail viewer:  ${stack.sesEndpoint.replace('127.0.0.1', 'localhost')}`,
       `  DynamoDB:     ${stack.dynamodbEndpoint} (table ${stack.tableName}, data in .local/data)`,
       `  Admin key:    ${stack.adminApiKey}${keyNote}`,
+      ...(stack.resultReceiverUrl ? [`  MFA results:  ${stack.resultReceiverUrl} (npm run mfa -- --user-id <id> prints a login link that ends here)`] : []),
       '',
       `  curl -s -X POST ${stack.apiUrl}/tickets -H 'authorization: Bearer ${stack.adminApiKey}' \\`,
       `    -H 'content-type: application/json' -d '{"user_id":"user-1","email":"user-1@example.com"}'`,

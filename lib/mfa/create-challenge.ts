@@ -65,7 +65,8 @@ export async function createChallenge(deps: CreateChallengeDeps, input: CreateCh
 
   const now = deps.now();
   const challengeId = newChallengeId(deps.random ?? randomBytes);
-  const expiresAt = now + (input.ttl_sec ?? CHALLENGE_DEFAULT_TTL_SEC) * 1000;
+  // Whole seconds, so the request token's `exp` (which the vendor's client reads) is exactly the challenge's expiry.
+  const expiresAt = Math.floor((now + (input.ttl_sec ?? CHALLENGE_DEFAULT_TTL_SEC) * 1000) / 1000) * 1000;
   const challenge: ChallengeRecord = {
     ...challengeKey(challengeId),
     type: 'challenge',

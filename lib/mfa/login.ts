@@ -63,9 +63,15 @@ export interface FactorVerified {
 export type ProveDeps = Pick<LoginDeps, 'store' | 'now' | 'random'> & { config: Pick<Config, 'encryptionKeys'> };
 
 /** Conflicting writes re-read and retry this many times before answering 503. */
-const MAX_ROUNDS = 12;
+const MAX_ROUNDS = 25;
 
-export async function openChallenge(deps: Pick<LoginDeps, 'store' | 'config' | 'now'>, requestToken: string): Promise<ChallengeRecord> {
+export interface OpenChallengeDeps {
+  store: Pick<MfaStore, 'getChallenge'>;
+  config: Pick<Config, 'signingKeys'> & { publicBaseUrl: string };
+  now: () => number;
+}
+
+export async function openChallenge(deps: OpenChallengeDeps, requestToken: string): Promise<ChallengeRecord> {
   const now = deps.now();
   const checked = await verifyRequestToken(requestToken, deps.config.signingKeys, deps.config.publicBaseUrl, now);
   if (!checked.ok) {
@@ -158,7 +164,7 @@ async function prove(
     if (match) {
       const accepted = await deps.store.accept({ userId, challenge, match, now });
       if (accepted.ok) return { match, now };
-      if (accepted.reason === 'busy') throw busy();
+      if (accepted.reason === 'busy') continue;
       if (accepted.reason === 'challenge') {
         challenge = accepted.challenge ?? (await deps.store.getChallenge(challenge!.challenge_id));
         if (!challenge) throw challengeNotFound();
@@ -171,7 +177,6 @@ async function prove(
     const nextTat = afterFailure(user.failureTat, now);
     const counted = await deps.store.recordFailure({ userId, challenge, seenTat: user.failureTat, nextTat, now });
     if (!counted.ok) {
-      if (counted.reason === 'busy') throw busy();
       if (counted.reason === 'challenge') {
         challenge = counted.challenge ?? (await deps.store.getChallenge(challenge!.challenge_id));
         if (!challenge) throw challengeNotFound();

@@ -75,6 +75,28 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
+  it('gives the result signing keys only to the functions that sign or publish MFA results, from the stage secret', () => {
+    const holders = ofType('AWS::Lambda::Function')
+      .filter(([, fn]) => fn.Properties.Environment.Variables.RESULT_SIGNING_KEYS !== undefined)
+      .map(([name, fn]) => {
+        expect(fn.Properties.Environment.Variables.RESULT_SIGNING_KEYS, name).toBe('{{resolve:secretsmanager:mfa-tickets/prod:SecretString:result_signing_keys}}');
+        return name;
+      });
+    expect(holders.sort()).toEqual(['MfaJwksLambdaFunction', 'MfaVerifyLambdaFunction', 'VerifyMfaResultLambdaFunction']);
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    expect(routes).toEqual(expect.arrayContaining([
+      'POST /api/v2/mfa/challenges',
+      'GET /api/v2/mfa/challenges/{id}',
+      'POST /api/v2/mfa/results/verify',
+      'GET /.well-known/jwks.json',
+      'GET /mfa',
+      'POST /mfa/verify',
+      'POST /api/v2/users/{user_id}/mfa/verify',
+      'POST /api/v2/users/{user_id}/recovery-code-regeneration',
+      'DELETE /api/v2/users/{user_id}/authenticators',
+    ]));
+  });
+
   it('keeps logs for a bounded time and routes the admin API through HTTP API', () => {
     for (const [name, group] of ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays, name).toBe(30);
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort();

@@ -56,7 +56,7 @@ beforeAll(async () => {
     }),
     packageWith({ COGNITO_USER_POOL: 'my-app-users', COGNITO_USER_POOL_EXISTING: 'false', SWEEP_RATE: 'rate(15 minutes)', SWEEP_MODE: 'delete' }),
   ]);
-}, 300_000);
+}, 600_000); // three packages of every function at once: minutes on a busy 2-core machine
 
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

@@ -44,7 +44,22 @@
       ticket_revoked: 'This link was cancelled. Ask for a new one.',
       ticket_locked: 'Too many wrong codes: this link is now locked. Ask for a new one.',
       already_enrolled: 'Two-factor authentication is already set up for this account.',
-      loginUnavailable: 'Signing in with a second factor is not available on this page.'
+      loginUnavailable: 'Signing in with a second factor is not available on this page.',
+      loginTitle: 'Enter the 6-digit code from your authenticator app',
+      verify: 'Verify',
+      useRecovery: 'Use a recovery code instead',
+      useCode: 'Use your authenticator app instead',
+      recoveryTitle2: 'Enter one of your recovery codes',
+      recoveryLabel: 'Recovery code',
+      recoveryFormat: 'A recovery code has 24 letters and digits.',
+      newRecoveryTitle: 'Your new recovery code',
+      newRecoveryText: 'The code you used no longer works. Save this new one somewhere safe, such as a password manager: it won’t be shown again.',
+      signingIn: 'Signing you in…',
+      tooMany: 'Too many wrong codes. Try again in {n} minutes.',
+      challenge_not_found: 'This sign-in link isn’t valid. Go back to the app and sign in again.',
+      challenge_expired: 'This sign-in request has expired. Go back to the app and sign in again.',
+      challenge_accepted: 'This sign-in request was already used.',
+      challenge_locked: 'Too many wrong codes: this sign-in request is locked. Go back to the app and sign in again.'
     },
     es: {
       loading: 'Preparando tu autenticador…',
@@ -79,7 +94,22 @@
       ticket_revoked: 'Este enlace se ha cancelado. Solicita uno nuevo.',
       ticket_locked: 'Demasiados códigos incorrectos: este enlace está bloqueado. Solicita uno nuevo.',
       already_enrolled: 'La verificación en dos pasos ya está configurada en esta cuenta.',
-      loginUnavailable: 'El inicio de sesión con un segundo factor no está disponible en esta página.'
+      loginUnavailable: 'El inicio de sesión con un segundo factor no está disponible en esta página.',
+      loginTitle: 'Escribe el código de 6 dígitos de tu aplicación de autenticación',
+      verify: 'Verificar',
+      useRecovery: 'Usar un código de recuperación',
+      useCode: 'Usar la aplicación de autenticación',
+      recoveryTitle2: 'Escribe uno de tus códigos de recuperación',
+      recoveryLabel: 'Código de recuperación',
+      recoveryFormat: 'Un código de recuperación tiene 24 letras y números.',
+      newRecoveryTitle: 'Tu nuevo código de recuperación',
+      newRecoveryText: 'El código que usaste ya no funciona. Guarda este nuevo en un lugar seguro, como un gestor de contraseñas: no se volverá a mostrar.',
+      signingIn: 'Iniciando sesión…',
+      tooMany: 'Demasiados códigos incorrectos. Inténtalo de nuevo dentro de {n} minutos.',
+      challenge_not_found: 'Este enlace de inicio de sesión no es válido. Vuelve a la aplicación e inicia sesión de nuevo.',
+      challenge_expired: 'Esta solicitud de inicio de sesión ha caducado. Vuelve a la aplicación e inicia sesión de nuevo.',
+      challenge_accepted: 'Esta solicitud de inicio de sesión ya se utilizó.',
+      challenge_locked: 'Demasiados códigos incorrectos: esta solicitud está bloqueada. Vuelve a la aplicación e inicia sesión de nuevo.'
     },
     fr: {
       loading: 'Préparation de votre authentificateur…',
@@ -114,7 +144,22 @@
       ticket_revoked: 'Ce lien a été annulé. Demandez-en un nouveau.',
       ticket_locked: 'Trop de codes incorrects : ce lien est bloqué. Demandez-en un nouveau.',
       already_enrolled: 'L’authentification à deux facteurs est déjà configurée pour ce compte.',
-      loginUnavailable: 'La connexion avec un second facteur n’est pas disponible sur cette page.'
+      loginUnavailable: 'La connexion avec un second facteur n’est pas disponible sur cette page.',
+      loginTitle: 'Saisissez le code à 6 chiffres de votre application d’authentification',
+      verify: 'Vérifier',
+      useRecovery: 'Utiliser plutôt un code de récupération',
+      useCode: 'Utiliser plutôt l’application d’authentification',
+      recoveryTitle2: 'Saisissez l’un de vos codes de récupération',
+      recoveryLabel: 'Code de récupération',
+      recoveryFormat: 'Un code de récupération compte 24 lettres et chiffres.',
+      newRecoveryTitle: 'Votre nouveau code de récupération',
+      newRecoveryText: 'Le code utilisé ne fonctionne plus. Conservez ce nouveau code en lieu sûr, par exemple dans un gestionnaire de mots de passe : il ne sera plus affiché.',
+      signingIn: 'Connexion en cours…',
+      tooMany: 'Trop de codes incorrects. Réessayez dans {n} minutes.',
+      challenge_not_found: 'Ce lien de connexion n’est pas valide. Revenez à l’application et connectez-vous à nouveau.',
+      challenge_expired: 'Cette demande de connexion a expiré. Revenez à l’application et connectez-vous à nouveau.',
+      challenge_accepted: 'Cette demande de connexion a déjà été utilisée.',
+      challenge_locked: 'Trop de codes incorrects : cette demande est bloquée. Revenez à l’application et connectez-vous à nouveau.'
     },
     de: {
       loading: 'Ihr Authenticator wird vorbereitet…',
@@ -149,7 +194,22 @@
       ticket_revoked: 'Dieser Link wurde widerrufen. Fordern Sie einen neuen an.',
       ticket_locked: 'Zu viele falsche Codes: Dieser Link ist gesperrt. Fordern Sie einen neuen an.',
       already_enrolled: 'Für dieses Konto ist die Zwei-Faktor-Authentifizierung bereits eingerichtet.',
-      loginUnavailable: 'Die Anmeldung mit einem zweiten Faktor ist auf dieser Seite nicht verfügbar.'
+      loginUnavailable: 'Die Anmeldung mit einem zweiten Faktor ist auf dieser Seite nicht verfügbar.',
+      loginTitle: 'Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App ein',
+      verify: 'Bestätigen',
+      useRecovery: 'Stattdessen einen Wiederherstellungscode verwenden',
+      useCode: 'Stattdessen die Authenticator-App verwenden',
+      recoveryTitle2: 'Geben Sie einen Ihrer Wiederherstellungscodes ein',
+      recoveryLabel: 'Wiederherstellungscode',
+      recoveryFormat: 'Ein Wiederherstellungscode hat 24 Buchstaben und Ziffern.',
+      newRecoveryTitle: 'Ihr neuer Wiederherstellungscode',
+      newRecoveryText: 'Der verwendete Code funktioniert nicht mehr. Bewahren Sie diesen neuen sicher auf, zum Beispiel in einem Passwort-Manager: Er wird nicht noch einmal angezeigt.',
+      signingIn: 'Sie werden angemeldet…',
+      tooMany: 'Zu viele falsche Codes. Versuchen Sie es in {n} Minuten erneut.',
+      challenge_not_found: 'Dieser Anmeldelink ist ungültig. Kehren Sie zur App zurück und melden Sie sich erneut an.',
+      challenge_expired: 'Diese Anmeldeanfrage ist abgelaufen. Kehren Sie zur App zurück und melden Sie sich erneut an.',
+      challenge_accepted: 'Diese Anmeldeanfrage wurde bereits verwendet.',
+      challenge_locked: 'Zu viele falsche Codes: Diese Anmeldeanfrage ist gesperrt. Kehren Sie zur App zurück und melden Sie sich erneut an.'
     },
     'pt-BR': {
       loading: 'Preparando seu autenticador…',
@@ -184,7 +244,22 @@
       ticket_revoked: 'Este link foi cancelado. Peça um novo.',
       ticket_locked: 'Códigos incorretos demais: este link está bloqueado. Peça um novo.',
       already_enrolled: 'A autenticação em duas etapas já está configurada nesta conta.',
-      loginUnavailable: 'O login com um segundo fator não está disponível nesta página.'
+      loginUnavailable: 'O login com um segundo fator não está disponível nesta página.',
+      loginTitle: 'Digite o código de 6 dígitos do seu aplicativo autenticador',
+      verify: 'Verificar',
+      useRecovery: 'Usar um código de recuperação',
+      useCode: 'Usar o aplicativo autenticador',
+      recoveryTitle2: 'Digite um dos seus códigos de recuperação',
+      recoveryLabel: 'Código de recuperação',
+      recoveryFormat: 'Um código de recuperação tem 24 letras e números.',
+      newRecoveryTitle: 'Seu novo código de recuperação',
+      newRecoveryText: 'O código usado não funciona mais. Guarde este novo em um lugar seguro, como um gerenciador de senhas: ele não será exibido novamente.',
+      signingIn: 'Entrando…',
+      tooMany: 'Códigos incorretos demais. Tente novamente em {n} minutos.',
+      challenge_not_found: 'Este link de login não é válido. Volte ao aplicativo e faça login novamente.',
+      challenge_expired: 'Esta solicitação de login expirou. Volte ao aplicativo e faça login novamente.',
+      challenge_accepted: 'Esta solicitação de login já foi usada.',
+      challenge_locked: 'Códigos incorretos demais: esta solicitação está bloqueada. Volte ao aplicativo e faça login novamente.'
     }
   };
 
@@ -192,7 +267,10 @@
   var RESTART = ['transaction_superseded', 'transaction_expired', 'invalid_transaction'];
 
   /** Error codes that end the flow: the widget then says why and offers nothing more. */
-  var FINAL = ['ticket_not_found', 'ticket_redeemed', 'ticket_expired', 'ticket_revoked', 'ticket_locked', 'already_enrolled'];
+  var FINAL = [
+    'ticket_not_found', 'ticket_redeemed', 'ticket_expired', 'ticket_revoked', 'ticket_locked', 'already_enrolled',
+    'challenge_not_found', 'challenge_expired', 'challenge_accepted', 'challenge_locked'
+  ];
 
   function pickMessages(locale) {
     var tags = [locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]);
@@ -298,8 +376,9 @@
     this.root.appendChild(this.body);
     this.root.appendChild(this.status);
     this.container.appendChild(this.root);
-    if (!this.ticket) return this.showEnded('loginUnavailable');
-    this.start();
+    if (this.ticket) return this.start();
+    if (this.requestToken) return this.showLogin(false);
+    this.showEnded('loginUnavailable');
   };
 
   MfaWidget.prototype.call = function (path, body) {
@@ -510,6 +589,152 @@
     this.body.appendChild(el('div', { className: 'mfa-done' }, children));
     heading.focus();
   };
+
+  /**
+   * Login mode (`requestToken` set): a code field, or a recovery code field behind "Use a recovery code instead".
+   * A right answer comes back as `signature`, which is form-POSTed to postActionURL (with `state`) exactly as the
+   * vendor's formPostHelper does; after a recovery code, the new one is shown once first.
+   */
+  MfaWidget.prototype.showLogin = function (recovery) {
+    var self = this;
+    var t = this.t;
+    this.recovery = recovery;
+    this.setState(recovery ? 'login-recovery' : 'login');
+    this.body.textContent = '';
+    this.input = recovery
+      ? el('input', {
+          id: 'mfa-recovery', name: 'recovery_code', className: 'mfa-code-input mfa-recovery-input', type: 'text',
+          autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', maxlength: '40', required: true,
+          'aria-describedby': 'mfa-code-error'
+        })
+      : el('input', {
+          id: 'mfa-code', name: 'code', className: 'mfa-code-input', type: 'text', inputmode: 'numeric',
+          autocomplete: 'one-time-code', pattern: '[0-9 ]*', maxlength: '7', spellcheck: 'false', required: true,
+          'aria-describedby': 'mfa-code-error'
+        });
+    this.fieldError = el('p', { id: 'mfa-code-error', className: 'mfa-field-error', role: 'alert' });
+    this.submit = el('button', { type: 'submit', className: 'mfa-button', text: t.verify });
+    var form = el('form', { className: 'mfa-form', novalidate: true }, [
+      el('label', { for: this.input.id, className: 'mfa-label', text: recovery ? t.recoveryLabel : t.codeLabel }),
+      this.input,
+      this.fieldError,
+      this.submit
+    ]);
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      self.verifyLogin();
+    });
+    var toggle = el('button', { type: 'button', className: 'mfa-link-button mfa-toggle', text: recovery ? t.useCode : t.useRecovery });
+    toggle.addEventListener('click', function () {
+      self.showLogin(!recovery);
+    });
+    this.body.appendChild(
+      el('div', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: recovery ? t.recoveryTitle2 : t.loginTitle }), form, toggle])
+    );
+    this.input.focus();
+  };
+
+  MfaWidget.prototype.verifyLogin = function () {
+    var self = this;
+    var body = { request_token: this.requestToken };
+    if (this.recovery) {
+      var code = this.input.value.replace(/[^0-9A-Za-z]/g, '');
+      if (code.length !== 24) return this.showFieldError(this.t.recoveryFormat);
+      body.recovery_code = code;
+    } else {
+      var otp = this.input.value.replace(/[\s-]/g, '');
+      if (!/^\d{6}$/.test(otp)) return this.showFieldError(this.t.codeFormat);
+      body.code = otp;
+    }
+    this.submit.disabled = true;
+    this.input.setAttribute('aria-busy', 'true');
+    this.status.textContent = this.t.verifying;
+    var done = function () {
+      self.submit.disabled = false;
+      self.input.removeAttribute('aria-busy');
+      self.status.textContent = '';
+    };
+    this.call('/mfa/verify', body).then(
+      function (result) {
+        done();
+        if (result.status === 200) return self.loginSucceeded(result.data);
+        var data = result.data || {};
+        if (data.error === 'invalid_code' && typeof data.attempts_remaining === 'number') {
+          var left = data.attempts_remaining;
+          return self.showFieldError(left === 1 ? self.t.wrongCodeOne : self.t.wrongCode.replace('{n}', String(left)));
+        }
+        if (data.error === 'too_many_attempts') {
+          var minutes = Math.max(1, Math.ceil(Number(data.retry_after_sec || 60) / 60));
+          return self.showFieldError(self.t.tooMany.replace('{n}', String(minutes)));
+        }
+        if (result.status === 400) return self.showFieldError(self.recovery ? self.t.recoveryFormat : self.t.codeFormat);
+        self.handleError(result, function () {
+          self.showLogin(self.recovery);
+        });
+      },
+      function () {
+        done();
+        self.showFieldError(self.t.network);
+      }
+    );
+  };
+
+  MfaWidget.prototype.loginSucceeded = function (data) {
+    var self = this;
+    var t = this.t;
+    var target = data.post_action_url || this.postActionURL;
+    var post = function () {
+      self.setState('posting');
+      self.body.textContent = '';
+      self.body.appendChild(el('p', { className: 'mfa-loading', text: t.signingIn }));
+      var fields = { signature: data.signature };
+      if (data.state !== undefined && data.state !== null) fields.state = data.state;
+      formPost(target, fields);
+    };
+    if (!data.recovery_code) return post();
+    this.setState('new-recovery-code');
+    this.body.textContent = '';
+    var heading = el('h2', { className: 'mfa-done-title', tabindex: '-1', text: t.newRecoveryTitle });
+    var copyCode = el('button', { type: 'button', className: 'mfa-link-button', text: t.copyCode });
+    copyCode.addEventListener('click', function () {
+      self.copy(groupCode(data.recovery_code));
+    });
+    var saved = el('input', { type: 'checkbox', id: 'mfa-saved' });
+    var next = el('button', { type: 'button', className: 'mfa-button', disabled: true, text: t.continue });
+    saved.addEventListener('change', function () {
+      next.disabled = !saved.checked;
+    });
+    next.addEventListener('click', post);
+    this.body.appendChild(
+      el('div', { className: 'mfa-done' }, [
+        heading,
+        el('section', { className: 'mfa-recovery', 'aria-labelledby': 'mfa-recovery-title' }, [
+          el('p', { id: 'mfa-recovery-title', text: t.newRecoveryText }),
+          el('div', { className: 'mfa-key mfa-recovery-code' }, [el('code', { 'data-testid': 'recovery-code', text: groupCode(data.recovery_code) }), copyCode])
+        ]),
+        el('label', { className: 'mfa-check', for: 'mfa-saved' }, [saved, el('span', { text: t.savedIt })]),
+        next
+      ])
+    );
+    heading.focus();
+  };
+
+  /** What the vendor's formPostHelper(postActionURL, fields) does: a hidden-field form POSTed from the top window. */
+  function formPost(url, fields) {
+    if (!isHttpUrl(url)) return;
+    var form = document.createElement('form');
+    form.method = 'POST';
+    form.action = url;
+    for (var name in fields) {
+      var input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = name;
+      input.value = fields[name];
+      form.appendChild(input);
+    }
+    document.body.appendChild(form);
+    form.submit();
+  }
 
   MfaWidget.prototype.copy = function (text) {
     var self = this;
