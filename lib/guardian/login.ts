@@ -1,4 +1,4 @@
-import { openChallenge, verifyLoginOtp, verifyLoginRecoveryCode, type LoginDeps } from '../mfa/login';
+import { openChallenge, verifyLoginOtp, verifyLoginRecoveryCode, type LoginDeps, type OpenChallengeDeps } from '../mfa/login';
 import { challengeTransactionState } from '../mfa/transaction-state';
 
 /**
@@ -9,12 +9,9 @@ import { challengeTransactionState } from '../mfa/transaction-state';
  * login needs no state beyond the challenge itself.
  */
 
-/** Only reads; `openChallenge` needs no signing key, whatever its type says. */
-type OpenDeps = Pick<LoginDeps, 'store' | 'now'> & { config: Pick<LoginDeps['config'], 'signingKeys' | 'publicBaseUrl'> };
-const opening = (deps: OpenDeps) => deps as Pick<LoginDeps, 'store' | 'config' | 'now'>;
-
-export async function loginStartFlow(deps: OpenDeps, requestToken: string) {
-  const challenge = await openChallenge(opening(deps), requestToken);
+/** Only reads: no result signing key needed. */
+export async function loginStartFlow(deps: OpenChallengeDeps, requestToken: string) {
+  const challenge = await openChallenge(deps, requestToken);
   const types = challenge.factors.filter((f) => f === 'otp' || f === 'recovery-code');
   return {
     transaction_token: requestToken,
