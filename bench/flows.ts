@@ -113,11 +113,15 @@ function tryJson(text: string): Record<string, unknown> | undefined {
 export const ok = (r: HttpResponse) => r.status >= 200 && r.status < 400;
 
 /** A ticket as the bench knows it: the token from its URL, and the TOTP secret once started. */
+const transactionOf = (r: HttpResponse) => (typeof r.json?.transaction_token === 'string' ? r.json.transaction_token : undefined);
+
 export interface BenchTicket {
   ticketId: string;
   token: string;
   userId: string;
   totp?: { secret: Buffer; algorithm: string; digits: number; period: number };
+  /** The start's transaction token, when the start answered one (only that start can confirm). */
+  transaction?: string;
 }
 
 export class Flows {
@@ -216,6 +220,7 @@ export class Flows {
   private confirmShapes(): Array<[string, (t: BenchTicket, code: string) => HttpRequest]> {
     const json = (body: unknown, url = '/enroll/confirm') => ({ method: 'POST', url, headers: this.postHeaders(), body: JSON.stringify(body) });
     return [
+      ['JSON {"ticket","transaction_token","code"}', (t, code) => json({ ticket: t.token, transaction_token: t.transaction, code })],
       ['JSON {"ticket","code"}', (t, code) => json({ ticket: t.token, code })],
       ['JSON {"ticket","otp"}', (t, code) => json({ ticket: t.token, otp: code })],
       ['JSON {"ticket","totp"}', (t, code) => json({ ticket: t.token, totp: code })],
@@ -247,7 +252,7 @@ export class Flows {
       if (secret) {
         this.startShape = shape;
         this.notes.push(`start called with ${name}`);
-        started = { ...t, totp: secret };
+        started = { ...t, totp: secret, transaction: transactionOf(r) };
         break;
       }
     }
@@ -285,7 +290,7 @@ export class Flows {
   async startTicket(t: BenchTicket): Promise<BenchTicket | undefined> {
     const r = await this.start(t);
     const secret = ok(r) ? extractTotp(r) : undefined;
-    return secret ? { ...t, totp: secret } : undefined;
+    return secret ? { ...t, totp: secret, transaction: transactionOf(r) } : undefined;
   }
 
   confirmRequest(t: BenchTicket): HttpRequest {

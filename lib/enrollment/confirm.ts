@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type * as z from '../zod-mini';
 import type { Config } from '../config';
 import { AppError, badRequest, conflict } from '../errors';
 import { logger } from '../log';
@@ -8,10 +7,10 @@ import type { TicketStore } from '../tickets/ticket-store';
 import type { EnrollmentStore } from './enrollment-store';
 import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type EnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
-import type { confirmEnrollmentSchema } from './schemas';
 import { open, seal } from './secret-box';
 import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
 import { TOTP_PARAMS, verifyTotp } from './totp';
+import { invalidTransaction, transactionHash, verifyTransactionToken, type TransactionClaims } from './transaction-token';
 
 export interface ConfirmDeps {
   tickets: Pick<TicketStore, 'get'>;
@@ -23,31 +22,56 @@ export interface ConfirmDeps {
 
 export interface ConfirmedEnrollment {
   enrollment_id: string;
-  /** Shown once; only its hash is stored. */
-  recovery_code: string;
+  /** Shown once; only its hash is stored. Absent when the start already gave it (the device protocol). */
+  recovery_code?: string;
   /** The ticket's `result_url`, where the page sends the user next. */
   redirect_url?: string;
 }
 
+export interface ConfirmInput {
+  /** The ticket token, when the caller has it (the hosted page): it must name the transaction's ticket. */
+  ticket?: string;
+  transaction_token: string;
+  code: string;
+}
+
+export const transactionSuperseded = () =>
+  conflict('transaction_superseded', 'transaction_token: a later start replaced this one; enroll the secret it shows, or start again');
 
 /**
- * `POST /enroll/confirm`: the user's code proves their app holds the secret. A right code redeems the ticket and
- * stores the enrollment in one transaction; a wrong one is counted, and the fifth locks the ticket.
+ * Confirms an enrollment (`POST /enroll/confirm`, the device API's `verify-otp`): the user's code proves their app
+ * holds the secret of THEIR start. Only the latest start's transaction can confirm; a right code redeems the ticket
+ * and stores the enrollment in one transaction; a wrong one is counted, and the fifth locks the ticket.
  */
-export async function confirmEnrollment(deps: ConfirmDeps, input: z.infer<typeof confirmEnrollmentSchema>): Promise<ConfirmedEnrollment> {
+export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput): Promise<ConfirmedEnrollment> {
   const { config } = deps;
   const now = deps.now();
-  const ticket = await ticketForToken(deps.tickets, input.ticket, config.signingKeys);
-  requirePending(ticket, now);
-  if (!ticket.pending_totp) throw conflict('enrollment_not_started', 'ticket: no authenticator was offered yet; call /enroll/start first');
+  let ticket: TicketRecord | undefined;
+  let claims: TransactionClaims;
+  if (input.ticket !== undefined) {
+    // The page: the ticket first, so an ended ticket says so whatever transaction the page still holds.
+    ticket = await ticketForToken(deps.tickets, input.ticket, config.signingKeys);
+    requirePending(ticket, now);
+    claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', input.transaction_token, now);
+    if (ticket.ticket_id !== claims.sub) throw invalidTransaction();
+  } else {
+    // The device protocol: the transaction token is the only credential.
+    claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', input.transaction_token, now);
+    ticket = await deps.tickets.get(claims.sub);
+    if (!ticket) throw ticketNotFound();
+    requirePending(ticket, now);
+  }
+  const tx = transactionHash(claims.txid);
+  const pending = ticket.pending_totp;
+  if (!pending || pending.tx !== tx) throw transactionSuperseded();
 
-  const secret = open(ticket.pending_totp, config.encryptionKeys, pendingSecretContext(ticket.ticket_id));
+  const secret = open(pending.secret, config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx));
   const step = verifyTotp(secret, input.code, now);
   if (step === undefined) return rejectCode(deps, ticket, now);
 
   const random = deps.random ?? randomBytes;
-  const enrollmentId = newEnrollmentId(random);
-  const recoveryCode = newRecoveryCode(random);
+  const enrollmentId = pending.enrollment_id ?? newEnrollmentId(random);
+  const recoveryCode = pending.recovery_code_hash ? undefined : newRecoveryCode(random);
   const enrollment: EnrollmentRecord = {
     ...enrollmentKey(ticket.user_id, enrollmentId),
     type: 'enrollment',
@@ -59,20 +83,21 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: z.infer<typeof
     totp_secret: seal(secret, config.encryptionKeys, enrollmentSecretContext(ticket.user_id, enrollmentId), random),
     ...TOTP_PARAMS,
     last_used_step: step,
-    recovery_code_hash: hashRecoveryCode(recoveryCode, { userId: ticket.user_id, enrollmentId }, config.encryptionKeys),
+    recovery_code_hash: pending.recovery_code_hash ?? hashRecoveryCode(recoveryCode!, { userId: ticket.user_id, enrollmentId }, config.encryptionKeys),
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const result = await deps.enrollments.redeem(ticket, enrollment, now);
+  const result = await deps.enrollments.redeem(ticket, tx, enrollment, now);
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId });
-    return { enrollment_id: enrollmentId, recovery_code: recoveryCode, redirect_url: ticket.result_url };
+    return { enrollment_id: enrollmentId, ...(recoveryCode ? { recovery_code: recoveryCode } : {}), redirect_url: ticket.result_url };
   }
   if (result.reason === 'already_enrolled') throw alreadyEnrolled();
   if (result.reason === 'busy') throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');
   if (!result.current) throw ticketNotFound();
   const status = effectiveStatus(result.current, now);
   if (status !== 'pending') throw ticketEnded(status);
+  if (result.current.pending_totp?.tx !== tx) throw transactionSuperseded();
   throw conflict('ticket_changed', 'ticket: the ticket changed while confirming; start again');
 }
 

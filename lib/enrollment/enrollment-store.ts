@@ -15,6 +15,7 @@ import {
   userProfileKey,
   type EnrollmentPointerRecord,
   type EnrollmentRecord,
+  type PendingTotp,
 } from './records';
 
 type CancellationReason = { Code?: string; Item?: Record<string, unknown> };
@@ -51,13 +52,16 @@ export class EnrollmentStore {
     private readonly tableName: string,
   ) {}
 
-  /** Keeps the TOTP secret offered to the user on the pending ticket, unless one is there already. */
-  async setPendingTotp(ticketId: string, sealed: string, now: number): Promise<{ ok: true } | Refused> {
+  /**
+   * Puts the enrollment a start offers on the pending ticket, replacing whatever an earlier start left there: the
+   * latest start is the only one that can confirm (a link scanner that started first holds a secret no one enrolls).
+   */
+  async setPendingTotp(ticketId: string, pending: PendingTotp, now: number): Promise<{ ok: true } | Refused> {
     return this.conditionalUpdate(ticketId, {
-      UpdateExpression: 'SET pending_totp = :sealed',
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attribute_not_exists(pending_totp)',
+      UpdateExpression: 'SET pending_totp = :pending_totp',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':sealed': sealed, ':pending': 'pending', ':now': now },
+      ExpressionAttributeValues: { ':pending_totp': pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
     });
   }
 
@@ -87,12 +91,13 @@ export class EnrollmentStore {
 
   /**
    * Redeems the ticket and stores the enrollment in one transaction:
-   * 1. the ticket: pending ∧ unexpired ∧ attempts < limit ∧ still holding the secret that was verified → redeemed;
+   * 1. the ticket: pending ∧ unexpired ∧ attempts < limit ∧ its pending enrollment still the transaction that was
+   *    verified → redeemed, remembering (the hash of) that transaction;
    * 2. the enrollment, and 3. its pointer by id, both new;
    * 4. the user's enrollment count + 1, which must be 0 unless the ticket allows multiple enrollments.
    * Concurrent redeems of one ticket: exactly one commits; the others see the ticket redeemed.
    */
-  async redeem(ticket: TicketRecord, enrollment: EnrollmentRecord, now: number): Promise<RedeemResult> {
+  async redeem(ticket: TicketRecord, transaction: string, enrollment: EnrollmentRecord, now: number): Promise<RedeemResult> {
     const pointer: EnrollmentPointerRecord = {
       ...enrollmentPointerKey(enrollment.enrollment_id),
       type: 'enrollment-pointer',
@@ -105,15 +110,16 @@ export class EnrollmentStore {
           Update: {
             TableName: this.tableName,
             Key: ticketKey(ticket.ticket_id),
-            UpdateExpression: 'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment REMOVE pending_shard, pending_totp',
-            ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp = :sealed',
+            UpdateExpression:
+              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx REMOVE pending_shard, pending_totp',
+            ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp.tx = :tx',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':redeemed': 'redeemed',
               ':pending': 'pending',
               ':now': now,
               ':max': MAX_ATTEMPTS,
-              ':sealed': ticket.pending_totp,
+              ':tx': transaction,
               ':enrollment': enrollment.enrollment_id,
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

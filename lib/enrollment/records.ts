@@ -35,6 +35,22 @@ export const filedEnrollmentOwner = (item: { pk: string; sk: string }) => ({
   enrollmentId: item.sk.slice('ENROLLMENT#'.length),
 });
 
+/**
+ * The enrollment in progress on a pending ticket: the TOTP secret offered by the latest start, bound to that start's
+ * transaction. Each start replaces it whole, so only the latest transaction can confirm; every transition that ends
+ * the ticket removes it.
+ */
+export interface PendingTotp {
+  /** SHA-256 (base64url) of the transaction id; the id itself travels only inside the signed transaction token. */
+  tx: string;
+  /** The secret, AES-256-GCM sealed with the ticket and this transaction as additional data. */
+  secret: string;
+  started_at: number;
+  /** Set when the start already promised these to the client (the device protocol shows them before the code). */
+  enrollment_id?: string;
+  recovery_code_hash?: string;
+}
+
 export interface UserProfileRecord {
   pk: string;
   sk: 'PROFILE';

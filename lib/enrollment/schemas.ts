@@ -5,8 +5,12 @@ const ticket = z.string().check(z.minLength(1, 'is required'), z.maxLength(128, 
 
 export const startEnrollmentSchema = z.strictObject({ ticket });
 
+/** The JWT `POST /enroll/start` answered (lib/enrollment/transaction-token.ts); checked by the use case. */
+const transactionToken = z.string().check(z.minLength(1, 'is required'), z.maxLength(2048, 'must be at most 2048 characters'));
+
 export const confirmEnrollmentSchema = z.strictObject({
   ticket,
+  transaction_token: transactionToken,
   code: z.pipe(
     z.pipe(
       z.string(),

@@ -20,15 +20,18 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /** The item a sealed TOTP secret lives on, named by its key: the user and enrollment, or the pending ticket. */
-export type SecretOwner = { kind: 'enrollment'; userId: string; enrollmentId: string } | { kind: 'pending'; ticketId: string };
+export type SecretOwner = { kind: 'enrollment'; userId: string; enrollmentId: string } | { kind: 'pending'; ticketId: string; tx?: string };
 
 /**
  * The owner of an enrolled secret. `userId` must be the user the item is filed under (its key, `USER#<id>`) or the
  * user a login is for — never a value read from the item itself, which a copy would carry along.
  */
 export const enrollmentSecretContext = (userId: string, enrollmentId: string): SecretOwner => ({ kind: 'enrollment', userId, enrollmentId });
-/** The owner of the secret offered on a pending ticket (`pending_totp`), until it is confirmed. */
-export const pendingSecretContext = (ticketId: string): SecretOwner => ({ kind: 'pending', ticketId });
+/**
+ * The owner of the secret offered on a pending ticket (`pending_totp`), until it is confirmed: the ticket and the
+ * start's transaction (the hash of its id), so a secret sealed for one start opens for no other.
+ */
+export const pendingSecretContext = (ticketId: string, tx?: string): SecretOwner => ({ kind: 'pending', ticketId, tx });
 
 /**
  * The additional authenticated data for `owner`: a JSON array, so no user id (any text but control characters) can
@@ -38,7 +41,7 @@ export function secretAad(owner: SecretOwner): Buffer {
   const parts =
     owner.kind === 'enrollment'
       ? ['mfa-tickets', 'totp-secret', VERSION, 'enrollment', owner.userId, owner.enrollmentId]
-      : ['mfa-tickets', 'totp-secret', VERSION, 'pending', owner.ticketId];
+      : ['mfa-tickets', 'totp-secret', VERSION, 'pending', owner.ticketId, owner.tx ?? null];
   return Buffer.from(JSON.stringify(parts), 'utf8');
 }
 

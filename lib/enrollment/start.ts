@@ -10,11 +10,13 @@ import { logger } from '../log';
 import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import type { EnrollmentStore } from './enrollment-store';
-import { pendingSecretContext } from './records';
+import { newEnrollmentId, pendingSecretContext, type PendingTotp } from './records';
+import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import type { startEnrollmentSchema } from './schemas';
-import { open, seal } from './secret-box';
+import { seal } from './secret-box';
 import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
 import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from './totp';
+import { issueTransactionToken, newTransactionId, transactionHash } from './transaction-token';
 
 export interface StartDeps {
   tickets: Pick<TicketStore, 'get' | 'enrollmentCount'>;
@@ -27,6 +29,11 @@ export interface StartDeps {
 /** What the widget needs to add the account to an authenticator app. */
 export interface StartedEnrollment {
   factor: 'otp';
+  /** The per-start handle: only it can confirm this secret. Kept in memory by the client, never stored by us. */
+  transaction_token: string;
+  transaction_expires_at: string;
+  /** The transaction id inside the token (the device protocol echoes it). */
+  txid: string;
   /** Base32, for typing into the app by hand. */
   secret: string;
   otpauth_uri: string;
@@ -39,50 +46,71 @@ export interface StartedEnrollment {
   period: number;
   attempts_remaining: number;
   expires_at: string;
+  /** With `issueRecoveryCode` only. */
+  enrollment_id?: string;
+  recovery_code?: string;
 }
 
 export function accountName(ticket: Pick<TicketRecord, 'email' | 'user_id'>, label: Config['enrollment']['totpLabel']): string {
   return label === 'email' && ticket.email ? ticket.email : ticket.user_id;
 }
 
+export interface StartOptions {
+  /**
+   * Also fix the enrollment id and recovery code now, and return them: the vendor's device protocol hands both to
+   * the client at start (it shows the recovery code once the code is accepted). Only their hash is stored.
+   */
+  issueRecoveryCode?: boolean;
+}
+
 /**
- * `POST /enroll/start`: offers a TOTP secret for the ticket. Harmless to repeat (a mail scanner running the page's
- * script does no damage): the first call stores the secret on the pending ticket, later calls return the same one
- * until the ticket is redeemed or ends.
+ * Starts enrolling (`POST /enroll/start`, the device API's `start-flow`): every call offers a NEW TOTP secret bound to
+ * a new transaction, replacing any earlier start's, and returns the transaction token that alone can confirm it. So a
+ * mail scanner or URL sandbox that runs the page before the user learns a secret that is never enrolled, and the user
+ * who starts afterwards gets one nobody else has seen. It never redeems anything.
  */
-export async function startEnrollment(deps: StartDeps, input: z.infer<typeof startEnrollmentSchema>): Promise<StartedEnrollment> {
+export async function startEnrollment(
+  deps: StartDeps,
+  input: z.infer<typeof startEnrollmentSchema>,
+  options: StartOptions = {},
+): Promise<StartedEnrollment> {
   const { config } = deps;
   const now = deps.now();
+  const random = deps.random ?? randomBytes;
   const ticket = await ticketForToken(deps.tickets, input.ticket, config.signingKeys);
   requirePending(ticket, now);
   if (ticket.factor !== 'otp') throw badRequest('unsupported_factor', `ticket: factor ${ticket.factor} cannot be enrolled on this page yet`);
   if (!ticket.allow_multiple_enrollments && (await deps.tickets.enrollmentCount(ticket.user_id)) > 0) throw alreadyEnrolled();
 
-  const context = pendingSecretContext(ticket.ticket_id);
-  let sealed = ticket.pending_totp;
-  if (!sealed) {
-    const candidate = seal(newTotpSecret(deps.random ?? randomBytes), config.encryptionKeys, context);
-    const stored = await deps.enrollments.setPendingTotp(ticket.ticket_id, candidate, now);
-    if (stored.ok) {
-      sealed = candidate;
-    } else {
-      // Another start won the race (keep its secret), or the ticket ended meanwhile.
-      if (!stored.current) throw ticketNotFound();
-      const status = effectiveStatus(stored.current, now);
-      if (status !== 'pending') throw ticketEnded(status);
-      sealed = stored.current.pending_totp;
-      if (!sealed) throw new Error(`ticket ${ticket.ticket_id}: pending secret neither stored nor present`);
-    }
+  const txid = newTransactionId(random);
+  const tx = transactionHash(txid);
+  const secret = newTotpSecret(random);
+  const enrollmentId = options.issueRecoveryCode ? newEnrollmentId(random) : undefined;
+  const recoveryCode = options.issueRecoveryCode ? newRecoveryCode(random) : undefined;
+  const pending: PendingTotp = {
+    tx,
+    secret: seal(secret, config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx), random),
+    started_at: now,
+    ...(enrollmentId && recoveryCode ? { enrollment_id: enrollmentId, recovery_code_hash: hashRecoveryCode(recoveryCode, { userId: ticket.user_id, enrollmentId }, config.encryptionKeys) } : {}),
+  };
+  const stored = await deps.enrollments.setPendingTotp(ticket.ticket_id, pending, now);
+  if (!stored.ok) {
+    if (!stored.current) throw ticketNotFound();
+    const status = effectiveStatus(stored.current, now);
+    throw status === 'pending' ? ticketEnded('locked') : ticketEnded(status);
   }
+  const transaction = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid, sub: ticket.ticket_id, notAfter: ticket.expires_at }, now);
+  logger.info('enrollment started', { ticketId: ticket.ticket_id, replaced: ticket.pending_totp !== undefined });
 
-  logger.info('enrollment started', { ticketId: ticket.ticket_id, again: sealed === ticket.pending_totp });
-  const secret = open(sealed, config.encryptionKeys, context);
   const issuer = config.enrollment.totpIssuer;
   const label = accountName(ticket, config.enrollment.totpLabel);
   const uri = otpauthUri(secret, issuer, label);
   const svg = renderSvg(createQrCode(uri, { errorCorrectionLevel: 'M' }), { margin: 2 });
   return {
     factor: 'otp',
+    transaction_token: transaction.token,
+    transaction_expires_at: new Date(transaction.expiresAt).toISOString(),
+    txid,
     secret: base32(secret),
     otpauth_uri: uri,
     qr_code: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
@@ -93,5 +121,6 @@ export async function startEnrollment(deps: StartDeps, input: z.infer<typeof sta
     period: TOTP_PARAMS.period,
     attempts_remaining: Math.max(0, MAX_ATTEMPTS - ticket.attempts),
     expires_at: new Date(ticket.expires_at).toISOString(),
+    ...(enrollmentId && recoveryCode ? { enrollment_id: enrollmentId, recovery_code: recoveryCode } : {}),
   };
 }

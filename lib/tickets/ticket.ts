@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { PendingTotp } from '../enrollment/records';
 
 /** Factor names, as in the vendor's Management API plus our `recovery-code`. */
 export const FACTORS = ['otp', 'webauthn-roaming', 'webauthn-platform', 'recovery-code', 'email'] as const;
@@ -58,12 +59,13 @@ export interface TicketRecord {
   locked_at?: number;
   expired_at?: number;
   /**
-   * Present only while pending, once the user started enrolling: the TOTP secret offered to them, sealed under an
-   * encryption key (lib/enrollment/secret-box.ts). Every transition that ends the ticket removes it.
+   * Present only while pending, once the user started enrolling: the TOTP secret offered by the latest start and the
+   * hash of that start's transaction (lib/enrollment/records.ts). Every transition that ends the ticket removes it.
    */
-  pending_totp?: string;
-  /** The enrollment this ticket created, once redeemed. */
+  pending_totp?: PendingTotp;
+  /** The enrollment this ticket created, once redeemed, and the hash of the transaction that confirmed it. */
   enrollment_id?: string;
+  redeemed_tx?: string;
   /** When the last wrong code was entered (`attempts` counts them). */
   last_attempt_at?: number;
   /** Present only while pending: the key of the sparse `pending-by-expiry` index. */

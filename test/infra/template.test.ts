@@ -78,6 +78,10 @@ describe('packaged CloudFormation template', () => {
       VerifyUserMfaLambdaFunction: [A, E],
       RegenerateRecoveryCodeLambdaFunction: [A, E],
       DeleteUserAuthenticatorsLambdaFunction: [A],
+      GuardianStartFlowLambdaFunction: [S, E],
+      GuardianVerifyOtpLambdaFunction: [S, E],
+      GuardianRecoverAccountLambdaFunction: [S, E],
+      GuardianTransactionStateLambdaFunction: [S, E],
     };
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       const vars = fn.Properties.Environment.Variables;
@@ -145,7 +149,14 @@ describe('packaged CloudFormation template', () => {
         expect(fn.Properties.Environment.Variables.RESULT_SIGNING_KEYS, name).toBe('{{resolve:secretsmanager:mfa-tickets/prod:SecretString:result_signing_keys}}');
         return name;
       });
-    expect(holders.sort()).toEqual(['MfaJwksLambdaFunction', 'MfaVerifyLambdaFunction', 'VerifyMfaResultLambdaFunction']);
+    expect(holders.sort()).toEqual([
+      'GuardianRecoverAccountLambdaFunction',
+      'GuardianTransactionStateLambdaFunction',
+      'GuardianVerifyOtpLambdaFunction',
+      'MfaJwksLambdaFunction',
+      'MfaVerifyLambdaFunction',
+      'VerifyMfaResultLambdaFunction',
+    ]);
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
     expect(routes).toEqual(expect.arrayContaining([
       'POST /api/v2/mfa/challenges',
@@ -156,6 +167,10 @@ describe('packaged CloudFormation template', () => {
       'POST /mfa/verify',
       'POST /api/v2/users/{user_id}/mfa/verify',
       'POST /api/v2/users/{user_id}/recovery-code-regeneration',
+      'POST /guardian/api/start-flow',
+      'POST /guardian/api/verify-otp',
+      'POST /guardian/api/recover-account',
+      'POST /guardian/api/transaction-state',
       'DELETE /api/v2/users/{user_id}/authenticators',
     ]));
   });

@@ -24,12 +24,11 @@ describe('TOTP enrollment over HTTP against DynamoDB Local', () => {
     expect(first.headers.get('cache-control')).toBe('no-store');
     expect(first.body).toMatchObject({ factor: 'otp', algorithm: 'SHA1', digits: 6, period: 30, account_name: 'happy@example.com', attempts_remaining: 5 });
     expect(first.body.qr_code).toMatch(/^data:image\/svg\+xml;base64,/);
-    // Starting again (a reload, a mail scanner running the page) offers the same secret.
-    expect((await start(ticket.token)).body.secret).toBe(first.body.secret);
+    expect(first.body.transaction_token.split('.')).toHaveLength(3);
     const pending = await ticketItem(ticket.ticket_id);
-    expect(pending).toMatchObject({ status: 'pending', pending_totp: expect.stringMatching(/^v2\./) });
+    expect(pending).toMatchObject({ status: 'pending', pending_totp: { tx: expect.stringMatching(/^[\w-]{43}$/), secret: expect.stringMatching(/^v2\./) } });
 
-    const confirmed = await confirm(ticket.token, codeFor(first.body.secret));
+    const confirmed = await confirm(ticket.token, codeFor(first.body.secret), first.body.transaction_token);
     expect(confirmed.status).toBe(200);
     expect(confirmed.body).toEqual({
       enrollment_id: expect.stringMatching(/^enr_[\w-]{22}$/),
@@ -38,7 +37,7 @@ describe('TOTP enrollment over HTTP against DynamoDB Local', () => {
     });
 
     const redeemed = await ticketItem(ticket.ticket_id);
-    expect(redeemed).toMatchObject({ status: 'redeemed', enrollment_id: confirmed.body.enrollment_id, redeemed_at: expect.any(Number) });
+    expect(redeemed).toMatchObject({ status: 'redeemed', enrollment_id: confirmed.body.enrollment_id, redeemed_at: expect.any(Number), redeemed_tx: pending!.pending_totp.tx });
     expect(redeemed).not.toHaveProperty('pending_totp');
     expect(redeemed).not.toHaveProperty('pending_shard');
     expect((await api('GET', `/tickets/${ticket.ticket_id}`)).body).toMatchObject({ status: 'redeemed' });
@@ -50,12 +49,13 @@ describe('TOTP enrollment over HTTP against DynamoDB Local', () => {
     expect(items.find((i) => i.type === 'user')).toMatchObject({ enrollment_count: 1 });
     const dump = JSON.stringify(items);
     const secret = base32Decode(first.body.secret);
-    for (const form of [first.body.secret, secret.toString('hex'), secret.toString('base64'), confirmed.body.recovery_code, confirmed.body.recovery_code.replace(/-/g, ''), ticket.token]) {
+    const txid = JSON.parse(Buffer.from(first.body.transaction_token.split('.')[1]!, 'base64url').toString()).txid as string;
+    for (const form of [first.body.secret, secret.toString('hex'), secret.toString('base64'), confirmed.body.recovery_code, confirmed.body.recovery_code.replace(/-/g, ''), ticket.token, first.body.transaction_token, txid]) {
       expect(dump).not.toContain(form);
     }
 
     // Used: the same code, a new start and the page all say so.
-    expect(await confirm(ticket.token, codeFor(first.body.secret))).toMatchObject({ status: 410, body: { error: 'ticket_redeemed' } });
+    expect(await confirm(ticket.token, codeFor(first.body.secret), first.body.transaction_token)).toMatchObject({ status: 410, body: { error: 'ticket_redeemed' } });
     expect(await start(ticket.token)).toMatchObject({ status: 410, body: { error: 'ticket_redeemed' } });
     const used = await page(ticket.token);
     expect(used.status).toBe(410);
@@ -119,14 +119,14 @@ describe('TOTP enrollment over HTTP against DynamoDB Local', () => {
     const started = await start(ticket.token);
     const secret = base32Decode(started.body.secret);
     for (const remaining of [4, 3, 2, 1]) {
-      const res = await confirm(ticket.token, wrongCode(secret, Date.now()));
+      const res = await confirm(ticket.token, wrongCode(secret, Date.now()), started.body.transaction_token);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: 'invalid_code', attempts_remaining: remaining });
     }
-    const fifth = await confirm(ticket.token, wrongCode(secret, Date.now()));
+    const fifth = await confirm(ticket.token, wrongCode(secret, Date.now()), started.body.transaction_token);
     expect(fifth).toMatchObject({ status: 410, body: { error: 'ticket_locked', attempts_remaining: 0 } });
     // Even the right code is refused now, and the ticket has left the pending index with its secret dropped.
-    expect(await confirm(ticket.token, codeFor(started.body.secret))).toMatchObject({ status: 410, body: { error: 'ticket_locked' } });
+    expect(await confirm(ticket.token, codeFor(started.body.secret), started.body.transaction_token)).toMatchObject({ status: 410, body: { error: 'ticket_locked' } });
     const locked = await ticketItem(ticket.ticket_id);
     expect(locked).toMatchObject({ status: 'locked', attempts: 5, locked_at: expect.any(Number) });
     expect(locked).not.toHaveProperty('pending_totp');
@@ -141,7 +141,7 @@ describe('TOTP enrollment over HTTP against DynamoDB Local', () => {
     const ticket = await createTicket({ user_id: user });
     const started = await start(ticket.token);
     const code = codeFor(started.body.secret);
-    const results = await Promise.all(Array.from({ length: 20 }, () => confirm(ticket.token, code)));
+    const results = await Promise.all(Array.from({ length: 20 }, () => confirm(ticket.token, code, started.body.transaction_token)));
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 200)) {
@@ -198,9 +198,9 @@ describe('allow_multiple_enrollments: false (the default)', () => {
     const b = await createTicket({ user_id: user });
     const startedA = await start(a.token);
     const startedB = await start(b.token);
-    expect((await confirm(a.token, codeFor(startedA.body.secret))).status).toBe(200);
+    expect((await confirm(a.token, codeFor(startedA.body.secret), startedA.body.transaction_token)).status).toBe(200);
 
-    expect(await confirm(b.token, codeFor(startedB.body.secret))).toMatchObject({ status: 409, body: { error: 'already_enrolled' } });
+    expect(await confirm(b.token, codeFor(startedB.body.secret), startedB.body.transaction_token)).toMatchObject({ status: 409, body: { error: 'already_enrolled' } });
     expect(await ticketItem(b.ticket_id)).toMatchObject({ status: 'pending' });
     const res = await page(b.token);
     expect(res.status).toBe(409);
@@ -262,5 +262,82 @@ describe('admin: listing and removing a user’s enrollments', () => {
         expect(await api(method, path, { auth })).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
       }
     }
+  });
+});
+
+describe('a fresh secret per start, bound to the browser that started it (issue 15 M4)', () => {
+  const enrolledSecret = async (user: string) => {
+    const enrollment = (await scanTable()).find((i) => i.type === 'enrollment' && i.user_id === user);
+    return enrollment;
+  };
+
+  it('scanner first, user after: the scanner learns a secret nobody enrolls and cannot confirm it; the user enrolls their own', async () => {
+    const user = uniqueUser('scanner');
+    const ticket = await createTicket({ user_id: user, email: 'scanner@example.com' });
+
+    // A mail scanner's sandbox opens the link and runs the page's script: it is handed a secret and a transaction.
+    const scanner = await start(ticket.token);
+    expect(scanner.status).toBe(200);
+    // Later the user opens the same link: a different secret, a different transaction.
+    const userStart = await start(ticket.token);
+    expect(userStart.status).toBe(200);
+    expect(userStart.body.secret).not.toBe(scanner.body.secret);
+    expect(userStart.body.transaction_token).not.toBe(scanner.body.transaction_token);
+
+    // The scanner's right code for its own secret is refused, and costs the user no attempt.
+    const refused = await confirm(ticket.token, codeFor(scanner.body.secret), scanner.body.transaction_token);
+    expect(refused).toMatchObject({ status: 409, body: { error: 'transaction_superseded' } });
+    // The user's transaction with the scanner's code: an ordinary wrong code.
+    expect(await confirm(ticket.token, codeFor(scanner.body.secret), userStart.body.transaction_token)).toMatchObject({ status: 400, body: { error: 'invalid_code', attempts_remaining: 4 } });
+
+    const confirmed = await confirm(ticket.token, codeFor(userStart.body.secret), userStart.body.transaction_token);
+    expect(confirmed.status).toBe(200);
+    // What was enrolled is the user's secret: the scanner's codes will never match it.
+    const enrollment = await enrolledSecret(user);
+    expect(enrollment).toMatchObject({ enrollment_id: confirmed.body.enrollment_id });
+    expect(await confirm(ticket.token, codeFor(scanner.body.secret), scanner.body.transaction_token)).toMatchObject({ status: 410, body: { error: 'ticket_redeemed' } });
+  });
+
+  it('two concurrent starts: both get their own secret, exactly the one stored last can confirm', async () => {
+    const user = uniqueUser('two-starts');
+    const ticket = await createTicket({ user_id: user });
+    const [a, b] = await Promise.all([start(ticket.token), start(ticket.token)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body.secret).not.toBe(b.body.secret);
+
+    const stored = (await ticketItem(ticket.ticket_id))!.pending_totp.tx as string;
+    const txOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).txid as string;
+    const { createHash } = await import('node:crypto');
+    const hash = (txid: string) => createHash('sha256').update(txid).digest('base64url');
+    const [winner, loser] = hash(txOf(a.body.transaction_token)) === stored ? [a, b] : [b, a];
+    expect(hash(txOf(winner.body.transaction_token))).toBe(stored);
+
+    const results = await Promise.all([
+      confirm(ticket.token, codeFor(loser.body.secret), loser.body.transaction_token),
+      confirm(ticket.token, codeFor(winner.body.secret), winner.body.transaction_token),
+    ]);
+    expect(results[0]).toMatchObject({ status: 409, body: { error: 'transaction_superseded' } });
+    expect(results[1].status).toBe(200);
+    expect((await scanTable()).filter((i) => i.type === 'enrollment' && i.user_id === user)).toHaveLength(1);
+  });
+
+  it('a confirm with an old transaction is refused even after the user restarted, and a forged or foreign one is a 401', async () => {
+    const ticket = await createTicket({ user_id: uniqueUser('old-tx') });
+    const other = await createTicket({ user_id: uniqueUser('old-tx-other') });
+    const first = await start(ticket.token);
+    const second = await start(ticket.token);
+    const foreign = await start(other.token);
+
+    expect(await confirm(ticket.token, codeFor(first.body.secret), first.body.transaction_token)).toMatchObject({ status: 409, body: { error: 'transaction_superseded' } });
+    // Another ticket's transaction does not confirm this ticket.
+    expect(await confirm(ticket.token, codeFor(foreign.body.secret), foreign.body.transaction_token)).toMatchObject({ status: 401, body: { error: 'invalid_transaction' } });
+    // A tampered token (the signature no longer matches) and a token-shaped string.
+    const [h, p] = second.body.transaction_token.split('.');
+    for (const bad of [`${h}.${p}.${'A'.repeat(43)}`, 'not-a-jwt']) {
+      expect(await confirm(ticket.token, codeFor(second.body.secret), bad)).toMatchObject({ status: 401, body: { error: 'invalid_transaction' } });
+    }
+    // None of that counted against the user, and the latest transaction still works.
+    expect(await ticketItem(ticket.ticket_id)).toMatchObject({ attempts: 0, status: 'pending' });
+    expect((await confirm(ticket.token, codeFor(second.body.secret), second.body.transaction_token)).status).toBe(200);
   });
 });

@@ -69,7 +69,7 @@ describe('a burst of 200 concurrent requests over mixed routes', () => {
     const ticket = await createTicket({ user_id: uniqueUser('burst-race') });
     const started = await start(ticket.token);
     const code = codeFor(started.body.secret);
-    const answers = await Promise.all(Array.from({ length: 100 }, () => confirm(ticket.token, code)));
+    const answers = await Promise.all(Array.from({ length: 100 }, () => confirm(ticket.token, code, started.body.transaction_token)));
 
     const won = answers.filter((a) => a.status === 200);
     expect(won).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CognitoIdentityProviderClient, AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, InternalServerError, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { MessageRejected, SESClient, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses';
@@ -180,6 +181,7 @@ interface Ticket {
   token: string;
   user: string;
   secret?: string;
+  transaction?: string;
 }
 async function newTicket(flow: string, body: Record<string, unknown> = {}): Promise<Ticket> {
   const user = newUser(flow);
@@ -194,10 +196,12 @@ async function startedTicket(flow: string): Promise<Ticket> {
   const res = await call(h.start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: t.token }) });
   expect(res.status, res.body).toBe(200);
   t.secret = JSON.parse(res.body).secret;
+  t.transaction = JSON.parse(res.body).transaction_token;
   secrets.add(t.secret!);
+  secrets.add(t.transaction!);
   return t;
 }
-const confirmWith = (t: Ticket, code: string) => call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: t.token, code }) });
+const confirmWith = (t: Ticket, code: string) => call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: t.token, transaction_token: t.transaction, code }) });
 
 // ---- HTTP flows ----
 
@@ -286,8 +290,14 @@ const flows: HttpFlow<any>[] = [
     setup: () => startedTicket('restart'),
     request: (t) => call(h.start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: t.token }) }),
     succeeded: async (t, res) => {
+      // A new start is a new secret under a new transaction, which replaced the earlier one.
       expect(res.status, res.body).toBe(200);
-      expect(JSON.parse(res.body).secret).toBe(t.secret);
+      const again = JSON.parse(res.body);
+      secrets.add(again.secret);
+      secrets.add(again.transaction_token);
+      expect(again.secret).not.toBe(t.secret);
+      const txid = JSON.parse(Buffer.from(again.transaction_token.split('.')[1], 'base64url').toString()).txid;
+      expect((await ticketItem(t.ticketId))?.pending_totp?.tx).toBe(createHash('sha256').update(txid).digest('base64url'));
     },
   },
   {

@@ -63,7 +63,7 @@ beforeAll(async () => {
     enrolledUser = 'admin-enrolled';
     const { token } = await pinnedTicket(create, { user_id: enrolledUser }, `${TABLE}/enrolled`);
     const started = JSON.parse((await call(start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: token }) })).body);
-    const confirmed = await call(confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, code: codeFor(started.secret) }) });
+    const confirmed = await call(confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, transaction_token: started.transaction_token, code: codeFor(started.secret) }) });
     expect(confirmed.status, confirmed.body).toBe(200);
     enrollmentId = JSON.parse(confirmed.body).enrollment_id;
   });

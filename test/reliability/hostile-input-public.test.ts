@@ -38,6 +38,9 @@ let pageToken: string;
 const pool: string[] = [];
 /** Each pool ticket's TOTP secret, so that a generated code that happens to be right this minute can be swapped out. */
 const poolSecrets = new Map<string, Buffer>();
+/** Each pool ticket's transaction token: the start that the confirms below answer to. */
+const poolTransactions = new Map<string, string>();
+let startToken: string;
 const POOL = 12;
 
 /** A ticket whose token is the same in every run (so the generated near misses, and the figures, are too). */
@@ -51,12 +54,14 @@ beforeAll(async () => {
   ({ handler: confirm } = await import('../../functions/enroll-confirm'));
   await captureOutput(async () => {
     pageToken = await newToken('hostile-page');
+    startToken = await newToken('hostile-start');
     for (let i = 0; i < POOL; i += 1) {
       const token = await newToken(`hostile-confirm-${i}`);
       const started = await call(start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: token }) });
       expect(started.status).toBe(200);
       pool.push(token);
       poolSecrets.set(token, base32Decode(JSON.parse(started.body).secret));
+      poolTransactions.set(token, JSON.parse(started.body).transaction_token);
     }
   });
 });
@@ -244,13 +249,13 @@ describe('hostile input to the public routes', () => {
     recordFigure('GET /enroll: query strings × Accept-Language', { cases, page_served: served, refused_404: cases - served, violations: 0 });
   });
 
-  it('POST /enroll/start: any body, content type and encoding → a clean 4xx, or for the exact ticket the same secret every time', async () => {
+  it('POST /enroll/start: any body, content type and encoding → a clean 4xx, or for the exact ticket a new secret every time', async () => {
     const before = await itemCount(db, TABLE);
     let cases = 0;
     let accepted = 0;
     const codes = new Set<string>();
     const secrets = new Set<string>();
-    const [startToken] = pool;
+    const transactions = new Set<string>();
     const { output } = await captureOutput(() =>
       fc.assert(
         fc.asyncProperty(fc.oneof(fc.constant(JSON.stringify({ ticket: startToken })), bodies(tokenVariants(startToken!), {})), contentTypes, encodings, async (body, contentType, encoding) => {
@@ -264,6 +269,7 @@ describe('hostile input to the public routes', () => {
             expect(res.status, res.body).toBe(200);
             accepted += 1;
             secrets.add(JSON.parse(res.body).secret);
+            transactions.add(JSON.parse(res.body).transaction_token);
             return;
           }
           codes.add(expectCleanRejection(res).error);
@@ -272,9 +278,11 @@ describe('hostile input to the public routes', () => {
       ),
     );
     expect(await itemCount(db, TABLE)).toBe(before);
-    expect(secrets.size).toBe(1); // starting again is harmless: one secret, stored once
+    // Every start is a new secret under a new transaction (issue 15 M4), each replacing the last in the same item.
+    expect(secrets.size).toBe(accepted);
+    expect(transactions.size).toBe(accepted);
     expect(output).not.toContain(startToken!.split('.')[1]);
-    expect(output).not.toContain([...secrets][0]);
+    for (const secret of [...secrets, ...transactions]) expect(output).not.toContain(secret);
     recordFigure('POST /enroll/start: bodies × content types × encodings', { cases, accepted, rejected: cases - accepted, error_codes: [...codes].sort().join(' '), violations: 0 });
   });
 
@@ -296,10 +304,10 @@ describe('hostile input to the public routes', () => {
     const pick = fc.nat({ max: POOL - 1 }).chain((i) => fc.tuple(fc.constant(i), tokenVariants(pool[i]!)));
     const exact = fc.nat({ max: POOL - 1 }).map((i) => pool[i]!);
     const body = fc.oneof(
-      { weight: 3, arbitrary: fc.tuple(exact, code).map(([ticket, c]) => JSON.stringify({ ticket, code: c })) },
-      { weight: 1, arbitrary: fc.tuple(pick, code).map(([[, ticket], c]) => JSON.stringify({ ticket, code: c })) },
-      { weight: 1, arbitrary: fc.tuple(pick, code).map(([[, ticket], c]) => JSON.stringify({ ticket, code: c, extra: 1 })) },
-      { weight: 2, arbitrary: bodies(pick.map(([, t]) => t), { code }) },
+      { weight: 3, arbitrary: fc.tuple(exact, code).map(([ticket, c]) => JSON.stringify({ ticket, transaction_token: poolTransactions.get(ticket), code: c })) },
+      { weight: 1, arbitrary: fc.tuple(pick, code).map(([[i, ticket], c]) => JSON.stringify({ ticket, transaction_token: poolTransactions.get(pool[i]!), code: c })) },
+      { weight: 1, arbitrary: fc.tuple(pick, code).map(([[i, ticket], c]) => JSON.stringify({ ticket, transaction_token: poolTransactions.get(pool[i]!), code: c, extra: 1 })) },
+      { weight: 2, arbitrary: bodies(pick.map(([, t]) => t), { transaction_token: fc.oneof(fc.constantFrom(...poolTransactions.values()), anyValue), code }) },
     );
     const { output } = await captureOutput(() =>
       fc.assert(
@@ -313,7 +321,12 @@ describe('hostile input to the public routes', () => {
           codes.add(rejection.error);
           const input = parsedObject(contentType, e.raw);
           const owner = pool.find((t) => redeemsAs(input?.ticket, t));
-          const wellFormed = typeof input?.code === 'string' && /^\d{6}$/.test(input.code.replace(/[\s-]/g, '')) && Object.keys(input).length === 2;
+          const wellFormed =
+            typeof input?.code === 'string' &&
+            /^\d{6}$/.test(input.code.replace(/[\s-]/g, '')) &&
+            Object.keys(input).length === 3 &&
+            owner !== undefined &&
+            input.transaction_token === poolTransactions.get(owner);
           if (rejection.attempts_remaining !== undefined) {
             // Only a well-formed code for a real ticket is ever counted.
             expect(owner, raw).toBeDefined();

@@ -49,6 +49,7 @@ interface Started {
   token: string;
   user: string;
   secret: string;
+  transaction: string;
 }
 
 /** Creates a ticket for a new user and starts enrolling: the TOTP secret an authenticator app would now hold. */
@@ -58,13 +59,13 @@ async function startedTicket(user: string): Promise<Started> {
   const token = tokenOfUrl(JSON.parse(created.body).ticket_url);
   const started = await call(start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: token }) });
   expect(started.status, started.body).toBe(200);
-  const { secret } = JSON.parse(started.body);
-  secrets.push(token.split('.')[1]!, secret);
-  return { ticketId: token.split('.')[0]!, token, user, secret };
+  const { secret, transaction_token: transaction } = JSON.parse(started.body);
+  secrets.push(token.split('.')[1]!, secret, transaction);
+  return { ticketId: token.split('.')[0]!, token, user, secret, transaction };
 }
 
 const confirmWith = (t: Started, code = codeFor(t.secret)) =>
-  call(confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: t.token, code }) });
+  call(confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: t.token, transaction_token: t.transaction, code }) });
 const revokeIt = (t: Started) => call(revoke, { method: 'DELETE', headers: auth, pathParameters: { ticket_id: t.ticketId } });
 const errorOf = (res: Result) => (res.status === 200 ? undefined : (JSON.parse(res.body).error as string));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -84,9 +85,9 @@ async function snapshot() {
  */
 function holdRedeem(ticketIds: Set<string>, before: (ticketId: string) => Promise<void>) {
   const original = EnrollmentStore.prototype.redeem;
-  return vi.spyOn(EnrollmentStore.prototype, 'redeem').mockImplementation(async function (this: EnrollmentStore, ticket, enrollment, now) {
+  return vi.spyOn(EnrollmentStore.prototype, 'redeem').mockImplementation(async function (this: EnrollmentStore, ticket, transaction, enrollment, now) {
     if (ticketIds.has(ticket.ticket_id)) await before(ticket.ticket_id);
-    return original.call(this, ticket, enrollment, now);
+    return original.call(this, ticket, transaction, enrollment, now);
   });
 }
 
@@ -121,17 +122,25 @@ describe('races against DynamoDB Local', () => {
     recordFigure('confirm storm: 100 concurrent right codes per ticket', { rounds: TICKETS, requests, successes: TICKETS, enrollments: TICKETS, violations: 0 });
   });
 
-  it('20 concurrent starts of one ticket: one secret stored, the same secret for every caller', async () => {
+  it('20 concurrent starts of one ticket: 20 different secrets, and exactly one of them (the last stored) can be confirmed', async () => {
     const t = await quietly(async () => {
       const created = await call(create, { headers: { ...auth, ...json }, body: JSON.stringify({ user_id: `starts-${Date.now()}` }) });
       return tokenOfUrl(JSON.parse(created.body).ticket_url);
     });
     const results = await quietly(() => Promise.all(Array.from({ length: 20 }, () => call(start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: t }) }))));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
-    const offered = new Set(results.map((r) => JSON.parse(r.body).secret));
-    expect(offered.size).toBe(1);
-    secrets.push(...offered);
-    recordFigure('start storm: 20 concurrent starts', { rounds: 1, requests: 20, distinct_secrets: 1, violations: 0 });
+    const offered = results.map((r) => JSON.parse(r.body) as { secret: string; transaction_token: string });
+    expect(new Set(offered.map((o) => o.secret)).size).toBe(20);
+    secrets.push(...offered.flatMap((o) => [o.secret, o.transaction_token]));
+    const confirms = await quietly(() =>
+      Promise.all(offered.map((o) => call(confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: t, transaction_token: o.transaction_token, code: codeFor(o.secret) }) }))),
+    );
+    expect(confirms.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of confirms.filter((r) => r.status !== 200)) expect(['transaction_superseded', 'ticket_redeemed']).toContain(errorOf(r));
+    const { tickets, enrollments } = await snapshot();
+    expect(tickets.get(t.split('.')[0]!)).toMatchObject({ status: 'redeemed', attempts: 0 });
+    expect(enrollments.filter((e) => e.ticket_id === t.split('.')[0])).toHaveLength(1);
+    recordFigure('start storm: 20 concurrent starts, then a right code from each', { rounds: 1, requests: 40, distinct_secrets: 20, confirmed: 1, violations: 0 });
   });
 
   it('10 concurrent wrong codes: each counted once, the fifth locks, the rest are told the ticket is locked', async () => {

@@ -83,21 +83,33 @@ describe('no secret reaches the logs', () => {
       expect((await call(h.send, { headers: auth, pathParameters: { ticket_id: ticketId } })).status).toBe(202);
       expect((await mailer(await streamEvent(ticketId, 'MODIFY', '2'), context)).batchItemFailures).toEqual([]);
       expect((await call(h.page, { method: 'GET', path: '/enroll', queryStringParameters: { ticket: token }, headers: { 'accept-language': 'fr' } })).status).toBe(200);
-      const started = await call(h.start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: token }) });
-      expect(started.status, started.body).toBe(200);
-      const { secret, otpauth_uri: otpauthUri, qr_code: qrCode } = JSON.parse(started.body);
+      // Started twice (a scanner, then the user): each start's secret and transaction are secrets.
+      let secret = '';
+      let transaction = '';
+      for (const who of ['scanner', 'user']) {
+        const started = await call(h.start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: token }) });
+        expect(started.status, `${who}: ${started.body}`).toBe(200);
+        const body = JSON.parse(started.body);
+        ({ secret, transaction_token: transaction } = body);
+        const txid = JSON.parse(Buffer.from(transaction.split('.')[1]!, 'base64url').toString()).txid as string;
+        secrets.push(
+          ['TOTP secret', [...encodings(secret, base32Decode(secret)), secret.toLowerCase()]],
+          ['otpauth URI', encodings(body.otpauth_uri)],
+          ['QR code', [body.qr_code.slice(-64)]],
+          ['transaction token', encodings(transaction)],
+          ['transaction id', encodings(txid)],
+        );
+      }
       const rawSecret = base32Decode(secret);
-      secrets.push(['TOTP secret', [...encodings(secret, rawSecret), secret.toLowerCase()]], ['otpauth URI', encodings(otpauthUri)], ['QR code', [qrCode.slice(-64)]]);
-      expect((await call(h.start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: token }) })).status).toBe(200);
-      const wrong = await call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, code: wrongCode(rawSecret, Date.now()) }) });
+      const wrong = await call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, transaction_token: transaction, code: wrongCode(rawSecret, Date.now()) }) });
       expect(wrong.status).toBe(400);
-      const confirmed = await call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, code: codeFor(secret) }) });
+      const confirmed = await call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, transaction_token: transaction, code: codeFor(secret) }) });
       expect(confirmed.status, confirmed.body).toBe(200);
       const { recovery_code: recoveryCode, enrollment_id: enrollmentId } = JSON.parse(confirmed.body);
       secrets.push(['recovery code', [...encodings(recoveryCode), recoveryCode.replace(/-/g, ''), recoveryCode.toLowerCase()]]);
       // The used link, again: the "already used" page.
       expect((await call(h.page, { method: 'GET', path: '/enroll', queryStringParameters: { ticket: token } })).status).toBe(410);
-      expect((await call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, code: codeFor(secret) }) })).status).toBe(410);
+      expect((await call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, transaction_token: transaction, code: codeFor(secret) }) })).status).toBe(410);
 
       // Around it: a second ticket revoked, a third expired and swept, a signup, the enrollment listed and deleted.
       const other = JSON.parse((await call(h.create, { headers: { ...auth, ...json }, body: JSON.stringify({ user_id: `${user}-2`, allow_multiple_enrollments: true }) })).body);

@@ -68,7 +68,8 @@ const send = (ticketId: string, body?: Record<string, unknown>) =>
   call(h.send, { headers: { ...auth, ...(body ? json : {}) }, pathParameters: { ticket_id: ticketId }, body: body && JSON.stringify(body) });
 const page = (token: string) => call(h.page, { method: 'GET', path: '/enroll', queryStringParameters: { ticket: token } });
 const start = (token: string) => call(h.start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: token }) });
-const confirm = (token: string, code: string) => call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, code }) });
+const confirm = (token: string, code: string, transactionToken = 'not-started') =>
+  call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, transaction_token: transactionToken, code }) });
 
 describe('a changed recipient gets a new link, and every earlier link dies', () => {
   it('wrong address, then corrected: the first link answers 410 / "no longer valid" everywhere, the new one enrolls', async () => {
@@ -131,7 +132,8 @@ describe('a changed recipient gets a new link, and every earlier link dies', () 
       expect((await page(newToken)).status).toBe(200);
       const started = await start(newToken);
       expect(started.status, started.body).toBe(200);
-      const confirmed = await confirm(newToken, codeFor(JSON.parse(started.body).secret));
+      const { secret, transaction_token } = JSON.parse(started.body);
+      const confirmed = await confirm(newToken, codeFor(secret), transaction_token);
       expect(confirmed.status, confirmed.body).toBe(200);
       // And afterwards the old link still says "replaced", not "used": it tells the first recipient nothing more.
       expect((await page(oldToken)).status).toBe(410);

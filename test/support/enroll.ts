@@ -12,6 +12,7 @@ export interface CreatedTicket {
 }
 
 export interface Started {
+  transaction_token: string;
   secret: string;
   otpauth_uri: string;
   qr_code: string;
@@ -34,8 +35,12 @@ export const tokenOf = (ticketUrl: string) => new URL(ticketUrl).searchParams.ge
 
 export const start = (token: string) => api<Started & { error?: string }>('POST', '/enroll/start', { body: { ticket: token }, auth: null });
 
-export const confirm = (token: string, code: string) =>
-  api<Confirmed & { error?: string; attempts_remaining?: number }>('POST', '/enroll/confirm', { body: { ticket: token, code }, auth: null });
+/** Confirms with the transaction a start answered (a placeholder where the test expects the ticket to be refused first). */
+export const confirm = (token: string, code: string, transactionToken = 'not-started') =>
+  api<Confirmed & { error?: string; attempts_remaining?: number }>('POST', '/enroll/confirm', {
+    body: { ticket: token, transaction_token: transactionToken, code },
+    auth: null,
+  });
 
 /** The code an authenticator app would show now for a base32 key, by the independent RFC 6238 implementation. */
 export const codeFor = (base32Secret: string, at = Date.now()) => totp(base32Decode(base32Secret), at);
@@ -69,7 +74,7 @@ export async function patchTicket(ticketId: string, values: Record<string, unkno
 export async function enrollUser(userId: string, extra: Record<string, unknown> = {}): Promise<Confirmed> {
   const ticket = await createTicket({ user_id: userId, ...extra });
   const started = await start(ticket.token);
-  const confirmed = await confirm(ticket.token, codeFor(started.body.secret));
+  const confirmed = await confirm(ticket.token, codeFor(started.body.secret), started.body.transaction_token);
   if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
   return confirmed.body;
 }

@@ -18,7 +18,7 @@ export interface EnrolledUser {
 export async function enroll(userId: string): Promise<EnrolledUser> {
   const ticket = await createTicket({ user_id: userId });
   const started = await start(ticket.token);
-  const confirmed = await confirm(ticket.token, codeFor(started.body.secret));
+  const confirmed = await confirm(ticket.token, codeFor(started.body.secret), started.body.transaction_token);
   if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
   return { userId, secret: started.body.secret, recoveryCode: confirmed.body.recovery_code, enrollmentId: confirmed.body.enrollment_id };
 }

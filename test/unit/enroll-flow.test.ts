@@ -17,6 +17,7 @@ import { enrollmentSecretContext, pendingSecretContext, type EnrollmentRecord } 
 import { verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
 import { open, seal } from '../../lib/enrollment/secret-box';
 import { startEnrollment } from '../../lib/enrollment/start';
+import { issueTransactionToken, transactionHash, verifyTransactionToken } from '../../lib/enrollment/transaction-token';
 import { ticketKey, type TicketRecord } from '../../lib/tickets/ticket';
 import { TicketStore } from '../../lib/tickets/ticket-store';
 import { newTicketId, ticketToken } from '../../lib/tickets/tokens';
@@ -56,11 +57,15 @@ function pendingTicket(overrides: Partial<TicketRecord> = {}) {
   return { ticket, token: ticketToken(ticketId, ticket.generation, config.signingKeys.current) };
 }
 
-/** A ticket whose user already started: its pending secret is SECRET. */
-function startedTicket(overrides: Partial<TicketRecord> = {}) {
+const TXID = `tx_${'t'.repeat(22)}`;
+
+/** A ticket whose user already started: its pending secret is SECRET, under the transaction TXID (`tx` its token). */
+async function startedTicket(overrides: Partial<TicketRecord> = {}, at = NOW) {
   const made = pendingTicket(overrides);
-  made.ticket.pending_totp = seal(SECRET, config.encryptionKeys, pendingSecretContext(made.ticket.ticket_id));
-  return made;
+  const tx = transactionHash(TXID);
+  made.ticket.pending_totp = { tx, secret: seal(SECRET, config.encryptionKeys, pendingSecretContext(made.ticket.ticket_id, tx)), started_at: NOW - 1000 };
+  const issued = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid: TXID, sub: made.ticket.ticket_id, notAfter: made.ticket.expires_at }, at);
+  return { ...made, tx: issued.token };
 }
 
 function givenTicket(ticket: TicketRecord | undefined, enrollmentCount = 0) {
@@ -92,7 +97,7 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
 beforeEach(() => ddb.reset());
 
 describe('start: offering a TOTP secret', () => {
-  it('stores a new secret on the pending ticket with one conditional write, sealed, and returns it with its QR code', async () => {
+  it('stores a new secret bound to a new transaction with one conditional write, sealed, and returns it with its QR code', async () => {
     const { ticket, token } = pendingTicket();
     givenTicket(ticket);
     ddb.on(UpdateCommand).resolves({});
@@ -103,42 +108,62 @@ describe('start: offering a TOTP secret', () => {
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
     const input = update!.args[0].input;
     expect(input.Key).toEqual(ticketKey(ticket.ticket_id));
-    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attribute_not_exists(pending_totp)');
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':pending': 'pending', ':now': NOW });
-    const sealed = input.ExpressionAttributeValues![':sealed'] as string;
-    expect(sealed).not.toContain(started.secret);
-    expect(open(sealed, config.encryptionKeys, pendingSecretContext(ticket.ticket_id))).toEqual(base32Decode(started.secret));
+    expect(input.UpdateExpression).toBe('SET pending_totp = :pending_totp');
+    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':pending': 'pending', ':now': NOW, ':max': 5 });
+    const pending = input.ExpressionAttributeValues![':pending_totp'] as { tx: string; secret: string };
+    const claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', started.transaction_token, NOW);
+    expect(claims).toMatchObject({ txid: started.txid, sub: ticket.ticket_id, exp: Math.floor(NOW / 1000) + 1800 });
+    // Only a hash of the transaction id is stored, and the secret opens only under this ticket and this transaction.
+    expect(pending.tx).toBe(transactionHash(started.txid));
+    expect(JSON.stringify(input)).not.toContain(started.txid);
+    expect(pending.secret).not.toContain(started.secret);
+    expect(open(pending.secret, config.encryptionKeys, pendingSecretContext(ticket.ticket_id, pending.tx))).toEqual(base32Decode(started.secret));
+    expect(() => open(pending.secret, config.encryptionKeys, pendingSecretContext(ticket.ticket_id, transactionHash(TXID)))).toThrow();
 
     expect(started).toMatchObject({ factor: 'otp', algorithm: 'SHA1', digits: 6, period: 30, account_name: 'ada@example.com', attempts_remaining: 5 });
+    expect(started).not.toHaveProperty('recovery_code');
     expect(started.secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(started.otpauth_uri).toContain(`secret=${started.secret}`);
     expect(Buffer.from(started.qr_code.replace('data:image/svg+xml;base64,', ''), 'base64').toString()).toMatch(/^<svg[^>]*>/);
   });
 
-  it('returns the same secret again without writing anything', async () => {
-    const { ticket, token } = startedTicket();
+  it('starting again offers a different secret under a different transaction, replacing the earlier one', async () => {
+    const { ticket, token } = await startedTicket();
     givenTicket(ticket);
+    ddb.on(UpdateCommand).resolves({});
     const first = await startEnrollment(deps, { ticket: token });
     const second = await startEnrollment(deps, { ticket: token });
-    expect(base32Decode(first.secret)).toEqual(SECRET);
-    expect(second.secret).toBe(first.secret);
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(base32Decode(first.secret)).not.toEqual(SECRET);
+    expect(second.secret).not.toBe(first.secret);
+    expect(second.txid).not.toBe(first.txid);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(2);
   });
 
-  it('keeps the secret of a concurrent start that stored one first', async () => {
+  it('with issueRecoveryCode, fixes the enrollment id and recovery code at start and stores only the code hash', async () => {
     const { ticket, token } = pendingTicket();
     givenTicket(ticket);
-    const winner = seal(SECRET, config.encryptionKeys, pendingSecretContext(ticket.ticket_id));
-    ddb.on(UpdateCommand).rejects(conditionFailed({ ...ticket, pending_totp: winner }));
-    const started = await startEnrollment(deps, { ticket: token });
-    expect(base32Decode(started.secret)).toEqual(SECRET);
+    ddb.on(UpdateCommand).resolves({});
+    const started = await startEnrollment(deps, { ticket: token }, { issueRecoveryCode: true });
+    expect(started.enrollment_id).toMatch(/^enr_[\w-]{22}$/);
+    const pending = ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues![':pending_totp'] as Record<string, string>;
+    expect(pending.enrollment_id).toBe(started.enrollment_id);
+    expect(verifyRecoveryCode(started.recovery_code!, pending.recovery_code_hash!, { userId: ticket.user_id, enrollmentId: started.enrollment_id! }, config.encryptionKeys)).toBe(true);
+    expect(JSON.stringify(pending)).not.toContain(started.recovery_code!);
+  });
+
+  it('answers 410 when the ticket ended between the read and the write', async () => {
+    const { ticket, token } = pendingTicket();
+    givenTicket(ticket);
+    ddb.on(UpdateCommand).rejects(conditionFailed({ ...ticket, status: 'revoked' }));
+    expect(await failure(startEnrollment(deps, { ticket: token }))).toMatchObject({ status: 410, code: 'ticket_revoked' });
   });
 
   it('answers a link replaced by a change of recipient with 410 ticket_superseded, on start and confirm, and writes nothing', async () => {
-    const { ticket } = startedTicket({ generation: 1 });
+    const { ticket, tx } = await startedTicket({ generation: 1 });
     givenTicket(ticket);
     const old = ticketToken(ticket.ticket_id, 0, config.signingKeys.current);
-    for (const attempt of [startEnrollment(deps, { ticket: old }), confirmEnrollment(deps, { ticket: old, code: totp(SECRET, NOW) })]) {
+    for (const attempt of [startEnrollment(deps, { ticket: old }), confirmEnrollment(deps, { ticket: old, transaction_token: tx, code: totp(SECRET, NOW) })]) {
       expect(await failure(attempt)).toMatchObject({ status: 410, code: 'ticket_superseded' });
     }
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
@@ -180,11 +205,11 @@ describe('start: offering a TOTP secret', () => {
 
 describe('confirm: a right code redeems once, in one transaction', () => {
   it('marks the ticket redeemed under its conditions and stores the enrollment, its pointer and the user count together', async () => {
-    const { ticket, token } = startedTicket({ result_url: 'https://app.example.com/done' });
+    const { ticket, token, tx } = await startedTicket({ result_url: 'https://app.example.com/done' });
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).resolves({});
 
-    const confirmed = await confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) });
+    const confirmed = await confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) });
 
     expect(confirmed).toEqual({ enrollment_id: expect.stringMatching(/^enr_[\w-]{22}$/), recovery_code: expect.stringMatching(/^[0-9A-Z]{24}$/), redirect_url: 'https://app.example.com/done' });
     const calls = ddb.commandCalls(TransactWriteCommand);
@@ -192,10 +217,10 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     const [redeem, putEnrollment, putPointer, countUser] = calls[0]!.args[0].input.TransactItems!;
     expect(redeem!.Update).toMatchObject({
       Key: ticketKey(ticket.ticket_id),
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp = :sealed',
-      ExpressionAttributeValues: expect.objectContaining({ ':now': NOW, ':max': 5, ':sealed': ticket.pending_totp }),
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp.tx = :tx',
+      ExpressionAttributeValues: expect.objectContaining({ ':now': NOW, ':max': 5, ':tx': ticket.pending_totp!.tx }),
     });
-    expect(redeem!.Update!.UpdateExpression).toMatch(/REMOVE pending_shard, pending_totp$/);
+    expect(redeem!.Update!.UpdateExpression).toMatch(/redeemed_tx = :tx REMOVE pending_shard, pending_totp$/);
 
     const enrollment = putEnrollment!.Put!.Item as EnrollmentRecord;
     expect(putEnrollment!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
@@ -204,9 +229,9 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(open(enrollment.totp_secret, config.encryptionKeys, enrollmentSecretContext('user-1', confirmed.enrollment_id))).toEqual(SECRET);
     expect(enrollment.recovery_code_hash).toMatch(/^rc2\$e1\$[\w-]{43}$/);
     expect(confirmed.recovery_code).toMatch(/^[0-9A-Z]{24}$/);
-    expect(verifyRecoveryCode(confirmed.recovery_code, enrollment.recovery_code_hash!, { userId: 'user-1', enrollmentId: confirmed.enrollment_id }, config.encryptionKeys)).toBe(true);
+    expect(verifyRecoveryCode(confirmed.recovery_code!, enrollment.recovery_code_hash!, { userId: 'user-1', enrollmentId: confirmed.enrollment_id }, config.encryptionKeys)).toBe(true);
     const everything = JSON.stringify(calls[0]!.args[0].input);
-    for (const secretForm of [SECRET.toString('hex'), SECRET.toString('base64'), confirmed.recovery_code, confirmed.recovery_code.replace(/-/g, '')]) {
+    for (const secretForm of [SECRET.toString('hex'), SECRET.toString('base64'), confirmed.recovery_code!, confirmed.recovery_code!.replace(/-/g, ''), TXID]) {
       expect(everything).not.toContain(secretForm);
     }
 
@@ -219,49 +244,82 @@ describe('confirm: a right code redeems once, in one transaction', () => {
   });
 
   it('drops the user-count condition when the ticket allows multiple enrollments', async () => {
-    const { ticket, token } = startedTicket({ allow_multiple_enrollments: true });
+    const { ticket, token, tx } = await startedTicket({ allow_multiple_enrollments: true });
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).resolves({});
-    await confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW - 30_000) });
+    await confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW - 30_000) });
     const countUser = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![3]!.Update!;
     expect(countUser.ConditionExpression).toBeUndefined();
   });
 
   it('answers 410 ticket_redeemed when a concurrent confirm won (the item comes back with the cancellation)', async () => {
-    const { ticket, token } = startedTicket();
+    const { ticket, token, tx } = await startedTicket();
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: { ...ticket, status: 'redeemed', pending_totp: undefined } }, 'None', 'None', 'None'));
-    expect(await failure(confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_redeemed' });
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_redeemed' });
   });
 
   it('answers 409 already_enrolled when the user gained an enrollment meanwhile', async () => {
-    const { ticket, token } = startedTicket();
+    const { ticket, token, tx } = await startedTicket();
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
-    expect(await failure(confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) }))).toMatchObject({ status: 409, code: 'already_enrolled' });
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 409, code: 'already_enrolled' });
   });
 
   it('retries a transaction conflict and then commits', async () => {
-    const { ticket, token } = startedTicket();
+    const { ticket, token, tx } = await startedTicket();
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None', 'None', 'None')).resolves({});
-    await expect(confirmEnrollment(deps, { ticket: token, code: totp(SECRET, NOW) })).resolves.toMatchObject({ recovery_code: expect.any(String) });
+    await expect(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) })).resolves.toMatchObject({ recovery_code: expect.any(String) });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
   });
 
-  it('answers 409 enrollment_not_started when no secret was offered yet', async () => {
-    const { ticket, token } = pendingTicket();
+  it('answers 409 transaction_superseded for a transaction a later start replaced, counting nothing', async () => {
+    const { ticket, token, tx } = await startedTicket();
+    const replaced = { ...ticket, pending_totp: { ...ticket.pending_totp!, tx: transactionHash(`tx_${'n'.repeat(22)}`) } };
+    givenTicket(replaced);
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 409, code: 'transaction_superseded' });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('answers 409 transaction_superseded when a start replaced the transaction between the read and the redeem', async () => {
+    const { ticket, token, tx } = await startedTicket();
     givenTicket(ticket);
-    expect(await failure(confirmEnrollment(deps, { ticket: token, code: '123456' }))).toMatchObject({ status: 409, code: 'enrollment_not_started' });
+    const replaced = { ...ticket, pending_totp: { ...ticket.pending_totp!, tx: 'other' } };
+    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: replaced }, 'None', 'None', 'None'));
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 409, code: 'transaction_superseded' });
+  });
+
+  it('refuses an expired, a forged and another ticket’s transaction token with 401', async () => {
+    const { ticket, token, tx } = await startedTicket();
+    givenTicket(ticket);
+    const later = { ...deps, now: () => NOW + 31 * 60_000 };
+    expect(await failure(confirmEnrollment(later, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 401, code: 'transaction_expired' });
+    const forged = `${tx.slice(0, tx.lastIndexOf('.'))}.${'A'.repeat(43)}`;
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: forged, code: totp(SECRET, NOW) }))).toMatchObject({ status: 401, code: 'invalid_transaction' });
+    const other = await startedTicket();
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: other.tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 401, code: 'invalid_transaction' });
+  });
+
+  it('without the ticket token (the device protocol), confirms with the transaction token alone and keeps the recovery code of the start', async () => {
+    const { ticket, tx } = await startedTicket();
+    ticket.pending_totp = { ...ticket.pending_totp!, enrollment_id: `enr_${'e'.repeat(22)}`, recovery_code_hash: 'rc2$e1$' + 'h'.repeat(43) };
+    givenTicket(ticket);
+    ddb.on(TransactWriteCommand).resolves({});
+    const confirmed = await confirmEnrollment(deps, { transaction_token: tx, code: totp(SECRET, NOW) });
+    expect(confirmed).toEqual({ enrollment_id: `enr_${'e'.repeat(22)}` });
+    const enrollment = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Put!.Item as EnrollmentRecord;
+    expect(enrollment.recovery_code_hash).toBe(ticket.pending_totp.recovery_code_hash);
   });
 });
 
 describe('confirm: wrong codes count, and the fifth locks the ticket', () => {
   it('counts a wrong code with compare-and-set on the count it saw, and reports the attempts left', async () => {
-    const { ticket, token } = startedTicket({ attempts: 1 });
+    const { ticket, token, tx } = await startedTicket({ attempts: 1 });
     givenTicket(ticket);
     ddb.on(UpdateCommand).resolves({});
-    const error = await failure(confirmEnrollment(deps, { ticket: token, code: wrongCode(SECRET, NOW) }));
+    const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
     expect(error).toMatchObject({ status: 400, code: 'invalid_code', details: { attempts_remaining: 3 } });
     const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts = :seen');
@@ -271,10 +329,10 @@ describe('confirm: wrong codes count, and the fifth locks the ticket', () => {
   });
 
   it('locks the ticket in the same write on the fifth wrong code: 410 ticket_locked', async () => {
-    const { ticket, token } = startedTicket({ attempts: 4 });
+    const { ticket, token, tx } = await startedTicket({ attempts: 4 });
     givenTicket(ticket);
     ddb.on(UpdateCommand).resolves({});
-    const error = await failure(confirmEnrollment(deps, { ticket: token, code: wrongCode(SECRET, NOW) }));
+    const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
     expect(error).toMatchObject({ status: 410, code: 'ticket_locked', details: { attempts_remaining: 0 } });
     const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(input.UpdateExpression).toBe('SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp');
@@ -282,20 +340,20 @@ describe('confirm: wrong codes count, and the fifth locks the ticket', () => {
   });
 
   it('re-counts from what it finds when a concurrent wrong code moved the count first', async () => {
-    const { ticket, token } = startedTicket({ attempts: 2 });
+    const { ticket, token, tx } = await startedTicket({ attempts: 2 });
     givenTicket(ticket);
     ddb.on(UpdateCommand).rejectsOnce(conditionFailed({ ...ticket, attempts: 3 })).resolves({});
-    const error = await failure(confirmEnrollment(deps, { ticket: token, code: wrongCode(SECRET, NOW) }));
+    const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
     expect(error).toMatchObject({ code: 'invalid_code', details: { attempts_remaining: 1 } });
     const seen = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues![':seen']);
     expect(seen).toEqual([2, 3]);
   });
 
   it('answers 410 ticket_locked when a concurrent wrong code locked it first', async () => {
-    const { ticket, token } = startedTicket({ attempts: 4 });
+    const { ticket, token, tx } = await startedTicket({ attempts: 4 });
     givenTicket(ticket);
     ddb.on(UpdateCommand).rejects(conditionFailed({ ...ticket, attempts: 5, status: 'locked' }));
-    expect(await failure(confirmEnrollment(deps, { ticket: token, code: wrongCode(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_locked' });
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_locked' });
   });
 });
 
@@ -306,17 +364,17 @@ describe('enrollment handlers: HTTP mapping', () => {
 
   it('a wrong code is a 400 invalid_code with attempts_remaining in the body', async () => {
     const { handler } = await import('../../functions/enroll-confirm');
-    const { ticket, token } = startedTicket({ expires_at: Date.now() + 3600_000 });
+    const { ticket, token, tx } = await startedTicket({ expires_at: Date.now() + 3600_000 }, Date.now());
     givenTicket(ticket);
     ddb.on(UpdateCommand).resolves({});
-    const res = await handler(post('/enroll/confirm', { ticket: token, code: wrongCode(SECRET, Date.now()) }), context);
+    const res = await handler(post('/enroll/confirm', { ticket: token, transaction_token: tx, code: wrongCode(SECRET, Date.now()) }), context);
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body!)).toEqual({ error: 'invalid_code', message: 'code: wrong code; 4 attempts left', attempts_remaining: 4 });
   });
 
   it('a malformed code is a 400 that counts nothing', async () => {
     const { handler } = await import('../../functions/enroll-confirm');
-    const res = await handler(post('/enroll/confirm', { ticket: 'x', code: '12ab56' }), context);
+    const res = await handler(post('/enroll/confirm', { ticket: 'x', transaction_token: 'y', code: '12ab56' }), context);
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body!)).toMatchObject({ error: 'invalid_code', message: expect.stringContaining('6 digits') });
     expect(ddb.calls()).toHaveLength(0);
@@ -324,11 +382,11 @@ describe('enrollment handlers: HTTP mapping', () => {
 
   it('DynamoDB throttling after the SDK retries is a 503 to retry, echoing neither token nor code', async () => {
     const { handler } = await import('../../functions/enroll-confirm');
-    const { ticket, token } = startedTicket({ expires_at: Date.now() + 3600_000 });
+    const { ticket, token, tx } = await startedTicket({ expires_at: Date.now() + 3600_000 }, Date.now());
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
     const code = totp(SECRET, Date.now());
-    const res = await handler(post('/enroll/confirm', { ticket: token, code }), context);
+    const res = await handler(post('/enroll/confirm', { ticket: token, transaction_token: tx, code }), context);
     expect(res.statusCode).toBe(503);
     expect(JSON.parse(res.body!)).toMatchObject({ error: 'temporarily_unavailable' });
     expect(res.body).not.toContain(token.split('.')[1]);

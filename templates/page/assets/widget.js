@@ -13,6 +13,7 @@
   var MESSAGES = {
     en: {
       loading: 'Preparing your authenticator…',
+      restarted: 'This setup was started again elsewhere (or took too long). Scan the new code below.',
       scanTitle: 'Scan this QR code with your authenticator app',
       qrAlt: 'QR code that adds this account to an authenticator app',
       manualHint: 'Can’t scan it? Enter this key in the app instead:',
@@ -63,6 +64,7 @@
     },
     es: {
       loading: 'Preparando tu autenticador…',
+      restarted: 'Esta configuración se volvió a iniciar en otro lugar (o tardó demasiado). Escanea el nuevo código.',
       scanTitle: 'Escanea este código QR con tu aplicación de autenticación',
       qrAlt: 'Código QR que añade esta cuenta a una aplicación de autenticación',
       manualHint: '¿No puedes escanearlo? Escribe esta clave en la aplicación:',
@@ -113,6 +115,7 @@
     },
     fr: {
       loading: 'Préparation de votre authentificateur…',
+      restarted: 'Cette configuration a été relancée ailleurs (ou a pris trop de temps). Scannez le nouveau code ci-dessous.',
       scanTitle: 'Scannez ce code QR avec votre application d’authentification',
       qrAlt: 'Code QR qui ajoute ce compte à une application d’authentification',
       manualHint: 'Impossible de le scanner ? Saisissez plutôt cette clé dans l’application :',
@@ -163,6 +166,7 @@
     },
     de: {
       loading: 'Ihr Authenticator wird vorbereitet…',
+      restarted: 'Diese Einrichtung wurde anderswo neu gestartet (oder hat zu lange gedauert). Scannen Sie den neuen Code unten.',
       scanTitle: 'Scannen Sie diesen QR-Code mit Ihrer Authenticator-App',
       qrAlt: 'QR-Code, der dieses Konto zu einer Authenticator-App hinzufügt',
       manualHint: 'Scannen nicht möglich? Geben Sie stattdessen diesen Schlüssel in der App ein:',
@@ -213,6 +217,7 @@
     },
     'pt-BR': {
       loading: 'Preparando seu autenticador…',
+      restarted: 'Esta configuração foi reiniciada em outro lugar (ou demorou demais). Escaneie o novo código abaixo.',
       scanTitle: 'Escaneie este código QR com seu aplicativo autenticador',
       qrAlt: 'Código QR que adiciona esta conta a um aplicativo autenticador',
       manualHint: 'Não consegue escanear? Digite esta chave no aplicativo:',
@@ -262,6 +267,9 @@
       challenge_locked: 'Códigos incorretos demais: esta solicitação está bloqueada. Volte ao aplicativo e faça login novamente.'
     }
   };
+
+  /** Error codes of a transaction that can no longer confirm: the widget starts a new one (a new secret). */
+  var RESTART = ['transaction_superseded', 'transaction_expired', 'invalid_transaction'];
 
   /** Error codes that end the flow: the widget then says why and offers nothing more. */
   var FINAL = [
@@ -402,14 +410,21 @@
     this.root.setAttribute('data-state', state);
   };
 
-  MfaWidget.prototype.start = function () {
+  MfaWidget.prototype.start = function (notice) {
     var self = this;
+    // The transaction of this start: only it can confirm the secret shown. Kept in memory only, never in the page.
+    this.transactionToken = '';
     this.setState('loading');
     this.body.textContent = '';
     this.body.appendChild(el('p', { className: 'mfa-loading', text: this.t.loading }));
     this.call('/enroll/start', { ticket: this.ticket }).then(
       function (result) {
-        if (result.status === 200) return self.showEnroll(result.data);
+        if (result.status === 200) {
+          self.transactionToken = String(result.data.transaction_token || '');
+          self.showEnroll(result.data);
+          if (notice) self.showFieldError(notice);
+          return;
+        }
         self.handleError(result, function () {
           self.start();
         });
@@ -515,7 +530,7 @@
     this.submit.disabled = true;
     this.input.setAttribute('aria-busy', 'true');
     this.status.textContent = this.t.verifying;
-    this.call('/enroll/confirm', { ticket: this.ticket, code: code }).then(
+    this.call('/enroll/confirm', { ticket: this.ticket, transaction_token: this.transactionToken, code: code }).then(
       function (result) {
         self.submit.disabled = false;
         self.input.removeAttribute('aria-busy');
@@ -527,6 +542,7 @@
           return self.showFieldError(left === 1 ? self.t.wrongCodeOne : self.t.wrongCode.replace('{n}', String(left)));
         }
         if (error === 'invalid_code') return self.showFieldError(self.t.codeFormat);
+        if (RESTART.indexOf(error) >= 0) return self.start(self.t.restarted);
         self.handleError(result, function () {
           self.start();
         });

@@ -1,0 +1,22 @@
+import { signingDeviceContext } from '../lib/guardian/context';
+import { bearerMode, credentials, deviceRoute, invalidToken } from '../lib/guardian/http';
+import { loginRecoverAccount } from '../lib/guardian/login';
+import { recoverAccountSchema } from '../lib/guardian/schemas';
+import { json, parseJsonBody } from '../lib/http';
+
+const { config, store, now } = signingDeviceContext('signingKeys', 'encryptionKeys');
+
+/**
+ * POST /guardian/api/recover-account (the vendor's device protocol, login only), `Bearer <request_token>`: spends the
+ * recovery code on the challenge and answers the next one `{ recovery_code }`, shown once. An enrollment transaction
+ * is refused (401): a ticket never logs anyone in.
+ */
+export const handler = deviceRoute(
+  async (event) => {
+    const auth = credentials(event);
+    if (auth.kind !== 'bearer' || bearerMode(auth.token) !== 'login') throw invalidToken('authorization: Bearer <request_token> of a sign-in is required');
+    const { recovery_code: recoveryCode } = parseJsonBody(event, recoverAccountSchema);
+    return json(200, await loginRecoverAccount({ config, store, now }, auth.token, recoveryCode));
+  },
+  { renames: { invalid_code: { code: 'invalid_recovery_code' } } },
+);

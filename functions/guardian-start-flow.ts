@@ -1,0 +1,21 @@
+import { deviceContext } from '../lib/guardian/context';
+import { enrollmentStartFlow } from '../lib/guardian/enrollment';
+import { bearerMode, credentials, deviceRoute, invalidToken } from '../lib/guardian/http';
+import { loginStartFlow } from '../lib/guardian/login';
+import { startFlowSchema } from '../lib/guardian/schemas';
+import { json, parseJsonBody } from '../lib/http';
+
+const { config, tickets, enrollments, store, now } = deviceContext('signingKeys', 'encryptionKeys');
+
+/**
+ * POST /guardian/api/start-flow (the vendor's device protocol). `Ticket id="<ticket token>"`: a fresh TOTP secret and
+ * recovery code bound to a new transaction, replacing any earlier start of that ticket. `Bearer <request_token>`: the
+ * login challenge, if it can still be attempted (nothing is written).
+ */
+export const handler = deviceRoute(async (event) => {
+  const auth = credentials(event);
+  const body = parseJsonBody(event, startFlowSchema);
+  if (auth.kind === 'ticket') return json(200, await enrollmentStartFlow({ config, tickets, enrollments, now }, auth.token, body));
+  if (bearerMode(auth.token) !== 'login') throw invalidToken('authorization: start-flow takes a ticket or a request token');
+  return json(200, await loginStartFlow({ config, store, now }, auth.token));
+});

@@ -1,0 +1,29 @@
+import { signingDeviceContext } from '../lib/guardian/context';
+import { enrollmentTransactionStateView, type EnrollmentResult } from '../lib/guardian/enrollment';
+import { bearerMode, credentials, deviceRoute, invalidToken } from '../lib/guardian/http';
+import { loginTransactionStateView } from '../lib/guardian/login';
+import { json } from '../lib/http';
+import { signResult } from '../lib/mfa/result-token';
+import { totpFactor } from '../lib/factors';
+
+const { config, tickets, store, now } = signingDeviceContext('signingKeys', 'encryptionKeys');
+/** After an enrollment the user just proved the new factor: the result says so (TOTP, `amr: ["otp"]`). */
+const sign = (result: EnrollmentResult) =>
+  signResult(config.resultSigningKeys, config.publicBaseUrl, { ...result, method: totpFactor.method, amr: totpFactor.amr });
+
+/**
+ * POST /guardian/api/transaction-state (the vendor's device protocol, polled every 5 s), `Bearer <transaction_token>`:
+ * `{ id, state: "pending" }`, then `{ id, state: "accepted", token, enrollment? }` (or `rejected` for a locked login).
+ * Reads only. A transaction that can never be accepted answers 401, which stops the client's polling.
+ */
+export const handler = deviceRoute(
+  async (event) => {
+    const auth = credentials(event);
+    if (auth.kind !== 'bearer') throw invalidToken('authorization: Bearer <transaction_token> is required');
+    if (bearerMode(auth.token) === 'enrollment') {
+      return json(200, await enrollmentTransactionStateView({ config, tickets, now, sign, publicBaseUrl: config.publicBaseUrl }, auth.token));
+    }
+    return json(200, await loginTransactionStateView({ config, store, now }, auth.token));
+  },
+  { stopPolling: true },
+);

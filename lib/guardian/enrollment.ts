@@ -1,0 +1,76 @@
+import type * as z from '../zod-mini';
+import type { ConfirmDeps } from '../enrollment/confirm';
+import { confirmEnrollment } from '../enrollment/confirm';
+import type { StartDeps } from '../enrollment/start';
+import { startEnrollment } from '../enrollment/start';
+import { enrollmentTransactionState, type TransactionStateDeps } from '../enrollment/transaction-state';
+import type { startFlowSchema } from './schemas';
+
+/**
+ * The device protocol's enrollment mode (`Authorization: Ticket id="<ticket token>"`), translated to the enrollment
+ * use cases of lib/enrollment — the same rules as the hosted page's `/enroll/*`: each start-flow is a fresh secret
+ * bound to its own transaction, only the latest transaction confirms, wrong codes count on the ticket.
+ */
+
+/** What a confirmed enrollment looks like to the client (`enrollment` in transaction-state, `device_account`). */
+export const OTP_AUTHENTICATOR = {
+  methods: ['otp'],
+  available_methods: ['otp'],
+  available_authenticator_types: ['otp', 'recovery-code'],
+} as const;
+
+/** Signs the result of an accepted transaction (the ES256 result token, lib/mfa/result-token.ts). */
+export interface EnrollmentResult {
+  sub: string;
+  /** The origin of the ticket's result_url, else our own. */
+  aud: string;
+  txid: string;
+  /** Epoch ms when the code was accepted. */
+  authTime: number;
+  enrollmentId: string;
+}
+export type ResultSigner = (result: EnrollmentResult) => Promise<string>;
+
+export async function enrollmentStartFlow(deps: StartDeps, ticketToken: string, _body: z.infer<typeof startFlowSchema>) {
+  const started = await startEnrollment(deps, { ticket: ticketToken }, { issueRecoveryCode: true });
+  return {
+    transaction_token: started.transaction_token,
+    available_enrollment_methods: ['otp'],
+    available_authentication_methods: ['otp'],
+    enrollment_tx_id: started.txid,
+    device_account: {
+      id: started.enrollment_id!,
+      otp_secret: started.secret,
+      // The client accepts a recovery code as bare alphanumerics.
+      recovery_code: started.recovery_code!.replace(/[^0-9A-Za-z]/g, ''),
+    },
+  };
+}
+
+/** verify-otp with an enrollment transaction: the transaction token is the credential; the body is empty on success. */
+export async function enrollmentVerifyOtp(deps: ConfirmDeps, transactionToken: string, code: string): Promise<Record<string, never>> {
+  await confirmEnrollment(deps, { transaction_token: transactionToken, code });
+  return {};
+}
+
+export async function enrollmentTransactionStateView(
+  deps: TransactionStateDeps & { sign: ResultSigner; publicBaseUrl: string },
+  transactionToken: string,
+) {
+  const state = await enrollmentTransactionState(deps, transactionToken);
+  if (state.state === 'pending') return { id: state.txid, state: 'pending' as const };
+  const { ticket } = state;
+  const token = await deps.sign({
+    sub: ticket.user_id,
+    aud: new URL(ticket.result_url ?? deps.publicBaseUrl).origin,
+    txid: state.txid,
+    authTime: ticket.redeemed_at,
+    enrollmentId: ticket.enrollment_id,
+  });
+  return {
+    id: state.txid,
+    state: 'accepted' as const,
+    token,
+    enrollment: { id: ticket.enrollment_id, status: 'confirmed', name: 'Authenticator app', ...OTP_AUTHENTICATOR },
+  };
+}
