@@ -27,7 +27,7 @@ describe('TOTP enrollment over HTTP against DynamoDB Local', () => {
     // Starting again (a reload, a mail scanner running the page) offers the same secret.
     expect((await start(ticket.token)).body.secret).toBe(first.body.secret);
     const pending = await ticketItem(ticket.ticket_id);
-    expect(pending).toMatchObject({ status: 'pending', pending_totp: expect.stringMatching(/^v1\./) });
+    expect(pending).toMatchObject({ status: 'pending', pending_totp: expect.stringMatching(/^v2\./) });
 
     const confirmed = await confirm(ticket.token, codeFor(first.body.secret));
     expect(confirmed.status).toBe(200);
