@@ -60,4 +60,26 @@ export function enrollmentCost(flows: FlowResult[]) {
   return { lines, total, missing, sweepPerThousandExpired };
 }
 
+/**
+ * 1,000 MFA logins = 1,000 × (challenge create + login page view + verify with a right TOTP code). The page's scripts
+ * and styles are the enrollment page's (same functions, cacheable) and are not counted again; wrong codes and
+ * recovery-code logins are measured but are not part of a typical login.
+ */
+export function mfaLoginCost(flows: FlowResult[]) {
+  const parts: Array<(f: FlowResult) => boolean> = [
+    (f) => f.flow === 'mfaCreate',
+    (f) => f.flow === 'mfaPage',
+    (f) => f.flow === 'mfaVerify' && f.variant === 'right',
+  ];
+  const lines: CostLine[] = [];
+  const missing: string[] = [];
+  for (const part of parts) {
+    const f = flows.find(part);
+    if (!f) continue;
+    if (f.status !== 'measured') missing.push(f.label.trim());
+    else lines.push(operationCost(f, { http: true, count: 1000 }));
+  }
+  return { lines, total: lines.reduce((sum, l) => sum + l.total, 0), missing };
+}
+
 export const usd = (value: number) => (value === 0 ? '$0' : value < 0.0001 ? `$${value.toExponential(2)}` : `$${value.toFixed(4)}`);

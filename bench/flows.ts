@@ -17,7 +17,7 @@ import { totp } from './totp';
 /** Marks a handler file found by name that serverless.yml does not deploy yet. */
 export const NOT_WIRED = '(not in serverless.yml yet)';
 
-export type FlowName = 'create' | 'page' | 'start' | 'confirm' | 'email' | 'sweep';
+export type FlowName = 'create' | 'page' | 'start' | 'confirm' | 'email' | 'sweep' | 'mfaCreate' | 'mfaPage' | 'mfaVerify';
 
 export const FLOWS: Array<{ flow: FlowName; label: string; route?: HttpRoute; files: string[]; source?: string }> = [
   { flow: 'create', label: 'create ticket (POST /tickets)', route: { method: 'POST', path: '/tickets' }, files: ['create-ticket'] },
@@ -26,6 +26,10 @@ export const FLOWS: Array<{ flow: FlowName; label: string; route?: HttpRoute; fi
   { flow: 'confirm', label: 'confirm (POST /enroll/confirm)', route: { method: 'POST', path: '/enroll/confirm' }, files: ['enroll-confirm'] },
   { flow: 'email', label: 'email send (stream consumer)', files: ['send-ticket-email'], source: 'stream' },
   { flow: 'sweep', label: 'sweep (schedule)', files: ['cleanup-expired-tickets'], source: 'schedule' },
+  // MFA at login (docs/MFA-LOGIN.md), for a user enrolled by the flows above.
+  { flow: 'mfaCreate', label: 'MFA challenge create (POST /api/v2/mfa/challenges)', route: { method: 'POST', path: '/api/v2/mfa/challenges' }, files: ['create-mfa-challenge'] },
+  { flow: 'mfaPage', label: 'login page view (GET /mfa)', route: { method: 'GET', path: '/mfa' }, files: ['mfa-page'] },
+  { flow: 'mfaVerify', label: 'login verify (POST /mfa/verify)', route: { method: 'POST', path: '/mfa/verify' }, files: ['mfa-verify'] },
 ];
 
 export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -299,6 +303,31 @@ export class Flows {
 
   async confirm(t: BenchTicket): Promise<HttpResponse> {
     return this.http('confirm', this.confirmRequest(t));
+  }
+
+  /**
+   * An MFA challenge for an enrolled user. Its result URL is on the functions' own allow-list (RESULT_URL_ORIGINS of
+   * the environment this process runs in, which is theirs).
+   */
+  async mfaChallenge(userId: string): Promise<{ response: HttpResponse; requestToken?: string }> {
+    const origin = (process.env.RESULT_URL_ORIGINS ?? '').split(',')[0]?.trim() || this.publicBaseUrl;
+    const response = await this.http('mfaCreate', {
+      method: 'POST',
+      url: '/api/v2/mfa/challenges',
+      headers: { authorization: `Bearer ${this.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: userId, result_url: `${origin}/mfa-result`, state: 'bench' }),
+    });
+    const token = response.json?.request_token;
+    return { response, requestToken: ok(response) && typeof token === 'string' ? token : undefined };
+  }
+
+  mfaPageRequest(requestToken: string): HttpRequest {
+    return { method: 'GET', url: `/mfa?request_token=${encodeURIComponent(requestToken)}`, headers: { accept: 'text/html' } };
+  }
+
+  /** The hosted login page's check: `{ code }` or `{ recovery_code }` with the request token. */
+  mfaVerify(requestToken: string, proof: { code: string } | { recovery_code: string }): Promise<HttpResponse> {
+    return this.http('mfaVerify', { method: 'POST', url: '/mfa/verify', headers: this.postHeaders(), body: JSON.stringify({ request_token: requestToken, ...proof }) });
   }
 
   async email(tableName: string, keys: Record<string, unknown>, newImage: Record<string, unknown>): Promise<unknown> {

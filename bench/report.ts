@@ -1,7 +1,7 @@
 /** Renders docs/BENCHMARKS.md from one run's results. */
 import { TARGET_BUNDLE_BYTES, TARGET_INIT_RATIO, type BundleResult } from './bundle-init';
 import type { BurstResult } from './burst';
-import { enrollmentCost, PRICES, usd, type CostLine } from './cost';
+import { enrollmentCost, mfaLoginCost, PRICES, usd, type CostLine } from './cost';
 import type { HttpLoadResult } from './http-load';
 import type { LoadPair } from './load';
 import type { FlowResult } from './ops';
@@ -101,7 +101,7 @@ function opsSection(r: NonNullable<RunResults['ops']>): string[] {
   });
   const cost = enrollmentCost(r.ops);
   const out = [
-    '## 2. Work per operation and cost per 1,000 enrollments',
+    '## 2. Work per operation and cost per 1,000 enrollments and MFA logins',
     '',
     'Each flow driven in-process through its real handler (API Gateway v2 / DynamoDB Stream / EventBridge schedule events)',
     'against DynamoDB Local and the SES emulator. Every AWS SDK call is counted by a middleware attached to every client,',
@@ -133,6 +133,19 @@ function opsSection(r: NonNullable<RunResults['ops']>): string[] {
   );
   if (cost.missing.length) out.push(`Not in the total (not available yet or failed): ${cost.missing.join(', ')}.`, '');
   if (cost.sweepPerThousandExpired) out.push('Sweep, per 1,000 expired tickets:', '', costTable([cost.sweepPerThousandExpired]), '');
+  const mfa = mfaLoginCost(r.ops);
+  if (mfa.lines.length || mfa.missing.length) {
+    out.push(
+      '### Cost per 1,000 MFA logins',
+      '',
+      'An MFA login = challenge create (admin API) + login page view + verify with a right TOTP code, same prices as above.',
+      'The page\'s scripts and styles are the enrollment page\'s (same functions, cacheable), not counted again.',
+      '',
+      costTable(mfa.lines, mfa.total),
+      '',
+    );
+    if (mfa.missing.length) out.push(`Not in the total (not available yet or failed): ${mfa.missing.join(', ')}.`, '');
+  }
   return out;
 }
 
