@@ -56,7 +56,7 @@ describe('lifecycle events on the local stack', () => {
     // Enrolled, then the enrollment removed.
     const enrolled = await createTicket({ user_id: userId, allow_multiple_enrollments: true });
     const started = await start(enrolled.token);
-    const confirmed = await confirm(enrolled.token, codeFor(started.body.secret));
+    const confirmed = await confirm(enrolled.token, codeFor(started.body.secret), started.body.transaction_token);
     expect(confirmed.status).toBe(200);
     expect((await api('DELETE', `/api/v2/guardian/enrollments/${confirmed.body.enrollment_id}`)).status).toBe(204);
 

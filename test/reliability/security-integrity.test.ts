@@ -51,7 +51,7 @@ async function enroll(userId: string): Promise<EnrollmentRecord> {
   const created = await call(h.create, { headers: { ...auth, ...json }, body: JSON.stringify({ user_id: userId }) });
   const token = tokenOfUrl(JSON.parse(created.body).ticket_url);
   const started = JSON.parse((await call(h.start, { path: '/enroll/start', headers: json, body: JSON.stringify({ ticket: token }) })).body);
-  const confirmed = await call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, code: codeFor(started.secret) }) });
+  const confirmed = await call(h.confirm, { path: '/enroll/confirm', headers: json, body: JSON.stringify({ ticket: token, transaction_token: started.transaction_token, code: codeFor(started.secret) }) });
   expect(confirmed.status, confirmed.body).toBe(200);
   const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: enrollmentKey(userId, JSON.parse(confirmed.body).enrollment_id), ConsistentRead: true }));
   return Item as EnrollmentRecord;
