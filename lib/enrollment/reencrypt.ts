@@ -137,7 +137,7 @@ async function reencryptOne(options: ReencryptOptions, item: EnrollmentItem, rep
   const refuse = (reason: string) => {
     report.refused.push({ pk: item.pk, sk: item.sk, reason });
   };
-  const recoveryKey = /^hmac-sha256\$([^$]+)\$/.exec(item.recovery_code_hash ?? '')?.[1];
+  const recoveryKey = /^(?:rc2|hmac-sha256)\$([^$]+)\$/.exec(item.recovery_code_hash ?? '')?.[1];
   if (recoveryKey) bump(report.recovery_codes_by_key, recoveryKey);
 
   if (!item.pk.startsWith(USER_PREFIX) || !item.sk.startsWith(ENROLLMENT_SK_PREFIX) || !item.totp_secret) {
