@@ -187,20 +187,30 @@ export class StreamPoller {
    */
   private async readRecords(shard: Shard) {
     try {
-      return await this.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.batchSize }));
+      // Read as much as a call allows; the filter drops most of it and invocations still get `batchSize` at most.
+      return await this.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 1000 }));
     } catch (err) {
       const name = (err as Error).name;
       if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw err;
-      const resume = name === 'ExpiredIteratorException' && shard.lastRead;
-      this.log(`${name} on shard ${shard.id}; resuming ${resume ? 'after the last record read' : 'at the oldest record'}`);
-      const { ShardIterator } = await this.streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: this.streamArn,
-          ShardId: shard.id,
-          ...(resume ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastRead } : { ShardIteratorType: 'TRIM_HORIZON' }),
-        }),
-      );
-      shard.iterator = ShardIterator;
+      // After the last record read when it is still there (replaying the whole stream from its oldest record would
+      // redeliver everything, and hold back every new record behind it); at the oldest record only when it is gone.
+      let resumed = false;
+      if (shard.lastRead) {
+        try {
+          shard.iterator = (await this.streams.send(
+            new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shard.id, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastRead }),
+          )).ShardIterator;
+          resumed = true;
+        } catch (again) {
+          if ((again as Error).name !== 'TrimmedDataAccessException') throw again;
+        }
+      }
+      if (!resumed) {
+        shard.iterator = (await this.streams.send(
+          new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shard.id, ShardIteratorType: 'TRIM_HORIZON' }),
+        )).ShardIterator;
+      }
+      this.log(`${name} on shard ${shard.id}; resumed ${resumed ? 'after the last record read' : 'at the oldest record'}`);
       return undefined;
     }
   }

@@ -1,12 +1,12 @@
 import {
   GetCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isConditionFailure, transactWrite } from '../dynamodb-transactions';
 import { MAX_ATTEMPTS, ticketKey, type TicketRecord } from '../tickets/ticket';
 import {
   ENROLLMENT_SK_PREFIX,
@@ -18,7 +18,6 @@ import {
   type PendingTotp,
 } from './records';
 
-type CancellationReason = { Code?: string; Item?: Record<string, unknown> };
 
 /** A ticket as it was when a condition on it failed (undefined: gone). */
 export type Refused = { ok: false; current: TicketRecord | undefined };
@@ -34,11 +33,6 @@ export type RedeemResult =
 /** The fields of an enrollment the admin API shows: never the secret or the recovery code hash, not even read. */
 export type EnrollmentSummary = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'>;
 
-const TRANSACTION_ATTEMPTS = 3;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const isConditionFailure = (err: unknown) => err instanceof Error && err.name === 'ConditionalCheckFailedException';
-const isCancellation = (err: unknown): err is Error & { CancellationReasons?: CancellationReason[] } =>
-  err instanceof Error && err.name === 'TransactionCanceledException';
 /** Items returned by a failed condition come in wire format, even through the DocumentClient. */
 const fromWire = (item: Record<string, unknown> | undefined) => (item ? (unmarshall(item as never) as TicketRecord) : undefined);
 
@@ -147,7 +141,7 @@ export class EnrollmentStore {
         },
       ],
     };
-    const reasons = await this.transact(input);
+    const reasons = await transactWrite(this.db, input);
     if (!reasons) return { ok: true };
     if (reasons[0]?.Code === 'ConditionalCheckFailed') {
       return { ok: false, reason: 'ticket', current: fromWire(reasons[0].Item) ?? (await this.ticket(ticket.ticket_id)) };
@@ -196,7 +190,7 @@ export class EnrollmentStore {
     );
     const pointer = Item as EnrollmentPointerRecord | undefined;
     if (!pointer) return false;
-    const reasons = await this.transact({
+    const reasons = await transactWrite(this.db, {
       TransactItems: [
         { Delete: { TableName: this.tableName, Key: enrollmentPointerKey(enrollmentId), ConditionExpression: 'attribute_exists(pk)' } },
         { Delete: { TableName: this.tableName, Key: enrollmentKey(pointer.user_id, enrollmentId), ConditionExpression: 'attribute_exists(pk)' } },
@@ -234,26 +228,6 @@ export class EnrollmentStore {
       if (!isConditionFailure(err)) throw err;
       const item = (err as { Item?: Record<string, unknown> }).Item;
       return { ok: false, current: fromWire(item) ?? (await this.ticket(ticketId)) };
-    }
-  }
-
-  /**
-   * Runs a transaction: undefined when it committed, its cancellation reasons when a condition failed. A
-   * `TransactionConflict` (another transaction on the same items at the same moment) is retried a few times with
-   * jitter first; the SDK does not retry cancellations itself.
-   */
-  private async transact(input: TransactWriteCommandInput): Promise<CancellationReason[] | undefined> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.db.send(new TransactWriteCommand(input));
-        return undefined;
-      } catch (err) {
-        if (!isCancellation(err)) throw err;
-        const reasons = err.CancellationReasons ?? [];
-        const conflicted = !reasons.some((r) => r.Code === 'ConditionalCheckFailed') && reasons.some((r) => r.Code === 'TransactionConflict');
-        if (!conflicted || attempt >= TRANSACTION_ATTEMPTS) return reasons;
-        await sleep(20 * attempt + Math.random() * 30);
-      }
     }
   }
 }

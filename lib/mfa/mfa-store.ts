@@ -2,17 +2,16 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isConditionFailure, transactWrite, type CancellationReason } from '../dynamodb-transactions';
 import { enrollmentKey, userProfileKey, type EnrollmentRecord } from '../enrollment/records';
 import type { FactorMatch } from '../factors';
 import { budgetLimit, type FailureTat } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeKey, type ChallengeRecord } from './challenge';
 
-type CancellationReason = { Code?: string; Item?: Record<string, unknown> };
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** A user as the login flow needs them: their enrollments and their failure budget, read in one Query. */
@@ -31,11 +30,6 @@ export type ChallengeRef = Pick<ChallengeRecord, 'challenge_id' | 'attempts'>;
 
 export const resultKey = (jti: string) => ({ pk: `RESULT#${jti}`, sk: 'RESULT' as const });
 
-const TRANSACTION_ATTEMPTS = 3;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const isCancellation = (err: unknown): err is Error & { CancellationReasons?: CancellationReason[] } =>
-  err instanceof Error && err.name === 'TransactionCanceledException';
-const isConditionFailure = (err: unknown) => err instanceof Error && err.name === 'ConditionalCheckFailedException';
 
 /**
  * The login side of the table: challenges, the user's enrollments and failure budget, used result ids. Every state
@@ -137,7 +131,7 @@ export class MfaStore {
         ExpressionAttributeValues: { ':limit': budgetLimit(now) },
       },
     });
-    const reasons = await this.transact({ TransactItems: items });
+    const reasons = await transactWrite(this.db, { TransactItems: items });
     if (!reasons) return { ok: true };
     return this.refusal(reasons, challenge ? ['challenge', 'spent', 'budget'] : ['spent', 'budget']);
   }
@@ -183,7 +177,7 @@ export class MfaStore {
         ExpressionAttributeValues: { ':next': nextTat, ':user': 'user', ':user_id': userId, ...(seenTat === undefined ? {} : { ':seen': seenTat }) },
       },
     });
-    const reasons = await this.transact({ TransactItems: items });
+    const reasons = await transactWrite(this.db, { TransactItems: items });
     if (!reasons) return { ok: true };
     return this.refusal(reasons, challenge ? ['challenge', 'budget'] : ['budget']);
   }
@@ -231,7 +225,7 @@ export class MfaStore {
         }),
       ),
     ];
-    return (await this.transact({ TransactItems: items })) === undefined;
+    return (await transactWrite(this.db, { TransactItems: items })) === undefined;
   }
 
   private refusal(reasons: CancellationReason[], order: Array<Exclude<Refusal, 'busy'>>): WriteResult {
@@ -240,21 +234,5 @@ export class MfaStore {
     const reason = order[index]!;
     const item = reasons[index]?.Item;
     return { ok: false, reason, challenge: reason === 'challenge' && item ? (unmarshall(item as never) as ChallengeRecord) : undefined };
-  }
-
-  /** Undefined when committed, else the cancellation reasons; `TransactionConflict` alone is retried with jitter first. */
-  private async transact(input: TransactWriteCommandInput): Promise<CancellationReason[] | undefined> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.db.send(new TransactWriteCommand(input));
-        return undefined;
-      } catch (err) {
-        if (!isCancellation(err)) throw err;
-        const reasons = err.CancellationReasons ?? [];
-        const conflicted = !reasons.some((r) => r.Code === 'ConditionalCheckFailed') && reasons.some((r) => r.Code === 'TransactionConflict');
-        if (!conflicted || attempt >= TRANSACTION_ATTEMPTS) return reasons;
-        await sleep(20 * attempt + Math.random() * 30);
-      }
-    }
   }
 }

@@ -7,20 +7,7 @@ import { badRequest } from '../errors';
 import { busy, notEnrolled } from './errors';
 import type { MfaStore } from './mfa-store';
 
-/** `POST /api/v2/users/{user_id}/mfa/verify`: exactly one of `code` (TOTP) or `recovery_code`. */
-export const verifyUserSchema = z.pipe(
-  z.strictObject({
-    code: z.optional(z.string().check(z.regex(/^\s*\d{3}[\s-]?\d{3}\s*$/, 'must be the 6 digits shown by the authenticator app'))),
-    recovery_code: z.optional(z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(64, 'must be at most 64 characters'))),
-  }),
-  z.transform((body, ctx) => {
-    if ((body.code === undefined) === (body.recovery_code === undefined)) {
-      ctx.issues.push({ code: 'custom', message: 'code: send exactly one of code or recovery_code', input: body, params: { code: 'invalid_body' } });
-      return z.NEVER;
-    }
-    return body;
-  }),
-);
+export { verifyUserSchema } from './schemas';
 
 /** Users are created with 1–256 characters: anything else has no enrollments, and would be too long a DynamoDB key. */
 export function checkUserId(userId: string): string {
