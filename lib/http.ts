@@ -132,8 +132,11 @@ export function parseJsonBody<S extends z.ZodMiniType>(event: HttpEvent, schema:
   return parse(schema, value);
 }
 
-/** Wraps a route: a logger of its own carrying the request's correlation id, and errors turned into JSON in one place. */
-export function route(fn: HttpHandler): HttpHandler {
+/**
+ * Wraps a route: a logger of its own carrying the request's correlation id, and errors turned into JSON in one place
+ * (`onError`: ours by default; a protocol adapter passes its own error shape).
+ */
+export function route(fn: HttpHandler, onError: (err: unknown) => HttpResult = errorResult): HttpHandler {
   return (event, context) =>
     withInvocationLogger(
       context,
@@ -142,7 +145,7 @@ export function route(fn: HttpHandler): HttpHandler {
         try {
           return await fn(event, context);
         } catch (err) {
-          return errorResult(err);
+          return onError(err);
         }
       },
     );

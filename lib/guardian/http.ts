@@ -1,8 +1,7 @@
-import type { Context } from 'aws-lambda';
 import { decodeJwt } from 'jose';
 import { header } from '../admin-auth';
 import { AppError } from '../errors';
-import { isTransientAwsFault, json, type HttpEvent, type HttpResult } from '../http';
+import { isTransientAwsFault, json, route, type HttpEvent, type HttpResult } from '../http';
 import { logger } from '../log';
 
 /**
@@ -84,17 +83,7 @@ export function deviceError(err: unknown, options: DeviceRouteOptions = {}): Htt
  * not logged: when it resumes a transaction the client sends the transaction id there.
  */
 export function deviceRoute(fn: (event: HttpEvent) => Promise<HttpResult>, options: DeviceRouteOptions = {}) {
-  return async (event: HttpEvent, context: Context): Promise<HttpResult> => {
-    logger.addContext(context);
-    logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
-    try {
-      return await fn(event);
-    } catch (err) {
-      return deviceError(err, options);
-    } finally {
-      logger.resetKeys();
-    }
-  };
+  return route((event) => fn(event), (err) => deviceError(err, options));
 }
 
 /**

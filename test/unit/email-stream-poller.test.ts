@@ -105,14 +105,14 @@ describe('local stream poller', () => {
 });
 
 describe('stream poller iterator recovery', () => {
-  it('on trimmed data resumes after the last record read when it is still there, not from the oldest record', async () => {
-    const { TrimmedDataAccessException } = await import('@aws-sdk/client-dynamodb-streams');
+  /** Records 1 then 2, with `failure` thrown between them; returns what the handler got and what the poller logged. */
+  async function recoverFrom(failure: Error) {
     streams.on(ListStreamsCommand).resolves({ Streams: [{ StreamArn: ARN }] });
     streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
     streams.on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' }).resolves({ ShardIterator: 'it-0' });
     streams.on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '1' }).resolves({ ShardIterator: 'it-after-1' });
     streams.on(GetRecordsCommand, { ShardIterator: 'it-0' }).resolves({ Records: [record(1)], NextShardIterator: 'it-1' });
-    streams.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} }));
+    streams.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(failure);
     streams.on(GetRecordsCommand, { ShardIterator: 'it-after-1' }).resolves({ Records: [record(2)], NextShardIterator: 'it-2' });
     streams.on(GetRecordsCommand, { ShardIterator: 'it-2' }).resolves({ Records: [], NextShardIterator: 'it-2' });
     const calls: string[][] = [];
@@ -130,39 +130,22 @@ describe('stream poller iterator recovery', () => {
     }).start();
     const deadline = Date.now() + 10_000;
     while (calls.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // a redelivery, if any, would arrive now
     await poller.stop();
+    return { calls, log: log.join('\n') };
+  }
+
+  it('on trimmed data resumes after the last record read when it is still there, not from the oldest record', async () => {
+    const { TrimmedDataAccessException } = await import('@aws-sdk/client-dynamodb-streams');
+    const { calls, log } = await recoverFrom(new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} }));
     expect(calls).toEqual([['1'], ['2']]);
-    expect(log.join('\n')).toContain('TrimmedDataAccessException on shard shard-1; resumed after the last record read');
+    expect(log).toContain('TrimmedDataAccessException on shard shard-1; resumed after the last record read');
   });
 
   it('resumes after the last record read when its iterator expires, delivering the rest once', async () => {
     const { ExpiredIteratorException } = await import('@aws-sdk/client-dynamodb-streams');
-    streams.on(ListStreamsCommand).resolves({ Streams: [{ StreamArn: ARN }] });
-    streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
-    streams.on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' }).resolves({ ShardIterator: 'it-0' });
-    streams.on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '1' }).resolves({ ShardIterator: 'it-after-1' });
-    streams.on(GetRecordsCommand, { ShardIterator: 'it-0' }).resolves({ Records: [record(1)], NextShardIterator: 'it-1' });
-    streams.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(new ExpiredIteratorException({ message: 'expired', $metadata: {} }));
-    streams.on(GetRecordsCommand, { ShardIterator: 'it-after-1' }).resolves({ Records: [record(2)], NextShardIterator: 'it-2' });
-    streams.on(GetRecordsCommand, { ShardIterator: 'it-2' }).resolves({ Records: [], NextShardIterator: 'it-2' });
-    const calls: string[][] = [];
-    const log: string[] = [];
-    const poller = new StreamPoller({
-      dynamodbEndpoint: 'http://127.0.0.1:1',
-      tableName: 't',
-      intervalMs: 5,
-      filterPatterns: [emailStreamFilter],
-      log: (m) => log.push(m),
-      invoke: async (event) => {
-        calls.push(event.Records.map((r) => r.dynamodb!.SequenceNumber!));
-        return { ok: true, failures: [] };
-      },
-    }).start();
-    const deadline = Date.now() + 10_000;
-    while (calls.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await poller.stop();
+    const { calls, log } = await recoverFrom(new ExpiredIteratorException({ message: 'expired', $metadata: {} }));
     expect(calls).toEqual([['1'], ['2']]);
-    expect(log.join('\n')).toContain('ExpiredIteratorException');
+    expect(log).toContain('ExpiredIteratorException on shard shard-1; resumed after the last record read');
   });
 });
