@@ -529,6 +529,53 @@ describe('hostile input to the MFA admin routes', () => {
     });
   });
 
+  it('POST /api/v2/mfa/results/verify: signatures of every shape → the claims once per login, then 409; anything else a clean 400', async () => {
+    const before = await snapshot();
+    let cases = 0;
+    let verified = 0;
+    const codes = new Set<string>();
+    // The same login's result fetched again (the device client's poll): another ECDSA signature, the same jti.
+    const polled = JSON.parse((await call(h.transactionState, { path: '/guardian/api/transaction-state', headers: { authorization: `Bearer ${accepted.token}` } })).body).token as string;
+    expect(polled).not.toBe(signature);
+    const [header, payload, sig] = signature.split('.') as [string, string, string];
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const variants = fc.oneof(
+      tokenVariants(signature, 0),
+      fc.constantFrom(
+        polled,
+        pending.token,
+        `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
+        `${b64({ alg: 'HS256', typ: 'JWT', kid: JSON.parse(Buffer.from(header, 'base64url').toString()).kid })}.${payload}.${sig}`,
+        `${header}.${b64({ ...claims, sub: 'someone-else' })}.${sig}`,
+        `${header}.${b64({ ...claims, jti: 'res_other' })}.${sig}`,
+      ),
+      { weight: 2, arbitrary: fc.constant(signature) },
+    );
+    const body = fc.oneof({ weight: 4, arbitrary: variants.map((v) => JSON.stringify({ signature: v })) }, bodies({ signature: variants }));
+    await captureOutput(() =>
+      fc.assert(
+        fc.asyncProperty(body, contentTypes, async (raw, contentType) => {
+          cases += 1;
+          const res = await call(h.verifyResult, { path: '/api/v2/mfa/results/verify', headers: withType(contentType, auth), body: raw });
+          if (res.status === 200) {
+            verified += 1;
+            expect(JSON.parse(res.body)).toMatchObject({ jti: `res_${accepted.id}`, sub: reader.userId, txid: accepted.id });
+            return;
+          }
+          codes.add(expectCleanRejection(res).error);
+        }),
+        { numRuns: 500, seed: 20261220 },
+      ),
+    );
+    // One login, one verification, whichever of its signatures came first; one used-result item is all that was written.
+    expect(verified).toBe(1);
+    const after = await snapshot();
+    expect([...after.keys()].filter((k) => !before.has(k))).toEqual([`RESULT#res_${accepted.id}|RESULT`]);
+    expectUnchangedExcept(before, new Map([...after].filter(([k]) => before.has(k))));
+    recordFigure('POST /api/v2/mfa/results/verify: signatures × bodies × content types', { cases, verified, error_codes: [...codes].sort().join(' '), violations: 0 });
+  });
+
   it('authorization headers on the 6 MFA admin routes: anything but a configured, unexpired key → 401 JSON, and nothing done', async () => {
     const before = await snapshot();
     let cases = 0;
