@@ -17,16 +17,25 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
  * and the mapping's filter patterns (the same file serverless.yml deploys), so the handler sees what it would deployed.
  */
 
-/** A Lambda event filter pattern, in the subset we use: nested objects whose leaves list the accepted values. */
-export type FilterPattern = { [key: string]: FilterPattern | ReadonlyArray<string | number | boolean | null> };
+/**
+ * A Lambda event filter pattern, in the subset we use: nested objects whose leaves list the accepted values, or
+ * `[{ "exists": true | false }]` (the key is present / absent).
+ */
+export type FilterPattern = {
+  [key: string]: FilterPattern | ReadonlyArray<string | number | boolean | null> | ReadonlyArray<{ exists: boolean }>;
+};
 
-/** Lambda's filter semantics for exact values: every key of the pattern must match; a leaf lists accepted values. */
+const isExists = (v: unknown): v is { exists: boolean } =>
+  v !== null && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { exists?: unknown }).exists === 'boolean';
+
+/** Lambda's filter semantics for exact values and `exists`: every key of the pattern must match; a leaf lists accepted values. */
 export function matchesFilter(pattern: FilterPattern, value: unknown): boolean {
   return Object.entries(pattern).every(([key, expected]) => {
     const actual = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
     if (!Array.isArray(expected)) return matchesFilter(expected as FilterPattern, actual);
+    if (expected.length === 1 && isExists(expected[0])) return (actual !== undefined) === expected[0].exists;
     if (expected.some((v) => v !== null && typeof v === 'object')) {
-      throw new Error(`filter pattern "${key}": only exact values are supported by the local poller`);
+      throw new Error(`filter pattern "${key}": only exact values and exists are supported by the local poller`);
     }
     const values = Array.isArray(actual) ? actual : [actual];
     return values.some((v) => (expected as unknown[]).includes(v));

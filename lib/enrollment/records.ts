@@ -59,6 +59,10 @@ export interface UserProfileRecord {
   /** Confirmed enrollments the user has; redeeming a ticket without `allow_multiple_enrollments` needs it to be 0. */
   enrollment_count: number;
   updated_at: number;
+  /** The MFA failure budget (lib/mfa/budget.ts), epoch ms; absent until the first wrong code. */
+  mfa_failure_tat?: number;
+  /** Set (epoch ms) by the wrong code that spent the budget's last attempt: the `MFA User Locked Out` event. */
+  locked_out_at?: number;
 }
 
 /** A confirmed TOTP authenticator. Times are epoch milliseconds. */

@@ -58,6 +58,8 @@ const count = (item: Item, field: string) => (typeof item[field] === 'number' ? 
 const ticketFields = (item: Item) => ({ ticket_id: id(item, 'ticket_id'), user_id: id(item, 'user_id'), factor: id(item, 'factor') });
 const emailDelivery = (item: Item) => (item.email_delivery ?? {}) as Item;
 const fromPending = { on: 'becomes', field: 'status', from: ['pending'] } as const;
+/** A challenge records how the user proved it (`method`: `totp`, …); events name the factor (`otp`, …), as `factors` does. */
+const factorOfMethod = (method: string) => (method === 'totp' ? 'otp' : method);
 
 export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
   // Tickets (lib/tickets/ticket.ts TicketRecord; transitions in lib/tickets/ticket-store.ts, lib/enrollment/enrollment-store.ts)
@@ -191,20 +193,10 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
     }),
   }),
 
-  // ---------------------------------------------------------------------------------------------------------------
-  // ASSUMED ITEM SHAPES — MFA login (issue 10), written on another branch. These rows follow the shapes below; when
-  // that work lands, check them against its records and adjust the row, not the publisher:
-  //
-  //   challenge:  { pk: 'CHALLENGE#<challenge_id>', sk: 'CHALLENGE', type: 'challenge', challenge_id, user_id,
-  //                 status: 'pending' | 'accepted' | 'expired' | 'locked', attempts: number,
-  //                 factor? (or method?): the factor proven, set with accepted; created_at, expires_at,
-  //                 accepted_at?, locked_at? }
-  //               every transition one conditional write from 'pending' (times epoch ms, like tickets).
-  //   mfa-budget: { pk: 'USER#<user_id>', sk: 'MFA_BUDGET', type: 'mfa-budget', user_id, …the per-user failure
-  //                 budget…, locked_out_at?: epoch ms } — the write that spends the budget's last attempt sets
-  //                 `locked_out_at` to now; a later lockout sets it again (a new value), so each lockout is one event.
-  // Never copied: the request token, its jti, codes, signatures.
-  // ---------------------------------------------------------------------------------------------------------------
+  // MFA login (lib/mfa/challenge.ts ChallengeRecord; transitions in lib/mfa/mfa-store.ts, each one conditional write
+  // from 'pending'). The per-user failure budget lives on the user's profile item (`USER#<user_id>` / `PROFILE`,
+  // type 'user'): the wrong code that spends its last attempt also sets `locked_out_at` to now, and a later lockout
+  // sets it again (a new value), so each lockout is one event. Never copied: the request token, codes, signatures.
   rule(details.mfaChallengeAccepted, {
     detailType: 'MFA Challenge Accepted',
     itemType: 'challenge',
@@ -212,8 +204,7 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
     detail: (item, change) => ({
       challenge_id: id(item, 'challenge_id'),
       user_id: id(item, 'user_id'),
-      // The issue calls it the "method used"; either name is read.
-      factor: id(item, typeof item.factor === 'string' ? 'factor' : 'method'),
+      factor: factorOfMethod(id(item, 'method')),
       occurred_at: at(item, 'accepted_at', change),
       accepted_at: at(item, 'accepted_at', change),
     }),
@@ -233,7 +224,7 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
   }),
   rule(details.mfaUserLockedOut, {
     detailType: 'MFA User Locked Out',
-    itemType: 'mfa-budget',
+    itemType: 'user',
     trigger: { on: 'becomes', field: 'locked_out_at' },
     detail: (item, change) => ({
       user_id: id(item, 'user_id'),

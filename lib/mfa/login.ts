@@ -175,7 +175,9 @@ async function prove(
     }
 
     const nextTat = afterFailure(user.failureTat, now);
-    const counted = await deps.store.recordFailure({ userId, challenge, seenTat: user.failureTat, nextTat, now });
+    // The budget was not spent before this failure (checked above): if it is now, this write is the lockout.
+    const lockOut = isExhausted(nextTat, now);
+    const counted = await deps.store.recordFailure({ userId, challenge, seenTat: user.failureTat, nextTat, lockOut, now });
     if (!counted.ok) {
       if (counted.reason === 'challenge') {
         challenge = counted.challenge ?? (await deps.store.getChallenge(challenge!.challenge_id));
@@ -185,7 +187,7 @@ async function prove(
     }
     const challengeLeft = challenge ? CHALLENGE_MAX_ATTEMPTS - (challenge.attempts + 1) : Infinity;
     logger.info('mfa wrong code', { challengeId: challenge?.challenge_id, method: factor.method, challengeAttemptsLeft: challenge ? challengeLeft : undefined });
-    if (isExhausted(nextTat, now)) throw tooManyAttempts(retryAfterSec(nextTat, now));
+    if (lockOut) throw tooManyAttempts(retryAfterSec(nextTat, now));
     if (challengeLeft <= 0) throw challengeEnded('locked', { attempts_remaining: 0 });
     throw invalidCode(Math.min(challengeLeft, attemptsLeft(nextTat, now)));
   }

@@ -138,11 +138,19 @@ export class MfaStore {
 
   /**
    * A wrong proof, counted in one transaction: the challenge's attempts (compare-and-set on the count the caller saw;
-   * the fifth locks it) and the user's budget (compare-and-set on the value the caller saw). A refusal means another
-   * request moved one of them: read again and retry.
+   * the fifth locks it) and the user's budget (compare-and-set on the value the caller saw). `lockOut`: this failure
+   * spends the budget's last attempt, so the profile also records `locked_out_at` (the `MFA User Locked Out` event).
+   * A refusal means another request moved one of them: read again and retry.
    */
-  async recordFailure(input: { userId: string; challenge?: ChallengeRef; seenTat: FailureTat; nextTat: number; now: number }): Promise<WriteResult> {
-    const { userId, challenge, seenTat, nextTat, now } = input;
+  async recordFailure(input: {
+    userId: string;
+    challenge?: ChallengeRef;
+    seenTat: FailureTat;
+    nextTat: number;
+    lockOut?: boolean;
+    now: number;
+  }): Promise<WriteResult> {
+    const { userId, challenge, seenTat, nextTat, lockOut, now } = input;
     const items: TransactItem[] = [];
     if (challenge) {
       const attempts = challenge.attempts + 1;
@@ -171,10 +179,16 @@ export class MfaStore {
       Update: {
         TableName: this.tableName,
         Key: userProfileKey(userId),
-        UpdateExpression: 'SET mfa_failure_tat = :next, #type = if_not_exists(#type, :user), user_id = if_not_exists(user_id, :user_id)',
+        UpdateExpression: `SET mfa_failure_tat = :next, #type = if_not_exists(#type, :user), user_id = if_not_exists(user_id, :user_id)${lockOut ? ', locked_out_at = :now' : ''}`,
         ConditionExpression: seenTat === undefined ? 'attribute_not_exists(mfa_failure_tat)' : 'mfa_failure_tat = :seen',
         ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':next': nextTat, ':user': 'user', ':user_id': userId, ...(seenTat === undefined ? {} : { ':seen': seenTat }) },
+        ExpressionAttributeValues: {
+          ':next': nextTat,
+          ':user': 'user',
+          ':user_id': userId,
+          ...(seenTat === undefined ? {} : { ':seen': seenTat }),
+          ...(lockOut ? { ':now': now } : {}),
+        },
       },
     });
     const reasons = await transactWrite(this.db, { TransactItems: items });

@@ -196,9 +196,15 @@ describe('the failure budget shared by every path', () => {
   it('10 wrong codes → 429 too_many_attempts with retry_after_sec, and then a right code is refused too, on the page as well', async () => {
     const user = await enroll(uniqueUser('mfa-budget'));
     const answers: Array<[number, string]> = [];
+    const profile = async () =>
+      (await db.send(new GetCommand({ TableName: stack.tableName, Key: { pk: `USER#${user.userId}`, sk: 'PROFILE' }, ConsistentRead: true }))).Item!;
     for (let i = 0; i < 10; i += 1) {
+      if (i === 9) expect((await profile()).locked_out_at).toBeUndefined();
+      const before = Date.now();
       const res = await userVerify(user.userId, { code: wrongFor(user.secret) });
       answers.push([res.status, res.body.error]);
+      // The tenth failure is the lockout: the profile records when (the `MFA User Locked Out` event).
+      if (i === 9) expect((await profile()).locked_out_at).toBeGreaterThanOrEqual(before);
     }
     expect(answers.slice(0, 9).every(([s, e]) => s === 400 && e === 'invalid_code')).toBe(true);
     expect(answers[9]).toEqual([429, 'too_many_attempts']);

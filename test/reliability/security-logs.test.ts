@@ -26,6 +26,12 @@ const auth = { authorization: `Bearer ${stack.adminApiKey}` };
 const json = { 'content-type': 'application/json' };
 const context = { functionName: 'logs', awsRequestId: 'req-logs', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 const h = {} as Record<'create' | 'get' | 'revoke' | 'send' | 'page' | 'start' | 'confirm' | 'list' | 'remove', Handler>;
+/** The MFA-at-login handlers: admin, the login page, the device protocol. */
+const mfa = {} as Record<
+  | 'createChallenge' | 'getChallenge' | 'mfaPage' | 'mfaVerify' | 'verifyUser' | 'regenerate' | 'deleteAuthenticators' | 'verifyResult'
+  | 'startFlow' | 'verifyOtp' | 'recoverAccount' | 'transactionState',
+  Handler
+>;
 let mailer: (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
 let signup: <E>(event: E, context: Context) => Promise<E>;
 let sweep: (event: unknown, context: Context) => Promise<unknown>;
@@ -40,6 +46,18 @@ beforeAll(async () => {
   mailer = m;
   signup = sg as never;
   sweep = sw as never;
+  mfa.createChallenge = (await import('../../functions/create-mfa-challenge')).handler as Handler;
+  mfa.getChallenge = (await import('../../functions/get-mfa-challenge')).handler as Handler;
+  mfa.mfaPage = (await import('../../functions/mfa-page')).handler as Handler;
+  mfa.mfaVerify = (await import('../../functions/mfa-verify')).handler as Handler;
+  mfa.verifyUser = (await import('../../functions/verify-user-mfa')).handler as Handler;
+  mfa.regenerate = (await import('../../functions/regenerate-recovery-code')).handler as Handler;
+  mfa.deleteAuthenticators = (await import('../../functions/delete-user-authenticators')).handler as Handler;
+  mfa.verifyResult = (await import('../../functions/verify-mfa-result')).handler as Handler;
+  mfa.startFlow = (await import('../../functions/guardian-start-flow')).handler as Handler;
+  mfa.verifyOtp = (await import('../../functions/guardian-verify-otp')).handler as Handler;
+  mfa.recoverAccount = (await import('../../functions/guardian-recover-account')).handler as Handler;
+  mfa.transactionState = (await import('../../functions/guardian-transaction-state')).handler as Handler;
 });
 
 /** The stream record the table would emit for the ticket as it is now (INSERT, or MODIFY for a resend). */
@@ -146,5 +164,127 @@ describe('no secret reaches the logs', () => {
     expect(output).not.toMatch(/enroll\?ticket=/);
     recordFigure('full flow at DEBUG, 12 handlers', { cases: secrets.length, secrets: secrets.length, log_messages_seen: 10, violations: 0 });
     console.info(`searched ${output.split('\n').length} log lines for ${forms} forms of ${secrets.length} secrets`);
+  });
+
+  it('MFA at login at DEBUG: request and transaction tokens, OTP and recovery codes, signatures never appear in any captured output', async () => {
+    const user = `logs-mfa-${Date.now()}`;
+    const resultUrl = `${stack.functionEnv.PUBLIC_BASE_URL}/result`;
+    const secrets: Array<[what: string, forms: string[]]> = [];
+    /** A JWT: whole, and its signature alone (the part that makes it usable). */
+    const jwt = (what: string, token: string) => secrets.push([what, [...encodings(token), token.split('.')[2]!]]);
+    /** A 6-digit code is short: searched in the forms a log line would carry it (a JSON string, escaped or not, or a value). */
+    const otp = (what: string, code: string) => secrets.push([what, [`"${code}"`, `\\"${code}\\"`, `:${code},`, `:${code}}`, `=${code}`]]);
+    const recovery = (what: string, code: string) => secrets.push([what, [...encodings(code), code.toLowerCase(), code.replace(/(.{4})(?!$)/g, '$1-')]]);
+    const post = (handler: Handler, body: unknown, headers: Record<string, string> = {}, extra: Parameters<typeof call>[1] = {}) =>
+      call(handler, { headers: { ...json, ...headers }, body: JSON.stringify(body), ...extra });
+    const device = (handler: Handler, token: string, body?: unknown) => post(handler, body ?? {}, { authorization: `Bearer ${token}` });
+    const challenge = async () => {
+      const res = await post(mfa.createChallenge, { user_id: user, result_url: resultUrl, state: 'st', nonce: 'nn' }, auth);
+      expect(res.status, res.body).toBe(200);
+      const body = JSON.parse(res.body);
+      jwt('request token', body.request_token);
+      secrets.push(['challenge URL', encodings(body.challenge_url)]);
+      return body as { challenge_id: string; request_token: string };
+    };
+
+    const { output } = await captureOutput(async () => {
+      // Enrolled from a ticket on the page's API.
+      const created = JSON.parse((await post(h.create, { user_id: user }, auth)).body);
+      const token = tokenOfUrl(created.ticket_url);
+      const started = JSON.parse((await post(h.start, { ticket: token })).body);
+      const secret = started.secret as string;
+      const confirmed = await post(h.confirm, { ticket: token, transaction_token: started.transaction_token, code: codeFor(secret) });
+      expect(confirmed.status, confirmed.body).toBe(200);
+      let recoveryCode = JSON.parse(confirmed.body).recovery_code as string;
+      secrets.push(['TOTP secret', encodings(secret, base32Decode(secret))]);
+      recovery('recovery code at enrollment', recoveryCode);
+      const rawSecret = base32Decode(secret);
+
+      // 1. The hosted page: opened, a wrong code, the right one → a signature, verified by the app (twice: 409).
+      const first = await challenge();
+      expect((await call(mfa.mfaPage, { method: 'GET', path: '/mfa', queryStringParameters: { request_token: first.request_token } })).status).toBe(200);
+      const wrong = wrongCode(rawSecret, Date.now());
+      otp('wrong OTP code', wrong);
+      expect((await post(mfa.mfaVerify, { request_token: first.request_token, code: wrong })).status).toBe(400);
+      const right = codeFor(secret, Date.now() + 30_000);
+      otp('OTP code', right);
+      const passed = await post(mfa.mfaVerify, { request_token: first.request_token, code: right });
+      expect(passed.status, passed.body).toBe(200);
+      const signature = JSON.parse(passed.body).signature as string;
+      jwt('result signature', signature);
+      expect((await post(mfa.verifyResult, { signature }, auth)).status).toBe(200);
+      expect((await post(mfa.verifyResult, { signature }, auth)).status).toBe(409);
+      expect((await call(mfa.getChallenge, { method: 'GET', headers: auth, pathParameters: { id: first.challenge_id } })).status).toBe(200);
+
+      // 2. The device protocol: start, a wrong code, a recovery code (the next one comes back), the polled result.
+      const second = await challenge();
+      expect((await device(mfa.startFlow, second.request_token, { state_transport: 'polling' })).status).toBe(200);
+      expect((await device(mfa.transactionState, second.request_token)).status).toBe(200);
+      const wrongDevice = wrongCode(rawSecret, Date.now() + 60_000);
+      otp('wrong OTP code on the device API', wrongDevice);
+      expect((await device(mfa.verifyOtp, second.request_token, { type: 'manual_input', code: wrongDevice })).status).toBe(400);
+      const recovered = await device(mfa.recoverAccount, second.request_token, { recovery_code: recoveryCode });
+      expect(recovered.status, recovered.body).toBe(200);
+      recoveryCode = JSON.parse(recovered.body).recovery_code;
+      recovery('recovery code issued by the device API', recoveryCode);
+      const polled = JSON.parse((await device(mfa.transactionState, second.request_token)).body);
+      expect(polled.state).toBe('accepted');
+      jwt('result signature polled by the device', polled.token);
+
+      // 3. The page with a recovery code; the app's own verify API (wrong code, recovery code); regeneration.
+      const third = await challenge();
+      const viaPage = await post(mfa.mfaVerify, { request_token: third.request_token, recovery_code: recoveryCode.toLowerCase() });
+      expect(viaPage.status, viaPage.body).toBe(200);
+      recoveryCode = JSON.parse(viaPage.body).recovery_code;
+      recovery('recovery code issued by the page', recoveryCode);
+      jwt('result signature of a recovery-code login', JSON.parse(viaPage.body).signature);
+      const wrongAdmin = wrongCode(rawSecret, Date.now() - 30_000);
+      otp('wrong OTP code on the verify API', wrongAdmin);
+      const userPath = { pathParameters: { user_id: user } };
+      expect((await post(mfa.verifyUser, { code: wrongAdmin }, auth, userPath)).status).toBe(400);
+      const viaAdmin = await post(mfa.verifyUser, { recovery_code: recoveryCode }, auth, userPath);
+      expect(viaAdmin.status, viaAdmin.body).toBe(200);
+      recovery('recovery code issued by the verify API', JSON.parse(viaAdmin.body).recovery_code);
+      const regenerated = await call(mfa.regenerate, { headers: auth, ...userPath });
+      expect(regenerated.status).toBe(200);
+      recovery('regenerated recovery code', JSON.parse(regenerated.body).recovery_code);
+
+      // 4. Enrolling a second authenticator through the device protocol, and a forged request token on every route.
+      const another = JSON.parse((await post(h.create, { user_id: user, allow_multiple_enrollments: true }, auth)).body);
+      const ticket = tokenOfUrl(another.ticket_url);
+      secrets.push(['second ticket token', encodings(ticket)]);
+      const flow = await post(mfa.startFlow, { state_transport: 'polling' }, { authorization: `Ticket id="${ticket}"` });
+      expect(flow.status, flow.body).toBe(200);
+      const { transaction_token: transaction, device_account: account } = JSON.parse(flow.body);
+      jwt('enrollment transaction token', transaction);
+      secrets.push(['device OTP secret', encodings(account.otp_secret, base32Decode(account.otp_secret))]);
+      recovery('device recovery code', account.recovery_code);
+      const enrollCode = codeFor(account.otp_secret);
+      otp('enrollment OTP code', enrollCode);
+      expect((await device(mfa.verifyOtp, transaction, { type: 'manual_input', code: enrollCode })).status).toBe(200);
+      const enrolled = JSON.parse((await device(mfa.transactionState, transaction)).body);
+      expect(enrolled.state).toBe('accepted');
+      jwt('enrollment result signature', enrolled.token);
+      const forged = `${first.request_token.split('.').slice(0, 2).join('.')}.${'A'.repeat(43)}`;
+      jwt('forged request token', forged);
+      expect((await call(mfa.mfaPage, { method: 'GET', path: '/mfa', queryStringParameters: { request_token: forged } })).status).toBe(404);
+      expect((await post(mfa.mfaVerify, { request_token: forged, code: '123456' })).status).toBe(404);
+      expect((await device(mfa.verifyOtp, forged, { type: 'manual_input', code: '123456' })).status).toBe(401);
+      expect((await call(mfa.deleteAuthenticators, { method: 'DELETE', headers: auth, ...userPath })).status).toBe(204);
+    });
+
+    for (const line of ['mfa challenge created', 'mfa wrong code', 'mfa login accepted', 'mfa verified', 'recovery code regenerated', 'authenticators deleted']) {
+      expect(output, line).toContain(line);
+    }
+    let forms = 0;
+    for (const [what, variants] of secrets) {
+      for (const form of variants) {
+        forms += 1;
+        expect(output.includes(form), `${what} (${form.slice(0, 12)}…) found in the logs`).toBe(false);
+      }
+    }
+    expect(output).not.toMatch(/request_token=/);
+    recordFigure('MFA at login at DEBUG, 12 handlers', { cases: secrets.length, secrets: secrets.length, log_messages_seen: 6, violations: 0 });
+    console.info(`searched ${output.split('\n').length} log lines for ${forms} forms of ${secrets.length} MFA secrets`);
   });
 });

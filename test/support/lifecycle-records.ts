@@ -69,22 +69,28 @@ export const enrollment: EnrollmentRecord = {
   ticket_id: ticket.ticket_id,
   created_at: T0 + 60_000,
 };
-// The MFA-login items as catalog.ts assumes them (see the ASSUMED ITEM SHAPES block there).
+// The MFA-login items as lib/mfa writes them (ChallengeRecord; the failure budget on the user's profile item).
 export const challenge = {
   pk: 'CHALLENGE#chl_9zYxWvUtSrQpOnMlKjIhGf',
   sk: 'CHALLENGE',
   type: 'challenge',
   challenge_id: 'chl_9zYxWvUtSrQpOnMlKjIhGf',
   user_id: ticket.user_id,
+  result_url: 'https://app.example.com/mfa/callback',
+  nonce: 'nonce-from-the-app',
+  state: 'state-from-the-app',
+  factors: ['otp', 'recovery-code'],
   status: 'pending',
   attempts: 0,
   created_at: T0,
   expires_at: T0 + 600_000,
-  result_url: 'https://app.example.com/mfa/callback',
-  nonce: 'nonce-from-the-app',
-  request_jti: 'jti-of-the-request-token',
+  ttl: 1_795_686_400,
 };
-export const budget = { pk: `USER#${ticket.user_id}`, sk: 'MFA_BUDGET', type: 'mfa-budget', user_id: ticket.user_id, failures: 9, updated_at: T0 };
+/** The user's profile with 9 wrong codes counted (lib/mfa/budget.ts: one attempt left). */
+export const budget = {
+  pk: `USER#${ticket.user_id}`, sk: 'PROFILE', type: 'user', user_id: ticket.user_id, enrollment_count: 1, updated_at: T0,
+  mfa_failure_tat: T0 + 9 * 360_000,
+};
 
 /** One record per transition the catalog knows, and the detail-type it must produce. */
 export const transitions: Array<[string, DynamoDBRecord]> = [
@@ -121,13 +127,13 @@ export const transitions: Array<[string, DynamoDBRecord]> = [
   ['Enrollment Deleted', record('REMOVE', { before: enrollment })],
   ['MFA Challenge Accepted', record('MODIFY', {
     before: challenge,
-    after: { ...challenge, status: 'accepted', factor: 'otp', accepted_at: T0 + 30_000 },
+    after: { ...challenge, status: 'accepted', method: 'totp', enrollment_id: enrollment.enrollment_id, accepted_at: T0 + 30_000 },
   })],
   ['MFA Challenge Locked', record('MODIFY', {
     before: { ...challenge, attempts: 4 },
     after: { ...challenge, status: 'locked', attempts: 5, locked_at: T0 + 30_000 },
   })],
-  ['MFA User Locked Out', record('MODIFY', { before: budget, after: { ...budget, failures: 10, locked_out_at: T0 + 30_000 } })],
+  ['MFA User Locked Out', record('MODIFY', { before: budget, after: { ...budget, mfa_failure_tat: T0 + 30_000 + 10 * 360_000, locked_out_at: T0 + 30_000 } })],
 ];
 
 /** Writes that are not lifecycle events. */
@@ -152,6 +158,10 @@ export const quiet: Array<[string, DynamoDBRecord]> = [
   ['an enrollment pointer', record('INSERT', { after: { pk: 'ENROLLMENT#enr_x', sk: 'ENROLLMENT', type: 'enrollment-pointer', enrollment_id: 'enr_x', user_id: 'u' } })],
   ['a challenge created', record('INSERT', { after: challenge })],
   ['a wrong code on a challenge', record('MODIFY', { before: challenge, after: { ...challenge, attempts: 1 } })],
-  ['a failure budget spending an attempt', record('MODIFY', { before: budget, after: { ...budget, failures: 9 } })],
+  ['a failure budget spending an attempt', record('MODIFY', { before: { ...budget, mfa_failure_tat: T0 + 8 * 360_000 }, after: budget })],
+  ['a later write to a locked-out user (locked_out_at unchanged)', record('MODIFY', {
+    before: { ...budget, locked_out_at: T0 },
+    after: { ...budget, locked_out_at: T0, enrollment_count: 2 },
+  })],
 ];
 

@@ -7,12 +7,12 @@ import { matchesFilter, type FilterPattern } from '../../infra/local/stream-poll
 import { loadConfig } from '../../lib/config';
 import { DETAIL_TYPES, LIFECYCLE_RULES } from '../../lib/events/catalog';
 import { EVENT_METRICS, eventsOf, publishLifecycleEvents, type PublishDeps } from '../../lib/events/publish';
-import { SEALED, T0, challenge, enrollment, quiet, record, ticket, transitions } from '../support/lifecycle-records';
+import { SEALED, T0, budget, challenge, enrollment, quiet, record, ticket, transitions } from '../support/lifecycle-records';
 
 const schemaOf = (detailType: string) => LIFECYCLE_RULES.find((r) => r.detailType === detailType)!.schema;
 /** Anything in the table that must never reach an event. */
 const SECRETS = [SEALED, enrollment.totp_secret, enrollment.recovery_code_hash, 'grace.hopper@example.com', 'https://app.example.com',
-  'nonce-from-the-app', 'jti-of-the-request-token', ticket.key_id, 'not verified'];
+  'nonce-from-the-app', 'state-from-the-app', ticket.key_id, 'not verified'];
 
 describe('which writes are lifecycle events', () => {
   it('covers every detail-type the product promises, each with a schema', () => {
@@ -44,9 +44,22 @@ describe('which writes are lifecycle events', () => {
     expect(removed).toMatchObject({ removed: true, expires_at: new Date(ticket.expires_at).toISOString() });
   });
 
-  it('reads the factor of an accepted challenge from `method` when the item names it so', () => {
-    const accepted = record('MODIFY', { before: challenge, after: { ...challenge, status: 'accepted', method: 'recovery-code', accepted_at: T0 + 1 } });
-    expect(eventsOf(accepted)[0]!.detail).toMatchObject({ factor: 'recovery-code', challenge_id: challenge.challenge_id });
+  it('names the factor of an accepted challenge as `factors` does: method totp → otp, recovery-code as is', () => {
+    const accepted = (method: string) => record('MODIFY', { before: challenge, after: { ...challenge, status: 'accepted', method, accepted_at: T0 + 1 } });
+    expect(eventsOf(accepted('totp'))[0]!.detail).toMatchObject({ factor: 'otp', challenge_id: challenge.challenge_id });
+    expect(eventsOf(accepted('recovery-code'))[0]!.detail).toMatchObject({ factor: 'recovery-code', challenge_id: challenge.challenge_id });
+  });
+
+  it('a user lockout is the profile write that sets locked_out_at: one event per lockout, at that time', () => {
+    const lockedAt = T0 + 30_000;
+    const lockout = record('MODIFY', { before: budget, after: { ...budget, locked_out_at: lockedAt } });
+    expect(eventsOf(lockout).map((e) => [e.detailType, e.detail.user_id, e.detail.locked_out_at])).toEqual([
+      ['MFA User Locked Out', budget.user_id, new Date(lockedAt).toISOString()],
+    ]);
+    // A later lockout sets a new value: a second event; the same value written again is none.
+    const again = record('MODIFY', { before: { ...budget, locked_out_at: lockedAt }, after: { ...budget, locked_out_at: lockedAt + 3_600_000 } });
+    expect(eventsOf(again).map((e) => e.detailType)).toEqual(['MFA User Locked Out']);
+    expect(eventsOf(record('MODIFY', { before: { ...budget, locked_out_at: lockedAt }, after: { ...budget, locked_out_at: lockedAt } }))).toEqual([]);
   });
 
   it.each(quiet)('%s: no event', (_, rec) => {
@@ -71,6 +84,11 @@ describe('the stream filter (infra/lifecycle-stream-filter.json, deployed and ap
 
   it.each(transitions)('lets %s through', (_, rec) => {
     expect(passes(rec)).toBe(true);
+  });
+
+  it('lets a profile through only once it carries locked_out_at (the one profile field a rule reads)', () => {
+    expect(passes(record('MODIFY', { before: budget, after: { ...budget, mfa_failure_tat: T0 + 10 * 360_000 } }))).toBe(false);
+    expect(passes(record('MODIFY', { before: budget, after: { ...budget, locked_out_at: T0 } }))).toBe(true);
   });
 
   it('holds back the writes no rule can use: removals of ended tickets, markers, profiles, pointers', () => {

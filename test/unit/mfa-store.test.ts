@@ -87,6 +87,21 @@ describe('the login transaction', () => {
     expect(charged!.Update).toMatchObject({ Key: { pk: 'USER#user-1', sk: 'PROFILE' }, ConditionExpression: 'attribute_not_exists(mfa_failure_tat)', ExpressionAttributeValues: { ':next': NOW + 360_000 } });
   });
 
+  it('the wrong code that spends the budget\'s last attempt also sets locked_out_at (the MFA User Locked Out event); earlier ones do not', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const profileWith = (tat: number) => ({ Items: [{ pk: 'USER#user-1', sk: 'PROFILE', type: 'user', mfa_failure_tat: tat }, enrollment] });
+    // 8 failures counted: the ninth leaves one attempt.
+    ddb.on(QueryCommand).resolves(profileWith(NOW + 8 * 360_000));
+    expect(await code(verifyLoginOtp(deps, challenge, wrongCode(SECRET, NOW)))).toBe('invalid_code');
+    // 9 counted: the tenth spends the budget.
+    ddb.on(QueryCommand).resolves(profileWith(NOW + 9 * 360_000));
+    expect(await code(verifyLoginOtp(deps, challenge, wrongCode(SECRET, NOW)))).toBe('too_many_attempts');
+    const [ninth, tenth] = ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems![1]!.Update!);
+    expect(ninth!.UpdateExpression).not.toContain('locked_out_at');
+    expect(tenth!.UpdateExpression).toContain('locked_out_at = :now');
+    expect(tenth!.ExpressionAttributeValues).toMatchObject({ ':now': NOW, ':seen': NOW + 9 * 360_000, ':next': NOW + 10 * 360_000 });
+  });
+
   it('the step was spent by a concurrent request: the right code becomes a counted wrong one', async () => {
     ddb.on(TransactWriteCommand).rejectsOnce(cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' })).resolves({});
     expect(await code(verifyLoginOtp(deps, challenge, totp(SECRET, NOW)))).toBe('invalid_code');

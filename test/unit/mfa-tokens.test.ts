@@ -59,6 +59,19 @@ describe('request tokens', () => {
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
     expect(await verifyRequestToken(none, signingKeys, ISS, NOW)).toEqual({ ok: false, reason: 'invalid' });
   });
+
+  it('verify only in the spelling we issued: no padding, whitespace or other unused low bits in the last character', async () => {
+    const token = await signRequestToken(claims, signingKeys, ISS);
+    const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = B64URL.indexOf(token.at(-1)!);
+    // A 32-byte HMAC is 43 characters: the last carries 4 bits and 2 unused ones, which a lenient decoder ignores.
+    const sameBytes = `${token.slice(0, -1)}${B64URL[last ^ 1]}`;
+    expect(Buffer.from(sameBytes.split('.')[2]!, 'base64url')).toEqual(Buffer.from(token.split('.')[2]!, 'base64url'));
+    for (const spelling of [`${token}\n`, ` ${token}`, `${token}=`, sameBytes, token.replace('.', '.\n'), `${token}.`]) {
+      expect(await verifyRequestToken(spelling, signingKeys, ISS, NOW), JSON.stringify(spelling)).toEqual({ ok: false, reason: 'invalid' });
+    }
+    expect(await verifyRequestToken(token, signingKeys, ISS, NOW)).toMatchObject({ ok: true });
+  });
 });
 
 describe('result tokens (ES256, kid, JWKS)', () => {
