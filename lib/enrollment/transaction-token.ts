@@ -2,6 +2,7 @@ import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Key, KeyRing } from '../config';
 import { AppError } from '../errors';
+import { isCanonicalCompactJws } from '../jws';
 
 /**
  * The per-start handle of an enrollment (issue 15 M4): every start gets a new transaction id, and the client that
@@ -65,8 +66,9 @@ export const invalidTransaction = () =>
   new AppError(401, 'invalid_transaction', 'transaction_token: not a transaction of this service; start again');
 export const transactionExpired = () => new AppError(401, 'transaction_expired', 'transaction_token: this transaction has expired; start again');
 
-/** Checks signature, purpose and expiry (in code, against `now`); 401 `invalid_transaction` / `transaction_expired`. */
+/** Checks spelling, signature, purpose and expiry (in code, against `now`); 401 `invalid_transaction` / `transaction_expired`. */
 export async function verifyTransactionToken(keys: KeyRing, purpose: TransactionPurpose, token: string, now: number): Promise<TransactionClaims> {
+  if (!isCanonicalCompactJws(token)) throw invalidTransaction();
   const getKey: JWTVerifyGetKey = (header) => {
     const key = header.kid === undefined ? undefined : keys.byId.get(header.kid);
     if (!key) throw invalidTransaction();

@@ -1,6 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Key, KeyRing } from '../config';
+import { isCanonicalCompactJws } from '../jws';
 
 /**
  * The `request_token` of a challenge: a JWT the vendor's client decodes (without checking it) to read `exp`, and
@@ -45,16 +46,6 @@ export function signRequestToken(claims: RequestTokenClaims, keys: KeyRing, issu
 }
 
 export type RequestTokenCheck = { ok: true; sub: string; txid: string } | { ok: false; reason: 'expired' | 'invalid' };
-
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-/**
- * The token exactly as we issue it: three unpadded base64url segments, each in its one canonical spelling. Node's
- * base64url decoder (which jose uses) skips whitespace and padding and ignores a last character's unused bits, so
- * without this one token would verify under many spellings (`<token>\n`, `<token>=`, a look-alike last character).
- */
-export const isCanonicalCompactJws = (token: string) =>
-  COMPACT_JWS.test(token) && token.split('.').every((segment) => Buffer.from(segment, 'base64url').toString('base64url') === segment);
 
 /** Signature, issuer, audience and expiry (at `now`, no leeway); `expired` only for an otherwise valid token. */
 export async function verifyRequestToken(token: string, keys: KeyRing, issuer: string, now: number): Promise<RequestTokenCheck> {

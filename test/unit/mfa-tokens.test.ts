@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, resultSigningConfig } from '../../lib/config';
+import { issueTransactionToken, newTransactionId, verifyTransactionToken } from '../../lib/enrollment/transaction-token';
 import { afterFailure, attemptsLeft, budgetLimit, FAILURE_BUDGET, isExhausted, REFILL_MS, retryAfterSec } from '../../lib/mfa/budget';
 import { signRequestToken, verifyRequestToken } from '../../lib/mfa/request-token';
 import { jwks, MULTI_FACTOR_ACR, signResult, verifyResult } from '../../lib/mfa/result-token';
@@ -10,6 +11,16 @@ const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 const ISS = 'https://mfa.example.com';
 const pkcs8 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
 const configWith = (env: Record<string, string | undefined>) => loadConfig({ ...process.env, ...env });
+
+/** Spellings of `token` that decode to the same bytes (or nearly): a lenient verifier would accept them all. */
+function otherSpellings(token: string): string[] {
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = B64URL.indexOf(token.at(-1)!);
+  // A 32-byte HMAC is 43 characters: the last carries 4 bits and 2 unused ones, which a lenient decoder ignores.
+  const sameBytes = `${token.slice(0, -1)}${B64URL[last ^ 1]}`;
+  expect(Buffer.from(sameBytes.split('.')[2]!, 'base64url')).toEqual(Buffer.from(token.split('.')[2]!, 'base64url'));
+  return [`${token}\n`, ` ${token}`, `${token}=`, sameBytes, token.replace('.', '.\n'), `${token}.`];
+}
 
 describe('RESULT_SIGNING_KEYS configuration', () => {
   it('parses "kid:base64 PKCS#8" P-256 keys; the first signs, all are kept', () => {
@@ -62,15 +73,21 @@ describe('request tokens', () => {
 
   it('verify only in the spelling we issued: no padding, whitespace or other unused low bits in the last character', async () => {
     const token = await signRequestToken(claims, signingKeys, ISS);
-    const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    const last = B64URL.indexOf(token.at(-1)!);
-    // A 32-byte HMAC is 43 characters: the last carries 4 bits and 2 unused ones, which a lenient decoder ignores.
-    const sameBytes = `${token.slice(0, -1)}${B64URL[last ^ 1]}`;
-    expect(Buffer.from(sameBytes.split('.')[2]!, 'base64url')).toEqual(Buffer.from(token.split('.')[2]!, 'base64url'));
-    for (const spelling of [`${token}\n`, ` ${token}`, `${token}=`, sameBytes, token.replace('.', '.\n'), `${token}.`]) {
+    for (const spelling of otherSpellings(token)) {
       expect(await verifyRequestToken(spelling, signingKeys, ISS, NOW), JSON.stringify(spelling)).toEqual({ ok: false, reason: 'invalid' });
     }
     expect(await verifyRequestToken(token, signingKeys, ISS, NOW)).toMatchObject({ ok: true });
+  });
+});
+
+describe('enrollment transaction tokens', () => {
+  const { signingKeys } = configWith({});
+  it('verify only in the spelling we issued, as request tokens', async () => {
+    const { token } = await issueTransactionToken(signingKeys, 'mfa-enrollment', { txid: newTransactionId(), sub: 'tkt_1', notAfter: NOW + 3_600_000 }, NOW);
+    for (const spelling of otherSpellings(token)) {
+      await expect(verifyTransactionToken(signingKeys, 'mfa-enrollment', spelling, NOW), JSON.stringify(spelling)).rejects.toMatchObject({ code: 'invalid_transaction' });
+    }
+    expect(await verifyTransactionToken(signingKeys, 'mfa-enrollment', token, NOW)).toMatchObject({ sub: 'tkt_1' });
   });
 });
 
