@@ -6,6 +6,7 @@ import { openApiDocument, openApiText, routeErrors } from '../../lib/api/openapi
 import { ROUTES } from '../../lib/api/routes';
 import { isOpenApiCurrent, OPENAPI_PATH } from '../../infra/openapi';
 import { handler } from '../../functions/openapi-document';
+import { contractProblems } from '../support/contract';
 import { httpEvent } from '../support/events';
 
 const ROOT = join(__dirname, '..', '..');
@@ -78,5 +79,21 @@ describe('OpenAPI contract (docs/openapi.json)', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8' });
     expect(`${JSON.stringify(JSON.parse(res.body!), null, 2)}\n`).toBe(openApiText());
+  });
+
+  it('the integration tests\' response check refuses an undocumented route, status, media type, code or field', () => {
+    const error = (code: string) => JSON.stringify({ error: code, message: 'ticket_id: no ticket t' });
+    const json = 'application/json; charset=utf-8';
+    expect(contractProblems('GET', 'http://h/tickets/t1', 404, json, error('ticket_not_found'))).toEqual([]);
+    expect(contractProblems('GET', 'http://h/tickets/t1', 404, json, error('no_such_code'))).toHaveLength(1);
+    expect(contractProblems('GET', 'http://h/tickets/t1', 418, json, error('ticket_not_found'))).toHaveLength(1);
+    expect(contractProblems('GET', 'http://h/tickets/t1', 404, 'text/html', '<p>')).toHaveLength(1);
+    expect(contractProblems('PUT', 'http://h/tickets/t1', 404, json, error('ticket_not_found'))).toHaveLength(1);
+    expect(contractProblems('GET', 'http://h/nowhere', 404, json, '{}')).toHaveLength(1);
+    const created = { ticket_id: 't1', ticket_url: 'https://x/enroll?ticket=t1.s', expires_at: '2026-12-01T00:00:00.000Z' };
+    expect(contractProblems('POST', 'http://h/tickets', 200, json, JSON.stringify(created))).toEqual([]);
+    expect(contractProblems('POST', 'http://h/tickets', 200, json, JSON.stringify({ ...created, secret: 's' }))).toHaveLength(1);
+    expect(contractProblems('POST', 'http://h/tickets', 200, json, JSON.stringify({ ...created, expires_at: 'soon' }))).toHaveLength(1);
+    expect(contractProblems('DELETE', 'http://h/api/v2/guardian/enrollments/enr_1', 204, null, '')).toEqual([]);
   });
 });
