@@ -141,7 +141,9 @@ export function openApiDocument(routes: readonly Route[] = ROUTES): JsonSchema {
       description:
         'Admin API (enrollment tickets, enrollments, MFA at login), the hosted pages and their public API, and the device protocol of ' +
         'the vendor client auth0-guardian-js. Errors are JSON `{ "error": "<stable_code>", "message": "..." }` ' +
-        '(device protocol: `{ "error_code", "message" }`); switch on the code. Generated from the code: do not edit by hand (`npm run openapi`).',
+        '(device protocol: `{ "error_code", "message" }`); switch on the code. Deployed, API Gateway itself may also answer ' +
+        '429 `{ "message": "Too Many Requests" }` (stage throttling) or 5xx `{ "message": ... }` before a function runs: retry those ' +
+        'with backoff, as the vendor SDK does. Generated from the code: do not edit by hand (`npm run openapi`).',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
