@@ -40,6 +40,8 @@ function fieldCodes(schema: z.ZodMiniType): string[] {
 
 /** Every error a route can answer, as the client sees them: status → stable codes. */
 export function routeErrors(route: Route): Map<number, string[]> {
+  // Routes outside the error wrapper (pages, assets, the JWKS, this document) answer no JSON error of ours.
+  if (!route.errors) return new Map();
   const errors: Array<[string, number]> = [
     ...Object.entries(route.errors ?? {}),
     ['internal_error', 500],

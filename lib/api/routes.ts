@@ -53,6 +53,8 @@ export interface Route {
   /**
    * Stable error codes this route can answer, with the status lib/ throws them with. Device routes list them in our
    * terms; the document shows them as the device protocol renames them (lib/guardian/http.ts `deviceErrorCode`).
+   * Present (even `{}`) on every route behind the error wrapper (lib/http.ts `route`): the body parser's codes,
+   * 500 `internal_error`, 503 `temporarily_unavailable` and the auth failure are added to it.
    */
   errors?: Record<string, number>;
   /** Non-JSON error answers (pages). */
