@@ -28,6 +28,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/reliability/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
+          // Every answer from the local API is checked against docs/openapi.json.
+          setupFiles: ['test/support/contract-setup.ts'],
           env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
           testTimeout: 30_000,
           hookTimeout: 120_000,

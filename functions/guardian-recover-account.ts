@@ -1,5 +1,5 @@
 import { signingDeviceContext } from '../lib/guardian/context';
-import { bearerMode, credentials, deviceRoute, invalidToken } from '../lib/guardian/http';
+import { bearerMode, credentials, deviceRoute, invalidToken, RECOVER_ACCOUNT_ERRORS } from '../lib/guardian/http';
 import { loginRecoverAccount } from '../lib/guardian/login';
 import { recoverAccountSchema } from '../lib/guardian/schemas';
 import { json, parseJsonBody } from '../lib/http';
@@ -18,5 +18,5 @@ export const handler = deviceRoute(
     const { recovery_code: recoveryCode } = parseJsonBody(event, recoverAccountSchema);
     return json(200, await loginRecoverAccount({ config, store, now }, auth.token, recoveryCode));
   },
-  { renames: { invalid_code: { code: 'invalid_recovery_code' } } },
+  RECOVER_ACCOUNT_ERRORS,
 );

@@ -1,6 +1,6 @@
 import { signingDeviceContext } from '../lib/guardian/context';
 import { enrollmentTransactionStateView, type EnrollmentResult } from '../lib/guardian/enrollment';
-import { bearerMode, credentials, deviceRoute, invalidToken } from '../lib/guardian/http';
+import { bearerMode, credentials, deviceRoute, invalidToken, TRANSACTION_STATE_ERRORS } from '../lib/guardian/http';
 import { loginTransactionStateView } from '../lib/guardian/login';
 import { json } from '../lib/http';
 import { signResult } from '../lib/mfa/result-token';
@@ -25,5 +25,5 @@ export const handler = deviceRoute(
     }
     return json(200, await loginTransactionStateView({ config, store, now }, auth.token));
   },
-  { stopPolling: true },
+  TRANSACTION_STATE_ERRORS,
 );

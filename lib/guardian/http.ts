@@ -62,12 +62,23 @@ export interface DeviceRouteOptions {
   renames?: Renames;
 }
 
+/** `transaction-state`: the client stops polling on 401. */
+export const TRANSACTION_STATE_ERRORS: DeviceRouteOptions = { stopPolling: true };
+/** `recover-account`: a wrong recovery code. */
+export const RECOVER_ACCOUNT_ERRORS: DeviceRouteOptions = { renames: { invalid_code: { code: 'invalid_recovery_code' } } };
+
+/** The status and `error_code` the client sees for one of our errors (the OpenAPI contract lists the same). */
+export function deviceErrorCode(status: number, code: string, options: DeviceRouteOptions = {}): { status: number; code: string } {
+  const renamed = options.renames?.[code] ?? RENAMED[code];
+  let answered = renamed?.status ?? status;
+  if (options.stopPolling && answered >= 400 && answered < 500 && answered !== 429) answered = 401;
+  return { status: answered, code: renamed?.code ?? code };
+}
+
 export function deviceError(err: unknown, options: DeviceRouteOptions = {}): HttpResult {
   if (err instanceof AppError) {
-    const renamed = options.renames?.[err.code] ?? RENAMED[err.code];
-    let status = renamed?.status ?? err.status;
-    if (options.stopPolling && status >= 400 && status < 500 && status !== 429) status = 401;
-    return json(status, { error_code: renamed?.code ?? err.code, message: err.message, ...err.details });
+    const { status, code } = deviceErrorCode(err.status, err.code, options);
+    return json(status, { error_code: code, message: err.message, ...err.details });
   }
   if (isTransientAwsFault(err)) {
     logger.warn('transient AWS fault', { error: (err as Error).name });

@@ -74,6 +74,7 @@ describe('packaged CloudFormation template', () => {
       MfaPageLambdaFunction: [S],
       MfaVerifyLambdaFunction: [S, E],
       MfaJwksLambdaFunction: [],
+      OpenApiDocumentLambdaFunction: [],
       VerifyMfaResultLambdaFunction: [A],
       VerifyUserMfaLambdaFunction: [A, E],
       RegenerateRecoveryCodeLambdaFunction: [A, E],

@@ -1,0 +1,401 @@
+import type * as z from '../zod-mini';
+import { confirmEnrollmentSchema, startEnrollmentSchema } from '../enrollment/schemas';
+import { sendTicketSchema } from '../email/request-send';
+import { RECOVER_ACCOUNT_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
+import { recoverAccountSchema, startFlowSchema, verifyOtpSchema } from '../guardian/schemas';
+import { createChallengeSchema } from '../mfa/create-challenge';
+import { pageVerifySchema, verifyUserSchema } from '../mfa/schemas';
+import { verifyResultSchema } from '../mfa/verify-result';
+import { createTicketSchema } from '../tickets/create-ticket';
+import * as res from './responses';
+
+/**
+ * Every HTTP route, once: what it takes (the request schema its handler parses with), what it answers, which stable
+ * error codes it can send and how it is authenticated. docs/openapi.json is generated from this table
+ * (lib/api/openapi.ts, `npm run openapi`), a test checks it lists exactly serverless.yml's httpApi events, and the
+ * integration tests validate every response against the generated document. A new route is one entry here.
+ */
+
+export type Auth = 'admin' | 'device-ticket-or-bearer' | 'device-bearer' | 'none';
+
+/** A non-JSON answer (pages, assets). */
+export interface RawResponse {
+  description: string;
+  /** Media types it may come as; none for an empty body. */
+  contentTypes?: readonly string[];
+}
+
+export interface JsonResponse {
+  description: string;
+  json: z.ZodMiniType;
+  /** The component name in the document. */
+  name: string;
+  /** `application/json` unless said. */
+  contentType?: string;
+}
+
+export interface Route {
+  /** The serverless.yml function whose httpApi event this is. */
+  fn: string;
+  method: 'get' | 'post' | 'delete';
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  auth: Auth;
+  pathParams?: Record<string, string>;
+  query?: Record<string, { description: string; required?: boolean }>;
+  /** The JSON body, parsed with exactly this schema; every field's `invalid_<field>` and the parser's codes are added. */
+  body?: { name: string; schema: z.ZodMiniObject | z.ZodMiniType; required?: boolean };
+  /** Success answers: a JSON schema (from lib/api/responses.ts), or a raw answer. */
+  ok: Record<number, JsonResponse | RawResponse>;
+  /**
+   * Stable error codes this route can answer, with the status lib/ throws them with. Device routes list them in our
+   * terms; the document shows them as the device protocol renames them (lib/guardian/http.ts `deviceErrorCode`).
+   * Present (even `{}`) on every route behind the error wrapper (lib/http.ts `route`): the body parser's codes,
+   * 500 `internal_error`, 503 `temporarily_unavailable` and the auth failure are added to it.
+   */
+  errors?: Record<string, number>;
+  /** Non-JSON error answers (pages). */
+  rawErrors?: Record<number, RawResponse>;
+  device?: DeviceRouteOptions;
+}
+
+const TICKET_ENDED = { ticket_redeemed: 410, ticket_expired: 410, ticket_revoked: 410, ticket_locked: 410, ticket_superseded: 410 };
+const CHALLENGE_ENDED = { challenge_expired: 410, challenge_accepted: 410, challenge_locked: 410 };
+const TRANSACTION = { invalid_transaction: 401, transaction_expired: 401, transaction_superseded: 409 };
+const RESULT_URL = { invalid_result_url: 400, result_url_not_allowed: 400 };
+const LOGIN_ATTEMPT = { ...CHALLENGE_ENDED, challenge_not_found: 404, invalid_code: 400, too_many_attempts: 429, not_enrolled: 409 };
+
+const userIdParam = { user_id: 'The user id the tickets were created with (URL-encoded).' };
+const ticketIdParam = { ticket_id: 'The ticket_id answered at creation.' };
+
+const html = (description: string): RawResponse => ({ description, contentTypes: ['text/html'] });
+
+export const ROUTES: readonly Route[] = [
+  // ── Admin API: tickets ────────────────────────────────────────────────────────────────────────────────────────
+  ...(['/api/v2/guardian/enrollments/ticket', '/tickets'] as const).map(
+    (path): Route => ({
+      fn: 'createTicket',
+      method: 'post',
+      path,
+      operationId: path === '/tickets' ? 'createTicketAlias' : 'createTicket',
+      summary: path === '/tickets' ? 'Create an enrollment ticket (short alias)' : 'Create an enrollment ticket (the vendor-compatible route)',
+      description:
+        'Answers the vendor\'s `{ ticket_id, ticket_url }` plus `expires_at`. With `send_mail`, the ticket URL is emailed (see GET /tickets/{ticket_id} `email_delivery`).',
+      tag: 'Tickets',
+      auth: 'admin',
+      body: { name: 'CreateTicketRequest', schema: createTicketSchema, required: true },
+      ok: { 200: { description: 'Created.', json: res.createdTicket, name: 'CreatedTicket' } },
+      errors: { unsupported_factor: 400, unsupported_locale: 400, ...RESULT_URL, email_required: 400, user_not_found: 400, already_enrolled: 409 },
+    }),
+  ),
+  {
+    fn: 'getTicket',
+    method: 'get',
+    path: '/tickets/{ticket_id}',
+    operationId: 'getTicket',
+    summary: "A ticket's status, timestamps and email delivery (never its secret or URL)",
+    tag: 'Tickets',
+    auth: 'admin',
+    pathParams: ticketIdParam,
+    ok: { 200: { description: 'The ticket.', json: res.ticket, name: 'Ticket' } },
+    errors: { ticket_not_found: 404 },
+  },
+  {
+    fn: 'revokeTicket',
+    method: 'delete',
+    path: '/tickets/{ticket_id}',
+    operationId: 'revokeTicket',
+    summary: 'Revoke a pending ticket (idempotent)',
+    tag: 'Tickets',
+    auth: 'admin',
+    pathParams: ticketIdParam,
+    ok: { 200: { description: 'Revoked (or already revoked).', json: res.ticket, name: 'Ticket' } },
+    errors: { ticket_not_found: 404, ticket_redeemed: 409, ticket_expired: 409, ticket_locked: 409 },
+  },
+  {
+    fn: 'sendTicket',
+    method: 'post',
+    path: '/tickets/{ticket_id}/send',
+    operationId: 'sendTicket',
+    summary: 'Email the ticket URL (again), optionally to a new address or in a new locale',
+    description: 'Accepted: the stream delivers it; `email_delivery` in GET /tickets/{ticket_id} tells the outcome. At most 3 per ticket per hour.',
+    tag: 'Tickets',
+    auth: 'admin',
+    pathParams: ticketIdParam,
+    body: { name: 'SendTicketRequest', schema: sendTicketSchema, required: false },
+    ok: { 202: { description: 'Requested.', json: res.ticket, name: 'Ticket' } },
+    errors: {
+      unsupported_locale: 400,
+      email_required: 400,
+      ticket_not_found: 404,
+      ticket_redeemed: 409,
+      ticket_expired: 409,
+      ticket_revoked: 409,
+      ticket_locked: 409,
+      too_many_recipients: 409,
+      ticket_changed: 409,
+      too_many_sends: 429,
+    },
+  },
+  // ── Admin API: enrollments and users ──────────────────────────────────────────────────────────────────────────
+  {
+    fn: 'listEnrollments',
+    method: 'get',
+    path: '/api/v2/users/{user_id}/enrollments',
+    operationId: 'listEnrollments',
+    summary: "A user's confirmed authenticators (never secrets)",
+    tag: 'Users',
+    auth: 'admin',
+    pathParams: userIdParam,
+    ok: { 200: { description: 'The enrollments, oldest first.', json: res.enrollmentList, name: 'EnrollmentList' } },
+    errors: { invalid_user_id: 400 },
+  },
+  {
+    fn: 'deleteEnrollment',
+    method: 'delete',
+    path: '/api/v2/guardian/enrollments/{id}',
+    operationId: 'deleteEnrollment',
+    summary: 'Remove one authenticator',
+    tag: 'Users',
+    auth: 'admin',
+    pathParams: { id: 'The enrollment id (`enr_...`).' },
+    ok: { 204: { description: 'Removed.' } },
+    errors: { enrollment_not_found: 404 },
+  },
+  {
+    fn: 'deleteUserAuthenticators',
+    method: 'delete',
+    path: '/api/v2/users/{user_id}/authenticators',
+    operationId: 'deleteUserAuthenticators',
+    summary: "Remove all of a user's authenticators (idempotent)",
+    tag: 'Users',
+    auth: 'admin',
+    pathParams: userIdParam,
+    ok: { 204: { description: 'Removed (or there were none).' } },
+    errors: { invalid_user_id: 400 },
+  },
+  {
+    fn: 'regenerateRecoveryCode',
+    method: 'post',
+    path: '/api/v2/users/{user_id}/recovery-code-regeneration',
+    operationId: 'regenerateRecoveryCode',
+    summary: 'A new recovery code for the user; every older one stops working',
+    tag: 'Users',
+    auth: 'admin',
+    pathParams: userIdParam,
+    ok: { 200: { description: 'The new code, shown once.', json: res.recoveryCode, name: 'RecoveryCode' } },
+    errors: { invalid_user_id: 400, not_enrolled: 409 },
+  },
+  {
+    fn: 'verifyUserMfa',
+    method: 'post',
+    path: '/api/v2/users/{user_id}/mfa/verify',
+    operationId: 'verifyUserMfa',
+    summary: "Check a user's TOTP code or recovery code (apps with their own UI)",
+    description: 'Wrong codes count against the user\'s failure budget (429 `too_many_attempts` with `retry_after_sec` once spent).',
+    tag: 'MFA',
+    auth: 'admin',
+    pathParams: userIdParam,
+    body: { name: 'VerifyUserRequest', schema: verifyUserSchema, required: true },
+    ok: { 200: { description: 'Verified.', json: res.factorVerified, name: 'FactorVerified' } },
+    errors: { invalid_user_id: 400, invalid_code: 400, not_enrolled: 409, too_many_attempts: 429 },
+  },
+  // ── Admin API: MFA at login ───────────────────────────────────────────────────────────────────────────────────
+  {
+    fn: 'createMfaChallenge',
+    method: 'post',
+    path: '/api/v2/mfa/challenges',
+    operationId: 'createMfaChallenge',
+    summary: 'Create a login challenge; send the user to `challenge_url`',
+    tag: 'MFA',
+    auth: 'admin',
+    body: { name: 'CreateChallengeRequest', schema: createChallengeSchema, required: true },
+    ok: { 200: { description: 'Created.', json: res.createdChallenge, name: 'CreatedChallenge' } },
+    errors: { unsupported_locale: 400, ...RESULT_URL, not_enrolled: 409 },
+  },
+  {
+    fn: 'getMfaChallenge',
+    method: 'get',
+    path: '/api/v2/mfa/challenges/{id}',
+    operationId: 'getMfaChallenge',
+    summary: "A challenge's status, timestamps and the method used (never a token)",
+    tag: 'MFA',
+    auth: 'admin',
+    pathParams: { id: 'The challenge id (`chl_...`).' },
+    ok: { 200: { description: 'The challenge.', json: res.challenge, name: 'Challenge' } },
+    errors: { challenge_not_found: 404 },
+  },
+  {
+    fn: 'verifyMfaResult',
+    method: 'post',
+    path: '/api/v2/mfa/results/verify',
+    operationId: 'verifyMfaResult',
+    summary: "Check a login result's signature once (apps without a JOSE library)",
+    tag: 'MFA',
+    auth: 'admin',
+    body: { name: 'VerifyResultRequest', schema: verifyResultSchema, required: true },
+    ok: { 200: { description: "The result's claims (the first time only).", json: res.resultClaims, name: 'ResultClaims' } },
+    errors: { invalid_signature: 400, result_expired: 400, result_already_used: 409 },
+  },
+  // ── Public: the hosted enrollment page and its API ────────────────────────────────────────────────────────────
+  {
+    fn: 'enrollmentPage',
+    method: 'get',
+    path: '/enroll',
+    operationId: 'enrollmentPage',
+    summary: 'The hosted enrollment page (never consumes the ticket)',
+    tag: 'Enrollment page',
+    auth: 'none',
+    query: { ticket: { description: 'The ticket token from ticket_url (`<ticket_id>.<secret>`).' } },
+    ok: { 200: html('The page.') },
+    rawErrors: {
+      404: html('Unknown or malformed link.'),
+      409: html('The user already has an authenticator and the ticket allows no other.'),
+      410: html('The ticket was used, expired, revoked, locked or superseded.'),
+      500: html('Our fault; logged.'),
+      503: html('Busy; retry.'),
+    },
+  },
+  {
+    fn: 'enrollAssets',
+    method: 'get',
+    path: '/enroll/assets/{file}',
+    operationId: 'enrollAssets',
+    summary: "The page widget's script and stylesheet",
+    tag: 'Enrollment page',
+    auth: 'none',
+    pathParams: { file: '`widget.js`, `widget.css`, or their content-hashed names (immutable).' },
+    ok: { 200: { description: 'The file.', contentTypes: ['text/javascript', 'text/css'] } },
+    rawErrors: { 404: { description: 'No such file.', contentTypes: ['text/plain'] } },
+  },
+  {
+    fn: 'enrollStart',
+    method: 'post',
+    path: '/enroll/start',
+    operationId: 'enrollStart',
+    summary: 'Start an enrollment: a TOTP secret bound to a new transaction (the ticket token authenticates)',
+    tag: 'Enrollment page',
+    auth: 'none',
+    body: { name: 'StartEnrollmentRequest', schema: startEnrollmentSchema, required: true },
+    ok: { 200: { description: 'Started.', json: res.startedEnrollment, name: 'StartedEnrollment' } },
+    errors: { unsupported_factor: 400, ticket_not_found: 404, already_enrolled: 409, ...TICKET_ENDED },
+  },
+  {
+    fn: 'enrollConfirm',
+    method: 'post',
+    path: '/enroll/confirm',
+    operationId: 'enrollConfirm',
+    summary: 'Confirm with a code from the app: redeems the ticket once',
+    description: 'A wrong code is 400 `invalid_code` with `attempts_remaining`; the fifth locks the ticket (410 `ticket_locked`).',
+    tag: 'Enrollment page',
+    auth: 'none',
+    body: { name: 'ConfirmEnrollmentRequest', schema: confirmEnrollmentSchema, required: true },
+    ok: { 200: { description: 'Enrolled.', json: res.confirmedEnrollment, name: 'ConfirmedEnrollment' } },
+    errors: { invalid_code: 400, ticket_not_found: 404, ...TRANSACTION, ticket_changed: 409, already_enrolled: 409, ...TICKET_ENDED },
+  },
+  // ── Public: the hosted login page and its API ─────────────────────────────────────────────────────────────────
+  {
+    fn: 'mfaPage',
+    method: 'get',
+    path: '/mfa',
+    operationId: 'mfaPage',
+    summary: 'The hosted page in login mode (never changes the challenge)',
+    tag: 'Login page',
+    auth: 'none',
+    query: { request_token: { description: 'The request token from challenge_url.' } },
+    ok: { 200: html('The page.') },
+    rawErrors: {
+      404: html('Unknown or altered request.'),
+      410: html('The challenge expired, was completed or is locked.'),
+      500: html('Our fault; logged.'),
+      503: html('Busy; retry.'),
+    },
+  },
+  {
+    fn: 'mfaVerify',
+    method: 'post',
+    path: '/mfa/verify',
+    operationId: 'mfaVerify',
+    summary: "The login page's check: a TOTP code or recovery code against the challenge (the request token authenticates)",
+    tag: 'Login page',
+    auth: 'none',
+    body: { name: 'PageVerifyRequest', schema: pageVerifySchema, required: true },
+    ok: { 200: { description: 'Accepted: form-POST `signature` (and `state`) to `post_action_url`.', json: res.loginSuccess, name: 'LoginSuccess' } },
+    errors: LOGIN_ATTEMPT,
+  },
+  {
+    fn: 'mfaJwks',
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    operationId: 'jwks',
+    summary: 'The public keys that verify login results (ES256)',
+    tag: 'Meta',
+    auth: 'none',
+    ok: { 200: { description: 'The key set (`application/jwk-set+json`).', json: res.jwks, name: 'Jwks', contentType: 'application/jwk-set+json' } },
+  },
+  {
+    fn: 'openApiDocument',
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openApiDocument',
+    summary: 'This document',
+    tag: 'Meta',
+    auth: 'none',
+    ok: { 200: { description: 'The OpenAPI 3.1 document.', contentTypes: ['application/json'] } },
+  },
+  // ── Device protocol (auth0-guardian-js, polling transport) ────────────────────────────────────────────────────
+  {
+    fn: 'guardianStartFlow',
+    method: 'post',
+    path: '/guardian/api/start-flow',
+    operationId: 'guardianStartFlow',
+    summary: 'Start a transaction: enrollment (`Ticket id="..."`) or login (`Bearer <request_token>`)',
+    tag: 'Device protocol',
+    auth: 'device-ticket-or-bearer',
+    body: { name: 'StartFlowRequest', schema: startFlowSchema, required: true },
+    ok: { 200: { description: 'The transaction (enrollment: with the new device account; login: the enrolled one).', json: res.deviceStartFlow, name: 'DeviceStartFlow' } },
+    errors: { unsupported_factor: 400, ticket_not_found: 404, already_enrolled: 409, ...TICKET_ENDED, ...CHALLENGE_ENDED, challenge_not_found: 404 },
+    device: {},
+  },
+  {
+    fn: 'guardianVerifyOtp',
+    method: 'post',
+    path: '/guardian/api/verify-otp',
+    operationId: 'guardianVerifyOtp',
+    summary: 'Confirm the enrollment, or prove the login, with a TOTP code (`Bearer <transaction_token>`)',
+    tag: 'Device protocol',
+    auth: 'device-bearer',
+    body: { name: 'VerifyOtpRequest', schema: verifyOtpSchema, required: true },
+    ok: { 200: { description: 'Accepted; the outcome arrives through transaction-state.', json: res.deviceEmpty, name: 'DeviceEmpty' } },
+    errors: { ...LOGIN_ATTEMPT, ticket_not_found: 404, ...TRANSACTION, ticket_changed: 409, already_enrolled: 409, ...TICKET_ENDED },
+    device: {},
+  },
+  {
+    fn: 'guardianRecoverAccount',
+    method: 'post',
+    path: '/guardian/api/recover-account',
+    operationId: 'guardianRecoverAccount',
+    summary: 'Prove the login with the recovery code (`Bearer <request_token>`); answers the next code',
+    tag: 'Device protocol',
+    auth: 'device-bearer',
+    body: { name: 'RecoverAccountRequest', schema: recoverAccountSchema, required: true },
+    ok: { 200: { description: 'Accepted; the next recovery code, shown once.', json: res.deviceRecoverAccount, name: 'DeviceRecoverAccount' } },
+    errors: LOGIN_ATTEMPT,
+    device: RECOVER_ACCOUNT_ERRORS,
+  },
+  {
+    fn: 'guardianTransactionState',
+    method: 'post',
+    path: '/guardian/api/transaction-state',
+    operationId: 'guardianTransactionState',
+    summary: 'Where the transaction stands (polled); 401 means it can never be accepted: stop polling',
+    tag: 'Device protocol',
+    auth: 'device-bearer',
+    ok: { 200: { description: '`pending`, `accepted` (with the result token) or `rejected`.', json: res.deviceTransactionState, name: 'DeviceTransactionState' } },
+    errors: { ...TRANSACTION, ...TICKET_ENDED, ...CHALLENGE_ENDED, challenge_not_found: 404 },
+    device: TRANSACTION_STATE_ERRORS,
+  },
+];
