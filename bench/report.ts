@@ -1,5 +1,5 @@
 /** Renders docs/BENCHMARKS.md from one run's results. */
-import { TARGET_BUNDLE_BYTES, TARGET_INIT_RATIO, type BundleResult } from './bundle-init';
+import { TARGET_BUNDLE_BYTES, TARGET_INIT_RATIO, TARGET_MEMORY_HEADROOM, type BundleResult } from './bundle-init';
 import type { BurstResult } from './burst';
 import { enrollmentCost, mfaLoginCost, PRICES, usd, type CostLine } from './cost';
 import type { HttpLoadResult } from './http-load';
@@ -29,11 +29,18 @@ const n = (v: number | undefined, digits = 1) => (v === undefined || Number.isNa
 const table = (head: string[], rows: Array<Array<string | number>>) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
+const mib = (bytes: number | undefined) => (bytes === undefined || Number.isNaN(bytes) ? '–' : `${n(bytes / 2 ** 20, 0)}`);
+
+/** Share of the configured memory left at the peak resident set after the first request. */
+export const headroom = (b: BundleResult) => (b.first ? 1 - b.first.afterFirst.maxRss / (b.first.memoryMb * 2 ** 20) : NaN);
+
 function bundlesSection(bundles: BundleResult[]): string[] {
   const rows = bundles.map((b) => {
-    if (b.error) return [b.name, `\`${b.file}\``, '–', '–', '–', '–', '–', '–', `failed: ${b.error}`];
+    if (b.error) return [b.name, `\`${b.file}\``, '–', '–', '–', '–', '–', '–', '–', '–', `failed: ${b.error}`];
     const sizeOk = b.bytes < TARGET_BUNDLE_BYTES;
     const ratioOk = b.ratio <= TARGET_INIT_RATIO;
+    const f = b.first;
+    const firstOk = !f || f.error || f.ratio <= TARGET_INIT_RATIO;
     return [
       b.name,
       `\`${b.file}\``,
@@ -42,6 +49,8 @@ function bundlesSection(bundles: BundleResult[]): string[] {
       n(b.initMs, 1),
       n(b.baselineInitMs, 1),
       `${n(b.ratio, 2)}×${ratioOk ? '' : ` ${MISS}`}`,
+      f ? (f.error ? `failed: ${f.error}` : `${n(f.firstMs, 1)} (${n(f.baselineFirstMs, 1)})`) : '–',
+      f && !f.error ? `${n(f.ratio, 2)}×${firstOk ? '' : ` ${MISS}`}` : '–',
       n(b.initMsPlain, 1),
       b.clients.join(' + ') || '(none)',
     ];
@@ -50,20 +59,70 @@ function bundlesSection(bundles: BundleResult[]): string[] {
     .filter((b) => !b.error)
     .map((b) => `- **${b.name}** (+${n((b.bytes - b.baselineBytes) / 1024)} KB): ${b.extraPackages.map((p) => `${p.name} ${n(p.bytes / 1024)} KB`).join(', ') || '–'}${b.unconstructedSdk.length ? `; SDK client packages bundled but not constructed at init: ${b.unconstructedSdk.join(', ')}` : ''}`);
   const baseline = bundles.find((b) => !b.error && b.clients.join() === 'DynamoDBClient,DynamoDBDocumentClient');
-  const misses = bundles.filter((b) => !b.error && (b.bytes >= TARGET_BUNDLE_BYTES || b.ratio > TARGET_INIT_RATIO));
-  return [
-    '## 1. Bundle size and init time',
+  const misses = bundles.filter((b) => !b.error && (b.bytes >= TARGET_BUNDLE_BYTES || b.ratio > TARGET_INIT_RATIO || (b.first && !b.first.error && b.first.ratio > TARGET_INIT_RATIO)));
+  const firsts = bundles.filter((b) => b.first);
+  const out = [
+    '## 1. Bundle size, init time and first invocation',
     '',
     "Each handler built with serverless.yml's `custom.esbuild` flags (above), into a temporary folder, beside a baseline",
     'bundle built with the same flags that only constructs, at module scope, the AWS SDK clients the function constructs.',
     'Init = `require()` of the bundle in a fresh `node` process, timed inside the child with `process.hrtime`; median of',
     `${bundles[0]?.runs ?? '–'} runs per bundle, ours and baseline alternating. Bytes are the minified \`.js\` (no \`.map\`).`,
-    `Targets: init ≤ ${TARGET_INIT_RATIO}× baseline, bundle < ${TARGET_BUNDLE_BYTES / 1024} KB.`,
     '',
-    table(['function', 'handler', 'bundle', 'baseline bundle', 'init ms', 'baseline init ms', 'ratio', 'init ms, no NODE_OPTIONS', 'clients in baseline'], rows),
+    'First invocation (HTTP functions) = init + the handler\'s answer to its first request, end to end in one fresh `node`',
+    'process (what a user waits for on a cold start, apart from the runtime\'s own start), against a DynamoDB Local the',
+    'bench starts: the request a user or an application really sends first (a new ticket, a page view on a pending ticket,',
+    'a confirm with the right code, ...; "first request" in the memory table below), with the state it needs prepared',
+    'beforehand through the product\'s own handlers, untimed. Its baseline process loads the baseline bundle and makes one',
+    'raw SDK call on the same table (a DocumentClient GetItem of a missing key); without a DynamoDB client it answers at once.',
+    'DynamoDB Local rather than a stub endpoint: every function then takes its real path with real answers, and the store\'s',
+    'own latency (loopback, sub-millisecond for one item) is on both sides. A function that needs more than one call pays',
+    'for each one, as it would deployed (where each call is a few ms more). Median of the same number of runs, alternating.',
+    `Targets: init and first invocation ≤ ${TARGET_INIT_RATIO}× baseline, bundle < ${TARGET_BUNDLE_BYTES / 1024} KB.`,
     '',
-    '"init ms, no NODE_OPTIONS": ours again without the deployed `NODE_OPTIONS` (source maps parsed at load), for attribution only.',
+    table(['function', 'handler', 'bundle', 'baseline bundle', 'init ms', 'baseline init ms', 'init ratio', 'first invocation ms (baseline)', 'first invocation ratio', 'init ms, no NODE_OPTIONS', 'clients in baseline'], rows),
     '',
+    '"init ms, no NODE_OPTIONS": ours again without the deployed `NODE_OPTIONS`, for attribution only (equal to "init ms"',
+    'when none are deployed).',
+    '',
+  ];
+  if (firsts.length) {
+    const memRows = firsts.map((b) => {
+      const f = b.first!;
+      if (f.error) return [b.name, `${f.memoryMb} MB`, f.request || '–', '–', '–', '–', '–', '–', `failed: ${f.error}`];
+      const room = headroom(b);
+      return [
+        b.name,
+        `${f.memoryMb} MB`,
+        `${f.request} → ${f.status}`,
+        `${mib(f.afterInit.heap)} / ${mib(f.afterInit.rss)}`,
+        `${mib(f.afterFirst.heap)} / ${mib(f.afterFirst.rss)}`,
+        mib(f.afterFirst.maxRss),
+        mib(f.baselineAfterFirst.maxRss),
+        `${n(100 * room, 0)} %${room < TARGET_MEMORY_HEADROOM ? ` ${MISS}` : ''}`,
+      ];
+    });
+    const nonHttp = bundles.filter((b) => !b.first && b.afterInit);
+    const tight = firsts.filter((b) => !b.first!.error && headroom(b) < TARGET_MEMORY_HEADROOM);
+    out.push(
+      '### Memory after init and after the first request',
+      '',
+      'Measured in the same first-invocation processes (medians): V8 heap in use and resident set (`process.memoryUsage()`)',
+      'after init and after the first answer, and the peak resident set (`process.resourceUsage().maxRSS`), which is what',
+      'Lambda reports as "Max Memory Used" (deployed, the runtime client adds a few MB, and Node 22 differs a little from',
+      `the local Node). Headroom = 1 − peak ÷ the memory configured in serverless.yml; target ≥ ${n(100 * TARGET_MEMORY_HEADROOM, 0)} %.`,
+      '',
+      table(['function', 'configured', 'first request → status', 'after init: heap / RSS MB', 'after first request: heap / RSS MB', 'peak RSS MB', 'baseline peak RSS MB', 'headroom'], memRows),
+      '',
+      nonHttp.length
+        ? `Functions without an HTTP route, after init only (heap / RSS MB, median of the init runs): ${nonHttp.map((b) => `${b.name} ${mib(b.afterInit!.heap)} / ${mib(b.afterInit!.rss)}`).join(', ')}.`
+        : '',
+      '',
+      tight.length ? `Below the memory headroom target: ${tight.map((b) => b.name).join(', ')}.` : `Every HTTP function keeps at least ${n(100 * TARGET_MEMORY_HEADROOM, 0)} % of its configured memory free after its first request.`,
+      '',
+    );
+  }
+  out.push(
     'What each bundle carries beyond its baseline (minified bytes by package; `first-party` = functions/, lib/, templates):',
     '',
     ...detail,
@@ -74,7 +133,8 @@ function bundlesSection(bundles: BundleResult[]): string[] {
     '',
     misses.length ? `Targets missed: ${misses.map((b) => b.name).join(', ')}.` : 'All targets met.',
     '',
-  ];
+  );
+  return out;
 }
 
 function costTable(lines: CostLine[], total?: number): string {
@@ -331,7 +391,7 @@ export function renderReport(r: RunResults): string {
       ['`BENCH_OUTPUT`', 'docs/BENCHMARKS.md', 'where the report goes (raw JSON and logs: `bench/results/`, git-ignored)'],
     ]),
     '',
-    'Layout: `bench/run.ts` orchestrates; `bundle-init.ts` (section 1), `inprocess.ts` → `ops.ts` + `load.ts` (2, 3),',
+    'Layout: `bench/run.ts` orchestrates; `bundle-init.ts` + `first-invocation.ts` (section 1), `inprocess.ts` → `ops.ts` + `load.ts` (2, 3),',
     '`sweep-scaling.ts` (4) run in child processes with the functions\' environment; `http-load.ts` (3, autocannon) and',
     '`burst.ts` (5, with `proc-memory.ts`) drive the local stack over HTTP, and `answers.ts` tells a failed answer from a',
     'success by its status and its body; `flows.ts` finds and drives the handlers, `instrument.ts` counts AWS calls,',
