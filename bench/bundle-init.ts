@@ -26,11 +26,17 @@ export interface BundleResult {
   ratio: number;
   /** Ours again without the deployed NODE_OPTIONS (e.g. --enable-source-maps), to show what they cost. */
   initMsPlain?: number;
+  /** When the functions are deployed without `--enable-source-maps`: ours again with it, to show what turning it on costs. */
+  initMsSourceMaps?: number;
   runs: number;
   /** SDK clients the baseline constructs (what the function constructs). */
   clients: string[];
   /** SDK client packages in the bundle whose client the function never constructs (pulled in by an import). */
   unconstructedSdk: string[];
+  /** CPU time of init (user + system, all threads), ours and baseline medians, and their ratio: steadier under load. */
+  cpuMs?: number;
+  baselineCpuMs?: number;
+  cpuRatio?: number;
   /** V8 heap in use and resident set after init (median of the init runs), bytes. */
   afterInit?: { heap: number; rss: number };
   /** Init + first request and memory, for HTTP functions (bench/first-invocation.ts). */
@@ -160,11 +166,14 @@ async function bundle(options: Record<string, unknown>, entry: { file: string } 
 }
 
 /** One fresh Node process: time `require()` of the bundle (its module scope) from inside, with hrtime. */
-const CHILD = `const t0 = process.hrtime.bigint(); require(process.argv[1]); const t1 = process.hrtime.bigint();
-const m = process.memoryUsage(); process.stdout.write(JSON.stringify({ ms: Number(t1 - t0) / 1e6, heap: m.heapUsed, rss: m.rss }));`;
+const CHILD = `const c0 = process.cpuUsage(); const t0 = process.hrtime.bigint(); require(process.argv[1]); const t1 = process.hrtime.bigint();
+const c = process.cpuUsage(c0); const m = process.memoryUsage();
+process.stdout.write(JSON.stringify({ ms: Number(t1 - t0) / 1e6, cpuMs: (c.user + c.system) / 1000, heap: m.heapUsed, rss: m.rss }));`;
 
 interface InitRun {
   ms: number;
+  /** CPU time (user + system, every thread of the process) spent in `require()`: steadier than wall time on a shared machine. */
+  cpuMs: number;
   heap: number;
   rss: number;
 }
@@ -243,13 +252,21 @@ async function benchOne(
   };
   const oursMs: number[] = [];
   const baseMs: number[] = [];
+  const baseCpu: number[] = [];
   const oursMem: InitRun[] = [];
+  const pushBase = (run: InitRun) => {
+    baseMs.push(run.ms);
+    baseCpu.push(run.cpuMs);
+  };
   const push = (run: InitRun) => {
     oursMs.push(run.ms);
     oursMem.push(run);
   };
   const plainMs: number[] = [];
   const { NODE_OPTIONS: nodeOptions, ...plainEnv } = env;
+  const mapsMs: number[] = [];
+  const mapsOn = !/--enable-source-maps/.test(nodeOptions ?? '');
+  const mapsEnv = { ...env, NODE_OPTIONS: `${nodeOptions ?? ''} --enable-source-maps`.trim() };
   try {
     initOnce(oursPath, env); // warm the file cache for both, untimed
     initOnce(basePath, env);
@@ -257,12 +274,13 @@ async function benchOne(
       // Alternate which goes first so drift (CPU frequency, cache) falls on both equally.
       if (i % 2 === 0) {
         push(initRun(oursPath, env));
-        baseMs.push(initOnce(basePath, env));
+        pushBase(initRun(basePath, env));
       } else {
-        baseMs.push(initOnce(basePath, env));
+        pushBase(initRun(basePath, env));
         push(initRun(oursPath, env));
       }
       if (nodeOptions) plainMs.push(initOnce(oursPath, plainEnv));
+      if (mapsOn) mapsMs.push(initOnce(oursPath, mapsEnv));
     }
   } catch (err) {
     return { ...partial, error: `init failed: ${(err as Error).message}` };
@@ -275,6 +293,10 @@ async function benchOne(
     baselineInitMs: round(baselineInitMs),
     ratio: round(initMs / baselineInitMs),
     initMsPlain: plainMs.length ? round(median(plainMs)) : undefined,
+    initMsSourceMaps: mapsMs.length ? round(median(mapsMs)) : undefined,
+    cpuMs: round(median(oursMem.map((r) => r.cpuMs))),
+    baselineCpuMs: round(median(baseCpu)),
+    cpuRatio: round(median(oursMem.map((r) => r.cpuMs)) / median(baseCpu)),
     afterInit: { heap: median(oursMem.map((r) => r.heap)), rss: median(oursMem.map((r) => r.rss)) },
     paths: { ours: oursPath, baseline: basePath },
     runs,
