@@ -230,12 +230,18 @@ async function main() {
         label = p.label;
         writeFileSync(eventFile, JSON.stringify({ event: httpEvent(fn.routes.find((r) => r.method === p.request.method) ?? fn.routes[0]!, p.request), context }));
         // The first pair warms the file cache (untimed); then alternate which goes first, as the init runs do.
-        const pair = i % 2 === 0
-          ? [runChild(target.oursPath, eventFile), runChild(target.basePath, eventFile)]
-          : [runChild(target.basePath, eventFile), runChild(target.oursPath, eventFile)].reverse();
+        let oursRun: ChildRun;
+        let baseRun: ChildRun;
+        if (i % 2 === 0) {
+          oursRun = runChild(target.oursPath, eventFile);
+          baseRun = runChild(target.basePath, eventFile);
+        } else {
+          baseRun = runChild(target.basePath, eventFile);
+          oursRun = runChild(target.oursPath, eventFile);
+        }
         if (i === 0) continue;
-        ours.push(pair[0]!);
-        base.push(pair[1]!);
+        ours.push(oursRun);
+        base.push(baseRun);
       }
     } catch (err) {
       results.push({ ...emptyResult(fn, label, ours.length), error: (err as Error).message });

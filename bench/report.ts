@@ -425,7 +425,7 @@ export function renderReport(r: RunResults): string {
       ['`BENCH_HTTP_SECONDS`', 10, 'each autocannon run through the local HTTP API'],
       ['`BENCH_HTTP_CONNECTIONS`', '1,10,50', 'autocannon connection counts'],
       ['`BENCH_BURST_REQUESTS`', 200, 'concurrent requests in the burst whose peak memory section 5 reports'],
-      ['`BENCH_INIT_RUNS`', 11, 'fresh `node` processes per bundle, ours and baseline each'],
+      ['`BENCH_INIT_RUNS`', 11, 'fresh `node` processes per bundle, ours and baseline each, for init and again for the first invocation'],
       ['`BENCH_OPS_REPEAT`', 5, 'fresh tickets per flow in the work-per-operation section'],
       ['`BENCH_OPS_EXPIRED`', 100, 'expired tickets swept in the work-per-operation section'],
       ['`BENCH_CONFIRM_MAX_TICKETS`', 40000, 'cap on tickets prepared for the confirm load'],
