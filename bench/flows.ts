@@ -286,8 +286,12 @@ export class Flows {
     return this.confirmShape !== undefined;
   }
 
+  startRequest(t: BenchTicket): HttpRequest {
+    return this.startShape!(t);
+  }
+
   async start(t: BenchTicket): Promise<HttpResponse> {
-    return this.http('start', this.startShape!(t));
+    return this.http('start', this.startRequest(t));
   }
 
   /** Starts the ticket's TOTP enrollment and remembers the secret it answers with. */
@@ -309,14 +313,18 @@ export class Flows {
    * An MFA challenge for an enrolled user. Its result URL is on the functions' own allow-list (RESULT_URL_ORIGINS of
    * the environment this process runs in, which is theirs).
    */
-  async mfaChallenge(userId: string): Promise<{ response: HttpResponse; requestToken?: string }> {
+  mfaChallengeRequest(userId: string): HttpRequest {
     const origin = (process.env.RESULT_URL_ORIGINS ?? '').split(',')[0]?.trim() || this.publicBaseUrl;
-    const response = await this.http('mfaCreate', {
+    return {
       method: 'POST',
       url: '/api/v2/mfa/challenges',
       headers: { authorization: `Bearer ${this.adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ user_id: userId, result_url: `${origin}/mfa-result`, state: 'bench' }),
-    });
+    };
+  }
+
+  async mfaChallenge(userId: string): Promise<{ response: HttpResponse; requestToken?: string }> {
+    const response = await this.http('mfaCreate', this.mfaChallengeRequest(userId));
     const token = response.json?.request_token;
     return { response, requestToken: ok(response) && typeof token === 'string' ? token : undefined };
   }
@@ -326,8 +334,19 @@ export class Flows {
   }
 
   /** The hosted login page's check: `{ code }` or `{ recovery_code }` with the request token. */
+  mfaVerifyRequest(requestToken: string, proof: { code: string } | { recovery_code: string }): HttpRequest {
+    return { method: 'POST', url: '/mfa/verify', headers: this.postHeaders(), body: JSON.stringify({ request_token: requestToken, ...proof }) };
+  }
+
   mfaVerify(requestToken: string, proof: { code: string } | { recovery_code: string }): Promise<HttpResponse> {
-    return this.http('mfaVerify', { method: 'POST', url: '/mfa/verify', headers: this.postHeaders(), body: JSON.stringify({ request_token: requestToken, ...proof }) });
+    return this.http('mfaVerify', this.mfaVerifyRequest(requestToken, proof));
+  }
+
+  /** Any function of serverless.yml, loaded and called in-process on its first route (e.g. to prepare state). */
+  async callFunction(fn: FunctionInfo, request: HttpRequest): Promise<HttpResponse> {
+    const handler = await this.loadFunction(fn);
+    const route = fn.routes[0] ?? { method: request.method, path: request.url.split('?')[0]! };
+    return normalise(await handler(httpEvent(route, request), lambdaContext(fn, this.config.service)));
   }
 
   async email(tableName: string, keys: Record<string, unknown>, newImage: Record<string, unknown>): Promise<unknown> {

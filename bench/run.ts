@@ -21,6 +21,7 @@ import { benchBundles } from './bundle-init';
 import { runBurst } from './burst';
 import { killChildren, runSection } from './child';
 import { httpCreateLoads } from './http-load';
+import type { FirstInvocationContext, FirstInvocationResult } from './first-invocation';
 import type { InProcessContext } from './inprocess';
 import { renderReport, type RunResults } from './report';
 import { readServiceConfig, ROOT } from './serverless-config';
@@ -133,6 +134,12 @@ async function main() {
       say(`1. Bundle size and init time (${SETTINGS.initRuns} runs each, alternating with the baseline) ...`);
       results.bundles = await benchBundles(config, unitTestEnv(), join(work, 'bundles'), SETTINGS.initRuns, say);
     });
+    if (results.bundles?.some((b) => b.paths)) {
+      await section('first invocation and memory', async () => {
+        say(`1b. First invocation (init + first request) and memory of every HTTP function, ${SETTINGS.initRuns} fresh processes each, against DynamoDB Local ...`);
+        await firstInvocations(config, results.bundles!, join(bundleDir, 'first'), SETTINGS.initRuns);
+      });
+    }
   }
 
   const needStack = SECTIONS.has('inprocess') || SECTIONS.has('http') || SECTIONS.has('burst');
@@ -264,6 +271,51 @@ async function main() {
   writeFileSync(OUTPUT, renderReport(results));
   say(`Wrote ${OUTPUT.replace(`${ROOT}/`, '')} (raw results: bench/results/latest.json) in ${Math.round(results.durationSec)} s.${PARTIAL && !process.env.BENCH_OUTPUT ? ' Sections run: a subset, so docs/BENCHMARKS.md was left as it is.' : ''}`);
   if (results.errors.length) process.exitCode = 1;
+}
+
+/** Section 1b on a DynamoDB Local of its own (stopped after), results merged into the bundle rows. */
+async function firstInvocations(config: ReturnType<typeof readServiceConfig>, bundles: NonNullable<RunResults['bundles']>, dir: string, runs: number) {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const ddb = startDynamoDbLocal(port);
+  const stop = () => stopService(ddb);
+  cleanups.push(stop);
+  try {
+    await waitFor(ddb, httpAnswers(endpoint), 30_000);
+    const tableName = 'bench-first-tickets';
+    const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+    await ensureTable(client, tableName);
+    client.destroy();
+    const env: Record<string, string> = {
+      ...unitTestEnv(),
+      STAGE: 'local',
+      LOCAL_MODE: 'true',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'us-east-1',
+      DYNAMODB_ENDPOINT: endpoint,
+      ADMIN_API_KEY_HASHES: hashAdminKey(LOCAL_ADMIN_API_KEY).toString('hex'),
+      // Externals (if serverless.yml declares any) come from the project's node_modules, as the zip would ship them.
+      NODE_PATH: join(ROOT, 'node_modules'),
+    };
+    const context: FirstInvocationContext = {
+      config,
+      adminKey: LOCAL_ADMIN_API_KEY,
+      tableName,
+      publicBaseUrl: env.PUBLIC_BASE_URL ?? 'http://localhost:3000',
+      bundleDir: dir,
+      runs,
+      targets: bundles.filter((b) => b.paths).map((b) => ({ name: b.name, oursPath: b.paths!.ours, basePath: b.paths!.baseline })),
+    };
+    mkdirSync(dir, { recursive: true });
+    const first = await runSection<FirstInvocationResult[]>('first-invocation.ts', context, functionEnv(env, tableName, config.nodeOptions), RESULTS_DIR);
+    for (const f of first) {
+      const row = bundles.find((b) => b.name === f.name);
+      if (row) row.first = f;
+    }
+  } finally {
+    await stop();
+  }
 }
 
 type Emulators = Pick<Stack, 'dynamodbEndpoint' | 'apiUrl' | 'adminApiKey' | 'functionEnv' | 'stop'>;
