@@ -66,6 +66,7 @@ describe('packaged CloudFormation template', () => {
       EnrollmentPageLambdaFunction: [S],
       EnrollStartLambdaFunction: [S, E],
       EnrollConfirmLambdaFunction: [S, E],
+      EnrollWebauthnLambdaFunction: [S, E],
       CleanupExpiredTicketsLambdaFunction: [],
       EnrollAssetsLambdaFunction: [],
       PublishLifecycleEventsLambdaFunction: [],
