@@ -19,6 +19,7 @@ export const totpFactor: LoginFactor = {
     for (const enrollment of enrollments) {
       if (enrollment.factor !== 'otp' || !this.usable(enrollment)) continue;
       const owner = filedEnrollmentOwner(enrollment); // where the item is filed, not what it says of itself
+      if (!keys) throw new Error('checking a TOTP code needs ENCRYPTION_KEYS');
       const secret = open(enrollment.totp_secret, keys, enrollmentSecretContext(owner.userId, owner.enrollmentId));
       const step = verifyTotp(secret, code, now);
       if (step !== undefined && step > (enrollment.last_used_step ?? -1)) {

@@ -74,6 +74,8 @@ describe('packaged CloudFormation template', () => {
       GetMfaChallengeLambdaFunction: [A],
       MfaPageLambdaFunction: [S],
       MfaVerifyLambdaFunction: [S, E],
+      MfaWebauthnOptionsLambdaFunction: [S],
+      MfaWebauthnLambdaFunction: [S],
       MfaJwksLambdaFunction: [],
       VerifyMfaResultLambdaFunction: [A],
       VerifyUserMfaLambdaFunction: [A, E],
@@ -156,6 +158,7 @@ describe('packaged CloudFormation template', () => {
       'GuardianVerifyOtpLambdaFunction',
       'MfaJwksLambdaFunction',
       'MfaVerifyLambdaFunction',
+      'MfaWebauthnLambdaFunction',
       'VerifyMfaResultLambdaFunction',
     ]);
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
@@ -166,6 +169,9 @@ describe('packaged CloudFormation template', () => {
       'GET /.well-known/jwks.json',
       'GET /mfa',
       'POST /mfa/verify',
+      'POST /mfa/webauthn/options',
+      'POST /mfa/webauthn',
+      'POST /enroll/webauthn',
       'POST /api/v2/users/{user_id}/mfa/verify',
       'POST /api/v2/users/{user_id}/recovery-code-regeneration',
       'POST /guardian/api/start-flow',
