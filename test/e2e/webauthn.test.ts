@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,13 +35,39 @@ interface Authenticator {
   defaultBackupState?: boolean;
 }
 
-async function withAuthenticator(options: Authenticator): Promise<{ context: BrowserContext; page: Page; cdp: CDPSession; incidents: PageIncidents }> {
+/** What the browser sent to the ceremony routes: `RECORD_WEBAUTHN_FIXTURES=1` writes it to test/fixtures/webauthn. */
+interface Recorded {
+  registrations: unknown[];
+  assertions: unknown[];
+}
+
+function record(page: Page): Recorded {
+  const recorded: Recorded = { registrations: [], assertions: [] };
+  page.on('request', (request) => {
+    if (request.method() !== 'POST') return;
+    const path = new URL(request.url()).pathname;
+    const body = path === '/enroll/webauthn' || path === '/mfa/webauthn' ? (JSON.parse(request.postData() ?? '{}') as { credential?: unknown }) : undefined;
+    if (body?.credential) (path === '/enroll/webauthn' ? recorded.registrations : recorded.assertions).push(body.credential);
+  });
+  return recorded;
+}
+
+function saveFixture(name: string, recorded: Recorded): void {
+  if (!process.env.RECORD_WEBAUTHN_FIXTURES) return;
+  const dir = join(__dirname, '..', 'fixtures', 'webauthn');
+  mkdirSync(dir, { recursive: true });
+  const fixture = { recorded_with: 'Chromium (@sparticuz/chromium) CDP virtual authenticator', origin: stack.apiUrl, rp_id: 'localhost', ...recorded };
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(fixture, null, 2)}\n`);
+}
+
+async function withAuthenticator(options: Authenticator): Promise<{ context: BrowserContext; page: Page; cdp: CDPSession; incidents: PageIncidents; recorded: Recorded }> {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
+  const recorded = record(page);
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
   await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', automaticPresenceSimulation: true, ...options } });
-  return { context, page, cdp, incidents: watch(page, stack.apiUrl) };
+  return { context, page, cdp, incidents: watch(page, stack.apiUrl), recorded };
 }
 
 function expectNoIncidents(incidents: PageIncidents) {
@@ -82,7 +110,7 @@ describe('security keys and passkeys in a browser', () => {
   it('a security key enrolled from a ticket signs in on /mfa (hwk + user); registering it again is refused in plain words', async () => {
     const userId = uniqueUser('e2e-key');
     const ticket = await createTicket({ user_id: userId, email: 'ada@example.com', factor: 'webauthn-roaming' });
-    const { context, page, incidents } = await withAuthenticator({ transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true });
+    const { context, page, incidents, recorded } = await withAuthenticator({ transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true });
     try {
       await enrollOnPage(page, ticket.ticket_url, 'Register security key');
       expect(await ticketItem(ticket.ticket_id)).toMatchObject({ status: 'redeemed' });
@@ -101,6 +129,7 @@ describe('security keys and passkeys in a browser', () => {
       );
       expect(await ticketItem(again.ticket_id)).toMatchObject({ status: 'pending' });
       expectNoIncidents(incidents);
+      saveFixture('security-key', recorded);
     } finally {
       await context.close();
     }
@@ -109,14 +138,16 @@ describe('security keys and passkeys in a browser', () => {
   it('a passkey on this device (synced) enrolled from a ticket signs in on /mfa with swk + user', async () => {
     const userId = uniqueUser('e2e-passkey');
     const ticket = await createTicket({ user_id: userId, email: 'grace@example.com', factor: 'webauthn-platform' });
-    const { context, page, incidents } = await withAuthenticator({
+    const { context, page, incidents, recorded } = await withAuthenticator({
       transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, defaultBackupEligibility: true, defaultBackupState: true,
     });
     try {
       await enrollOnPage(page, ticket.ticket_url, 'Create passkey');
       expect(await enrollments(userId)).toEqual([expect.objectContaining({ type: 'webauthn-platform', name: 'Passkey' })]);
       expect(await loginWithKey(page, userId)).toMatchObject({ amr: ['swk', 'user'], mfa_method: 'webauthn' });
+      expect(await loginWithKey(page, userId)).toMatchObject({ amr: ['swk', 'user'] }); // and again: the counter moved on
       expectNoIncidents(incidents);
+      saveFixture('synced-passkey', recorded);
     } finally {
       await context.close();
     }
