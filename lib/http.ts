@@ -93,7 +93,10 @@ export function errorResult(err: unknown): HttpResult {
   return json(500, { error: 'internal_error', message: 'Something went wrong on our side; it has been logged.' });
 }
 
-/** The stable code for a zod issue: `unknown_field`, a code a refinement chose, or `invalid_<field>`. */
+/**
+ * The stable code for a zod issue: `unknown_field`, a code a refinement chose, or `invalid_<field>` in snake case
+ * (WebAuthn's JSON is camelCase: `credential.response.clientDataJSON` → `invalid_credential_response_client_data_json`).
+ */
 function issueError(issue: z.core.$ZodIssue): AppError {
   if (issue.code === 'unrecognized_keys') {
     return badRequest('unknown_field', `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`);
@@ -101,7 +104,8 @@ function issueError(issue: z.core.$ZodIssue): AppError {
   const field = issue.path.map(String).join('.');
   const chosen = issue.code === 'custom' ? (issue.params as { code?: string } | undefined)?.code : undefined;
   const message = issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`;
-  return badRequest(chosen ?? `invalid_${field.replace(/\W+/g, '_')}`, message);
+  const snake = field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  return badRequest(chosen ?? `invalid_${snake.replace(/\W+/g, '_')}`, message);
 }
 
 export function parse<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {

@@ -10,7 +10,9 @@ import type { AssertionJson, RegistrationJson } from './webauthn-schemas';
  * measurement behind the choice of @passwordless-id/webauthn).
  *
  * Registration uses the library's `verifyRegistration` (type, challenge, origin, rp id hash, user verification) plus
- * what it leaves out: user presence and that the credential id in the authenticator data is the one announced.
+ * what it leaves out: user presence, that the attestation object carries the authenticator data checked, and that the
+ * credential id in it is the one announced. (With attestation `none` nothing in a registration is signed: these
+ * checks keep the stored credential consistent, they do not make it attested.)
  * An assertion's fields are parsed by the library, but its signature is checked here with node:crypto: the library's
  * ES256 path converts the DER signature to raw assuming 32-byte integers, and refuses a valid signature whose r or
  * s is shorter (about 1 login in 128).
@@ -65,6 +67,8 @@ export async function verifyRegistration(response: RegistrationJson, expected: E
     throw new CeremonyError((err as Error).message.split(':')[0] ?? 'registration');
   }
   const authData = b64(response.response.authenticatorData);
+  // The authenticator data checked above is the browser's copy; the attestation object must carry the same bytes.
+  if (authData.length < 37 || !b64(response.response.attestationObject).includes(authData)) throw new CeremonyError('attestation object mismatch');
   const flags = authData[32] ?? 0;
   if (!(flags & FLAG.UP)) throw new CeremonyError('user not present');
   if (!(flags & FLAG.AT) || authData.length < 55) throw new CeremonyError('no attested credential');
