@@ -80,6 +80,7 @@ function expectNoIncidents(incidents: PageIncidents) {
 
 async function enrollOnPage(page: Page, ticketUrl: string, button: string): Promise<void> {
   await page.goto(ticketUrl);
+  expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Set up your security key or passkey');
   await page.getByRole('button', { name: button }).click();
   const shown = page.getByTestId('recovery-code');
   await shown.waitFor({ timeout: 20_000 });
