@@ -5,7 +5,6 @@ import { create as createQrCode } from 'qrcode/lib/core/qrcode';
 import { render as renderSvg } from 'qrcode/lib/renderer/svg-tag';
 import type * as z from '../zod-mini';
 import type { Config } from '../config';
-import { badRequest } from '../errors';
 import { logger } from '../log';
 import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
@@ -14,7 +13,9 @@ import { newEnrollmentId, pendingSecretContext, type PendingTotp } from './recor
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import type { startEnrollmentSchema } from './schemas';
 import { seal } from './secret-box';
-import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, unsupportedFactor } from './ticket-access';
+
+export { unsupportedFactor };
 import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from './totp';
 import { issueTransactionToken, newTransactionId, transactionHash } from './transaction-token';
 
@@ -80,8 +81,6 @@ export async function startEnrollment(
   return startTotp(deps, ticket, now, options);
 }
 
-export const unsupportedFactor = (ticket: Pick<TicketRecord, 'factor'>) =>
-  badRequest('unsupported_factor', `ticket: factor ${ticket.factor} cannot be enrolled here`);
 
 /** The ticket of a start: the token's, pending, and (unless it allows more) for a user with no enrollment yet. */
 export async function openTicketToStart(deps: Pick<StartDeps, 'tickets' | 'config'>, token: string, now: number): Promise<TicketRecord> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type * as z from '../zod-mini';
 import { webauthnConfig, type Config } from '../config';
-import { AppError, conflict } from '../errors';
+import { AppError, badRequest, conflict } from '../errors';
 import { registrationNeedsUserVerification, isWebauthnFactor } from '../factors/webauthn';
 import { CeremonyError, verifyRegistration } from '../factors/webauthn-ceremony';
 import { logger } from '../log';
@@ -11,10 +11,7 @@ import type { EnrollmentStore } from './enrollment-store';
 import { enrollmentKey, newEnrollmentId, type WebauthnEnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import type { webauthnRegistrationSchema } from './schemas';
-import { unsupportedFactor } from './start';
-import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
-import { badRequest } from '../errors';
-import type { ConfirmedEnrollment } from './confirm';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, unsupportedFactor } from './ticket-access';
 
 export interface WebauthnConfirmDeps {
   tickets: Pick<TicketStore, 'get'>;
@@ -41,7 +38,7 @@ const DEFAULT_NAME = { 'webauthn-roaming': 'Security key', 'webauthn-platform': 
 export async function confirmWebauthnEnrollment(
   deps: WebauthnConfirmDeps,
   input: z.infer<typeof webauthnRegistrationSchema>,
-): Promise<ConfirmedEnrollment> {
+): Promise<{ enrollment_id: string; recovery_code: string; redirect_url?: string }> {
   const config = webauthnConfig(deps.config as Config);
   const now = deps.now();
   const ticket = await ticketForToken(deps.tickets, input.ticket, deps.config.signingKeys);
