@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watch, type PageIncidents } from '../support/browser';
 import { createTicket, ticketItem } from '../support/enroll';
 import { createChallenge } from '../support/mfa';
-import { api, stack, uniqueUser } from '../support/stack';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { credentialKey } from '../../lib/enrollment/records';
+import { api, db, stack, uniqueUser } from '../support/stack';
 
 /**
  * Security keys and passkeys in Chromium with CDP virtual authenticators (no real device, no network): enroll from a
@@ -131,6 +133,15 @@ describe('security keys and passkeys in a browser', () => {
       expect(await ticketItem(again.ticket_id)).toMatchObject({ status: 'pending' });
       expectNoIncidents(incidents);
       saveFixture('security-key', recorded);
+
+      // Deleted as a TOTP enrollment is: gone from the list, and its credential id is free again.
+      const [enrolled] = await enrollments(userId);
+      const credentialId = (recorded.registrations[0] as { id: string }).id;
+      const held = () => db.send(new GetCommand({ TableName: stack.tableName, Key: credentialKey(credentialId), ConsistentRead: true }));
+      expect((await held()).Item).toMatchObject({ user_id: userId, enrollment_id: enrolled!.id });
+      expect((await api('DELETE', `/api/v2/guardian/enrollments/${enrolled!.id}`)).status).toBe(204);
+      expect(await enrollments(userId)).toEqual([]);
+      expect((await held()).Item).toBeUndefined();
     } finally {
       await context.close();
     }
