@@ -423,7 +423,7 @@ export function resultSigningConfig<C extends Settings>(config: C): ResultSignin
 }
 
 /** Fails loudly at the cold start of a function that runs WebAuthn ceremonies when there is no relying party. */
-export function webauthnConfig(config: Settings): WebauthnConfig {
+export function webauthnConfig(config: Pick<Settings, 'webauthn'>): WebauthnConfig {
   if (!config.webauthn) {
     throw new Error('Invalid configuration: WebAuthn needs PUBLIC_BASE_URL on a domain name (WEBAUTHN_RP_ID: the host or a parent of it)');
   }

@@ -39,7 +39,7 @@ export async function confirmWebauthnEnrollment(
   deps: WebauthnConfirmDeps,
   input: z.infer<typeof webauthnRegistrationSchema>,
 ): Promise<{ enrollment_id: string; recovery_code: string; redirect_url?: string }> {
-  const config = webauthnConfig(deps.config as Config);
+  const config = webauthnConfig(deps.config);
   const now = deps.now();
   const ticket = await ticketForToken(deps.tickets, input.ticket, deps.config.signingKeys);
   requirePending(ticket, now);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type * as z from '../zod-mini';
-import { webauthnConfig } from '../config';
+import { webauthnConfig, type Config } from '../config';
 import { logger } from '../log';
 import { MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import {
@@ -25,6 +25,7 @@ export interface StartedWebauthnEnrollment {
 }
 
 export type PageStartDeps = StartDeps & {
+  config: StartDeps['config'] & Pick<Config, 'webauthn'>;
   enrollments: Pick<EnrollmentStore, 'setPendingTotp' | 'setPendingWebauthn' | 'webauthnCredentials'>;
 };
 
@@ -48,7 +49,7 @@ export async function startPageEnrollment(
 }
 
 async function startWebauthn(deps: PageStartDeps, ticket: TicketRecord, factor: WebauthnFactor, now: number): Promise<StartedWebauthnEnrollment> {
-  const config = webauthnConfig(deps.config as never);
+  const config = webauthnConfig(deps.config);
   const challenge = newCeremonyChallenge(deps.random ?? randomBytes);
   const pending: PendingWebauthn = { challenge_hash: challengeHash(challenge), started_at: now, expires_at: Math.min(now + CHALLENGE_TTL_MS, ticket.expires_at) };
   const [stored, exclude] = await Promise.all([

@@ -55,7 +55,7 @@ export type WebauthnLoginDeps = LoginDeps & { config: LoginDeps['config'] & Pick
 
 /** `POST /mfa/webauthn` `{ request_token, credential }`: the assertion proves the login; the answer is lib/mfa/login.ts's. */
 export function verifyLoginWebauthn(deps: WebauthnLoginDeps, challenge: ChallengeRecord, assertion: AssertionJson): Promise<LoginSuccess> {
-  const config = webauthnConfig(deps.config as unknown as Config);
+  const config = webauthnConfig(deps.config);
   const expected = challengeHash(loginCeremonyChallenge(deps.config.signingKeys, challenge.challenge_id));
   return login(deps, challenge, webauthnLoginFactor(config, expected), assertion);
 }

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { webauthnConfig, type Config, type KeyRing } from '../config';
-import type { WebauthnEnrollmentRecord } from '../enrollment/records';
+import type { EnrollmentRecord, WebauthnEnrollmentRecord } from '../enrollment/records';
 import { authenticationOptions, isWebauthnEnrollment } from '../factors/webauthn';
 import { notEnrolled } from './errors';
 import { openChallenge, type OpenChallengeDeps } from './login';
@@ -19,8 +19,7 @@ export function loginCeremonyChallenge(keys: KeyRing, challengeId: string): stri
   return createHmac('sha256', subkey).update(challengeId).digest('base64url');
 }
 
-export const webauthnCredentialsOf = (enrollments: readonly unknown[]) =>
-  (enrollments as Parameters<typeof isWebauthnEnrollment>[0][]).filter(isWebauthnEnrollment) as WebauthnEnrollmentRecord[];
+export const webauthnCredentialsOf = (enrollments: readonly EnrollmentRecord[]): WebauthnEnrollmentRecord[] => enrollments.filter(isWebauthnEnrollment);
 
 export interface WebauthnOptionsDeps extends OpenChallengeDeps {
   store: Pick<MfaStore, 'getChallenge' | 'loadUser'>;
@@ -32,7 +31,7 @@ export interface WebauthnOptionsDeps extends OpenChallengeDeps {
  * keys and passkeys. 409 `not_enrolled` when they have none; the challenge errors of lib/mfa/login.ts otherwise.
  */
 export async function webauthnLoginOptions(deps: WebauthnOptionsDeps, requestToken: string) {
-  const config = webauthnConfig(deps.config as Config);
+  const config = webauthnConfig(deps.config);
   const challenge: ChallengeRecord = await openChallenge(deps, requestToken);
   const credentials = webauthnCredentialsOf((await deps.store.loadUser(challenge.user_id)).enrollments);
   if (credentials.length === 0) throw notEnrolled(challenge.user_id);
