@@ -92,6 +92,22 @@ export interface Settings {
   enrollment: EnrollmentConfig;
   /** Lifecycle events published to EventBridge from the table's stream (lib/events, docs/EVENTS.md). */
   events: EventsConfig;
+  /** Security keys and passkeys (lib/factors/webauthn.ts); undefined without PUBLIC_BASE_URL (no origin to bind to). */
+  webauthn: WebauthnConfig | undefined;
+}
+
+export interface WebauthnConfig {
+  /**
+   * WEBAUTHN_RP_ID: the relying party id credentials are scoped to (default PUBLIC_BASE_URL's host name); must be that
+   * host or a registrable parent of it. Changing it later orphans every credential (README).
+   */
+  rpId: string;
+  /** The one origin a ceremony may come from: PUBLIC_BASE_URL's origin, never the request's. */
+  origin: string;
+  /** The name authenticators show for us: TOTP_ISSUER's value. */
+  rpName: string;
+  /** WEBAUTHN_USER_VERIFICATION: what security keys are asked for (default `preferred`); passkeys always `required`. */
+  userVerification: 'required' | 'preferred' | 'discouraged';
 }
 
 export interface EventsConfig {
@@ -283,7 +299,43 @@ const envSchema = z.object({
     ),
   ),
   EVENTBRIDGE_ENDPOINT: optionalString,
+  WEBAUTHN_RP_ID: z.pipe(
+    optionalString,
+    z.optional(z.string().check(z.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a lower-case host name such as example.com'))),
+  ),
+  WEBAUTHN_USER_VERIFICATION: z.pipe(optionalString, z._default(z.enum(['required', 'preferred', 'discouraged']), 'preferred')),
 });
+
+/**
+ * The relying party from configuration only. The rp id must be the page's host or a parent of it that is itself
+ * registrable: not an IP address, not a bare top-level label (`com`), and not a shared hosting suffix the browser
+ * refuses (execute-api, cloudfront.net). Browsers check the full public suffix list; refusing these at load catches
+ * the mistakes that would make every ceremony fail.
+ */
+function webauthnSettings(e: { PUBLIC_BASE_URL?: string; WEBAUTHN_RP_ID?: string; WEBAUTHN_USER_VERIFICATION: WebauthnConfig['userVerification'] }, rpName: string): WebauthnConfig | undefined {
+  if (!e.PUBLIC_BASE_URL) {
+    if (e.WEBAUTHN_RP_ID) throw new Error('Invalid configuration: WEBAUTHN_RP_ID: needs PUBLIC_BASE_URL (the origin ceremonies must come from)');
+    return undefined;
+  }
+  const url = new URL(e.PUBLIC_BASE_URL);
+  const host = url.hostname.toLowerCase();
+  const rpId = e.WEBAUTHN_RP_ID ?? host;
+  const problem =
+    host !== rpId && !host.endsWith(`.${rpId}`)
+      ? `must be PUBLIC_BASE_URL's host (${host}) or a parent domain of it`
+      : /^[\d.]+$/.test(rpId) || rpId.includes(':')
+        ? 'must be a domain name, not an IP address (browsers refuse WebAuthn on IP addresses; use localhost locally)'
+        : rpId !== 'localhost' && !rpId.includes('.')
+          ? 'must be a registrable domain, not a top-level label'
+          : /(^|\.)(amazonaws\.com|cloudfront\.net|on\.aws)$/.test(rpId)
+            ? 'must be your own domain: shared AWS host names are public suffixes that browsers refuse'
+            : undefined;
+  // Set by the operator: a wrong value fails every function at load. Derived from an IP-address PUBLIC_BASE_URL:
+  // WebAuthn is unavailable and only its functions refuse to start (`webauthnConfig`).
+  if (problem && e.WEBAUTHN_RP_ID) throw new Error(`Invalid configuration: WEBAUTHN_RP_ID: ${problem}`);
+  if (problem) return undefined;
+  return { rpId, origin: url.origin, rpName, userVerification: e.WEBAUTHN_USER_VERIFICATION };
+}
 
 /**
  * Validates the environment: every variable that is set must be well formed (a malformed ring fails even in a function
@@ -329,7 +381,9 @@ export function loadConfig<K extends SecretName = SecretName>(
       totpLabel: e.TOTP_LABEL,
     },
     events: { bus: e.EVENT_BUS, source: e.EVENT_SOURCE, endpoint: e.EVENTBRIDGE_ENDPOINT },
+    webauthn: undefined,
   };
+  config.webauthn = webauthnSettings(e, config.enrollment.totpIssuer);
   return withSecrets(config, needs);
 }
 
@@ -366,6 +420,14 @@ export function resultSigningConfig<C extends Settings>(config: C): ResultSignin
   ].filter(Boolean);
   if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join('; ')}`);
   return config as ResultSigningConfig<C>;
+}
+
+/** Fails loudly at the cold start of a function that runs WebAuthn ceremonies when there is no relying party. */
+export function webauthnConfig(config: Pick<Settings, 'webauthn'>): WebauthnConfig {
+  if (!config.webauthn) {
+    throw new Error('Invalid configuration: WebAuthn needs PUBLIC_BASE_URL on a domain name (WEBAUTHN_RP_ID: the host or a parent of it)');
+  }
+  return config.webauthn;
 }
 
 let cached: (Settings & Partial<Secrets>) | undefined;

@@ -93,7 +93,10 @@ export function errorResult(err: unknown): HttpResult {
   return json(500, { error: 'internal_error', message: 'Something went wrong on our side; it has been logged.' });
 }
 
-/** The stable code for a zod issue: `unknown_field`, a code a refinement chose, or `invalid_<field>`. */
+/**
+ * The stable code for a zod issue: `unknown_field`, a code a refinement chose, or `invalid_<field>` in snake case
+ * (WebAuthn's JSON is camelCase: `credential.response.clientDataJSON` → `invalid_credential_response_client_data_json`).
+ */
 function issueError(issue: z.core.$ZodIssue): AppError {
   if (issue.code === 'unrecognized_keys') {
     return badRequest('unknown_field', `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`);
@@ -101,7 +104,14 @@ function issueError(issue: z.core.$ZodIssue): AppError {
   const field = issue.path.map(String).join('.');
   const chosen = issue.code === 'custom' ? (issue.params as { code?: string } | undefined)?.code : undefined;
   const message = issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`;
-  return badRequest(chosen ?? `invalid_${field.replace(/\W+/g, '_')}`, message);
+  return badRequest(chosen ?? fieldErrorCode(issue.path), message);
+}
+
+/** `invalid_<field path>` in snake case; array indexes are left out of the code (the message names them), so it is stable. */
+export function fieldErrorCode(path: readonly PropertyKey[]): string {
+  const field = path.filter((key) => typeof key === 'string').join('.');
+  const snake = field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  return `invalid_${snake.replace(/\W+/g, '_')}`;
 }
 
 export function parse<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {

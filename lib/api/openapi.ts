@@ -1,5 +1,6 @@
 import * as z from '../zod-mini';
 import { deviceErrorCode } from '../guardian/http';
+import { fieldErrorCode } from '../http';
 import { version } from '../../package.json';
 import { deviceErrorBody, errorBody } from './responses';
 import { ROUTES, type JsonResponse, type RawResponse, type Route } from './routes';
@@ -32,10 +33,14 @@ function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema {
   return rest;
 }
 
-/** `invalid_<field>` for each top-level field of an object schema (lib/http.ts names a bad field so). */
-function fieldCodes(schema: z.ZodMiniType): string[] {
-  const shape = (schema as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape).map((field) => `invalid_${field}`) : [];
+/** The code lib/http.ts answers for each field of an object schema, at every depth (nested objects, array items). */
+function fieldCodes(schema: z.ZodMiniType, path: string[] = []): string[] {
+  const def = (schema as { _zod: { def: { innerType?: z.ZodMiniType; element?: z.ZodMiniType } } })._zod.def;
+  if (def.innerType) return fieldCodes(def.innerType, path); // optional, nullable, default
+  if (def.element) return fieldCodes(def.element, path); // an item's code is its array's
+  const shape = (schema as { shape?: Record<string, z.ZodMiniType> }).shape ?? {};
+  const codes = Object.entries(shape).flatMap(([field, inner]) => [fieldErrorCode([...path, field]), ...fieldCodes(inner, [...path, field])]);
+  return [...new Set(codes)];
 }
 
 /** Every error a route can answer, as the client sees them: status → stable codes. */

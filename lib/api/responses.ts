@@ -2,7 +2,8 @@ import * as z from '../zod-mini';
 import type { CreatedTicket } from '../tickets/create-ticket';
 import type { TicketView } from '../tickets/ticket';
 import { FACTORS } from '../tickets/ticket';
-import type { StartedEnrollment } from '../enrollment/start';
+import type { startPageEnrollment } from '../enrollment/webauthn-start';
+import type { webauthnLoginOptions as webauthnLoginOptionsOf } from '../mfa/webauthn-options';
 import type { confirmEnrollment } from '../enrollment/confirm';
 import type { enrollmentView } from '../enrollment/admin';
 import type { CreatedChallenge } from '../mfa/create-challenge';
@@ -21,8 +22,12 @@ import type { loginRecoverAccount, loginStartFlow, loginTransactionStateView } f
 
 const timestamp = z.iso.datetime();
 const count = z.int().check(z.gte(0));
-const mfaMethod = z.enum(['totp', 'recovery-code']);
-const factorName = z.enum(['otp', 'recovery-code']);
+const mfaMethod = z.enum(['totp', 'recovery-code', 'webauthn']);
+const factorName = z.enum(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform']);
+const webauthnFactor = z.enum(['webauthn-roaming', 'webauthn-platform']);
+/** A WebAuthn options object, handed to the browser (`@simplewebauthn/browser`) as it is: its shape is the W3C's. */
+const publicKeyOptions = (what: string) =>
+  z.looseObject({ challenge: z.string() }).check(z.describe(`\`${what}\` (W3C WebAuthn Level 3, JSON form).`));
 
 export const createdTicket = z.strictObject({
   ticket_id: z.string(),
@@ -84,6 +89,17 @@ export const startedEnrollment = z.strictObject({
   recovery_code: z.optional(z.string()),
 });
 
+export const startedWebauthnEnrollment = z.strictObject({
+  factor: webauthnFactor,
+  public_key: publicKeyOptions('PublicKeyCredentialCreationOptionsJSON'),
+  attempts_remaining: count,
+  expires_at: timestamp,
+});
+
+export const startedPageEnrollment = z.union([startedEnrollment, startedWebauthnEnrollment]);
+
+export const webauthnLoginOptions = z.strictObject({ public_key: publicKeyOptions('PublicKeyCredentialRequestOptionsJSON') });
+
 export const confirmedEnrollment = z.strictObject({
   enrollment_id: z.string(),
   recovery_code: z.optional(z.string().check(z.describe('Shown once: the user keeps it to sign in without the app.'))),
@@ -93,8 +109,8 @@ export const confirmedEnrollment = z.strictObject({
 export const enrollment = z.strictObject({
   id: z.string(),
   status: z.enum(['confirmed']),
-  type: z.literal('authenticator'),
-  auth_method: z.literal('authenticator'),
+  type: z.enum(['authenticator', 'webauthn-roaming', 'webauthn-platform']),
+  auth_method: z.enum(['authenticator', 'webauthn']),
   name: z.string(),
   created_at: timestamp,
   enrolled_at: timestamp,
@@ -245,7 +261,8 @@ type Returned<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 export type ContractChecks = [
   Documents<typeof createdTicket, CreatedTicket>,
   Documents<typeof ticket, TicketView>,
-  Documents<typeof startedEnrollment, StartedEnrollment>,
+  Documents<typeof startedPageEnrollment, Returned<typeof startPageEnrollment>>,
+  Documents<typeof webauthnLoginOptions, Returned<typeof webauthnLoginOptionsOf>>,
   Documents<typeof confirmedEnrollment, Returned<typeof confirmEnrollment>>,
   Documents<typeof enrollment, ReturnType<typeof enrollmentView>>,
   Documents<typeof createdChallenge, CreatedChallenge>,

@@ -1,10 +1,10 @@
 import type * as z from '../zod-mini';
-import { confirmEnrollmentSchema, startEnrollmentSchema } from '../enrollment/schemas';
+import { confirmEnrollmentSchema, startEnrollmentSchema, webauthnRegistrationSchema } from '../enrollment/schemas';
 import { sendTicketSchema } from '../email/request-send';
 import { RECOVER_ACCOUNT_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
 import { recoverAccountSchema, startFlowSchema, verifyOtpSchema } from '../guardian/schemas';
 import { createChallengeSchema } from '../mfa/create-challenge';
-import { pageVerifySchema, verifyUserSchema } from '../mfa/schemas';
+import { pageVerifySchema, verifyUserSchema, webauthnLoginSchema, webauthnOptionsSchema } from '../mfa/schemas';
 import { verifyResultSchema } from '../mfa/verify-result';
 import { createTicketSchema } from '../tickets/create-ticket';
 import * as res from './responses';
@@ -276,12 +276,25 @@ export const ROUTES: readonly Route[] = [
     method: 'post',
     path: '/enroll/start',
     operationId: 'enrollStart',
-    summary: 'Start an enrollment: a TOTP secret bound to a new transaction (the ticket token authenticates)',
+    summary: 'Start an enrollment (the ticket token authenticates): a TOTP secret bound to a new transaction, or a security key\'s / passkey\'s registration options',
     tag: 'Enrollment page',
     auth: 'none',
     body: { name: 'StartEnrollmentRequest', schema: startEnrollmentSchema, required: true },
-    ok: { 200: { description: 'Started.', json: res.startedEnrollment, name: 'StartedEnrollment' } },
+    ok: { 200: { description: 'Started: `StartedEnrollment` for a TOTP ticket, `StartedWebauthnEnrollment` for a webauthn-* ticket.', json: res.startedPageEnrollment, name: 'StartedPageEnrollment' } },
     errors: { unsupported_factor: 400, ticket_not_found: 404, already_enrolled: 409, ...TICKET_ENDED },
+  },
+  {
+    fn: 'enrollWebauthn',
+    method: 'post',
+    path: '/enroll/webauthn',
+    operationId: 'enrollWebauthn',
+    summary: "Finish a security key's or passkey's registration ceremony: redeems the ticket once",
+    description: 'A ceremony that does not verify is 400 `invalid_credential` with `attempts_remaining` (counted like a wrong code); the fifth locks the ticket.',
+    tag: 'Enrollment page',
+    auth: 'none',
+    body: { name: 'WebauthnRegistrationRequest', schema: webauthnRegistrationSchema, required: true },
+    ok: { 200: { description: 'Enrolled.', json: res.confirmedEnrollment, name: 'ConfirmedEnrollment' } },
+    errors: { invalid_credential: 400, unsupported_factor: 400, ticket_not_found: 404, ceremony_expired: 409, credential_already_registered: 409, already_enrolled: 409, ...TICKET_ENDED },
   },
   {
     fn: 'enrollConfirm',
@@ -323,6 +336,30 @@ export const ROUTES: readonly Route[] = [
     tag: 'Login page',
     auth: 'none',
     body: { name: 'PageVerifyRequest', schema: pageVerifySchema, required: true },
+    ok: { 200: { description: 'Accepted: form-POST `signature` (and `state`) to `post_action_url`.', json: res.loginSuccess, name: 'LoginSuccess' } },
+    errors: LOGIN_ATTEMPT,
+  },
+  {
+    fn: 'mfaWebauthnOptions',
+    method: 'post',
+    path: '/mfa/webauthn/options',
+    operationId: 'mfaWebauthnOptions',
+    summary: "The authentication ceremony's options for the user's security keys and passkeys (writes nothing)",
+    tag: 'Login page',
+    auth: 'none',
+    body: { name: 'WebauthnOptionsRequest', schema: webauthnOptionsSchema, required: true },
+    ok: { 200: { description: 'Hand `public_key` to the browser.', json: res.webauthnLoginOptions, name: 'WebauthnLoginOptions' } },
+    errors: { ...CHALLENGE_ENDED, challenge_not_found: 404, not_enrolled: 409 },
+  },
+  {
+    fn: 'mfaWebauthn',
+    method: 'post',
+    path: '/mfa/webauthn',
+    operationId: 'mfaWebauthn',
+    summary: "The login page's check of a security key's or passkey's assertion against the challenge",
+    tag: 'Login page',
+    auth: 'none',
+    body: { name: 'WebauthnLoginRequest', schema: webauthnLoginSchema, required: true },
     ok: { 200: { description: 'Accepted: form-POST `signature` (and `state`) to `post_action_url`.', json: res.loginSuccess, name: 'LoginSuccess' } },
     errors: LOGIN_ATTEMPT,
   },

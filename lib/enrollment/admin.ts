@@ -5,14 +5,17 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * An enrollment as `GET /api/v2/users/{user_id}/enrollments` shows it, in the vendor's shape (`id`, `status`, `type`,
- * `name`, `enrolled_at`, `auth_method`) plus `created_at`. Never the secret or the recovery code hash.
+ * `name`, `enrolled_at`, `auth_method`) plus `created_at`. Never the secret or the recovery code hash. An
+ * authenticator app is `type: "authenticator"`; a security key or passkey shows its factor (`webauthn-roaming`,
+ * `webauthn-platform`) with `auth_method: "webauthn"`.
  */
 export function enrollmentView(enrollment: EnrollmentSummary) {
+  const { factor } = enrollment;
   return {
     id: enrollment.enrollment_id,
     status: enrollment.status,
-    type: 'authenticator' as const,
-    auth_method: 'authenticator' as const,
+    type: factor === 'otp' ? ('authenticator' as const) : factor,
+    auth_method: factor === 'otp' ? ('authenticator' as const) : ('webauthn' as const),
     name: enrollment.name,
     created_at: iso(enrollment.created_at),
     enrolled_at: iso(enrollment.created_at),

@@ -16,6 +16,8 @@ export interface Asset {
 export interface AssetSources {
   script: string;
   style: string;
+  /** @simplewebauthn/browser's UMD build: the widget loads it (`webauthn.js`, beside itself) for security keys and passkeys. */
+  webauthn?: string;
 }
 
 export interface AssetCatalog {
@@ -34,8 +36,9 @@ function asset(plainName: string, contentType: string, body: string): Asset {
 export function assetCatalog(sources: AssetSources): AssetCatalog {
   const script = asset('widget.js', 'text/javascript; charset=utf-8', sources.script);
   const style = asset('widget.css', 'text/css; charset=utf-8', sources.style);
+  const webauthn = sources.webauthn === undefined ? undefined : asset('webauthn.js', 'text/javascript; charset=utf-8', sources.webauthn);
   const byName = new Map<string, { asset: Asset; immutable: boolean }>();
-  for (const a of [script, style]) {
+  for (const a of webauthn ? [script, style, webauthn] : [script, style]) {
     byName.set(a.hashedName, { asset: a, immutable: true });
     byName.set(a.plainName, { asset: a, immutable: false });
   }

@@ -5,7 +5,7 @@ import { logger } from '../log';
 import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import type { EnrollmentStore } from './enrollment-store';
-import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type EnrollmentRecord } from './records';
+import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type TotpEnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import { open, seal } from './secret-box';
 import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
@@ -72,7 +72,7 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
   const random = deps.random ?? randomBytes;
   const enrollmentId = pending.enrollment_id ?? newEnrollmentId(random);
   const recoveryCode = pending.recovery_code_hash ? undefined : newRecoveryCode(random);
-  const enrollment: EnrollmentRecord = {
+  const enrollment: TotpEnrollmentRecord = {
     ...enrollmentKey(ticket.user_id, enrollmentId),
     type: 'enrollment',
     enrollment_id: enrollmentId,
@@ -87,12 +87,13 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const result = await deps.enrollments.redeem(ticket, tx, enrollment, now);
+  const result = await deps.enrollments.redeem(ticket, { kind: 'totp', tx }, enrollment, now);
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId });
     return { enrollment_id: enrollmentId, ...(recoveryCode ? { recovery_code: recoveryCode } : {}), redirect_url: ticket.result_url };
   }
   if (result.reason === 'already_enrolled') throw alreadyEnrolled();
+  if (result.reason === 'credential_registered') throw new Error('a TOTP enrollment registered no credential');
   if (result.reason === 'busy') throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');
   if (!result.current) throw ticketNotFound();
   const status = effectiveStatus(result.current, now);

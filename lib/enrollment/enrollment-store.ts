@@ -16,7 +16,15 @@ import {
   type EnrollmentPointerRecord,
   type EnrollmentRecord,
   type PendingTotp,
+  type PendingWebauthn,
+  type WebauthnEnrollmentRecord,
+  credentialKey,
 } from './records';
+
+/** What the redeem spends: the TOTP start's transaction, or the registration challenge (and the credential it made). */
+export type RedeemProof =
+  | { kind: 'totp'; tx: string }
+  | { kind: 'webauthn'; challengeHash: string; credentialId: string };
 
 
 /** A ticket as it was when a condition on it failed (undefined: gone). */
@@ -28,6 +36,7 @@ export type RedeemResult =
   | { ok: true }
   | ({ reason: 'ticket' } & Refused)
   | { ok: false; reason: 'already_enrolled' }
+  | { ok: false; reason: 'credential_registered' }
   | { ok: false; reason: 'busy' };
 
 /** The fields of an enrollment the admin API shows: never the secret or the recovery code hash, not even read. */
@@ -60,6 +69,41 @@ export class EnrollmentStore {
   }
 
   /**
+   * Puts the registration challenge a start offers on the pending ticket, replacing any earlier one: only the latest
+   * start's ceremony can redeem it, once, before its own expiry.
+   */
+  async setPendingWebauthn(ticketId: string, pending: PendingWebauthn, now: number): Promise<{ ok: true } | Refused> {
+    return this.conditionalUpdate(ticketId, {
+      UpdateExpression: 'SET pending_webauthn = :pending_webauthn',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pending_webauthn': pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
+    });
+  }
+
+  /** The user's security keys and passkeys (ids and transports only): a new registration excludes them. */
+  async webauthnCredentials(userId: string): Promise<Array<Pick<WebauthnEnrollmentRecord, 'credential_id' | 'transports'>>> {
+    const items: Array<Pick<WebauthnEnrollmentRecord, 'credential_id' | 'transports'>> = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: 'attribute_exists(credential_id)',
+          ProjectionExpression: 'credential_id, transports',
+          ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
+          ExclusiveStartKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) items.push({ credential_id: String(item.credential_id), transports: (item.transports as string[]) ?? [] });
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  /**
    * Counts one wrong code, compare-and-set on the count the caller saw (so concurrent wrong codes each count once).
    * The one that reaches MAX_ATTEMPTS locks the ticket in the same write: out of the pending index, secret dropped.
    */
@@ -68,7 +112,7 @@ export class EnrollmentStore {
     const locked = attempts >= MAX_ATTEMPTS;
     const result = await this.conditionalUpdate(ticketId, {
       UpdateExpression: locked
-        ? 'SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp'
+        ? 'SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn'
         : 'SET attempts = :attempts, last_attempt_at = :now',
       ConditionExpression: '#status = :pending AND expires_at > :now AND attempts = :seen',
       ExpressionAttributeNames: { '#status': 'status' },
@@ -91,13 +135,19 @@ export class EnrollmentStore {
    * 4. the user's enrollment count + 1, which must be 0 unless the ticket allows multiple enrollments.
    * Concurrent redeems of one ticket: exactly one commits; the others see the ticket redeemed.
    */
-  async redeem(ticket: TicketRecord, transaction: string, enrollment: EnrollmentRecord, now: number): Promise<RedeemResult> {
+  async redeem(ticket: TicketRecord, proof: RedeemProof, enrollment: EnrollmentRecord, now: number): Promise<RedeemResult> {
     const pointer: EnrollmentPointerRecord = {
       ...enrollmentPointerKey(enrollment.enrollment_id),
       type: 'enrollment-pointer',
       enrollment_id: enrollment.enrollment_id,
       user_id: enrollment.user_id,
+      ...(proof.kind === 'webauthn' ? { credential_id: proof.credentialId } : {}),
     };
+    // The TOTP start's transaction, or the registration challenge, unexpired: either is spent by this write alone.
+    const spent =
+      proof.kind === 'totp'
+        ? { condition: 'pending_totp.tx = :tx', values: { ':tx': proof.tx } }
+        : { condition: 'pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now', values: { ':tx': proof.challengeHash } };
     const input: TransactWriteCommandInput = {
       TransactItems: [
         {
@@ -105,15 +155,15 @@ export class EnrollmentStore {
             TableName: this.tableName,
             Key: ticketKey(ticket.ticket_id),
             UpdateExpression:
-              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx REMOVE pending_shard, pending_totp',
-            ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp.tx = :tx',
+              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx REMOVE pending_shard, pending_totp, pending_webauthn',
+            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${spent.condition}`,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':redeemed': 'redeemed',
               ':pending': 'pending',
               ':now': now,
               ':max': MAX_ATTEMPTS,
-              ':tx': transaction,
+              ...spent.values,
               ':enrollment': enrollment.enrollment_id,
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -139,6 +189,16 @@ export class EnrollmentStore {
             },
           },
         },
+        // One item per credential id: the same key is never registered twice, for this user or another.
+        ...(proof.kind === 'webauthn'
+          ? [{
+              Put: {
+                TableName: this.tableName,
+                Item: { ...credentialKey(proof.credentialId), type: 'webauthn-credential', user_id: enrollment.user_id, enrollment_id: enrollment.enrollment_id },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            }]
+          : []),
       ],
     };
     const reasons = await transactWrite(this.db, input);
@@ -147,6 +207,7 @@ export class EnrollmentStore {
       return { ok: false, reason: 'ticket', current: fromWire(reasons[0].Item) ?? (await this.ticket(ticket.ticket_id)) };
     }
     if (reasons[3]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'already_enrolled' };
+    if (reasons[4]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'credential_registered' };
     // Still conflicting after retries: let the caller look at the ticket again.
     return { ok: false, reason: 'busy' };
   }
@@ -203,6 +264,7 @@ export class EnrollmentStore {
             ExpressionAttributeValues: { ':now': now, ':minus_one': -1, ':zero': 0 },
           },
         },
+        ...(pointer.credential_id ? [{ Delete: { TableName: this.tableName, Key: credentialKey(pointer.credential_id) } }] : []),
       ],
     });
     if (!reasons) return true;

@@ -16,6 +16,9 @@ export interface PageText {
   greeting: string;
   greetingAnonymous: string;
   intro: string;
+  /** The heading and intro of a security key or passkey ticket. */
+  keyHeading: string;
+  keyIntro: string;
   /** `{date}` is replaced. */
   expires: string;
   noscript: string;
@@ -30,6 +33,8 @@ const en: PageText = {
   greetingAnonymous: 'Welcome.',
   intro:
     'Add a second layer of security to your account: scan a QR code with an authenticator app such as Google Authenticator, Microsoft Authenticator, 1Password or Authy, then enter the code it shows.',
+  keyHeading: 'Set up your security key or passkey',
+  keyIntro: 'Add a second layer of security to your account: register a security key, or create a passkey on this device. Your browser will guide you.',
   expires: 'This link expires on {date}.',
   noscript: 'This page needs JavaScript to set up your authenticator app. Please turn it on and reload the page.',
   loginUnavailable: 'Signing in with a second factor is not available on this page.',
@@ -76,6 +81,8 @@ const es: PageText = {
   greetingAnonymous: 'Hola.',
   intro:
     'Añade una capa extra de seguridad a tu cuenta: escanea un código QR con una aplicación de autenticación como Google Authenticator, Microsoft Authenticator, 1Password o Authy y escribe el código que te muestre.',
+  keyHeading: 'Configura tu llave de seguridad o llave de acceso',
+  keyIntro: 'Añade una segunda capa de seguridad a tu cuenta: registra una llave de seguridad o crea una llave de acceso en este dispositivo. El navegador te guiará.',
   expires: 'Este enlace caduca el {date}.',
   noscript: 'Esta página necesita JavaScript para configurar tu aplicación de autenticación. Actívalo y vuelve a cargar la página.',
   loginUnavailable: 'El inicio de sesión con un segundo factor no está disponible en esta página.',
@@ -122,6 +129,8 @@ const fr: PageText = {
   greetingAnonymous: 'Bienvenue.',
   intro:
     'Ajoutez une protection supplémentaire à votre compte : scannez un code QR avec une application d’authentification comme Google Authenticator, Microsoft Authenticator, 1Password ou Authy, puis saisissez le code qu’elle affiche.',
+  keyHeading: 'Configurez votre clé de sécurité ou clé d’accès',
+  keyIntro: 'Ajoutez une deuxième protection à votre compte : enregistrez une clé de sécurité ou créez une clé d’accès sur cet appareil. Votre navigateur vous guidera.',
   expires: 'Ce lien expire le {date}.',
   noscript: 'Cette page a besoin de JavaScript pour configurer votre application d’authentification. Activez-le puis rechargez la page.',
   loginUnavailable: 'La connexion avec un second facteur n’est pas disponible sur cette page.',
@@ -168,6 +177,8 @@ const de: PageText = {
   greetingAnonymous: 'Willkommen.',
   intro:
     'Schützen Sie Ihr Konto zusätzlich: Scannen Sie einen QR-Code mit einer Authenticator-App wie Google Authenticator, Microsoft Authenticator, 1Password oder Authy und geben Sie dann den angezeigten Code ein.',
+  keyHeading: 'Sicherheitsschlüssel oder Passkey einrichten',
+  keyIntro: 'Schützen Sie Ihr Konto zusätzlich: Registrieren Sie einen Sicherheitsschlüssel oder erstellen Sie einen Passkey auf diesem Gerät. Ihr Browser führt Sie durch die Schritte.',
   expires: 'Dieser Link läuft am {date} ab.',
   noscript: 'Diese Seite benötigt JavaScript, um Ihre Authenticator-App einzurichten. Bitte aktivieren Sie es und laden Sie die Seite neu.',
   loginUnavailable: 'Die Anmeldung mit einem zweiten Faktor ist auf dieser Seite nicht verfügbar.',
@@ -214,6 +225,8 @@ const ptBR: PageText = {
   greetingAnonymous: 'Olá.',
   intro:
     'Adicione uma camada extra de segurança à sua conta: escaneie um código QR com um aplicativo autenticador como Google Authenticator, Microsoft Authenticator, 1Password ou Authy e digite o código exibido.',
+  keyHeading: 'Configure sua chave de segurança ou chave de acesso',
+  keyIntro: 'Adicione uma segunda camada de segurança à sua conta: registre uma chave de segurança ou crie uma chave de acesso neste dispositivo. O navegador vai guiar você.',
   expires: 'Este link expira em {date}.',
   noscript: 'Esta página precisa de JavaScript para configurar seu aplicativo autenticador. Ative-o e recarregue a página.',
   loginUnavailable: 'O login com um segundo fator não está disponível nesta página.',

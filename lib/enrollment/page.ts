@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Liquid, type Template } from 'liquidjs';
 import type { Config } from '../config';
 import { AppError } from '../errors';
+import { isWebauthnFactor } from '../factors/webauthn';
 import { effectiveStatus, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import { formatExpiry, PAGE_TEXT, pageLocale, type MessageKind, type PageLocale } from './messages';
@@ -178,9 +179,9 @@ export async function enrollmentPage(deps: PageDeps, request: PageRequest): Prom
     widgetStyleUrl: urls.style,
     t: {
       title: text.title,
-      heading: text.heading,
+      heading: isWebauthnFactor(ticket.factor) ? text.keyHeading : text.heading,
       greeting: ticket.email ? text.greeting.replace('{email}', ticket.email) : text.greetingAnonymous,
-      intro: text.intro,
+      intro: isWebauthnFactor(ticket.factor) ? text.keyIntro : text.intro,
       expires: text.expires.replace('{date}', expiresAtText),
       noscript: text.noscript,
       loginUnavailable: text.loginUnavailable,

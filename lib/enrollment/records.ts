@@ -51,6 +51,16 @@ export interface PendingTotp {
   recovery_code_hash?: string;
 }
 
+/**
+ * A registration ceremony in progress on a pending ticket (`webauthn-*` factors): the SHA-256 of the challenge the
+ * latest start offered, answerable once and only until `expires_at` (the browser prompt's timeout plus a margin).
+ */
+export interface PendingWebauthn {
+  challenge_hash: string;
+  started_at: number;
+  expires_at: number;
+}
+
 export interface UserProfileRecord {
   pk: string;
   sk: 'PROFILE';
@@ -65,17 +75,32 @@ export interface UserProfileRecord {
   locked_out_at?: number;
 }
 
-/** A confirmed TOTP authenticator. Times are epoch milliseconds. */
-export interface EnrollmentRecord {
+/** What every confirmed enrollment has, whatever its factor. Times are epoch milliseconds. */
+interface EnrollmentBase {
   pk: string;
   sk: string;
   type: 'enrollment';
   enrollment_id: string;
   user_id: string;
-  factor: 'otp';
   status: 'confirmed';
   /** Shown in the admin list (the vendor's `name`). */
   name: string;
+  /**
+   * Keyed hash (`rc2$<key id>$<digest>`, bound to the user and this enrollment) of the current recovery code
+   * (lib/enrollment/recovery-code.ts): shown at enrollment, replaced each time one is spent or regenerated. Absent
+   * when a regeneration moved the user's code to another of their enrollments.
+   */
+  recovery_code_hash?: string;
+  /** The ticket this enrollment redeemed. */
+  ticket_id: string;
+  created_at: number;
+  /** When a login last used it. */
+  last_used_at?: number;
+}
+
+/** A confirmed TOTP authenticator. */
+export interface TotpEnrollmentRecord extends EnrollmentBase {
+  factor: 'otp';
   /**
    * The TOTP secret, AES-256-GCM under an encryption key kept outside the table, bound to this user and enrollment
    * (lib/enrollment/secret-box.ts): it opens only under `USER#<user_id>` / `ENROLLMENT#<enrollment_id>`.
@@ -86,16 +111,36 @@ export interface EnrollmentRecord {
   period: 30;
   /** The time step of the last code accepted, so a later login can refuse that code (and any older one). */
   last_used_step: number;
-  /**
-   * Keyed hash (`rc2$<key id>$<digest>`, bound to the user and this enrollment) of the current recovery code
-   * (lib/enrollment/recovery-code.ts): shown at enrollment, replaced each time one is spent or regenerated. Absent
-   * when a regeneration moved the user's code to another of their enrollments.
-   */
-  recovery_code_hash?: string;
-  /** The ticket this enrollment redeemed. */
-  ticket_id: string;
-  created_at: number;
 }
+
+export type WebauthnFactor = 'webauthn-roaming' | 'webauthn-platform';
+
+/** A security key or passkey (lib/factors/webauthn.ts). Nothing here is secret: the private key never leaves the authenticator. */
+export interface WebauthnEnrollmentRecord extends EnrollmentBase {
+  factor: WebauthnFactor;
+  /** The credential id, base64url (also the key of its uniqueness item, `WEBAUTHN#<id>`). */
+  credential_id: string;
+  /** The credential's public key as SubjectPublicKeyInfo DER, base64url (what the browser's getPublicKey() gives). */
+  public_key: string;
+  /** COSE algorithm of the key: -7 ES256, -8 EdDSA, -257 RS256. */
+  algorithm: number;
+  /** The authenticator's signature counter as last seen; 0 for authenticators that keep none (synced passkeys). */
+  sign_count: number;
+  transports: string[];
+  aaguid: string;
+  /** `multiDevice` when the credential may be synced (backup eligible), else `singleDevice`. */
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: boolean;
+  /** Whether the authenticator verified the user (PIN, biometric) at registration. */
+  user_verified: boolean;
+  /** The relying party id the credential is scoped to: changing the domain orphans it. */
+  rp_id: string;
+}
+
+export type EnrollmentRecord = TotpEnrollmentRecord | WebauthnEnrollmentRecord;
+
+/** `WEBAUTHN#<credential id>`: one per credential, so the same key is never registered twice (for anyone). */
+export const credentialKey = (credentialId: string) => ({ pk: `WEBAUTHN#${credentialId}`, sk: 'CREDENTIAL' as const });
 
 export interface EnrollmentPointerRecord {
   pk: string;
@@ -103,4 +148,6 @@ export interface EnrollmentPointerRecord {
   type: 'enrollment-pointer';
   enrollment_id: string;
   user_id: string;
+  /** A security key's or passkey's credential id, so removing the enrollment also frees its uniqueness item. */
+  credential_id?: string;
 }

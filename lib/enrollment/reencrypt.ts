@@ -79,6 +79,8 @@ interface EnrollmentItem {
   user_id?: string;
   enrollment_id?: string;
   totp_secret?: string;
+  /** A security key or passkey: nothing sealed to rewrite (its public key is not secret). */
+  credential_id?: string;
   recovery_code_hash?: string;
 }
 
@@ -111,7 +113,7 @@ export async function reencryptEnrollments(options: ReencryptOptions): Promise<R
       new ScanCommand({
         TableName: tableName,
         FilterExpression: '#type = :enrollment',
-        ProjectionExpression: 'pk, sk, user_id, enrollment_id, totp_secret, recovery_code_hash',
+        ProjectionExpression: 'pk, sk, user_id, enrollment_id, totp_secret, recovery_code_hash, credential_id',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: { ':enrollment': 'enrollment' },
         ExclusiveStartKey: position,
@@ -139,6 +141,7 @@ async function reencryptOne(options: ReencryptOptions, item: EnrollmentItem, rep
   };
   const recoveryKey = /^(?:rc2|hmac-sha256)\$([^$]+)\$/.exec(item.recovery_code_hash ?? '')?.[1];
   if (recoveryKey) bump(report.recovery_codes_by_key, recoveryKey);
+  if (item.credential_id && !item.totp_secret) return;
 
   if (!item.pk.startsWith(USER_PREFIX) || !item.sk.startsWith(ENROLLMENT_SK_PREFIX) || !item.totp_secret) {
     return refuse('not shaped like an enrollment (key or totp_secret)');

@@ -5,7 +5,6 @@ import { create as createQrCode } from 'qrcode/lib/core/qrcode';
 import { render as renderSvg } from 'qrcode/lib/renderer/svg-tag';
 import type * as z from '../zod-mini';
 import type { Config } from '../config';
-import { badRequest } from '../errors';
 import { logger } from '../log';
 import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
@@ -14,7 +13,9 @@ import { newEnrollmentId, pendingSecretContext, type PendingTotp } from './recor
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import type { startEnrollmentSchema } from './schemas';
 import { seal } from './secret-box';
-import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, unsupportedFactor } from './ticket-access';
+
+export { unsupportedFactor };
 import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from './totp';
 import { issueTransactionToken, newTransactionId, transactionHash } from './transaction-token';
 
@@ -74,13 +75,31 @@ export async function startEnrollment(
   input: z.infer<typeof startEnrollmentSchema>,
   options: StartOptions = {},
 ): Promise<StartedEnrollment> {
-  const { config } = deps;
   const now = deps.now();
-  const random = deps.random ?? randomBytes;
-  const ticket = await ticketForToken(deps.tickets, input.ticket, config.signingKeys);
+  const ticket = await openTicketToStart(deps, input.ticket, now);
+  if (ticket.factor !== 'otp') throw unsupportedFactor(ticket);
+  return startTotp(deps, ticket, now, options);
+}
+
+
+/** The ticket of a start: the token's, pending, and (unless it allows more) for a user with no enrollment yet. */
+export async function openTicketToStart(deps: Pick<StartDeps, 'tickets' | 'config'>, token: string, now: number): Promise<TicketRecord> {
+  const ticket = await ticketForToken(deps.tickets, token, deps.config.signingKeys);
   requirePending(ticket, now);
-  if (ticket.factor !== 'otp') throw badRequest('unsupported_factor', `ticket: factor ${ticket.factor} cannot be enrolled on this page yet`);
   if (!ticket.allow_multiple_enrollments && (await deps.tickets.enrollmentCount(ticket.user_id)) > 0) throw alreadyEnrolled();
+  return ticket;
+}
+
+/** Turns a refused write on a pending ticket into the answer that says why. */
+export function startRefused(stored: { ok: false; current: TicketRecord | undefined }, now: number): never {
+  if (!stored.current) throw ticketNotFound();
+  const status = effectiveStatus(stored.current, now);
+  throw status === 'pending' ? ticketEnded('locked') : ticketEnded(status);
+}
+
+export async function startTotp(deps: StartDeps, ticket: TicketRecord, now: number, options: StartOptions): Promise<StartedEnrollment> {
+  const { config } = deps;
+  const random = deps.random ?? randomBytes;
 
   const txid = newTransactionId(random);
   const tx = transactionHash(txid);
@@ -94,11 +113,7 @@ export async function startEnrollment(
     ...(enrollmentId && recoveryCode ? { enrollment_id: enrollmentId, recovery_code_hash: hashRecoveryCode(recoveryCode, { userId: ticket.user_id, enrollmentId }, config.encryptionKeys) } : {}),
   };
   const stored = await deps.enrollments.setPendingTotp(ticket.ticket_id, pending, now);
-  if (!stored.ok) {
-    if (!stored.current) throw ticketNotFound();
-    const status = effectiveStatus(stored.current, now);
-    throw status === 'pending' ? ticketEnded('locked') : ticketEnded(status);
-  }
+  if (!stored.ok) startRefused(stored, now);
   const transaction = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid, sub: ticket.ticket_id, notAfter: ticket.expires_at }, now);
   logger.info('enrollment started', { ticketId: ticket.ticket_id, replaced: ticket.pending_totp !== undefined });
 

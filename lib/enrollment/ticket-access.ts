@@ -1,5 +1,5 @@
 import type { KeyRing } from '../config';
-import { AppError, conflict, notFound } from '../errors';
+import { AppError, badRequest, conflict, notFound } from '../errors';
 import { effectiveStatus, type TicketRecord, type TicketStatus } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import { logger } from '../log';
@@ -29,6 +29,10 @@ export function ticketEnded(status: Exclude<TicketStatus, 'pending'>, details?: 
  */
 export const ticketSuperseded = () =>
   new AppError(410, 'ticket_superseded', 'ticket: this link was replaced by a newer one; use the link in the latest email');
+
+/** 400 `unsupported_factor`: this route cannot enroll the ticket's factor (the device protocol and a WebAuthn ticket). */
+export const unsupportedFactor = (ticket: Pick<TicketRecord, 'factor'>) =>
+  badRequest('unsupported_factor', `ticket: factor ${ticket.factor} cannot be enrolled here`);
 
 export const alreadyEnrolled = () =>
   conflict('already_enrolled', 'ticket: this user already has a confirmed enrollment and the ticket does not allow another');

@@ -10,17 +10,19 @@ import type { EnrollmentRecord } from '../enrollment/records';
  * spends it; the store turns that into one conditional update inside the transaction that accepts the login, so a
  * proof is spent exactly once however many requests race with it.
  */
-export type MfaMethod = 'totp' | 'recovery-code';
+export type MfaMethod = 'totp' | 'recovery-code' | 'webauthn';
 
 /** The names apps see in a challenge's `factors` (the vendor's authenticator types). */
-export type FactorName = 'otp' | 'recovery-code';
+export type FactorName = 'otp' | 'recovery-code' | 'webauthn-roaming' | 'webauthn-platform';
 
 /** The write that spends a proof, as a condition on the enrollment it matched. */
 export type Spend =
   /** TOTP: `last_used_step < step` → `step`, so a time step is accepted once per enrollment. */
   | { kind: 'totp-step'; step: number }
   /** Recovery code: `recovery_code_hash = used` → `next`, so a code works once and its successor replaces it. */
-  | { kind: 'recovery-code'; usedHash: string; nextHash: string };
+  | { kind: 'recovery-code'; usedHash: string; nextHash: string }
+  /** Security key / passkey: `sign_count = seen` → `next`, so two logins never both advance from one counter value. */
+  | { kind: 'webauthn-counter'; seen: number; next: number };
 
 export interface FactorMatch {
   method: MfaMethod;
@@ -28,16 +30,18 @@ export interface FactorMatch {
   spend: Spend;
   /** The next recovery code, bare 24 characters: returned to the user once, after the spend committed. */
   nextRecoveryCode?: string;
+  /** RFC 8176 references of this very proof, when they depend on it (WebAuthn: key kind, user verified). */
+  amr?: readonly string[];
 }
 
 export interface FactorContext {
-  /** ENCRYPTION_KEYS: open TOTP secrets, key recovery-code MACs. */
-  keys: KeyRing;
+  /** ENCRYPTION_KEYS: open TOTP secrets, key recovery-code MACs (absent where no such factor is checked). */
+  keys: KeyRing | undefined;
   now: number;
   random: (size: number) => Buffer;
 }
 
-export interface LoginFactor {
+export interface LoginFactor<Proof = string> {
   name: FactorName;
   method: MfaMethod;
   /** RFC 8176 authentication method references for the result token. */
@@ -45,5 +49,5 @@ export interface LoginFactor {
   /** Whether this enrollment can be used with this factor (for a challenge's `factors`). */
   usable(enrollment: EnrollmentRecord): boolean;
   /** The enrollment the proof matches and the write that spends it; undefined for a wrong, replayed or malformed proof. */
-  verify(enrollments: readonly EnrollmentRecord[], proof: string, context: FactorContext): FactorMatch | undefined;
+  verify(enrollments: readonly EnrollmentRecord[], proof: Proof, context: FactorContext): FactorMatch | undefined;
 }

@@ -14,6 +14,7 @@ export const recoveryCodeFactor: LoginFactor = {
   usable: (enrollment) => typeof enrollment.recovery_code_hash === 'string',
   verify(enrollments, proof, { keys, random }) {
     if (!isRecoveryCodeShape(proof)) return undefined;
+    if (!keys) throw new Error('checking a recovery code needs ENCRYPTION_KEYS');
     for (const enrollment of enrollments) {
       const stored = enrollment.recovery_code_hash;
       if (!stored) continue;

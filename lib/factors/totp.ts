@@ -17,8 +17,9 @@ export const totpFactor: LoginFactor = {
     const code = proof.replace(/[\s-]/g, '');
     if (!/^\d{6}$/.test(code)) return undefined;
     for (const enrollment of enrollments) {
-      if (!this.usable(enrollment)) continue;
+      if (enrollment.factor !== 'otp' || !this.usable(enrollment)) continue;
       const owner = filedEnrollmentOwner(enrollment); // where the item is filed, not what it says of itself
+      if (!keys) throw new Error('checking a TOTP code needs ENCRYPTION_KEYS');
       const secret = open(enrollment.totp_secret, keys, enrollmentSecretContext(owner.userId, owner.enrollmentId));
       const step = verifyTotp(secret, code, now);
       if (step !== undefined && step > (enrollment.last_used_step ?? -1)) {

@@ -47,6 +47,8 @@ export interface ChallengeRecord {
   /** Once accepted: how, and with which enrollment. */
   method?: MfaMethod;
   enrollment_id?: string;
+  /** The result token's `amr` when it depends on the proof (WebAuthn); otherwise the method's own. */
+  amr?: string[];
   ttl: number;
 }
 

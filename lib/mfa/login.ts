@@ -36,7 +36,7 @@ import { signResult } from './result-token';
  */
 export interface LoginDeps {
   store: Pick<MfaStore, 'getChallenge' | 'loadUser' | 'accept' | 'recordFailure'>;
-  config: Pick<Config, 'signingKeys' | 'encryptionKeys'> & { resultSigningKeys: SigningKeyRing; publicBaseUrl: string };
+  config: Pick<Config, 'signingKeys'> & Partial<Pick<Config, 'encryptionKeys'>> & { resultSigningKeys: SigningKeyRing; publicBaseUrl: string };
   now: () => number;
   random?: (size: number) => Buffer;
 }
@@ -60,7 +60,7 @@ export interface FactorVerified {
 }
 
 /** What checking a proof needs: no signing keys (the app's verify API signs nothing). */
-export type ProveDeps = Pick<LoginDeps, 'store' | 'now' | 'random'> & { config: Pick<Config, 'encryptionKeys'> };
+export type ProveDeps = Pick<LoginDeps, 'store' | 'now' | 'random'> & { config: Partial<Pick<Config, 'encryptionKeys'>> };
 
 /** Conflicting writes re-read and retry this many times before answering 503. */
 const MAX_ROUNDS = 25;
@@ -95,9 +95,17 @@ export const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code
 export const verifyLoginRecoveryCode = (deps: LoginDeps, challenge: ChallengeRecord, recoveryCode: string) =>
   login(deps, challenge, recoveryCodeFactor, recoveryCode);
 
-async function login(deps: LoginDeps, challenge: ChallengeRecord, factor: LoginFactor, proof: string): Promise<LoginSuccess> {
+/** One login on a challenge with any factor: lib/mfa/webauthn-login.ts uses it with a security key's assertion. */
+export async function login<P>(deps: LoginDeps, challenge: ChallengeRecord, factor: LoginFactor<P>, proof: P): Promise<LoginSuccess> {
   const { match, now } = await prove(deps, challenge.user_id, challenge, factor, proof);
-  const accepted: ChallengeRecord = { ...challenge, status: 'accepted', accepted_at: now, method: match.method, enrollment_id: match.enrollment.enrollment_id };
+  const accepted: ChallengeRecord = {
+    ...challenge,
+    status: 'accepted',
+    accepted_at: now,
+    method: match.method,
+    enrollment_id: match.enrollment.enrollment_id,
+    ...(match.amr ? { amr: [...match.amr] } : {}),
+  };
   logger.info('mfa login accepted', { challengeId: challenge.challenge_id, enrollmentId: match.enrollment.enrollment_id, method: match.method });
   return {
     signature: await resultForChallenge(deps, accepted),
@@ -114,14 +122,14 @@ export function resultForChallenge(deps: Pick<LoginDeps, 'config'>, challenge: C
   if (challenge.status !== 'accepted' || challenge.accepted_at === undefined || !challenge.method || !challenge.enrollment_id) {
     throw new Error(`challenge ${challenge.challenge_id} is not accepted`);
   }
-  const factor = challenge.method === 'totp' ? totpFactor : recoveryCodeFactor;
+  const amr = challenge.amr ?? (challenge.method === 'totp' ? totpFactor : recoveryCodeFactor).amr;
   return signResult(deps.config.resultSigningKeys, deps.config.publicBaseUrl, {
     sub: challenge.user_id,
     aud: new URL(challenge.result_url).origin,
     txid: challenge.challenge_id,
     authTime: challenge.accepted_at,
     method: challenge.method,
-    amr: factor.amr,
+    amr,
     enrollmentId: challenge.enrollment_id,
     nonce: challenge.nonce,
     state: challenge.state,
@@ -145,12 +153,12 @@ export async function verifyUserFactor(
  * transaction that either accepts (and spends the proof) or counts the failure. A refused transaction means another
  * request changed the challenge, the proof or the budget: read again and decide again.
  */
-async function prove(
+async function prove<P>(
   deps: ProveDeps,
   userId: string,
   initial: ChallengeRecord | undefined,
-  factor: LoginFactor,
-  proof: string,
+  factor: LoginFactor<P>,
+  proof: P,
 ): Promise<{ match: FactorMatch; now: number }> {
   let challenge = initial;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {

@@ -88,7 +88,7 @@ export class MfaStore {
         Update: {
           TableName: this.tableName,
           Key: challengeKey(challenge.challenge_id),
-          UpdateExpression: 'SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment',
+          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment${match.amr ? ', amr = :amr' : ''}`,
           ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
           ExpressionAttributeNames: { '#status': 'status', '#method': 'method' },
           ExpressionAttributeValues: {
@@ -98,6 +98,7 @@ export class MfaStore {
             ':max': CHALLENGE_MAX_ATTEMPTS,
             ':method': match.method,
             ':enrollment': match.enrollment.enrollment_id,
+            ...(match.amr ? { ':amr': [...match.amr] } : {}),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -114,6 +115,14 @@ export class MfaStore {
               UpdateExpression: 'SET last_used_step = :step, last_used_at = :now',
               ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(last_used_step) OR last_used_step < :step)',
               ExpressionAttributeValues: { ':step': spend.step, ':now': now },
+            }
+          : spend.kind === 'webauthn-counter'
+          ? {
+              TableName: this.tableName,
+              Key: key,
+              UpdateExpression: 'SET sign_count = :next, last_used_at = :now',
+              ConditionExpression: 'sign_count = :seen',
+              ExpressionAttributeValues: { ':next': spend.next, ':seen': spend.seen, ':now': now },
             }
           : {
               TableName: this.tableName,

@@ -61,7 +61,8 @@ export async function loginPage(deps: LoginPageDeps, request: LoginPageRequest):
     mfaServerUrl: request.origin,
     postActionURL: challenge.result_url,
     globalTrackingId: request.requestId,
-    factor: 'otp',
+    // Which ways in the widget offers (code, recovery code, security key or passkey).
+    factor: challenge.factors.join(' '),
     locale,
     expiresAt: new Date(challenge.expires_at).toISOString(),
     expiresAtText,

@@ -1,4 +1,5 @@
 import * as z from '../zod-mini';
+import { assertionJsonSchema } from '../factors/webauthn-schemas';
 
 const requestToken = z.string().check(z.minLength(1, 'is required'), z.maxLength(2048, 'must be at most 2048 characters'));
 
@@ -18,3 +19,9 @@ export const pageVerifySchema = z.strictObject({ request_token: requestToken, ..
 
 /** `POST /api/v2/users/{user_id}/mfa/verify`: exactly one of `code` (TOTP) or `recovery_code`. */
 export const verifyUserSchema = z.strictObject(proofFields).check(exactlyOneProof);
+
+/** `POST /mfa/webauthn/options`: the request token alone. */
+export const webauthnOptionsSchema = z.strictObject({ request_token: requestToken });
+
+/** `POST /mfa/webauthn`: the request token and what the browser's authentication ceremony returned. */
+export const webauthnLoginSchema = z.strictObject({ request_token: requestToken, credential: assertionJsonSchema });

@@ -117,7 +117,7 @@ export class TicketStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: ticketKey(ticketId),
-        UpdateExpression: 'SET #status = :revoked, revoked_at = :now REMOVE pending_shard, pending_totp',
+        UpdateExpression: 'SET #status = :revoked, revoked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
         ConditionExpression: '#status = :pending AND expires_at > :now',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':revoked': 'revoked', ':pending': 'pending', ':now': now },
@@ -165,7 +165,7 @@ export class TicketStore {
     const command = new UpdateCommand({
       TableName: this.tableName,
       Key: ticketKey(ticketId),
-      UpdateExpression: 'SET #status = :expired, expired_at = :now REMOVE pending_shard, pending_totp',
+      UpdateExpression: 'SET #status = :expired, expired_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
       ConditionExpression: '#status = :pending AND expires_at <= :now',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':expired': 'expired', ':pending': 'pending', ':now': now },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PendingTotp } from '../enrollment/records';
+import type { PendingTotp, PendingWebauthn } from '../enrollment/records';
 
 /** Factor names, as in the vendor's Management API plus our `recovery-code`. */
 export const FACTORS = ['otp', 'webauthn-roaming', 'webauthn-platform', 'recovery-code', 'email'] as const;
@@ -7,7 +7,7 @@ export type Factor = (typeof FACTORS)[number];
 /** Vendor factors we will never offer (they need the vendor's push service or a phone provider). */
 export const VENDOR_ONLY_FACTORS = ['push-notification', 'phone'] as const;
 /** Factors a user can complete on the hosted page today; creating a ticket for another is a 400. */
-export const REDEEMABLE_FACTORS: readonly Factor[] = ['otp'];
+export const REDEEMABLE_FACTORS: readonly Factor[] = ['otp', 'webauthn-roaming', 'webauthn-platform'];
 
 /** Stored and shown alike; `effectiveStatus` shows a pending ticket past its expiry as `expired` before any sweep. */
 export type TicketStatus = 'pending' | 'redeemed' | 'revoked' | 'expired' | 'locked';
@@ -63,6 +63,8 @@ export interface TicketRecord {
    * hash of that start's transaction (lib/enrollment/records.ts). Every transition that ends the ticket removes it.
    */
   pending_totp?: PendingTotp;
+  /** The same for a security key or passkey: the latest registration challenge (its hash) and its own expiry. */
+  pending_webauthn?: PendingWebauthn;
   /** The enrollment this ticket created, once redeemed, and the hash of the transaction that confirmed it. */
   enrollment_id?: string;
   redeemed_tx?: string;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureTable } from '../../infra/local/table';
 import { loadConfig, type KeyRing } from '../../lib/config';
 import { reencryptEnrollments, type ReencryptCheckpoint, type ReencryptReport } from '../../lib/enrollment/reencrypt';
-import { enrollmentKey, enrollmentPointerKey, type EnrollmentRecord } from '../../lib/enrollment/records';
+import { enrollmentKey, enrollmentPointerKey, type TotpEnrollmentRecord as EnrollmentRecord } from '../../lib/enrollment/records';
 import { enrollmentSecretContext, isSealedCurrent, open, seal, sealedInfo } from '../../lib/enrollment/secret-box';
 import { newTotpSecret } from '../../lib/enrollment/totp';
 import { codeFor } from '../support/enroll';

@@ -138,3 +138,32 @@ describe('handler cold starts with the environment serverless.yml gives each fun
     expect(() => getConfig('encryptionKeys')).toThrow('ENCRYPTION_KEYS');
   });
 });
+
+describe('WebAuthn relying party', () => {
+  it('defaults the rp id to PUBLIC_BASE_URL\'s host and the origin to its origin; localhost works locally', () => {
+    expect(loadConfig({ ...valid, PUBLIC_BASE_URL: 'https://mfa.example.com/' }).webauthn).toEqual({
+      rpId: 'mfa.example.com', origin: 'https://mfa.example.com', rpName: 'mfa.example.com', userVerification: 'preferred',
+    });
+    expect(loadConfig({ ...valid, PUBLIC_BASE_URL: 'http://localhost:3000' }).webauthn).toMatchObject({ rpId: 'localhost', origin: 'http://localhost:3000' });
+  });
+
+  it('accepts a registrable parent of the host as rp id, and the user verification setting', () => {
+    const config = loadConfig({ ...valid, PUBLIC_BASE_URL: 'https://mfa.example.com', WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_USER_VERIFICATION: 'required' });
+    expect(config.webauthn).toMatchObject({ rpId: 'example.com', origin: 'https://mfa.example.com', userVerification: 'required' });
+  });
+
+  it.each([
+    ['another domain', 'https://mfa.example.com', 'example.org', /parent domain/],
+    ['a look-alike suffix', 'https://mfa.badexample.com', 'example.com', /parent domain/],
+    ['a child of the host', 'https://example.com', 'mfa.example.com', /parent domain/],
+    ['a top-level label', 'https://mfa.example.com', 'com', /top-level/],
+    ['an API Gateway host', 'https://abc123.execute-api.eu-west-1.amazonaws.com', 'abc123.execute-api.eu-west-1.amazonaws.com', /shared AWS/],
+    ['an IP address', 'http://127.0.0.1:3000', '127.0.0.1', /IP address/],
+  ])('refuses at load an rp id that is %s', (_label, base, rpId, message) => {
+    expect(() => loadConfig({ ...valid, PUBLIC_BASE_URL: base, WEBAUTHN_RP_ID: rpId })).toThrow(message);
+  });
+
+  it('leaves WebAuthn off (only its functions refuse to start) when PUBLIC_BASE_URL is an IP address', () => {
+    expect(loadConfig({ ...valid, PUBLIC_BASE_URL: 'http://127.0.0.1:3000' }).webauthn).toBeUndefined();
+  });
+});

@@ -13,7 +13,7 @@ import { loadConfig } from '../../lib/config';
 import { AppError } from '../../lib/errors';
 import { confirmEnrollment } from '../../lib/enrollment/confirm';
 import { EnrollmentStore } from '../../lib/enrollment/enrollment-store';
-import { enrollmentSecretContext, pendingSecretContext, type EnrollmentRecord } from '../../lib/enrollment/records';
+import { enrollmentSecretContext, pendingSecretContext, type TotpEnrollmentRecord as EnrollmentRecord } from '../../lib/enrollment/records';
 import { verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
 import { open, seal } from '../../lib/enrollment/secret-box';
 import { startEnrollment } from '../../lib/enrollment/start';
@@ -220,7 +220,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
       ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp.tx = :tx',
       ExpressionAttributeValues: expect.objectContaining({ ':now': NOW, ':max': 5, ':tx': ticket.pending_totp!.tx }),
     });
-    expect(redeem!.Update!.UpdateExpression).toMatch(/redeemed_tx = :tx REMOVE pending_shard, pending_totp$/);
+    expect(redeem!.Update!.UpdateExpression).toMatch(/redeemed_tx = :tx REMOVE pending_shard, pending_totp, pending_webauthn$/);
 
     const enrollment = putEnrollment!.Put!.Item as EnrollmentRecord;
     expect(putEnrollment!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
@@ -335,7 +335,7 @@ describe('confirm: wrong codes count, and the fifth locks the ticket', () => {
     const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
     expect(error).toMatchObject({ status: 410, code: 'ticket_locked', details: { attempts_remaining: 0 } });
     const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
-    expect(input.UpdateExpression).toBe('SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp');
+    expect(input.UpdateExpression).toBe('SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':attempts': 5, ':locked': 'locked' });
   });
 

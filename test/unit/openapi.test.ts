@@ -4,6 +4,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument, openApiText, routeErrors } from '../../lib/api/openapi';
 import { ROUTES } from '../../lib/api/routes';
+import { parse } from '../../lib/http';
 import { isOpenApiCurrent, OPENAPI_PATH } from '../../infra/openapi';
 import { handler } from '../../functions/openapi-document';
 import { contractProblems } from '../support/contract';
@@ -72,6 +73,26 @@ describe('OpenAPI contract (docs/openapi.json)', () => {
     // transaction-state: every 4xx but 429 is a 401, which stops the client's polling.
     expect([...routeErrors(route('guardianTransactionState')).keys()]).toEqual([401, 429, 500, 503]);
     expect(routeErrors(route('guardianRecoverAccount')).get(400)).toContain('invalid_recovery_code');
+  });
+
+  it('lists the code the handler answers for a bad field at any depth (WebAuthn ceremonies are nested camelCase JSON)', () => {
+    const route = ROUTES.find((r) => r.operationId === 'enrollWebauthn')!;
+    const listed = routeErrors(route).get(400)!;
+    const bodies = [
+      { ticket: 't', credential: { id: 'a', rawId: 'a', type: 'public-key', response: { clientDataJSON: '!', attestationObject: 'a', authenticatorData: 'a', publicKey: 'a', publicKeyAlgorithm: -7 } } },
+      { ticket: 't', credential: { id: 'a', rawId: 'a', type: 'public-key', response: { clientDataJSON: 'a', attestationObject: 'a', authenticatorData: 'a', publicKey: 'a', publicKeyAlgorithm: -7, transports: ['usb', 'carrier-pigeon'] } } },
+      { ticket: 't', credential: { id: 'a', rawId: 'a', type: 'public-key' } },
+    ];
+    const answered = bodies.map((body) => {
+      try {
+        parse(route.body!.schema, body);
+      } catch (err) {
+        return (err as { code: string }).code;
+      }
+      return 'accepted';
+    });
+    expect(answered).toEqual(['invalid_credential_response_client_data_json', 'invalid_credential_response_transports', 'invalid_credential_response']);
+    expect(listed).toEqual(expect.arrayContaining(answered));
   });
 
   it('is served as committed by GET /openapi.json', async () => {

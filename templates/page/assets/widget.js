@@ -10,6 +10,9 @@
 (function () {
   'use strict';
 
+  // Where this script was served from: the WebAuthn helper (webauthn.js) sits beside it and is loaded only when needed.
+  var ASSET_BASE = ((document.currentScript && document.currentScript.src) || '').replace(/[^/]*$/, '');
+
   var MESSAGES = {
     en: {
       loading: 'Preparing your authenticator…',
@@ -60,7 +63,23 @@
       challenge_not_found: 'This sign-in link isn’t valid. Go back to the app and sign in again.',
       challenge_expired: 'This sign-in request has expired. Go back to the app and sign in again.',
       challenge_accepted: 'This sign-in request was already used.',
-      challenge_locked: 'Too many wrong codes: this sign-in request is locked. Go back to the app and sign in again.'
+      challenge_locked: 'Too many wrong codes: this sign-in request is locked. Go back to the app and sign in again.',
+      keyTitle: 'Register your security key',
+      keyText: 'Insert or tap your security key when your browser asks.',
+      keyButton: 'Register security key',
+      passkeyTitle: 'Create a passkey on this device',
+      passkeyText: 'Your device will ask for your fingerprint, face or screen lock.',
+      passkeyButton: 'Create passkey',
+      keyWaiting: 'Follow the prompt from your browser…',
+      keyDoneText: 'Your security key or passkey is set up. You’ll use it when you sign in.',
+      keyTimeout: 'The request timed out before your key answered. Try again, and respond to the prompt a little sooner.',
+      keyCancelled: 'The request was cancelled. Try again when you’re ready.',
+      keyRegistered: 'This security key or passkey is already registered. Use a different one.',
+      keyUnsupported: 'This browser or device can’t do this: it has no support for security keys or passkeys, or can’t check your fingerprint, face, PIN or screen lock. Try another device or browser.',
+      keyFailed: 'Your key’s answer couldn’t be checked. Try again.',
+      useKey: 'Use your security key or passkey',
+      loginKeyTitle: 'Sign in with your security key or passkey',
+      loginKeyButton: 'Use security key or passkey'
     },
     es: {
       loading: 'Preparando tu autenticador…',
@@ -111,7 +130,23 @@
       challenge_not_found: 'Este enlace de inicio de sesión no es válido. Vuelve a la aplicación e inicia sesión de nuevo.',
       challenge_expired: 'Esta solicitud de inicio de sesión ha caducado. Vuelve a la aplicación e inicia sesión de nuevo.',
       challenge_accepted: 'Esta solicitud de inicio de sesión ya se utilizó.',
-      challenge_locked: 'Demasiados códigos incorrectos: esta solicitud está bloqueada. Vuelve a la aplicación e inicia sesión de nuevo.'
+      challenge_locked: 'Demasiados códigos incorrectos: esta solicitud está bloqueada. Vuelve a la aplicación e inicia sesión de nuevo.',
+      keyTitle: 'Registra tu llave de seguridad',
+      keyText: 'Inserta o toca tu llave de seguridad cuando el navegador lo pida.',
+      keyButton: 'Registrar llave de seguridad',
+      passkeyTitle: 'Crea una llave de acceso en este dispositivo',
+      passkeyText: 'El dispositivo te pedirá tu huella, tu cara o el bloqueo de pantalla.',
+      passkeyButton: 'Crear llave de acceso',
+      keyWaiting: 'Sigue las indicaciones del navegador…',
+      keyDoneText: 'Tu llave de seguridad o llave de acceso ya está configurada. La usarás al iniciar sesión.',
+      keyTimeout: 'Se agotó el tiempo antes de que respondiera tu llave. Inténtalo de nuevo y responde un poco antes.',
+      keyCancelled: 'Se canceló la solicitud. Inténtalo de nuevo cuando quieras.',
+      keyRegistered: 'Esta llave de seguridad o llave de acceso ya está registrada. Usa otra.',
+      keyUnsupported: 'Este navegador o dispositivo no puede hacerlo: no admite llaves de seguridad ni llaves de acceso, o no puede comprobar tu huella, cara, PIN o bloqueo de pantalla. Prueba con otro dispositivo o navegador.',
+      keyFailed: 'No se pudo comprobar la respuesta de tu llave. Inténtalo de nuevo.',
+      useKey: 'Usar tu llave de seguridad o llave de acceso',
+      loginKeyTitle: 'Inicia sesión con tu llave de seguridad o llave de acceso',
+      loginKeyButton: 'Usar llave de seguridad o de acceso'
     },
     fr: {
       loading: 'Préparation de votre authentificateur…',
@@ -162,7 +197,23 @@
       challenge_not_found: 'Ce lien de connexion n’est pas valide. Revenez à l’application et connectez-vous à nouveau.',
       challenge_expired: 'Cette demande de connexion a expiré. Revenez à l’application et connectez-vous à nouveau.',
       challenge_accepted: 'Cette demande de connexion a déjà été utilisée.',
-      challenge_locked: 'Trop de codes incorrects : cette demande est bloquée. Revenez à l’application et connectez-vous à nouveau.'
+      challenge_locked: 'Trop de codes incorrects : cette demande est bloquée. Revenez à l’application et connectez-vous à nouveau.',
+      keyTitle: 'Enregistrez votre clé de sécurité',
+      keyText: 'Insérez ou touchez votre clé de sécurité quand le navigateur le demande.',
+      keyButton: 'Enregistrer la clé de sécurité',
+      passkeyTitle: 'Créez une clé d’accès sur cet appareil',
+      passkeyText: 'Votre appareil vous demandera votre empreinte, votre visage ou le verrouillage de l’écran.',
+      passkeyButton: 'Créer une clé d’accès',
+      keyWaiting: 'Suivez les instructions de votre navigateur…',
+      keyDoneText: 'Votre clé de sécurité ou clé d’accès est configurée. Vous l’utiliserez pour vous connecter.',
+      keyTimeout: 'Le délai a expiré avant la réponse de votre clé. Réessayez en répondant un peu plus tôt.',
+      keyCancelled: 'La demande a été annulée. Réessayez quand vous serez prêt.',
+      keyRegistered: 'Cette clé de sécurité ou clé d’accès est déjà enregistrée. Utilisez-en une autre.',
+      keyUnsupported: 'Ce navigateur ou cet appareil ne le permet pas : il ne prend pas en charge les clés de sécurité ni les clés d’accès, ou ne peut pas vérifier votre empreinte, visage, code PIN ou verrouillage d’écran. Essayez un autre appareil ou navigateur.',
+      keyFailed: 'La réponse de votre clé n’a pas pu être vérifiée. Réessayez.',
+      useKey: 'Utiliser votre clé de sécurité ou clé d’accès',
+      loginKeyTitle: 'Connectez-vous avec votre clé de sécurité ou clé d’accès',
+      loginKeyButton: 'Utiliser la clé de sécurité ou d’accès'
     },
     de: {
       loading: 'Ihr Authenticator wird vorbereitet…',
@@ -213,7 +264,23 @@
       challenge_not_found: 'Dieser Anmeldelink ist ungültig. Kehren Sie zur App zurück und melden Sie sich erneut an.',
       challenge_expired: 'Diese Anmeldeanfrage ist abgelaufen. Kehren Sie zur App zurück und melden Sie sich erneut an.',
       challenge_accepted: 'Diese Anmeldeanfrage wurde bereits verwendet.',
-      challenge_locked: 'Zu viele falsche Codes: Diese Anmeldeanfrage ist gesperrt. Kehren Sie zur App zurück und melden Sie sich erneut an.'
+      challenge_locked: 'Zu viele falsche Codes: Diese Anmeldeanfrage ist gesperrt. Kehren Sie zur App zurück und melden Sie sich erneut an.',
+      keyTitle: 'Sicherheitsschlüssel registrieren',
+      keyText: 'Stecken Sie Ihren Sicherheitsschlüssel ein oder berühren Sie ihn, wenn der Browser danach fragt.',
+      keyButton: 'Sicherheitsschlüssel registrieren',
+      passkeyTitle: 'Passkey auf diesem Gerät erstellen',
+      passkeyText: 'Ihr Gerät fragt nach Fingerabdruck, Gesicht oder Bildschirmsperre.',
+      passkeyButton: 'Passkey erstellen',
+      keyWaiting: 'Folgen Sie der Aufforderung Ihres Browsers…',
+      keyDoneText: 'Ihr Sicherheitsschlüssel oder Passkey ist eingerichtet. Sie verwenden ihn bei der Anmeldung.',
+      keyTimeout: 'Die Zeit ist abgelaufen, bevor Ihr Schlüssel geantwortet hat. Versuchen Sie es erneut und reagieren Sie etwas schneller.',
+      keyCancelled: 'Der Vorgang wurde abgebrochen. Versuchen Sie es erneut, wenn Sie bereit sind.',
+      keyRegistered: 'Dieser Sicherheitsschlüssel oder Passkey ist bereits registriert. Verwenden Sie einen anderen.',
+      keyUnsupported: 'Dieser Browser oder dieses Gerät kann das nicht: Es unterstützt keine Sicherheitsschlüssel oder Passkeys oder kann Fingerabdruck, Gesicht, PIN oder Bildschirmsperre nicht prüfen. Versuchen Sie ein anderes Gerät oder einen anderen Browser.',
+      keyFailed: 'Die Antwort Ihres Schlüssels konnte nicht geprüft werden. Versuchen Sie es erneut.',
+      useKey: 'Sicherheitsschlüssel oder Passkey verwenden',
+      loginKeyTitle: 'Mit Sicherheitsschlüssel oder Passkey anmelden',
+      loginKeyButton: 'Sicherheitsschlüssel oder Passkey verwenden'
     },
     'pt-BR': {
       loading: 'Preparando seu autenticador…',
@@ -264,7 +331,23 @@
       challenge_not_found: 'Este link de login não é válido. Volte ao aplicativo e faça login novamente.',
       challenge_expired: 'Esta solicitação de login expirou. Volte ao aplicativo e faça login novamente.',
       challenge_accepted: 'Esta solicitação de login já foi usada.',
-      challenge_locked: 'Códigos incorretos demais: esta solicitação está bloqueada. Volte ao aplicativo e faça login novamente.'
+      challenge_locked: 'Códigos incorretos demais: esta solicitação está bloqueada. Volte ao aplicativo e faça login novamente.',
+      keyTitle: 'Registre sua chave de segurança',
+      keyText: 'Insira ou toque na sua chave de segurança quando o navegador pedir.',
+      keyButton: 'Registrar chave de segurança',
+      passkeyTitle: 'Crie uma chave de acesso neste dispositivo',
+      passkeyText: 'O dispositivo vai pedir sua digital, seu rosto ou o bloqueio de tela.',
+      passkeyButton: 'Criar chave de acesso',
+      keyWaiting: 'Siga as instruções do navegador…',
+      keyDoneText: 'Sua chave de segurança ou chave de acesso está configurada. Você vai usá-la ao entrar.',
+      keyTimeout: 'O tempo acabou antes de a sua chave responder. Tente de novo e responda um pouco antes.',
+      keyCancelled: 'A solicitação foi cancelada. Tente de novo quando estiver pronto.',
+      keyRegistered: 'Esta chave de segurança ou chave de acesso já está registrada. Use outra.',
+      keyUnsupported: 'Este navegador ou dispositivo não consegue fazer isso: não aceita chaves de segurança nem chaves de acesso, ou não consegue verificar sua digital, rosto, PIN ou bloqueio de tela. Tente outro dispositivo ou navegador.',
+      keyFailed: 'Não foi possível verificar a resposta da sua chave. Tente de novo.',
+      useKey: 'Usar sua chave de segurança ou chave de acesso',
+      loginKeyTitle: 'Entre com sua chave de segurança ou chave de acesso',
+      loginKeyButton: 'Usar chave de segurança ou de acesso'
     }
   };
 
@@ -356,6 +439,8 @@
     this.requestToken = read(options.requestToken);
     this.serverUrl = read(options.mfaServerUrl).replace(/\/+$/, '');
     this.postActionURL = read(options.postActionURL);
+    // The ticket's factor, or in login mode the challenge's factors (space-separated): which ceremonies to offer.
+    this.factors = read(options.factor).split(/[\s,]+/).filter(Boolean);
     this.trackingId = read(options.globalTrackingId);
     this.requesterErrors = (options.requesterErrors || []).map(function (e) {
       return read(e && e.message);
@@ -419,6 +504,7 @@
     this.body.appendChild(el('p', { className: 'mfa-loading', text: this.t.loading }));
     this.call('/enroll/start', { ticket: this.ticket }).then(
       function (result) {
+        if (result.status === 200 && /^webauthn-/.test(String(result.data.factor))) return self.showKeyEnroll(result.data, notice);
         if (result.status === 200) {
           self.transactionToken = String(result.data.transaction_token || '');
           self.showEnroll(result.data);
@@ -569,7 +655,7 @@
     var children = [
       checkIcon(),
       heading,
-      el('p', { text: t.doneText }),
+      el('p', { text: this.keyFactor ? t.keyDoneText : t.doneText }),
       el('section', { className: 'mfa-recovery', 'aria-labelledby': 'mfa-recovery-title' }, [
         el('h3', { id: 'mfa-recovery-title', text: t.recoveryTitle }),
         el('p', { text: t.recoveryText }),
@@ -629,14 +715,31 @@
       event.preventDefault();
       self.verifyLogin();
     });
-    var toggle = el('button', { type: 'button', className: 'mfa-link-button mfa-toggle', text: recovery ? t.useCode : t.useRecovery });
+    var hasKey = this.factors.some(function (f) {
+      return /^webauthn-/.test(f);
+    });
+    var hasCode = !hasKey || this.factors.indexOf('otp') >= 0;
+    var toggle = el('button', { type: 'button', className: 'mfa-link-button mfa-toggle', text: recovery ? (hasCode ? t.useCode : t.useKey) : t.useRecovery });
     toggle.addEventListener('click', function () {
       self.showLogin(!recovery);
     });
-    this.body.appendChild(
-      el('div', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: recovery ? t.recoveryTitle2 : t.loginTitle }), form, toggle])
-    );
-    this.input.focus();
+    if (!recovery && hasKey) {
+      var keyButton = el('button', { type: 'button', className: 'mfa-button', 'data-testid': 'use-key', text: t.loginKeyButton });
+      keyButton.addEventListener('click', function () {
+        self.loginWithKey(keyButton);
+      });
+      this.body.appendChild(el('div', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: t.loginKeyTitle }), keyButton]));
+      this.keyButton = keyButton;
+    }
+    if (recovery || hasCode) {
+      this.body.appendChild(
+        el('div', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: recovery ? t.recoveryTitle2 : t.loginTitle }), form, toggle])
+      );
+      this.input.focus();
+    } else {
+      // Only keys: the error line and the way to a recovery code still belong on the page.
+      this.body.appendChild(el('div', { className: 'mfa-step' }, [this.fieldError, toggle]));
+    }
   };
 
   MfaWidget.prototype.verifyLogin = function () {
@@ -724,6 +827,186 @@
     heading.focus();
   };
 
+  /** The WebAuthn helper (@simplewebauthn/browser, served by us beside this script), loaded once, on first use. */
+  var webauthnLoading;
+  function loadWebauthn() {
+    if (window.SimpleWebAuthnBrowser) return Promise.resolve(window.SimpleWebAuthnBrowser);
+    webauthnLoading =
+      webauthnLoading ||
+      new Promise(function (resolve, reject) {
+        var script = document.createElement('script');
+        script.src = ASSET_BASE + 'webauthn.js';
+        script.onload = function () {
+          if (window.SimpleWebAuthnBrowser) resolve(window.SimpleWebAuthnBrowser);
+          else reject(new Error('webauthn helper missing'));
+        };
+        script.onerror = function () {
+          webauthnLoading = undefined;
+          reject(new Error('webauthn helper not loaded'));
+        };
+        document.head.appendChild(script);
+      });
+    return webauthnLoading;
+  }
+
+  var UNSUPPORTED = [
+    'ERROR_AUTHENTICATOR_MISSING_DISCOVERABLE_CREDENTIAL_SUPPORT',
+    'ERROR_AUTHENTICATOR_MISSING_USER_VERIFICATION_SUPPORT',
+    'ERROR_AUTHENTICATOR_NO_SUPPORTED_PUBKEYCREDPARAMS_ALG'
+  ];
+
+  /** The plain-words message of a failed browser ceremony: timeout, cancel, already registered, missing capability. */
+  function keyMessage(t, err, startedAt, timeoutMs) {
+    var code = err && err.code;
+    var name = err && err.name;
+    if (code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED' || name === 'InvalidStateError') return t.keyRegistered;
+    if (UNSUPPORTED.indexOf(code) >= 0 || name === 'NotSupportedError') return t.keyUnsupported;
+    // The browser reports a timeout and a cancelled prompt alike (NotAllowedError): the time taken tells them apart.
+    if (name === 'NotAllowedError' || code === 'ERROR_CEREMONY_ABORTED') {
+      return Date.now() - startedAt >= Math.max(0, (timeoutMs || 0) - 2000) && timeoutMs ? t.keyTimeout : t.keyCancelled;
+    }
+    return t.keyFailed;
+  }
+
+  /** Whether this browser can run the ceremony at all, and for a passkey, verify the user on this device. */
+  function keyCapable(platform) {
+    if (!window.PublicKeyCredential || !navigator.credentials) return Promise.resolve(false);
+    if (!platform) return Promise.resolve(true);
+    if (typeof PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable !== 'function') return Promise.resolve(false);
+    return PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable().catch(function () {
+      return false;
+    });
+  }
+
+  MfaWidget.prototype.keyNotice = function (message) {
+    var self = this;
+    this.fieldError.textContent = '';
+    setTimeout(function () {
+      self.fieldError.textContent = message;
+    }, 50);
+  };
+
+  /** Enrollment of a security key or passkey: one button that runs the browser's registration ceremony. */
+  MfaWidget.prototype.showKeyEnroll = function (data, notice) {
+    var self = this;
+    var t = this.t;
+    var platform = data.factor === 'webauthn-platform';
+    this.keyFactor = data.factor;
+    this.setState('enroll-key');
+    this.body.textContent = '';
+    this.fieldError = el('p', { id: 'mfa-code-error', className: 'mfa-field-error', role: 'alert' });
+    var button = el('button', { type: 'button', className: 'mfa-button', 'data-testid': 'register-key', text: platform ? t.passkeyButton : t.keyButton });
+    button.addEventListener('click', function () {
+      self.registerKey(data, button);
+    });
+    this.body.appendChild(
+      el('div', { className: 'mfa-step' }, [
+        el('h2', { className: 'mfa-step-title', text: platform ? t.passkeyTitle : t.keyTitle }),
+        el('p', { className: 'mfa-hint', text: platform ? t.passkeyText : t.keyText }),
+        this.fieldError,
+        button
+      ])
+    );
+    if (notice) this.keyNotice(notice);
+  };
+
+  MfaWidget.prototype.registerKey = function (data, button) {
+    var self = this;
+    var t = this.t;
+    var options = data.public_key || {};
+    var startedAt = Date.now();
+    button.disabled = true;
+    this.status.textContent = t.keyWaiting;
+    var finish = function (message) {
+      button.disabled = false;
+      self.status.textContent = '';
+      if (message) self.keyNotice(message);
+    };
+    keyCapable(data.factor === 'webauthn-platform')
+      .then(function (capable) {
+        if (!capable) return finish(t.keyUnsupported);
+        return loadWebauthn().then(function (lib) {
+          startedAt = Date.now();
+          return lib.startRegistration({ optionsJSON: options }).then(
+            function (credential) {
+              return self.call('/enroll/webauthn', { ticket: self.ticket, credential: credential }).then(function (result) {
+                finish();
+                if (result.status === 200) return self.showDone(result.data);
+                var error = result.data && result.data.error;
+                if (error === 'credential_already_registered') return self.keyNotice(t.keyRegistered);
+                if (error === 'ceremony_expired') return self.start(t.keyTimeout);
+                if (error === 'invalid_credential') return self.keyNotice(t.keyFailed);
+                self.handleError(result, function () {
+                  self.start();
+                });
+              });
+            },
+            function (err) {
+              finish(keyMessage(t, err, startedAt, options.timeout));
+            }
+          );
+        });
+      })
+      .catch(function () {
+        finish(t.network);
+      });
+  };
+
+  /** Login with a security key or passkey: options for this challenge, the browser's ceremony, then the check. */
+  MfaWidget.prototype.loginWithKey = function (button) {
+    var self = this;
+    var t = this.t;
+    var startedAt = Date.now();
+    var timeoutMs = 0;
+    button.disabled = true;
+    this.status.textContent = t.keyWaiting;
+    var finish = function (message) {
+      button.disabled = false;
+      self.status.textContent = '';
+      if (message) self.keyNotice(message);
+    };
+    var failed = function (result) {
+      finish();
+      var data = result.data || {};
+      if (data.error === 'invalid_code') return self.keyNotice(t.keyFailed);
+      if (data.error === 'too_many_attempts') {
+        var minutes = Math.max(1, Math.ceil(Number(data.retry_after_sec || 60) / 60));
+        return self.keyNotice(t.tooMany.replace('{n}', String(minutes)));
+      }
+      self.handleError(result, function () {
+        self.showLogin(false);
+      });
+    };
+    keyCapable(false)
+      .then(function (capable) {
+        if (!capable) return finish(t.keyUnsupported);
+        return Promise.all([loadWebauthn(), self.call('/mfa/webauthn/options', { request_token: self.requestToken })]).then(function (loaded) {
+          var lib = loaded[0];
+          var options = loaded[1];
+          if (options.status !== 200) return failed(options);
+          timeoutMs = options.data.public_key && options.data.public_key.timeout;
+          startedAt = Date.now();
+          return lib.startAuthentication({ optionsJSON: options.data.public_key }).then(
+            function (credential) {
+              return self.call('/mfa/webauthn', { request_token: self.requestToken, credential: credential }).then(function (result) {
+                if (result.status === 200) {
+                  finish();
+                  return self.loginSucceeded(result.data);
+                }
+                failed(result);
+              });
+            },
+            function (err) {
+              finish(keyMessage(t, err, startedAt, timeoutMs));
+            }
+          );
+        });
+      })
+      .catch(function () {
+        finish(t.network);
+      });
+  };
+
   /** What the vendor's formPostHelper(postActionURL, fields) does: a hidden-field form POSTed from the top window. */
   function formPost(url, fields) {
     if (!isHttpUrl(url)) return;
@@ -762,6 +1045,7 @@
         requestToken: d.requestToken,
         mfaServerUrl: d.mfaServerUrl || location.origin,
         postActionURL: d.postActionUrl,
+        factor: d.factor,
         globalTrackingId: d.globalTrackingId,
         locale: d.locale
       });

@@ -1,0 +1,7 @@
+// Candidate measured by bench/webauthn-candidates.ts: authentication with @simplewebauthn/server.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { generateAuthenticationOptions, verifyAuthenticationResponse } from '@simplewebauthn/server';
+
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+export const handler = async () => ({ statusCode: 200, body: String([db, generateAuthenticationOptions, verifyAuthenticationResponse].length) });
