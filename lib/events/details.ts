@@ -90,7 +90,7 @@ export const ticketLocked = z.strictObject({
 export const enrollmentCreated = z.strictObject({
   ...common,
   enrollment_id: text('The enrolled authenticator (`enr_…`).'),
-  factor: text('Its factor (`otp` today).'),
+  factor: text('Its factor (`otp`, `webauthn-roaming`, `webauthn-platform`).'),
   ticket_id: text('The ticket whose redemption created it.'),
   created_at: time('When it was confirmed.'),
 });
@@ -106,7 +106,7 @@ export const enrollmentDeleted = z.strictObject({
 export const mfaChallengeAccepted = z.strictObject({
   ...common,
   challenge_id: text('The login challenge.'),
-  factor: text('The factor the user proved (`otp`, `recovery-code`, `webauthn-roaming`, `webauthn-platform`).'),
+  factor: text('How the user proved it: `otp`, `recovery-code` or `webauthn` (a security key or passkey).'),
   accepted_at: time('When the challenge was accepted.'),
 });
 
