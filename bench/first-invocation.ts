@@ -22,6 +22,7 @@ import { base32Decode, Flows, ok, type BenchTicket, type HttpResponse } from './
 import type { FunctionInfo, ServiceConfig } from './serverless-config';
 import { median, round } from './stats';
 import { totp } from './totp';
+import { SoftAuthenticator } from '../test/support/soft-authenticator';
 
 export interface FirstInvocationContext {
   config: ServiceConfig;
@@ -149,7 +150,41 @@ function preparers(flows: Flows, c: FirstInvocationContext): Record<string, Prep
     return { transaction: String(r.json?.transaction_token), secret: { secret: base32Decode(account.otp_secret), algorithm: 'sha1', digits: 6, period: 30 } };
   };
 
+  /** Security keys answer as the browser would on PUBLIC_BASE_URL (a software authenticator: the ceremony is real). */
+  const base = new URL(c.publicBaseUrl);
+  const newKey = () => new SoftAuthenticator({ origin: base.origin, rpId: base.hostname });
+  const json = { 'content-type': 'application/json' };
+  const ceremonyChallenge = (r: HttpResponse, what: string) =>
+    must((r.json?.public_key as { challenge?: string } | undefined)?.challenge, `${what} (answered ${r.status} ${r.body.slice(0, 120)})`);
+  /** A security-key ticket started on the page: its registration challenge. */
+  const keyTicket = async () => {
+    const t = await ticket({ factor: 'webauthn-roaming' });
+    return { t, challenge: ceremonyChallenge(await flows.start(t), 'registration options') };
+  };
+  const registerRequest = (token: string, key: SoftAuthenticator, challenge: string): HttpRequest =>
+    ({ method: 'POST', url: '/enroll/webauthn', headers: json, body: JSON.stringify({ ticket: token, credential: key.register(challenge) }) });
+  /** A user with a registered security key (through the handlers), kept for every login run. */
+  const keyUser = once(async () => {
+    const { t, challenge } = await keyTicket();
+    const key = newKey();
+    const r = await device('enrollWebauthn', registerRequest(t.token, key, challenge));
+    if (!ok(r)) throw new Error(`webauthn registration answered ${r.status} ${r.body.slice(0, 120)}`);
+    return { userId: t.userId, key };
+  });
+  const optionsRequest = (requestToken: string): HttpRequest => ({ method: 'POST', url: '/mfa/webauthn/options', headers: json, body: JSON.stringify({ request_token: requestToken }) });
+
   return {
+    enrollWebauthn: async () => {
+      const { t, challenge } = await keyTicket();
+      return { request: registerRequest(t.token, newKey(), challenge), label: "POST /enroll/webauthn, a security key's registration" };
+    },
+    mfaWebauthnOptions: async () => ({ request: optionsRequest((await challenge((await keyUser()).userId)).token), label: 'POST /mfa/webauthn/options, a user with a security key' }),
+    mfaWebauthn: async () => {
+      const { userId, key } = await keyUser();
+      const { token } = await challenge(userId);
+      const options = ceremonyChallenge(await device('mfaWebauthnOptions', optionsRequest(token)), 'authentication options');
+      return { request: { method: 'POST', url: '/mfa/webauthn', headers: json, body: JSON.stringify({ request_token: token, credential: key.assert(options) }) }, label: "POST /mfa/webauthn, the key's assertion" };
+    },
     createTicket: async () => ({ request: flows.createRequest(freshUser()), label: 'POST /tickets, a new ticket' }),
     getTicket: async () => ({ request: { method: 'GET', url: `/tickets/${(await sharedTicket()).ticketId}`, headers: admin }, label: 'GET /tickets/{id}, a pending ticket' }),
     revokeTicket: async () => ({ request: { method: 'DELETE', url: `/tickets/${(await ticket()).ticketId}`, headers: admin }, label: 'DELETE /tickets/{id}, a fresh pending ticket' }),
