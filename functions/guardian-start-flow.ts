@@ -1,5 +1,5 @@
 import { deviceContext } from '../lib/guardian/context';
-import { enrollmentStartFlow } from '../lib/guardian/enrollment';
+import { enrollmentStartFlow } from '../lib/guardian/enrollment-start';
 import { bearerMode, credentials, deviceRoute, invalidToken } from '../lib/guardian/http';
 import { loginStartFlow } from '../lib/guardian/login';
 import { startFlowSchema } from '../lib/guardian/schemas';

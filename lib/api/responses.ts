@@ -10,7 +10,8 @@ import type { CreatedChallenge } from '../mfa/create-challenge';
 import type { challengeView } from '../mfa/challenge';
 import type { FactorVerified, LoginSuccess } from '../mfa/login';
 import type { ResultPayload } from '../mfa/result-token';
-import type { enrollmentStartFlow, enrollmentTransactionStateView } from '../guardian/enrollment';
+import type { enrollmentTransactionStateView } from '../guardian/enrollment';
+import type { enrollmentStartFlow } from '../guardian/enrollment-start';
 import type { loginRecoverAccount, loginStartFlow, loginTransactionStateView } from '../guardian/login';
 
 /**

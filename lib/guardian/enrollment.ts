@@ -1,10 +1,6 @@
-import type * as z from '../zod-mini';
 import type { ConfirmDeps } from '../enrollment/confirm';
 import { confirmEnrollment } from '../enrollment/confirm';
-import type { StartDeps } from '../enrollment/start';
-import { startEnrollment } from '../enrollment/start';
 import { enrollmentTransactionState, type TransactionStateDeps } from '../enrollment/transaction-state';
-import type { startFlowSchema } from './schemas';
 
 /**
  * The device protocol's enrollment mode (`Authorization: Ticket id="<ticket token>"`), translated to the enrollment
@@ -30,22 +26,6 @@ export interface EnrollmentResult {
   enrollmentId: string;
 }
 export type ResultSigner = (result: EnrollmentResult) => Promise<string>;
-
-export async function enrollmentStartFlow(deps: StartDeps, ticketToken: string, _body: z.infer<typeof startFlowSchema>) {
-  const started = await startEnrollment(deps, { ticket: ticketToken }, { issueRecoveryCode: true });
-  return {
-    transaction_token: started.transaction_token,
-    available_enrollment_methods: ['otp'],
-    available_authentication_methods: ['otp'],
-    enrollment_tx_id: started.txid,
-    device_account: {
-      id: started.enrollment_id!,
-      otp_secret: started.secret,
-      // The client accepts a recovery code as bare alphanumerics.
-      recovery_code: started.recovery_code!.replace(/[^0-9A-Za-z]/g, ''),
-    },
-  };
-}
 
 /** verify-otp with an enrollment transaction: the transaction token is the credential; the body is empty on success. */
 export async function enrollmentVerifyOtp(deps: ConfirmDeps, transactionToken: string, code: string): Promise<Record<string, never>> {
