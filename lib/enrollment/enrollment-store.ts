@@ -1,6 +1,6 @@
 import {
   GetCommand,
-  QueryCommand,
+  paginateQuery,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
@@ -84,22 +84,17 @@ export class EnrollmentStore {
   /** The user's security keys and passkeys (ids and transports only): a new registration excludes them. */
   async webauthnCredentials(userId: string): Promise<Array<Pick<WebauthnEnrollmentRecord, 'credential_id' | 'transports'>>> {
     const items: Array<Pick<WebauthnEnrollmentRecord, 'credential_id' | 'transports'>> = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: 'attribute_exists(credential_id)',
-          ProjectionExpression: 'credential_id, transports',
-          ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
-          ExclusiveStartKey,
-          ConsistentRead: true,
-        }),
-      );
+    const pages = paginateQuery({ client: this.db }, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'attribute_exists(credential_id)',
+      ProjectionExpression: 'credential_id, transports',
+      ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) items.push({ credential_id: String(item.credential_id), transports: (item.transports as string[]) ?? [] });
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    }
     return items;
   }
 
@@ -219,25 +214,20 @@ export class EnrollmentStore {
    */
   async listForUser(userId: string): Promise<EnrollmentSummary[]> {
     const items: EnrollmentSummary[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at',
-          ExpressionAttributeNames: { '#status': 'status', '#name': 'name' },
-          ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
-          ExclusiveStartKey,
-          ConsistentRead: true,
-        }),
-      );
+    const pages = paginateQuery({ client: this.db }, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at',
+      ExpressionAttributeNames: { '#status': 'status', '#name': 'name' },
+      ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const { sk, user_id: owner, ...summary } = item as EnrollmentSummary & { sk: string; user_id: string };
         if (owner === userId && sk === `${ENROLLMENT_SK_PREFIX}${summary.enrollment_id}`) items.push(summary);
       }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    }
     return items.sort((a, b) => a.created_at - b.created_at);
   }
 

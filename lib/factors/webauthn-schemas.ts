@@ -10,12 +10,17 @@ const b64url = (max: number) =>
 
 const TRANSPORTS = ['usb', 'nfc', 'ble', 'internal', 'hybrid', 'smart-card', 'cable'] as const;
 
-export const registrationJsonSchema = z.object({
+/** What both ceremonies' answers carry besides `response`. */
+const credentialFields = {
   id: b64url(1400),
   rawId: b64url(1400),
   type: z.literal('public-key'),
   authenticatorAttachment: z.optional(z.enum(['platform', 'cross-platform'])),
   clientExtensionResults: z.optional(z.record(z.string(), z.unknown())),
+};
+
+export const registrationJsonSchema = z.object({
+  ...credentialFields,
   response: z.object({
     clientDataJSON: b64url(4096),
     attestationObject: b64url(16_384),
@@ -28,11 +33,7 @@ export const registrationJsonSchema = z.object({
 export type RegistrationJson = z.infer<typeof registrationJsonSchema>;
 
 export const assertionJsonSchema = z.object({
-  id: b64url(1400),
-  rawId: b64url(1400),
-  type: z.literal('public-key'),
-  authenticatorAttachment: z.optional(z.enum(['platform', 'cross-platform'])),
-  clientExtensionResults: z.optional(z.record(z.string(), z.unknown())),
+  ...credentialFields,
   response: z.object({
     clientDataJSON: b64url(4096),
     authenticatorData: b64url(4096),

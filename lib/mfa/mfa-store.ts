@@ -1,7 +1,7 @@
 import {
   GetCommand,
   PutCommand,
-  QueryCommand,
+  paginateQuery,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -54,23 +54,18 @@ export class MfaStore {
   /** The user's profile and enrollments: one Query on their partition (strongly consistent). */
   async loadUser(userId: string): Promise<UserMfaState> {
     const state: UserMfaState = { enrollments: [], failureTat: undefined };
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk },
-          ExclusiveStartKey,
-          ConsistentRead: true,
-        }),
-      );
+    const pages = paginateQuery({ client: this.db }, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         if (item.type === 'enrollment' && item.status === 'confirmed') state.enrollments.push(item as EnrollmentRecord);
         if (item.sk === 'PROFILE' && typeof item.mfa_failure_tat === 'number') state.failureTat = item.mfa_failure_tat;
       }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    }
     state.enrollments.sort((a, b) => a.created_at - b.created_at);
     return state;
   }
