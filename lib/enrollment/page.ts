@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Liquid, type Template } from 'liquidjs';
 import type { Config } from '../config';
+import { header } from '../admin-auth';
 import { AppError } from '../errors';
 import { isWebauthnFactor } from '../factors/webauthn';
 import { effectiveStatus, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import { formatExpiry, PAGE_TEXT, pageLocale, type MessageKind, type PageLocale } from './messages';
 import { ticketForToken } from './ticket-access';
+import { html, isTransientAwsFault, requestOrigin, type HttpHandler } from '../http';
+import { logger, withInvocationLogger } from '../log';
 
 /**
  * Every `{{ value }}` of a page template goes through this, whatever the context it lands in:
@@ -119,6 +122,46 @@ export interface RenderedPage {
   statusCode: number;
   body: string;
   nonce: string;
+  /** The origin the page may form-POST a result to (its Content-Security-Policy `form-action`). */
+  formActionOrigin?: string;
+}
+
+/** What a page route knows of its request: the credential from the query string, and how to render for it. */
+export interface PageContext {
+  credential: string | undefined;
+  acceptLanguage: string | undefined;
+  origin: string;
+  requestId: string;
+}
+
+/**
+ * The handler of a hosted page (enrollment or login): renders for the credential in query parameter `param`; a
+ * failure is logged and answered with the error page — 503 for throttling or an AWS-side fault, so the browser (and
+ * any retrying client) knows it may try again.
+ */
+export function pageRoute(
+  config: Parameters<typeof requestOrigin>[1],
+  param: string,
+  render: (page: PageContext) => Promise<RenderedPage>,
+  errorPage: (page: PageContext) => Promise<RenderedPage>,
+): HttpHandler {
+  return (event, context) =>
+    withInvocationLogger(context, { requestId: event.requestContext?.requestId, route: event.routeKey }, async () => {
+      const page: PageContext = {
+        credential: event.queryStringParameters?.[param],
+        acceptLanguage: header(event.headers, 'accept-language'),
+        origin: requestOrigin(event, config),
+        requestId: event.requestContext?.requestId ?? context.awsRequestId,
+      };
+      try {
+        const rendered = await render(page);
+        return html(rendered.statusCode, rendered.body, { nonce: rendered.nonce, formActionOrigin: rendered.formActionOrigin });
+      } catch (err) {
+        logger.error('page failed', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
+        const rendered = await errorPage(page);
+        return html(isTransientAwsFault(err) ? 503 : rendered.statusCode, rendered.body);
+      }
+    });
 }
 
 const MESSAGE_STATUS: Record<MessageKind, number> = {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import { formatExpiry, pageLocale, type PageLocale } from '../enrollment/messages';
-import type { EnrollmentPageVariables, PageRenderer } from '../enrollment/page';
+import type { EnrollmentPageVariables, PageRenderer, RenderedPage } from '../enrollment/page';
 import { AppError } from '../errors';
 import type { ChallengeRecord } from './challenge';
 import { openChallenge, type OpenChallengeDeps } from './login';
@@ -22,13 +22,8 @@ export interface LoginPageRequest {
   requestId: string;
 }
 
-export interface RenderedLoginPage {
-  statusCode: number;
-  body: string;
-  nonce: string;
-  /** The origin the page may form-POST the result to (its Content-Security-Policy `form-action`). */
-  formActionOrigin?: string;
-}
+/** The login page renders as the enrollment page does, with the result's origin allowed as a form target. */
+export type RenderedLoginPage = RenderedPage;
 
 const MESSAGE_STATUS: Record<LoginMessageKind, number> = { not_found: 404, expired: 410, accepted: 410, locked: 410, error: 500 };
 
