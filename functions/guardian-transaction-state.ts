@@ -4,7 +4,7 @@ import { bearerMode, credentials, deviceRoute, invalidToken, TRANSACTION_STATE_E
 import { loginTransactionStateView } from '../lib/guardian/login';
 import { json } from '../lib/http';
 import { signResult } from '../lib/mfa/result-token';
-import { totpFactor } from '../lib/factors';
+import { totpFactor } from '../lib/factors/totp';
 
 const { config, tickets, store, now } = signingDeviceContext('signingKeys', 'encryptionKeys');
 /** After an enrollment the user just proved the new factor: the result says so (TOTP, `amr: ["otp"]`). */

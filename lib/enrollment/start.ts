@@ -1,8 +1,4 @@
 import { randomBytes } from 'node:crypto';
-// Only the QR encoder and its SVG renderer: `qrcode`'s entry point also loads the PNG renderer and pngjs (~57 KB
-// of bundle for output we never produce). Same output as `QRCode.toString(uri, { type: 'svg', ... })`.
-import { create as createQrCode } from 'qrcode/lib/core/qrcode';
-import { render as renderSvg } from 'qrcode/lib/renderer/svg-tag';
 import type * as z from '../zod-mini';
 import type { Config } from '../config';
 import { logger } from '../log';
@@ -27,8 +23,12 @@ export interface StartDeps {
   random?: (size: number) => Buffer;
 }
 
-/** What the widget needs to add the account to an authenticator app. */
-export interface StartedEnrollment {
+/**
+ * What a client needs to add the account to an authenticator app. The hosted page's answer adds the QR code
+ * (lib/enrollment/qr-code.ts: `StartedEnrollment`); the device protocol's start-flow answers without one, so its
+ * function does not bundle the QR encoder.
+ */
+export interface StartedTotp {
   factor: 'otp';
   /** The per-start handle: only it can confirm this secret. Kept in memory by the client, never stored by us. */
   transaction_token: string;
@@ -38,8 +38,6 @@ export interface StartedEnrollment {
   /** Base32, for typing into the app by hand. */
   secret: string;
   otpauth_uri: string;
-  /** The otpauth URI as a QR code: an SVG `data:` URL. */
-  qr_code: string;
   issuer: string;
   account_name: string;
   algorithm: 'SHA1';
@@ -74,7 +72,7 @@ export async function startEnrollment(
   deps: StartDeps,
   input: z.infer<typeof startEnrollmentSchema>,
   options: StartOptions = {},
-): Promise<StartedEnrollment> {
+): Promise<StartedTotp> {
   const now = deps.now();
   const ticket = await openTicketToStart(deps, input.ticket, now);
   if (ticket.factor !== 'otp') throw unsupportedFactor(ticket);
@@ -97,7 +95,7 @@ export function startRefused(stored: { ok: false; current: TicketRecord | undefi
   throw status === 'pending' ? ticketEnded('locked') : ticketEnded(status);
 }
 
-export async function startTotp(deps: StartDeps, ticket: TicketRecord, now: number, options: StartOptions): Promise<StartedEnrollment> {
+export async function startTotp(deps: StartDeps, ticket: TicketRecord, now: number, options: StartOptions): Promise<StartedTotp> {
   const { config } = deps;
   const random = deps.random ?? randomBytes;
 
@@ -120,7 +118,6 @@ export async function startTotp(deps: StartDeps, ticket: TicketRecord, now: numb
   const issuer = config.enrollment.totpIssuer;
   const label = accountName(ticket, config.enrollment.totpLabel);
   const uri = otpauthUri(secret, issuer, label);
-  const svg = renderSvg(createQrCode(uri, { errorCorrectionLevel: 'M' }), { margin: 2 });
   return {
     factor: 'otp',
     transaction_token: transaction.token,
@@ -128,7 +125,6 @@ export async function startTotp(deps: StartDeps, ticket: TicketRecord, now: numb
     txid,
     secret: base32(secret),
     otpauth_uri: uri,
-    qr_code: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
     issuer,
     account_name: label,
     algorithm: TOTP_PARAMS.algorithm,

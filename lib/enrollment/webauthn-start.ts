@@ -14,7 +14,8 @@ import {
 import type { EnrollmentStore } from './enrollment-store';
 import type { PendingWebauthn, WebauthnFactor } from './records';
 import type { startEnrollmentSchema } from './schemas';
-import { accountName, openTicketToStart, startRefused, startTotp, unsupportedFactor, type StartDeps, type StartedEnrollment } from './start';
+import { withQrCode, type StartedEnrollment } from './qr-code';
+import { accountName, openTicketToStart, startRefused, startTotp, unsupportedFactor, type StartDeps } from './start';
 
 export interface StartedWebauthnEnrollment {
   factor: WebauthnFactor;
@@ -43,7 +44,7 @@ export async function startPageEnrollment(
 ): Promise<StartedEnrollment | StartedWebauthnEnrollment> {
   const now = deps.now();
   const ticket = await openTicketToStart(deps, input.ticket, now);
-  if (ticket.factor === 'otp') return startTotp(deps, ticket, now, {});
+  if (ticket.factor === 'otp') return withQrCode(await startTotp(deps, ticket, now, {}));
   if (!isWebauthnFactor(ticket.factor)) throw unsupportedFactor(ticket);
   return startWebauthn(deps, ticket, ticket.factor, now);
 }

@@ -1,6 +1,7 @@
 import { filedEnrollmentOwner } from '../enrollment/records';
 import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCode, verifyRecoveryCode } from '../enrollment/recovery-code';
 import type { LoginFactor } from './factor';
+import { usableForRecoveryCode } from './usable';
 
 /**
  * The one-time recovery code (lib/enrollment/recovery-code.ts): single use, and spending it issues the next one, whose
@@ -11,7 +12,7 @@ export const recoveryCodeFactor: LoginFactor = {
   method: 'recovery-code',
   // RFC 8176 has no value for look-up secrets; it is a one-time code, and `mfa_method` tells the two apart.
   amr: ['otp'],
-  usable: (enrollment) => typeof enrollment.recovery_code_hash === 'string',
+  usable: usableForRecoveryCode,
   verify(enrollments, proof, { keys, random }) {
     if (!isRecoveryCodeShape(proof)) return undefined;
     if (!keys) throw new Error('checking a recovery code needs ENCRYPTION_KEYS');

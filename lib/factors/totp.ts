@@ -2,6 +2,7 @@ import { filedEnrollmentOwner } from '../enrollment/records';
 import { enrollmentSecretContext, open } from '../enrollment/secret-box';
 import { verifyTotp } from '../enrollment/totp';
 import type { LoginFactor } from './factor';
+import { usableForTotp } from './usable';
 
 /**
  * An authenticator app's 6-digit code (RFC 6238, ±1 step). A code whose time step is not newer than the last one
@@ -12,7 +13,7 @@ export const totpFactor: LoginFactor = {
   name: 'otp',
   method: 'totp',
   amr: ['otp'],
-  usable: (enrollment) => enrollment.factor === 'otp' && typeof enrollment.totp_secret === 'string',
+  usable: usableForTotp,
   verify(enrollments, proof, { keys, now }) {
     const code = proof.replace(/[\s-]/g, '');
     if (!/^\d{6}$/.test(code)) return undefined;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Config, SigningKeyRing } from '../config';
-import { recoveryCodeFactor, totpFactor, type FactorMatch, type LoginFactor, type MfaMethod } from '../factors';
+import type { FactorMatch, LoginFactor, MfaMethod } from '../factors';
+import { recoveryCodeFactor } from '../factors/recovery-code';
+import { totpFactor } from '../factors/totp';
 import { logger } from '../log';
 import { afterFailure, attemptsLeft, isExhausted, retryAfterSec } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeStatus, isChallengeId, type ChallengeRecord } from './challenge';
