@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import type { FirstInvocationResult } from './first-invocation';
+import { attributionDelta, initProfiler, meanAttribution, packageOf } from './init-profile';
 import { ROOT, type FunctionInfo, type ServiceConfig } from './serverless-config';
 import { median, round } from './stats';
 
@@ -49,15 +50,13 @@ export interface BundleResult {
   baselineTopPackages: Array<{ name: string; bytes: number }>;
   /** What the bundle carries beyond the baseline, by package: where the extra bytes (and most extra init) come from. */
   extraPackages: Array<{ name: string; bytes: number }>;
+  /**
+   * Init time by package or bucket (bench/init-profile.ts), ours minus baseline, every name either side has, largest
+   * first: the mean of `runs` CPU-profiled processes per side, run apart from the timed ones (the profiler slows init).
+   * `oursMs` / `baselineMs`: the profiled require()s' totals, to set the attribution against the timed init.
+   */
+  initProfile?: { runs: number; oursMs: number; baselineMs: number; extra: Array<{ name: string; ms: number }>; error?: string };
   error?: string;
-}
-
-/** `node_modules/@scope/pkg/...` → `@scope/pkg`; first-party files → `first-party`. */
-function packageOf(input: string): string {
-  const at = input.lastIndexOf('node_modules/');
-  if (at < 0) return 'first-party';
-  const parts = input.slice(at + 'node_modules/'.length).split('/');
-  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
 
 /** The exported client class of an `@aws-sdk/client-*` package (e.g. `DynamoDBClient`). */
@@ -197,6 +196,8 @@ export async function benchBundles(
   workDir: string,
   runs: number,
   log: (line: string) => void,
+  /** CPU-profiled processes per bundle and baseline, for the init time by package; 0 = none. */
+  profileRuns = 0,
 ): Promise<BundleResult[]> {
   mkdirSync(workDir, { recursive: true });
   const childEnv: Record<string, string> = {
@@ -208,7 +209,7 @@ export async function benchBundles(
   };
   const results: BundleResult[] = [];
   for (const fn of config.functions) {
-    results.push(await benchOne(fn, config, childEnv, workDir, runs, log));
+    results.push(await benchOne(fn, config, childEnv, workDir, runs, profileRuns, log));
   }
   return results;
 }
@@ -219,6 +220,7 @@ async function benchOne(
   env: Record<string, string>,
   workDir: string,
   runs: number,
+  profileRuns: number,
   log: (line: string) => void,
 ): Promise<BundleResult> {
   const oursPath = join(workDir, `${fn.name}.js`);
@@ -300,7 +302,30 @@ async function benchOne(
     afterInit: { heap: median(oursMem.map((r) => r.heap)), rss: median(oursMem.map((r) => r.rss)) },
     paths: { ours: oursPath, baseline: basePath },
     runs,
+    initProfile: profileRuns > 0 ? profilePair(oursPath, basePath, env, workDir, profileRuns) : undefined,
   };
-  log(`  ${fn.name}: ${(result.bytes / 1024).toFixed(1)} KB vs ${(result.baselineBytes / 1024).toFixed(1)} KB, init ${result.initMs} ms vs baseline ${result.baselineInitMs} ms (${result.ratio}x)`);
+  const top = result.initProfile?.extra.slice(0, 3).map((p) => `${p.name} +${p.ms}`).join(', ');
+  log(`  ${fn.name}: ${(result.bytes / 1024).toFixed(1)} KB vs ${(result.baselineBytes / 1024).toFixed(1)} KB, init ${result.initMs} ms vs baseline ${result.baselineInitMs} ms (${result.ratio}x)${top ? `; profiled ms over baseline: ${top}` : ''}`);
   return result;
+}
+
+/** Both bundles profiled, alternating, after their timed runs; a failure is reported on the row, not thrown. */
+function profilePair(oursPath: string, basePath: string, env: Record<string, string>, workDir: string, runs: number): NonNullable<BundleResult['initProfile']> {
+  const total = (ms: Map<string, number>) => round([...ms.values()].reduce((sum, v) => sum + v, 0), 1);
+  try {
+    const profileOurs = initProfiler(oursPath, env, workDir);
+    const profileBase = initProfiler(basePath, env, workDir);
+    const oursRuns: Array<Map<string, number>> = [];
+    const baseRuns: Array<Map<string, number>> = [];
+    for (let i = 0; i < runs; i++) {
+      if (i % 2 === 0) oursRuns.push(profileOurs());
+      baseRuns.push(profileBase());
+      if (i % 2 === 1) oursRuns.push(profileOurs());
+    }
+    const ours = meanAttribution(oursRuns);
+    const baseline = meanAttribution(baseRuns);
+    return { runs, oursMs: total(ours), baselineMs: total(baseline), extra: attributionDelta(ours, baseline) };
+  } catch (err) {
+    return { runs, oursMs: NaN, baselineMs: NaN, extra: [], error: (err as Error).message.slice(0, 300) };
+  }
 }

@@ -1,0 +1,149 @@
+/**
+ * Section 1, attribution: where a bundle's init time goes, by package. A fresh `node --cpu-prof` process requires the
+ * bundle; each sample inside that `require()` is charged to the package of the nearest bundle frame on its stack
+ * (through the bundle's source map), or to a bucket for the work no package's code does itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The parts of a V8 `.cpuprofile` the attribution reads. */
+export interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }>;
+  samples: number[];
+  /** µs before each sample; sample i lasts until sample i + 1 (as DevTools counts it). */
+  timeDeltas: number[];
+}
+
+/** Buckets for init time that no bundled package's code spends itself. */
+export const BUCKETS = {
+  /** Node resolving, reading and V8 compiling the bundle (frames of `node:` modules, no bundle frame above them). */
+  loader: '(node loader + compile)',
+  /** The bundle's module scope and esbuild's helpers (no source position): hoisted top-level code, lazy compiles it triggers. */
+  topLevel: '(bundle top level)',
+  /** Node built-in modules the bundle's top level requires (`node:http`, `node:crypto`, ...). */
+  builtins: '(node built-ins)',
+  gc: '(garbage collector)',
+  /** V8 and native work outside any JavaScript frame. */
+  program: '(program)',
+} as const;
+
+/** `node_modules/@scope/pkg/...` → `@scope/pkg`; first-party files → `first-party`. */
+export function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return 'first-party';
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+}
+
+/** Original source of a generated position, or undefined where the bundle has no mapping (esbuild's own code). */
+export type SourceAt = (line: number, column: number) => string | undefined;
+
+export function sourceMapLookup(mapJson: string): SourceAt {
+  const map = new SourceMap(JSON.parse(mapJson) as ConstructorParameters<typeof SourceMap>[0]);
+  return (line, column) => {
+    const entry = map.findEntry(line, column) as { originalSource?: string };
+    return entry.originalSource;
+  };
+}
+
+/**
+ * Milliseconds of one profile's `require()` of the bundle, by package or bucket. The require is the subtree of the
+ * `-e` script's frame (`evalUrl`); garbage collection and `(program)` samples between its first and last sample count
+ * too (V8 puts them at the root). Node's own start before it and anything after it are left out.
+ */
+export function attributeProfile(profile: CpuProfile, bundleUrl: string, sourceAt: SourceAt, evalUrl = '[eval]'): Map<string, number> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const packageOfFrame = new Map<number, string | undefined>();
+  const frameOwner = (id: number) => {
+    if (!packageOfFrame.has(id)) {
+      const { lineNumber, columnNumber } = byId.get(id)!.callFrame;
+      const source = sourceAt(lineNumber, columnNumber);
+      packageOfFrame.set(id, source === undefined ? undefined : packageOf(source));
+    }
+    return packageOfFrame.get(id);
+  };
+  /** Bucket of a sample's leaf node; undefined outside the require. Memoised: samples repeat nodes. */
+  const owners = new Map<number, string | undefined>();
+  const owner = (leaf: number): string | undefined => {
+    if (owners.has(leaf)) return owners.get(leaf);
+    let pkg: string | undefined;
+    let sawBundle = false;
+    let nodeBelowBundle = false;
+    let inRequire = false;
+    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+      const { url } = byId.get(id)!.callFrame;
+      if (url === evalUrl) {
+        inRequire = true;
+        break;
+      }
+      if (url === bundleUrl) {
+        sawBundle = true;
+        pkg ??= frameOwner(id);
+      } else if (!sawBundle && url.startsWith('node:')) nodeBelowBundle = true;
+    }
+    // Anything outside the require (Node's start, a promise continuation after it returned) does not count.
+    const result = !inRequire ? undefined : (pkg ?? (!sawBundle ? BUCKETS.loader : nodeBelowBundle ? BUCKETS.builtins : BUCKETS.topLevel));
+    owners.set(leaf, result);
+    return result;
+  };
+  const inRequire = profile.samples.map((id) => owner(id) !== undefined);
+  const first = inRequire.indexOf(true);
+  const last = inRequire.lastIndexOf(true);
+  const ms = new Map<string, number>();
+  if (first < 0) return ms;
+  for (let i = first; i <= last; i++) {
+    const { functionName } = byId.get(profile.samples[i]!)!.callFrame;
+    const bucket = functionName === '(garbage collector)' ? BUCKETS.gc : functionName === '(program)' ? BUCKETS.program : owner(profile.samples[i]!);
+    if (!bucket) continue;
+    ms.set(bucket, (ms.get(bucket) ?? 0) + (profile.timeDeltas[i + 1] ?? 0) / 1000);
+  }
+  return ms;
+}
+
+/** Mean of several runs' attributions (a name missing from a run counts as 0 there). */
+export function meanAttribution(runs: Array<Map<string, number>>): Map<string, number> {
+  const sum = new Map<string, number>();
+  for (const run of runs) for (const [name, ms] of run) sum.set(name, (sum.get(name) ?? 0) + ms);
+  return new Map([...sum].map(([name, ms]) => [name, ms / Math.max(runs.length, 1)]));
+}
+
+/** Ours minus baseline, by name, largest first. */
+export function attributionDelta(ours: Map<string, number>, baseline: Map<string, number>): Array<{ name: string; ms: number }> {
+  const names = new Set([...ours.keys(), ...baseline.keys()]);
+  return [...names]
+    .map((name) => ({ name, ms: Math.round(((ours.get(name) ?? 0) - (baseline.get(name) ?? 0)) * 10) / 10 }))
+    .sort((a, b) => b.ms - a.ms || a.name.localeCompare(b.name));
+}
+
+/** Sampling interval of the profiled runs, µs: fine enough for a 20–150 ms init, cheap enough to write. */
+const INTERVAL_US = 50;
+
+/**
+ * A profiler for one bundle: each call is one fresh `node --cpu-prof` process requiring it with `env` (the timed runs'
+ * environment), attributed. Separate from the timed runs: the profiler slows init down (the report shows its totals).
+ */
+export function initProfiler(bundlePath: string, env: Record<string, string>, workDir: string): () => Map<string, number> {
+  const sourceAt = sourceMapLookup(readFileSync(`${bundlePath}.map`, 'utf8'));
+  const bundleUrl = pathToFileURL(bundlePath).href;
+  return () => {
+    const dir = mkdtempSync(join(workDir, 'profile-'));
+    try {
+      const run = spawnSync(
+        process.execPath,
+        ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${INTERVAL_US}`, '-e', `require(${JSON.stringify(bundlePath)})`],
+        { env, encoding: 'utf8', timeout: 60_000 },
+      );
+      if (run.status !== 0) throw new Error(`profiled run: exit ${run.status} ${`${run.stderr}`.split('\n').find((l) => /rror/.test(l)) ?? ''}`.trim());
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error('profiled run: no .cpuprofile written');
+      return attributeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, bundleUrl, sourceAt);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
