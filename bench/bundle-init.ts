@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import type { FirstInvocationResult } from './first-invocation';
-import { attributionDelta, initProfiler, meanAttribution, packageOf } from './init-profile';
+import { attributionDelta, initProfiler, medianAttribution, medianTotal, packageOf } from './init-profile';
 import { ROOT, type FunctionInfo, type ServiceConfig } from './serverless-config';
 import { median, round } from './stats';
 
@@ -52,8 +52,8 @@ export interface BundleResult {
   extraPackages: Array<{ name: string; bytes: number }>;
   /**
    * Init time by package or bucket (bench/init-profile.ts), ours minus baseline, every name either side has, largest
-   * first: the mean of `runs` CPU-profiled processes per side, run apart from the timed ones (the profiler slows init).
-   * `oursMs` / `baselineMs`: the profiled require()s' totals, to set the attribution against the timed init.
+   * first: medians of `runs` CPU-profiled processes per side, run apart from the timed ones (the profiler slows init).
+   * `oursMs` / `baselineMs`: the profiled require()s' median totals, to set the attribution against the timed init.
    */
   initProfile?: { runs: number; oursMs: number; baselineMs: number; extra: Array<{ name: string; ms: number }>; error?: string };
   error?: string;
@@ -311,20 +311,22 @@ async function benchOne(
 
 /** Both bundles profiled, alternating, after their timed runs; a failure is reported on the row, not thrown. */
 function profilePair(oursPath: string, basePath: string, env: Record<string, string>, workDir: string, runs: number): NonNullable<BundleResult['initProfile']> {
-  const total = (ms: Map<string, number>) => round([...ms.values()].reduce((sum, v) => sum + v, 0), 1);
   try {
     const profileOurs = initProfiler(oursPath, env, workDir);
     const profileBase = initProfiler(basePath, env, workDir);
-    const oursRuns: Array<Map<string, number>> = [];
-    const baseRuns: Array<Map<string, number>> = [];
+    const ours: Array<Map<string, number>> = [];
+    const baseline: Array<Map<string, number>> = [];
     for (let i = 0; i < runs; i++) {
-      if (i % 2 === 0) oursRuns.push(profileOurs());
-      baseRuns.push(profileBase());
-      if (i % 2 === 1) oursRuns.push(profileOurs());
+      if (i % 2 === 0) ours.push(profileOurs());
+      baseline.push(profileBase());
+      if (i % 2 === 1) ours.push(profileOurs());
     }
-    const ours = meanAttribution(oursRuns);
-    const baseline = meanAttribution(baseRuns);
-    return { runs, oursMs: total(ours), baselineMs: total(baseline), extra: attributionDelta(ours, baseline) };
+    return {
+      runs,
+      oursMs: round(medianTotal(ours), 1),
+      baselineMs: round(medianTotal(baseline), 1),
+      extra: attributionDelta(medianAttribution(ours), medianAttribution(baseline)),
+    };
   } catch (err) {
     return { runs, oursMs: NaN, baselineMs: NaN, extra: [], error: (err as Error).message.slice(0, 300) };
   }

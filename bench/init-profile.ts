@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median } from './stats';
 
 /** The parts of a V8 `.cpuprofile` the attribution reads. */
 export interface CpuProfile {
@@ -23,7 +24,10 @@ export const BUCKETS = {
   loader: '(node loader + compile)',
   /** The bundle's module scope and esbuild's helpers (no source position): hoisted top-level code, lazy compiles it triggers. */
   topLevel: '(bundle top level)',
-  /** Node built-in modules the bundle's top level requires (`node:http`, `node:crypto`, ...). */
+  /**
+   * Loading Node's own modules (`node:http`, `node:crypto`, ...) that the bundle requires: whichever package requires
+   * one first pays for it, so it is charged to none (else the cost moves between packages with the bundle's order).
+   */
   builtins: '(node built-ins)',
   gc: '(garbage collector)',
   /** V8 and native work outside any JavaScript frame. */
@@ -37,6 +41,9 @@ export function packageOf(input: string): string {
   const parts = input.slice(at + 'node_modules/'.length).split('/');
   return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
+
+/** Node's module loader and built-in compiler: under a bundle frame, the bundle is requiring a Node module. */
+const LOADING_NODE_MODULE = /^node:internal\/(modules\/|bootstrap\/realm)/;
 
 /** Original source of a generated position, or undefined where the bundle has no mapping (esbuild's own code). */
 export type SourceAt = (line: number, column: number) => string | undefined;
@@ -73,7 +80,7 @@ export function attributeProfile(profile: CpuProfile, bundleUrl: string, sourceA
     if (owners.has(leaf)) return owners.get(leaf);
     let pkg: string | undefined;
     let sawBundle = false;
-    let nodeBelowBundle = false;
+    let loadingBuiltin = false;
     let inRequire = false;
     for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
       const { url } = byId.get(id)!.callFrame;
@@ -84,10 +91,12 @@ export function attributeProfile(profile: CpuProfile, bundleUrl: string, sourceA
       if (url === bundleUrl) {
         sawBundle = true;
         pkg ??= frameOwner(id);
-      } else if (!sawBundle && url.startsWith('node:')) nodeBelowBundle = true;
+      } else if (!sawBundle && LOADING_NODE_MODULE.test(url)) loadingBuiltin = true;
     }
     // Anything outside the require (Node's start, a promise continuation after it returned) does not count.
-    const result = !inRequire ? undefined : (pkg ?? (!sawBundle ? BUCKETS.loader : nodeBelowBundle ? BUCKETS.builtins : BUCKETS.topLevel));
+    const result = !inRequire
+      ? undefined
+      : !sawBundle ? BUCKETS.loader : loadingBuiltin ? BUCKETS.builtins : (pkg ?? BUCKETS.topLevel);
     owners.set(leaf, result);
     return result;
   };
@@ -105,12 +114,17 @@ export function attributeProfile(profile: CpuProfile, bundleUrl: string, sourceA
   return ms;
 }
 
-/** Mean of several runs' attributions (a name missing from a run counts as 0 there). */
-export function meanAttribution(runs: Array<Map<string, number>>): Map<string, number> {
-  const sum = new Map<string, number>();
-  for (const run of runs) for (const [name, ms] of run) sum.set(name, (sum.get(name) ?? 0) + ms);
-  return new Map([...sum].map(([name, ms]) => [name, ms / Math.max(runs.length, 1)]));
+/**
+ * Median of several runs' attributions, name by name (a name missing from a run counts as 0 there): like the timed
+ * runs, so one run slowed by a neighbour on a shared machine does not move a package's figure.
+ */
+export function medianAttribution(runs: Array<Map<string, number>>): Map<string, number> {
+  const names = new Set(runs.flatMap((run) => [...run.keys()]));
+  return new Map([...names].map((name) => [name, median(runs.map((run) => run.get(name) ?? 0))]));
 }
+
+/** Median of the runs' totals (all names). */
+export const medianTotal = (runs: Array<Map<string, number>>) => median(runs.map((run) => [...run.values()].reduce((sum, ms) => sum + ms, 0)));
 
 /** Ours minus baseline, by name, largest first. */
 export function attributionDelta(ours: Map<string, number>, baseline: Map<string, number>): Array<{ name: string; ms: number }> {
