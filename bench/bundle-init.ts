@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import type { FirstInvocationResult } from './first-invocation';
-import { attributionDelta, initProfiler, medianAttribution, medianTotal, packageOf } from './init-profile';
+import { attributionDelta, initProfiler, medianShares, packageOf, sharesToMs } from './init-profile';
 import { ROOT, type FunctionInfo, type ServiceConfig } from './serverless-config';
 import { median, round } from './stats';
 
@@ -52,10 +52,11 @@ export interface BundleResult {
   extraPackages: Array<{ name: string; bytes: number }>;
   /**
    * Init time by package or bucket (bench/init-profile.ts), ours minus baseline, every name either side has, largest
-   * first: medians of `runs` CPU-profiled processes per side, run apart from the timed ones (the profiler slows init).
-   * `oursMs` / `baselineMs`: the profiled require()s' median totals, to set the attribution against the timed init.
+   * first: each side's timed init median split by the median share of the samples of `runs` CPU-profiled processes
+   * (run apart from the timed ones, which the profiler would slow), so the figures add up to the timed difference.
+   * `samples`: median samples in one profiled require(), ours and baseline (the attribution's resolution).
    */
-  initProfile?: { runs: number; oursMs: number; baselineMs: number; extra: Array<{ name: string; ms: number }>; error?: string };
+  initProfile?: { runs: number; samples: { ours: number; baseline: number }; extra: Array<{ name: string; ms: number }>; error?: string };
   error?: string;
 }
 
@@ -302,7 +303,7 @@ async function benchOne(
     afterInit: { heap: median(oursMem.map((r) => r.heap)), rss: median(oursMem.map((r) => r.rss)) },
     paths: { ours: oursPath, baseline: basePath },
     runs,
-    initProfile: profileRuns > 0 ? profilePair(oursPath, basePath, env, workDir, profileRuns) : undefined,
+    initProfile: profileRuns > 0 ? profilePair({ ours: oursPath, baseline: basePath }, { ours: initMs, baseline: baselineInitMs }, env, workDir, profileRuns) : undefined,
   };
   const top = result.initProfile?.extra.slice(0, 3).map((p) => `${p.name} +${p.ms}`).join(', ');
   log(`  ${fn.name}: ${(result.bytes / 1024).toFixed(1)} KB vs ${(result.baselineBytes / 1024).toFixed(1)} KB, init ${result.initMs} ms vs baseline ${result.baselineInitMs} ms (${result.ratio}x)${top ? `; profiled ms over baseline: ${top}` : ''}`);
@@ -310,24 +311,30 @@ async function benchOne(
 }
 
 /** Both bundles profiled, alternating, after their timed runs; a failure is reported on the row, not thrown. */
-function profilePair(oursPath: string, basePath: string, env: Record<string, string>, workDir: string, runs: number): NonNullable<BundleResult['initProfile']> {
+function profilePair(
+  paths: { ours: string; baseline: string },
+  initMs: { ours: number; baseline: number },
+  env: Record<string, string>,
+  workDir: string,
+  runs: number,
+): NonNullable<BundleResult['initProfile']> {
   try {
-    const profileOurs = initProfiler(oursPath, env, workDir);
-    const profileBase = initProfiler(basePath, env, workDir);
-    const ours: Array<Map<string, number>> = [];
-    const baseline: Array<Map<string, number>> = [];
+    const profileOurs = initProfiler(paths.ours, env, workDir);
+    const profileBase = initProfiler(paths.baseline, env, workDir);
+    const ours: Array<ReturnType<typeof profileOurs>> = [];
+    const baseline: Array<ReturnType<typeof profileBase>> = [];
     for (let i = 0; i < runs; i++) {
       if (i % 2 === 0) ours.push(profileOurs());
       baseline.push(profileBase());
       if (i % 2 === 1) ours.push(profileOurs());
     }
+    const ms = (side: typeof ours, init: number) => sharesToMs(medianShares(side.map((r) => r.shares)), init);
     return {
       runs,
-      oursMs: round(medianTotal(ours), 1),
-      baselineMs: round(medianTotal(baseline), 1),
-      extra: attributionDelta(medianAttribution(ours), medianAttribution(baseline)),
+      samples: { ours: median(ours.map((r) => r.samples)), baseline: median(baseline.map((r) => r.samples)) },
+      extra: attributionDelta(ms(ours, initMs.ours), ms(baseline, initMs.baseline)),
     };
   } catch (err) {
-    return { runs, oursMs: NaN, baselineMs: NaN, extra: [], error: (err as Error).message.slice(0, 300) };
+    return { runs, samples: { ours: 0, baseline: 0 }, extra: [], error: (err as Error).message.slice(0, 300) };
   }
 }

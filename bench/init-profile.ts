@@ -14,8 +14,6 @@ import { median } from './stats';
 export interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }>;
   samples: number[];
-  /** µs before each sample; sample i lasts until sample i + 1 (as DevTools counts it). */
-  timeDeltas: number[];
 }
 
 /** Buckets for init time that no bundled package's code spends itself. */
@@ -57,11 +55,13 @@ export function sourceMapLookup(mapJson: string): SourceAt {
 }
 
 /**
- * Milliseconds of one profile's `require()` of the bundle, by package or bucket. The require is the subtree of the
- * `-e` script's frame (`evalUrl`); garbage collection and `(program)` samples between its first and last sample count
- * too (V8 puts them at the root). Node's own start before it and anything after it are left out.
+ * One profile's `require()` of the bundle, as each package's or bucket's share of its samples (summing to 1). The
+ * require is the subtree of the `-e` script's frame (`evalUrl`); garbage collection and `(program)` samples between
+ * its first and last sample count too (V8 puts them at the root). Node's own start and anything after are left out.
+ * Shares of samples, not sums of the time between them: V8 takes a sample only while the thread runs, so time the
+ * process spent waiting for a core (a shared machine) does not land on whichever frame ran before the wait.
  */
-export function attributeProfile(profile: CpuProfile, bundleUrl: string, sourceAt: SourceAt, evalUrl = '[eval]'): Map<string, number> {
+export function attributeProfile(profile: CpuProfile, bundleUrl: string, sourceAt: SourceAt, evalUrl = '[eval]'): { shares: Map<string, number>; samples: number } {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -103,28 +103,29 @@ export function attributeProfile(profile: CpuProfile, bundleUrl: string, sourceA
   const inRequire = profile.samples.map((id) => owner(id) !== undefined);
   const first = inRequire.indexOf(true);
   const last = inRequire.lastIndexOf(true);
-  const ms = new Map<string, number>();
-  if (first < 0) return ms;
-  for (let i = first; i <= last; i++) {
+  const counts = new Map<string, number>();
+  let samples = 0;
+  for (let i = first; first >= 0 && i <= last; i++) {
     const { functionName } = byId.get(profile.samples[i]!)!.callFrame;
     const bucket = functionName === '(garbage collector)' ? BUCKETS.gc : functionName === '(program)' ? BUCKETS.program : owner(profile.samples[i]!);
     if (!bucket) continue;
-    ms.set(bucket, (ms.get(bucket) ?? 0) + (profile.timeDeltas[i + 1] ?? 0) / 1000);
+    counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+    samples++;
   }
-  return ms;
+  return { shares: new Map([...counts].map(([name, count]) => [name, count / samples])), samples };
 }
 
 /**
- * Median of several runs' attributions, name by name (a name missing from a run counts as 0 there): like the timed
- * runs, so one run slowed by a neighbour on a shared machine does not move a package's figure.
+ * Median of several runs' shares, name by name (a name missing from a run counts as 0 there), like the timed runs:
+ * one run slowed by a neighbour on a shared machine does not move a package's figure.
  */
-export function medianAttribution(runs: Array<Map<string, number>>): Map<string, number> {
+export function medianShares(runs: Array<Map<string, number>>): Map<string, number> {
   const names = new Set(runs.flatMap((run) => [...run.keys()]));
   return new Map([...names].map((name) => [name, median(runs.map((run) => run.get(name) ?? 0))]));
 }
 
-/** Median of the runs' totals (all names). */
-export const medianTotal = (runs: Array<Map<string, number>>) => median(runs.map((run) => [...run.values()].reduce((sum, ms) => sum + ms, 0)));
+/** Shares of the require's samples as milliseconds of a timed init (the median of the unprofiled runs). */
+export const sharesToMs = (shares: Map<string, number>, initMs: number) => new Map([...shares].map(([name, share]) => [name, share * initMs]));
 
 /** Ours minus baseline, by name, largest first. */
 export function attributionDelta(ours: Map<string, number>, baseline: Map<string, number>): Array<{ name: string; ms: number }> {
@@ -139,9 +140,9 @@ const INTERVAL_US = 50;
 
 /**
  * A profiler for one bundle: each call is one fresh `node --cpu-prof` process requiring it with `env` (the timed runs'
- * environment), attributed. Separate from the timed runs: the profiler slows init down (the report shows its totals).
+ * environment), attributed. Separate from the timed runs, which the profiler would slow down.
  */
-export function initProfiler(bundlePath: string, env: Record<string, string>, workDir: string): () => Map<string, number> {
+export function initProfiler(bundlePath: string, env: Record<string, string>, workDir: string): () => ReturnType<typeof attributeProfile> {
   const sourceAt = sourceMapLookup(readFileSync(`${bundlePath}.map`, 'utf8'));
   const bundleUrl = pathToFileURL(bundlePath).href;
   return () => {

@@ -73,14 +73,14 @@ const signed = (ms: number) => `${ms < 0 ? '−' : '+'}${n(Math.abs(ms), 1)} ms`
 function profileMethod(runs: number): string[] {
   return [
     'What each bundle carries beyond its baseline, by package (`first-party` = functions/, lib/, templates): minified bytes',
-    `and the init milliseconds they cost. Milliseconds: medians of ${runs} \`node --cpu-prof\` processes per side, apart from`,
-    "the timed runs; each sample of the bundle's `require()` is charged to the package of the nearest bundle frame on its",
-    "stack (found through the bundle's source map), else to a bucket: Node loader + V8 compile (resolving, reading and",
-    "compiling the bundle: grows with its size), bundle top level (esbuild's module scope and helpers, which have no source",
-    'position: hoisted module-level code and the lazy compiles it triggers), Node built-ins (loading `node:http`,',
-    '`node:crypto`, ...: whichever package requires one first would pay for it all), GC, (program) (V8 outside any',
-    'JavaScript frame); "other" sums every package not named (mostly the SDK both sides carry: noise around 0). The',
-    'profiler slows init down: the profiled difference exceeds the timed one; read the milliseconds as shares of it.',
+    'and the init milliseconds they cost. Milliseconds: each side\'s timed init (the median above) split by the shares of',
+    `the samples of ${runs} \`node --cpu-prof\` processes per side (medians), run apart from the timed ones, ours minus the`,
+    "baseline, so they add up to the init difference. Each sample of the bundle's `require()` goes to the package of the",
+    "nearest bundle frame on its stack (found through the bundle's source map), else to a bucket: Node loader + V8 compile",
+    "(resolving, reading and compiling the bundle: grows with its size), bundle top level (esbuild's module scope and",
+    'helpers, which have no source position: hoisted module-level code and the lazy compiles it triggers), Node built-ins',
+    '(loading `node:http`, `node:crypto`, ...: whichever package requires one first would pay for it all), GC, (program)',
+    '(V8 outside any JavaScript frame); "other" sums every package not named (mostly the SDK both sides carry: noise).',
   ];
 }
 
@@ -88,7 +88,7 @@ function profileMethod(runs: number): string[] {
 function carriedLine(b: BundleResult): string {
   const profile = b.initProfile && !b.initProfile.error ? b.initProfile : undefined;
   const ms = new Map((profile?.extra ?? []).map((p) => [p.name, p.ms]));
-  const head = `- **${b.name}** (+${n((b.bytes - b.baselineBytes) / 1024)} KB${profile ? `; init ${signed(b.initMs - b.baselineInitMs)} timed, ${signed(profile.oursMs - profile.baselineMs)} profiled (${n(profile.oursMs, 1)} over ${n(profile.baselineMs, 1)})` : ''})`;
+  const head = `- **${b.name}** (+${n((b.bytes - b.baselineBytes) / 1024)} KB${profile ? `, init ${signed(b.initMs - b.baselineInitMs)}` : ''})`;
   const shown = new Set<string>();
   const packages = b.extraPackages.map((p) => {
     shown.add(p.name);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attributeProfile, attributionDelta, BUCKETS, initProfiler, medianAttribution, medianTotal, sourceMapLookup, type CpuProfile } from '../../bench/init-profile';
+import { attributeProfile, attributionDelta, BUCKETS, initProfiler, medianShares, sharesToMs, sourceMapLookup, type CpuProfile } from '../../bench/init-profile';
 import { renderReport, type RunResults } from '../../bench/report';
 import type { BundleResult } from '../../bench/bundle-init';
 
@@ -45,59 +45,57 @@ const NODES: CpuProfile['nodes'] = [
   { id: 30, callFrame: frame('continuation', BUNDLE, 0, 7) },
 ];
 
-/** [node, µs until the next sample]: each sample lasts until the next one, as DevTools counts it. */
-const RUN: Array<[number, number]> = [
-  [15, 1000], // Node's own start, before the require: left out
-  [2, 1500], // (program) before the require: left out
-  [6, 2000], // V8 compiling the bundle under Node's loader
-  [7, 3000], // the bundle's module scope
-  [8, 4000], // liquidjs
-  [14, 5000], // a native call from liquidjs: liquidjs
-  [10, 6000], // GC during the require
-  [2, 500], // (program) during the require
-  [9, 7000], // first-party
-  [17, 1000], // a Node function first-party code calls: first-party
-  [11, 8000], // loading node:http, required from the module scope
-  [12, 9000], // an esbuild helper: module scope
-  [13, 10000], // first-party code called through that helper
-  [30, 11000], // a promise continuation after the require returned: left out
-  [20, 12000], // idle: left out
+/** Samples in order, by node: what each stands for. */
+const RUN: number[] = [
+  15, // Node's own start, before the require: left out
+  2, // (program) before the require: left out
+  6, 6, // V8 compiling the bundle under Node's loader
+  7, // the bundle's module scope
+  8, 8, // liquidjs
+  14, // a native call from liquidjs: liquidjs
+  10, 10, // GC during the require
+  2, // (program) during the require
+  9, // first-party
+  17, // a Node function first-party code calls: first-party
+  11, 11, // loading node:http, required from the module scope
+  12, // an esbuild helper: module scope
+  13, 13, // first-party code called through that helper
+  30, // a promise continuation after the require returned: left out
+  20, 20, // idle: left out
 ];
 
-function profileOf(run: Array<[number, number]>): CpuProfile {
-  // timeDeltas[i] is the time before sample i, so a sample's duration is the next delta.
-  return { nodes: NODES, samples: run.map(([id]) => id), timeDeltas: [0, ...run.slice(0, -1).map(([, us]) => us)] };
-}
+// The time between samples is not read (see attributeProfile), so any deltas will do.
+const profileOf = (samples: number[]): CpuProfile & { timeDeltas: number[] } => ({ nodes: NODES, samples, timeDeltas: samples.map((_, i) => 100 * i) });
 
 describe('bench init profile attribution', () => {
   it('charges each sample inside the require to the package of its nearest mapped bundle frame, or to a bucket', () => {
-    const ms = attributeProfile(profileOf(RUN), BUNDLE, sourceMapLookup(MAP));
-    expect(Object.fromEntries(ms)).toEqual({
+    const { shares, samples } = attributeProfile(profileOf(RUN), BUNDLE, sourceMapLookup(MAP));
+    expect(samples).toBe(16);
+    expect(Object.fromEntries([...shares].map(([name, share]) => [name, share * samples]))).toEqual({
       [BUCKETS.loader]: 2,
-      [BUCKETS.topLevel]: 3 + 9,
-      liquidjs: 4 + 5,
-      [BUCKETS.gc]: 6,
-      [BUCKETS.program]: 0.5,
-      'first-party': 7 + 1 + 10,
-      [BUCKETS.builtins]: 8,
+      [BUCKETS.topLevel]: 1 + 1,
+      liquidjs: 2 + 1,
+      [BUCKETS.gc]: 2,
+      [BUCKETS.program]: 1,
+      'first-party': 1 + 1 + 2,
+      [BUCKETS.builtins]: 2,
     });
   });
 
   it('finds nothing when the profile never enters the required bundle', () => {
-    const outside = RUN.filter(([id]) => [15, 2, 30, 20].includes(id));
-    expect(attributeProfile(profileOf(outside), BUNDLE, sourceMapLookup(MAP)).size).toBe(0);
+    const outside = RUN.filter((id) => [15, 2, 30, 20].includes(id));
+    expect(attributeProfile(profileOf(outside), BUNDLE, sourceMapLookup(MAP))).toEqual({ shares: new Map(), samples: 0 });
   });
 
-  it('takes each name\'s median over the runs (absent from a run: 0 there) and reports ours minus baseline, largest first', () => {
-    const runs = [new Map([['liquidjs', 30], ['zod', 8]]), new Map([['liquidjs', 26]]), new Map([['liquidjs', 28], ['zod', 4]]), new Map([['liquidjs', 90]])];
-    const ours = medianAttribution(runs);
-    expect(Object.fromEntries(ours)).toEqual({ liquidjs: 29, zod: 2 });
-    expect(medianTotal(runs)).toBe(35); // totals 38, 26, 32, 90
-    const baseline = new Map([['@smithy/core', 5], [BUCKETS.loader, 20]]);
+  it('takes each name\'s median share over the runs (absent from a run: 0 there), in ms of the timed init, ours minus baseline', () => {
+    const runs = [new Map([['liquidjs', 0.3], ['zod', 0.1]]), new Map([['liquidjs', 0.2]]), new Map([['liquidjs', 0.25], ['zod', 0.05]]), new Map([['liquidjs', 0.9]])];
+    const ours = sharesToMs(medianShares(runs), 200);
+    expect(Object.fromEntries([...ours].map(([name, ms]) => [name, Math.round(ms * 1000) / 1000]))).toEqual({ liquidjs: 55, zod: 5 });
+    const baseline = sharesToMs(new Map([['@smithy/core', 0.05], [BUCKETS.loader, 0.2]]), 100);
     expect(attributionDelta(new Map([...ours, [BUCKETS.loader, 32.04]]), baseline)).toEqual([
-      { name: 'liquidjs', ms: 29 },
+      { name: 'liquidjs', ms: 55 },
       { name: BUCKETS.loader, ms: 12 },
-      { name: 'zod', ms: 2 },
+      { name: 'zod', ms: 5 },
       { name: '@smithy/core', ms: -5 },
     ]);
   });
@@ -117,12 +115,13 @@ describe('bench init profile attribution', () => {
       writeFileSync(join(dir, 'entry.js'), "const slow = require('slowpkg');\nexports.handler = async () => slow;\n");
       const outfile = join(dir, 'out', 'fn.js');
       await build({ entryPoints: [join(dir, 'entry.js')], bundle: true, minify: true, sourcemap: true, platform: 'node', format: 'cjs', outfile, absWorkingDir: dir, logLevel: 'silent' });
-      const ms = initProfiler(outfile, { PATH: process.env.PATH ?? '' }, dir)();
-      const ranked = [...ms].sort((a, b) => b[1] - a[1]);
+      const { shares, samples } = initProfiler(outfile, { PATH: process.env.PATH ?? '' }, dir)();
+      const ranked = [...shares].sort((a, b) => b[1] - a[1]);
       expect(ranked[0]?.[0]).toBe('slowpkg');
-      // At least half the spin, on a shared machine where the process may wait for a core.
-      expect(ms.get('slowpkg')).toBeGreaterThan(30);
-      expect(ms.get('first-party') ?? 0).toBeLessThan(10);
+      // The spin is most of the require (the rest: Node reading and compiling the bundle, GC).
+      expect(shares.get('slowpkg')).toBeGreaterThan(0.5);
+      expect(shares.get('first-party') ?? 0).toBeLessThan(0.1);
+      expect(samples).toBeGreaterThan(100); // 60 ms at a 50 µs interval, less what a busy machine takes away
     }, 30_000);
   });
 });
@@ -134,7 +133,7 @@ describe('bench report: what each bundle carries beyond its baseline', () => {
     topPackages: [], baselineTopPackages: [],
     extraPackages: [{ name: 'liquidjs', bytes: 79.6 * 1024 }, { name: 'zod', bytes: 28 * 1024 }],
     initProfile: {
-      runs: 3, oursMs: 190, baselineMs: 90,
+      runs: 3, samples: { ours: 2000, baseline: 1000 },
       extra: [
         { name: 'liquidjs', ms: 28 },
         { name: BUCKETS.loader, ms: 12 },
@@ -155,7 +154,7 @@ describe('bench report: what each bundle carries beyond its baseline', () => {
   it('shows each package with its bytes and profiled ms, the packages that only cost time, every bucket and the rest', () => {
     const line = renderReport(results([bundle])).split('\n').find((l) => l.startsWith('- **enrollmentPage**'));
     expect(line).toBe(
-      '- **enrollmentPage** (+255 KB; init +65 ms timed, +100 ms profiled (190 over 90)): liquidjs (79.6 KB, 28 ms), zod (28 KB, 8.6 ms); '
+      '- **enrollmentPage** (+255 KB, init +65 ms): liquidjs (79.6 KB, 28 ms), zod (28 KB, 8.6 ms); '
         + 'time only: @aws-lambda-powertools/logger 1.4 ms; '
         + 'Node loader + V8 compile +12 ms, bundle top level +0 ms, Node built-ins +0 ms, GC +1.3 ms, (program) +0 ms, other −0.5 ms',
     );
