@@ -290,6 +290,7 @@ async function benchOne(
   }
   const initMs = median(oursMs);
   const baselineInitMs = median(baseMs);
+  const profileStart = Date.now();
   const result = {
     ...partial,
     initMs: round(initMs),
@@ -306,7 +307,8 @@ async function benchOne(
     initProfile: profileRuns > 0 ? profilePair({ ours: oursPath, baseline: basePath }, { ours: initMs, baseline: baselineInitMs }, env, workDir, profileRuns) : undefined,
   };
   const top = result.initProfile?.extra.slice(0, 3).map((p) => `${p.name} +${p.ms}`).join(', ');
-  log(`  ${fn.name}: ${(result.bytes / 1024).toFixed(1)} KB vs ${(result.baselineBytes / 1024).toFixed(1)} KB, init ${result.initMs} ms vs baseline ${result.baselineInitMs} ms (${result.ratio}x)${top ? `; profiled ms over baseline: ${top}` : ''}`);
+  const profiled = top ? `; init ms over baseline by package: ${top} (profiled in ${((Date.now() - profileStart) / 1000).toFixed(1)} s)` : result.initProfile?.error ? `; profile failed: ${result.initProfile.error}` : '';
+  log(`  ${fn.name}: ${(result.bytes / 1024).toFixed(1)} KB vs ${(result.baselineBytes / 1024).toFixed(1)} KB, init ${result.initMs} ms vs baseline ${result.baselineInitMs} ms (${result.ratio}x)${profiled}`);
   return result;
 }
 
