@@ -60,15 +60,16 @@ const mapsNote = (bundles: BundleResult[]) =>
     : '"init ms with --enable-source-maps": ours again with `NODE_OPTIONS=--enable-source-maps`, which the functions are deployed without (Node then reads and parses the bundle\'s map at load): the cost of mapping traces live; each zip carries its `.map` for `infra/symbolicate.ts` instead.';
 
 /** Buckets in the order every line shows them (bench/init-profile.ts says what each holds). */
-const PROFILE_BUCKETS = [BUCKETS.loader, BUCKETS.topLevel, BUCKETS.builtins, BUCKETS.gc, BUCKETS.program];
+const PROFILE_BUCKETS = [BUCKETS.loader, BUCKETS.topLevel, BUCKETS.builtins, BUCKETS.gc];
 const BUCKET_LABEL: Record<string, string> = {
   [BUCKETS.loader]: 'Node loader + V8 compile',
   [BUCKETS.topLevel]: 'bundle top level',
   [BUCKETS.builtins]: 'Node built-ins',
   [BUCKETS.gc]: 'GC',
-  [BUCKETS.program]: '(program)',
 };
-const signed = (ms: number) => `${ms < 0 ? '−' : '+'}${n(Math.abs(ms), 1)} ms`;
+/** Milliseconds with a true minus sign (and no `-0`); `signed` also writes the plus. */
+const ms = (v: number) => `${v <= -0.05 ? '−' : ''}${n(Math.abs(v), 1)} ms`;
+const signed = (v: number) => `${v <= -0.05 ? '' : '+'}${ms(v)}`;
 
 function profileMethod(runs: number): string[] {
   return [
@@ -79,30 +80,29 @@ function profileMethod(runs: number): string[] {
     "nearest bundle frame on its stack (found through the bundle's source map), else to a bucket: Node loader + V8 compile",
     "(resolving, reading and compiling the bundle: grows with its size), bundle top level (esbuild's module scope and",
     'helpers, which have no source position: hoisted module-level code and the lazy compiles it triggers), Node built-ins',
-    '(loading `node:http`, `node:crypto`, ...: whichever package requires one first would pay for it all), GC, (program)',
-    '(V8 outside any JavaScript frame); "other" sums every package not named (mostly the SDK both sides carry: noise).',
+    '(loading `node:http`, `node:crypto`, ...: whichever package requires one first would pay for it all), GC; "other"',
+    'sums every package not named (mostly the SDK both sides carry: noise) and V8 outside any JavaScript frame.',
   ];
 }
 
 /** One function's line: bytes (and profiled init ms) beyond its baseline, by package, then the buckets. */
 function carriedLine(b: BundleResult): string {
   const profile = b.initProfile && !b.initProfile.error ? b.initProfile : undefined;
-  const ms = new Map((profile?.extra ?? []).map((p) => [p.name, p.ms]));
+  const extra = new Map((profile?.extra ?? []).map((p) => [p.name, p.ms]));
   const head = `- **${b.name}** (+${n((b.bytes - b.baselineBytes) / 1024)} KB${profile ? `, init ${signed(b.initMs - b.baselineInitMs)}` : ''})`;
-  const shown = new Set<string>();
+  const shown = new Set<string>(PROFILE_BUCKETS);
   const packages = b.extraPackages.map((p) => {
     shown.add(p.name);
-    return profile ? `${p.name} (${n(p.bytes / 1024)} KB, ${n(ms.get(p.name) ?? 0, 1)} ms)` : `${p.name} ${n(p.bytes / 1024)} KB`;
+    return profile ? `${p.name} (${n(p.bytes / 1024)} KB, ${ms(extra.get(p.name) ?? 0)})` : `${p.name} ${n(p.bytes / 1024)} KB`;
   });
   const parts = [packages.join(', ') || '–'];
   if (profile) {
-    const buckets = new Set<string>(PROFILE_BUCKETS);
     // Packages with little or no extra bytes that still cost init time (e.g. a shared one used differently).
-    const timeOnly = profile.extra.filter((p) => !shown.has(p.name) && !buckets.has(p.name) && p.ms >= 1).slice(0, 3);
+    const timeOnly = profile.extra.filter((p) => !shown.has(p.name) && !Object.values<string>(BUCKETS).includes(p.name) && p.ms >= 1).slice(0, 3);
     for (const p of timeOnly) shown.add(p.name);
-    if (timeOnly.length) parts.push(`time only: ${timeOnly.map((p) => `${p.name} ${n(p.ms, 1)} ms`).join(', ')}`);
-    const other = profile.extra.filter((p) => !shown.has(p.name) && !buckets.has(p.name)).reduce((sum, p) => sum + p.ms, 0);
-    parts.push([...PROFILE_BUCKETS.map((k) => `${BUCKET_LABEL[k]} ${signed(ms.get(k) ?? 0)}`), `other ${signed(other)}`].join(', '));
+    if (timeOnly.length) parts.push(`time only: ${timeOnly.map((p) => `${p.name} ${ms(p.ms)}`).join(', ')}`);
+    const other = profile.extra.filter((p) => !shown.has(p.name)).reduce((sum, p) => sum + p.ms, 0);
+    parts.push([...PROFILE_BUCKETS.map((k) => `${BUCKET_LABEL[k]} ${signed(extra.get(k) ?? 0)}`), `other ${signed(other)}`].join(', '));
   }
   if (b.initProfile?.error) parts.push(`init profile failed: ${b.initProfile.error}`);
   if (b.unconstructedSdk.length) parts.push(`SDK client packages bundled but not constructed at init: ${b.unconstructedSdk.join(', ')}`);
