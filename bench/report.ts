@@ -78,10 +78,13 @@ function profileMethod(runs: number): string[] {
     `the samples of ${runs} \`node --cpu-prof\` processes per side (medians), run apart from the timed ones, ours minus the`,
     "baseline, so they add up to the init difference. Each sample of the bundle's `require()` goes to the package of the",
     "nearest bundle frame on its stack (found through the bundle's source map), else to a bucket: Node loader + V8 compile",
-    "(resolving, reading and compiling the bundle: grows with its size), bundle top level (esbuild's module scope and",
-    'helpers, which have no source position: hoisted module-level code and the lazy compiles it triggers), Node built-ins',
-    '(loading `node:http`, `node:crypto`, ...: whichever package requires one first would pay for it all), GC; "other"',
-    'sums every package not named (mostly the SDK both sides carry: noise) and V8 outside any JavaScript frame.',
+    '(resolving, reading and compiling the bundle: it grows with the bytes: each package\'s part of it roughly follows its bytes;',
+    "a package near 0 ms costs mostly this), bundle top level (esbuild's module scope and helpers, which have no source",
+    'position: hoisted module-level code and the lazy compiles it triggers), Node built-ins (loading `node:http`,',
+    '`node:crypto`, ...: whichever package requires one first would pay for it all), GC; "other" sums every package not',
+    'named (mostly the SDK both sides carry: noise) and V8 outside any JavaScript frame. The timed medians carry the',
+    "machine's noise into every figure (a bucket both sides share moves with the init difference); the load average at",
+    'the top says how much.',
   ];
 }
 
