@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import type { FirstInvocationResult } from './first-invocation';
+import { attributionDelta, initProfiler, medianShares, packageOf, sharesToMs } from './init-profile';
 import { ROOT, type FunctionInfo, type ServiceConfig } from './serverless-config';
 import { median, round } from './stats';
 
@@ -49,15 +50,14 @@ export interface BundleResult {
   baselineTopPackages: Array<{ name: string; bytes: number }>;
   /** What the bundle carries beyond the baseline, by package: where the extra bytes (and most extra init) come from. */
   extraPackages: Array<{ name: string; bytes: number }>;
+  /**
+   * Init time by package or bucket (bench/init-profile.ts), ours minus baseline, every name either side has, largest
+   * first: each side's timed init median split by the median share of the samples of `runs` CPU-profiled processes
+   * (run apart from the timed ones, which the profiler would slow), so the figures add up to the timed difference.
+   * `samples`: median samples in one profiled require(), ours and baseline (the attribution's resolution).
+   */
+  initProfile?: { runs: number; samples: { ours: number; baseline: number }; extra: Array<{ name: string; ms: number }>; error?: string };
   error?: string;
-}
-
-/** `node_modules/@scope/pkg/...` → `@scope/pkg`; first-party files → `first-party`. */
-function packageOf(input: string): string {
-  const at = input.lastIndexOf('node_modules/');
-  if (at < 0) return 'first-party';
-  const parts = input.slice(at + 'node_modules/'.length).split('/');
-  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
 
 /** The exported client class of an `@aws-sdk/client-*` package (e.g. `DynamoDBClient`). */
@@ -197,6 +197,8 @@ export async function benchBundles(
   workDir: string,
   runs: number,
   log: (line: string) => void,
+  /** CPU-profiled processes per bundle and baseline, for the init time by package; 0 = none. */
+  profileRuns = 0,
 ): Promise<BundleResult[]> {
   mkdirSync(workDir, { recursive: true });
   const childEnv: Record<string, string> = {
@@ -208,7 +210,7 @@ export async function benchBundles(
   };
   const results: BundleResult[] = [];
   for (const fn of config.functions) {
-    results.push(await benchOne(fn, config, childEnv, workDir, runs, log));
+    results.push(await benchOne(fn, config, childEnv, workDir, runs, profileRuns, log));
   }
   return results;
 }
@@ -219,6 +221,7 @@ async function benchOne(
   env: Record<string, string>,
   workDir: string,
   runs: number,
+  profileRuns: number,
   log: (line: string) => void,
 ): Promise<BundleResult> {
   const oursPath = join(workDir, `${fn.name}.js`);
@@ -287,6 +290,7 @@ async function benchOne(
   }
   const initMs = median(oursMs);
   const baselineInitMs = median(baseMs);
+  const profileStart = Date.now();
   const result = {
     ...partial,
     initMs: round(initMs),
@@ -300,7 +304,39 @@ async function benchOne(
     afterInit: { heap: median(oursMem.map((r) => r.heap)), rss: median(oursMem.map((r) => r.rss)) },
     paths: { ours: oursPath, baseline: basePath },
     runs,
+    initProfile: profileRuns > 0 ? profilePair({ ours: oursPath, baseline: basePath }, { ours: initMs, baseline: baselineInitMs }, env, workDir, profileRuns) : undefined,
   };
-  log(`  ${fn.name}: ${(result.bytes / 1024).toFixed(1)} KB vs ${(result.baselineBytes / 1024).toFixed(1)} KB, init ${result.initMs} ms vs baseline ${result.baselineInitMs} ms (${result.ratio}x)`);
+  const top = result.initProfile?.extra.slice(0, 3).map((p) => `${p.name} +${p.ms}`).join(', ');
+  const profiled = top ? `; init ms over baseline by package: ${top} (profiled in ${((Date.now() - profileStart) / 1000).toFixed(1)} s)` : result.initProfile?.error ? `; profile failed: ${result.initProfile.error}` : '';
+  log(`  ${fn.name}: ${(result.bytes / 1024).toFixed(1)} KB vs ${(result.baselineBytes / 1024).toFixed(1)} KB, init ${result.initMs} ms vs baseline ${result.baselineInitMs} ms (${result.ratio}x)${profiled}`);
   return result;
+}
+
+/** Both bundles profiled, alternating, after their timed runs; a failure is reported on the row, not thrown. */
+function profilePair(
+  paths: { ours: string; baseline: string },
+  initMs: { ours: number; baseline: number },
+  env: Record<string, string>,
+  workDir: string,
+  runs: number,
+): NonNullable<BundleResult['initProfile']> {
+  try {
+    const profileOurs = initProfiler(paths.ours, env, workDir);
+    const profileBase = initProfiler(paths.baseline, env, workDir);
+    const ours: Array<ReturnType<typeof profileOurs>> = [];
+    const baseline: Array<ReturnType<typeof profileBase>> = [];
+    for (let i = 0; i < runs; i++) {
+      if (i % 2 === 0) ours.push(profileOurs());
+      baseline.push(profileBase());
+      if (i % 2 === 1) ours.push(profileOurs());
+    }
+    const ms = (side: typeof ours, init: number) => sharesToMs(medianShares(side.map((r) => r.shares)), init);
+    return {
+      runs,
+      samples: { ours: median(ours.map((r) => r.samples)), baseline: median(baseline.map((r) => r.samples)) },
+      extra: attributionDelta(ms(ours, initMs.ours), ms(baseline, initMs.baseline)),
+    };
+  } catch (err) {
+    return { runs, samples: { ours: 0, baseline: 0 }, extra: [], error: (err as Error).message.slice(0, 300) };
+  }
 }

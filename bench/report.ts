@@ -1,6 +1,7 @@
 /** Renders docs/BENCHMARKS.md from one run's results. */
 import { TARGET_BUNDLE_BYTES, TARGET_INIT_RATIO, TARGET_MEMORY_HEADROOM, type BundleResult } from './bundle-init';
 import type { BurstResult } from './burst';
+import { BUCKETS } from './init-profile';
 import { enrollmentCost, mfaLoginCost, PRICES, usd, type CostLine } from './cost';
 import type { HttpLoadResult } from './http-load';
 import type { LoadPair } from './load';
@@ -58,6 +59,59 @@ const mapsNote = (bundles: BundleResult[]) =>
     ? '"init ms, no NODE_OPTIONS": ours again without the deployed `NODE_OPTIONS` (source maps parsed at load), for attribution only.'
     : '"init ms with --enable-source-maps": ours again with `NODE_OPTIONS=--enable-source-maps`, which the functions are deployed without (Node then reads and parses the bundle\'s map at load): the cost of mapping traces live; each zip carries its `.map` for `infra/symbolicate.ts` instead.';
 
+/** Buckets in the order every line shows them (bench/init-profile.ts says what each holds). */
+const PROFILE_BUCKETS = [BUCKETS.loader, BUCKETS.topLevel, BUCKETS.builtins, BUCKETS.gc];
+const BUCKET_LABEL: Record<string, string> = {
+  [BUCKETS.loader]: 'Node loader + V8 compile',
+  [BUCKETS.topLevel]: 'bundle top level',
+  [BUCKETS.builtins]: 'Node built-ins',
+  [BUCKETS.gc]: 'GC',
+};
+/** Milliseconds with a true minus sign (and no `-0`); `signed` also writes the plus. */
+const ms = (v: number) => `${v <= -0.05 ? '−' : ''}${n(Math.abs(v), 1)} ms`;
+const signed = (v: number) => `${v <= -0.05 ? '' : '+'}${ms(v)}`;
+
+function profileMethod(runs: number): string[] {
+  return [
+    'What each bundle carries beyond its baseline, by package (`first-party` = functions/, lib/, templates): minified bytes',
+    'and the init milliseconds they cost. Milliseconds: each side\'s timed init (the median above) split by the shares of',
+    `the samples of ${runs} \`node --cpu-prof\` processes per side (medians), run apart from the timed ones, ours minus the`,
+    "baseline, so they add up to the init difference. Each sample of the bundle's `require()` goes to the package of the",
+    "nearest bundle frame on its stack (found through the bundle's source map), else to a bucket: Node loader + V8 compile",
+    '(resolving, reading and compiling the bundle: it grows with the bytes: each package\'s part of it roughly follows its bytes;',
+    "a package near 0 ms costs mostly this), bundle top level (esbuild's module scope and helpers, which have no source",
+    'position: hoisted module-level code and the lazy compiles it triggers), Node built-ins (loading `node:http`,',
+    '`node:crypto`, ...: whichever package requires one first would pay for it all), GC; "other" sums every package not',
+    'named (mostly the SDK both sides carry: noise) and V8 outside any JavaScript frame. The timed medians carry the',
+    "machine's noise into every figure (a bucket both sides share moves with the init difference); the load average at",
+    'the top says how much.',
+  ];
+}
+
+/** One function's line: bytes (and profiled init ms) beyond its baseline, by package, then the buckets. */
+function carriedLine(b: BundleResult): string {
+  const profile = b.initProfile && !b.initProfile.error ? b.initProfile : undefined;
+  const extra = new Map((profile?.extra ?? []).map((p) => [p.name, p.ms]));
+  const head = `- **${b.name}** (+${n((b.bytes - b.baselineBytes) / 1024)} KB${profile ? `, init ${signed(b.initMs - b.baselineInitMs)}` : ''})`;
+  const shown = new Set<string>(PROFILE_BUCKETS);
+  const packages = b.extraPackages.map((p) => {
+    shown.add(p.name);
+    return profile ? `${p.name} (${n(p.bytes / 1024)} KB, ${ms(extra.get(p.name) ?? 0)})` : `${p.name} ${n(p.bytes / 1024)} KB`;
+  });
+  const parts = [packages.join(', ') || '–'];
+  if (profile) {
+    // Packages with little or no extra bytes that still cost init time (e.g. a shared one used differently).
+    const timeOnly = profile.extra.filter((p) => !shown.has(p.name) && !Object.values<string>(BUCKETS).includes(p.name) && p.ms >= 1).slice(0, 3);
+    for (const p of timeOnly) shown.add(p.name);
+    if (timeOnly.length) parts.push(`time only: ${timeOnly.map((p) => `${p.name} ${ms(p.ms)}`).join(', ')}`);
+    const other = profile.extra.filter((p) => !shown.has(p.name)).reduce((sum, p) => sum + p.ms, 0);
+    parts.push([...PROFILE_BUCKETS.map((k) => `${BUCKET_LABEL[k]} ${signed(extra.get(k) ?? 0)}`), `other ${signed(other)}`].join(', '));
+  }
+  if (b.initProfile?.error) parts.push(`init profile failed: ${b.initProfile.error}`);
+  if (b.unconstructedSdk.length) parts.push(`SDK client packages bundled but not constructed at init: ${b.unconstructedSdk.join(', ')}`);
+  return `${head}: ${parts.join('; ')}`;
+}
+
 /** Which functions meet which target, by name: the summary issue 14 asks for. */
 function verdict(bundles: BundleResult[]): string {
   const ok = bundles.filter((b) => !b.error);
@@ -96,9 +150,8 @@ function bundlesSection(bundles: BundleResult[]): string[] {
       b.clients.join(' + ') || '(none)',
     ];
   });
-  const detail = bundles
-    .filter((b) => !b.error)
-    .map((b) => `- **${b.name}** (+${n((b.bytes - b.baselineBytes) / 1024)} KB): ${b.extraPackages.map((p) => `${p.name} ${n(p.bytes / 1024)} KB`).join(', ') || '–'}${b.unconstructedSdk.length ? `; SDK client packages bundled but not constructed at init: ${b.unconstructedSdk.join(', ')}` : ''}`);
+  const detail = bundles.filter((b) => !b.error).map(carriedLine);
+  const profiled = bundles.find((b) => b.initProfile && !b.initProfile.error)?.initProfile;
   const carried = [...new Set(bundles.flatMap((b) => (b.error ? [] : b.extraPackages.map((p) => p.name))))];
   const why = carried.filter((name) => WHY_IT_STAYS[name]).map((name) => `- ${name}: ${WHY_IT_STAYS[name]}.`);
   const baseline = bundles.find((b) => !b.error && b.clients.join() === 'DynamoDBClient,DynamoDBDocumentClient');
@@ -166,7 +219,9 @@ function bundlesSection(bundles: BundleResult[]): string[] {
     );
   }
   out.push(
-    'What each bundle carries beyond its baseline (minified bytes by package; `first-party` = functions/, lib/, templates):',
+    ...(profiled
+      ? profileMethod(profiled.runs)
+      : ['What each bundle carries beyond its baseline (minified bytes by package; `first-party` = functions/, lib/, templates):']),
     '',
     ...detail,
     '',
@@ -426,6 +481,7 @@ export function renderReport(r: RunResults): string {
       ['`BENCH_HTTP_CONNECTIONS`', '1,10,50', 'autocannon connection counts'],
       ['`BENCH_BURST_REQUESTS`', 200, 'concurrent requests in the burst whose peak memory section 5 reports'],
       ['`BENCH_INIT_RUNS`', 11, 'fresh `node` processes per bundle, ours and baseline each, for init and again for the first invocation'],
+      ['`BENCH_PROFILE_RUNS`', 3, 'CPU-profiled `node` processes per bundle, ours and baseline each, for the init time by package (0: none)'],
       ['`BENCH_OPS_REPEAT`', 5, 'fresh tickets per flow in the work-per-operation section'],
       ['`BENCH_OPS_EXPIRED`', 100, 'expired tickets swept in the work-per-operation section'],
       ['`BENCH_CONFIRM_MAX_TICKETS`', 40000, 'cap on tickets prepared for the confirm load'],
@@ -435,7 +491,7 @@ export function renderReport(r: RunResults): string {
       ['`BENCH_OUTPUT`', 'docs/BENCHMARKS.md', 'where the report goes (raw JSON and logs: `bench/results/`, git-ignored)'],
     ]),
     '',
-    'Layout: `bench/run.ts` orchestrates; `bundle-init.ts` + `first-invocation.ts` (section 1), `inprocess.ts` → `ops.ts` + `load.ts` (2, 3),',
+    'Layout: `bench/run.ts` orchestrates; `bundle-init.ts` + `init-profile.ts` + `first-invocation.ts` (section 1), `inprocess.ts` → `ops.ts` + `load.ts` (2, 3),',
     '`sweep-scaling.ts` (4) run in child processes with the functions\' environment; `http-load.ts` (3, autocannon) and',
     '`burst.ts` (5, with `proc-memory.ts`) drive the local stack over HTTP, and `answers.ts` tells a failed answer from a',
     'success by its status and its body; `flows.ts` finds and drives the handlers, `instrument.ts` counts AWS calls,',

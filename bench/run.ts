@@ -35,6 +35,7 @@ const SETTINGS = {
   httpConnections: (process.env.BENCH_HTTP_CONNECTIONS ?? '1,10,50').split(',').map(Number).filter((x) => x > 0),
   burstRequests: envNumber('BENCH_BURST_REQUESTS', 200), // burst: concurrent requests over mixed routes
   initRuns: envNumber('BENCH_INIT_RUNS', 11), // fresh processes per bundle (ours and baseline each)
+  profileRuns: envNumber('BENCH_PROFILE_RUNS', 3), // CPU-profiled processes per bundle (ours and baseline each)
   opsRepeat: envNumber('BENCH_OPS_REPEAT', 5), // fresh tickets per flow in the work-per-operation section
   opsExpired: envNumber('BENCH_OPS_EXPIRED', 100), // expired tickets the work-per-operation sweep processes
   maxConfirmTickets: envNumber('BENCH_CONFIRM_MAX_TICKETS', 40_000), // cap on tickets prepared for the confirm load
@@ -132,7 +133,7 @@ async function main() {
   if (SECTIONS.has('bundles')) {
     await section('bundle size and init time', async () => {
       say(`1. Bundle size and init time (${SETTINGS.initRuns} runs each, alternating with the baseline) ...`);
-      results.bundles = await benchBundles(config, unitTestEnv(), join(work, 'bundles'), SETTINGS.initRuns, say);
+      results.bundles = await benchBundles(config, unitTestEnv(), join(work, 'bundles'), SETTINGS.initRuns, say, SETTINGS.profileRuns);
     });
     if (results.bundles?.some((b) => b.paths)) {
       await section('first invocation and memory', async () => {
