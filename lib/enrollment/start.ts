@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 // of bundle for output we never produce). Same output as `QRCode.toString(uri, { type: 'svg', ... })`.
 import { create as createQrCode } from 'qrcode/lib/core/qrcode';
 import { render as renderSvg } from 'qrcode/lib/renderer/svg-tag';
-import type * as z from '../zod-mini';
+import type * as v from 'valibot';
 import type { Config } from '../config';
 import { logger } from '../log';
 import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
@@ -72,7 +72,7 @@ export interface StartOptions {
  */
 export async function startEnrollment(
   deps: StartDeps,
-  input: z.infer<typeof startEnrollmentSchema>,
+  input: v.InferOutput<typeof startEnrollmentSchema>,
   options: StartOptions = {},
 ): Promise<StartedEnrollment> {
   const now = deps.now();
