@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import type { Config } from '../config';
 import { emailLocaleSchema } from '../email/locales';
 import { availableFactors, type FactorName } from '../factors';
-import { checkResultUrl, userIdSchema } from '../tickets/create-ticket';
+import { checkResultUrl, ttlSecSchema, userIdSchema } from '../tickets/create-ticket';
 import {
   CHALLENGE_DEFAULT_TTL_SEC,
   CHALLENGE_MAX_TTL_SEC,
@@ -23,14 +23,7 @@ export const createChallengeSchema = v.strictObject({
   result_url: v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(2048, 'must be at most 2048 characters')),
   state: v.optional(v.pipe(v.string(), v.maxLength(512, 'must be at most 512 characters'))),
   nonce: v.optional(v.pipe(v.string(), v.maxLength(256, 'must be at most 256 characters'))),
-  ttl_sec: v.optional(
-    v.pipe(
-      v.number(),
-      v.safeInteger('must be a whole number of seconds'),
-      v.minValue(CHALLENGE_MIN_TTL_SEC, `must be at least ${CHALLENGE_MIN_TTL_SEC}`),
-      v.maxValue(CHALLENGE_MAX_TTL_SEC, `must be at most ${CHALLENGE_MAX_TTL_SEC} (15 minutes)`),
-    ),
-  ),
+  ttl_sec: v.optional(ttlSecSchema(CHALLENGE_MIN_TTL_SEC, CHALLENGE_MAX_TTL_SEC, '15 minutes')),
   email_locale: v.optional(emailLocaleSchema),
 });
 export type CreateChallengeInput = v.InferOutput<typeof createChallengeSchema>;

@@ -32,6 +32,15 @@ export const userIdSchema = v.pipe(
   v.regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
 );
 
+/** A lifetime in whole seconds within bounds (`what` names the upper one for people, e.g. "30 days"). */
+export const ttlSecSchema = (min: number, max: number, what: string) =>
+  v.pipe(
+    v.number(),
+    v.safeInteger('must be a whole number of seconds'),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max} (${what})`),
+  );
+
 /** An email address in a request body: the API's address rule, at most 254 characters. */
 export const emailSchema = v.pipe(email('must be a valid email address'), v.maxLength(254, 'must be at most 254 characters'));
 
@@ -51,14 +60,7 @@ export const createTicketSchema = v.strictObject({
     ),
   ),
   allow_multiple_enrollments: v.optional(v.boolean()),
-  ttl_sec: v.optional(
-    v.pipe(
-      v.number(),
-      v.safeInteger('must be a whole number of seconds'),
-      v.minValue(MIN_TTL_SEC, `must be at least ${MIN_TTL_SEC}`),
-      v.maxValue(MAX_TTL_SEC, `must be at most ${MAX_TTL_SEC} (30 days)`),
-    ),
-  ),
+  ttl_sec: v.optional(ttlSecSchema(MIN_TTL_SEC, MAX_TTL_SEC, '30 days')),
   result_url: v.optional(v.pipe(v.string(), v.maxLength(2048, 'must be at most 2048 characters'))),
 });
 export type CreateTicketInput = v.InferOutput<typeof createTicketSchema>;
