@@ -116,10 +116,9 @@ function issueError(schema: v.GenericSchema, issue: v.BaseIssue<unknown>): AppEr
     const names = unknown.map((key) => [...parent, key].join('.'));
     return badRequest('unknown_field', `unknown field${names.length > 1 ? 's' : ''}: ${names.join(', ')}`);
   }
-  // A missing required key: valibot says `Invalid key: Expected "user_id" but received undefined`.
-  const message = last?.origin === 'key' ? 'is required' : issue.message;
-  const named = field === '' || message.startsWith(`${field}:`) ? message : `${field}: ${message}`;
-  return badRequest(issueCode(issue) ?? fieldErrorCode(path), named);
+  // A refinement on the whole body (path '') names its fields itself.
+  const message = field === '' || issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`;
+  return badRequest(issueCode(issue) ?? fieldErrorCode(path), message);
 }
 
 /** `invalid_<field path>` in snake case; array indexes are left out of the code (the message names them), so it is stable. */

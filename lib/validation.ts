@@ -71,9 +71,13 @@ const kindOf = (input: unknown) => (input === null ? 'null' : Array.isArray(inpu
 /**
  * The message of an issue whose schema or action has none of its own. valibot's default quotes the input
  * (`Expected number but received "…"`): the value may be long, or a secret sent in the wrong field, and it would be
- * echoed into the response and the logs. This says what was expected and only the kind of value received.
+ * echoed into the response and the logs. This says what was expected and only the kind of value received; a missing
+ * member (valibot: `Invalid key: Expected "user_id" but received undefined`) is "is required".
  */
-export const plainMessage = (issue: v.BaseIssue<unknown>): string =>
-  issue.kind === 'schema'
-    ? `Invalid type: expected ${issue.expected === 'Object' || issue.expected === 'Array' ? issue.expected.toLowerCase() : issue.expected}, received ${kindOf(issue.input)}`
-    : `Invalid ${issue.type.replace(/_/g, ' ')}${issue.expected ? `: expected ${issue.expected}` : ''}`;
+export function plainMessage(issue: v.BaseIssue<unknown>): string {
+  const missing = issue.path?.at(-1)?.origin === 'key' && issue.expected !== 'never';
+  if (missing) return 'is required';
+  if (issue.kind !== 'schema') return `Invalid ${issue.type.replace(/_/g, ' ')}${issue.expected ? `: expected ${issue.expected}` : ''}`;
+  const expected = issue.expected === 'Object' || issue.expected === 'Array' ? issue.expected.toLowerCase() : issue.expected;
+  return `Invalid type: expected ${expected}, received ${kindOf(issue.input)}`;
+}
