@@ -40,7 +40,7 @@ export const headroom = (b: BundleResult) => (b.first ? 1 - b.first.afterFirst.m
  * package names the bundle analysis reports; a package without an entry is listed without a reason.
  */
 const WHY_IT_STAYS: Record<string, string> = {
-  zod: 'request and configuration validation (`zod/mini` with its English messages); the OpenAPI contract is generated from these schemas',
+  valibot: 'request, event and configuration validation (each function carries only the schemas and actions it uses); the OpenAPI contract and the event schemas are generated from these schemas',
   liquidjs: 'the operator-replaceable Liquid template, parsed at init so no request pays for it',
   '@aws-lambda-powertools/logger': 'structured logs with the Lambda context and a correlation id per request',
   '@aws-lambda-powertools/commons': "Powertools' shared base (logger, metrics, batch)",

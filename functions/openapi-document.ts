@@ -1,7 +1,7 @@
 import document from '../docs/openapi.json';
 import type { HttpHandler } from '../lib/http';
 
-/** Serialized once per cold start: the committed document is bundled as it is (no zod, no generator). */
+/** Serialized once per cold start: the committed document is bundled as it is (no schema library, no generator). */
 const body = JSON.stringify(document);
 
 /**

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import * as z from './zod-mini';
+import * as v from 'valibot';
 import { DEFAULT_TTL_SEC, FACTORS, MAX_TTL_SEC, MIN_TTL_SEC, REDEEMABLE_FACTORS, type Factor } from './tickets/ticket';
+import { email, plainMessage } from './validation';
 
 /** A named secret key; the first key of a list is the one used for new material, the others still verify. */
 export interface Key {
@@ -153,26 +154,42 @@ export interface SweepConfig {
   safetyMarginMs: number;
 }
 
-const optionalString = z.pipe(
-  z.optional(z.string()),
-  z.transform((v: string | undefined) => (v ? v : undefined)),
+/**
+ * An unset or empty variable is absent. The '' default makes valibot run the entry (and its own default) for a
+ * variable that is not in the environment at all, which an optional entry without a default would skip.
+ */
+const optionalString = v.pipe(
+  v.optional(v.string(), ''),
+  v.transform((value: string): string | undefined => (value ? value : undefined)),
 );
 
 /** An optional whole number from the environment, with its default and bounds. */
 const envInt = (fallback: number, min: number, max: number) =>
-  z.pipe(optionalString, z._default(z.coerce.number<string | undefined>().check(z.int(), z.gte(min), z.lte(max)), fallback));
-
-const envBool = (fallback: boolean) =>
-  z.pipe(
-    z.pipe(optionalString, z.optional(z.enum(['true', 'false']))),
-    z.transform((v: 'true' | 'false' | undefined) => (v === undefined ? fallback : v === 'true')),
+  v.pipe(
+    optionalString,
+    v.optional(
+      v.pipe(
+        v.string(),
+        v.toNumber('must be a number'),
+        v.safeInteger('must be a whole number'),
+        v.minValue(min, `must be at least ${min}`),
+        v.maxValue(max, `must be at most ${max}`),
+      ),
+      String(fallback),
+    ),
   );
 
-/** A configuration error raised inside a transform (zod/mini transforms get the raw parse payload, not `addIssue`). */
-function configIssue(ctx: z.core.ParsePayload, message: string): never {
-  ctx.issues.push({ code: 'custom', message, input: ctx.value });
-  return z.NEVER;
-}
+const oneOf = <const T extends readonly string[]>(options: T) => v.picklist(options, `must be one of ${options.join(', ')}`);
+
+const envBool = (fallback: boolean) =>
+  v.pipe(
+    optionalString,
+    v.optional(oneOf(['true', 'false'])),
+    v.transform((value: 'true' | 'false' | undefined) => (value === undefined ? fallback : value === 'true')),
+  );
+
+/** An optional variable that, when set, must match `pattern`. */
+const envMatching = (pattern: RegExp, message: string) => v.pipe(optionalString, v.optional(v.pipe(v.string(), v.regex(pattern, message))));
 
 /** Exactly 32 bytes, written as base64 that decodes without loss: a typo must fail, not shorten or pad the key. */
 const KEY_BYTES = 32;
@@ -182,11 +199,15 @@ function decodeKey(encoded: string): Buffer | undefined {
   return secret.length === KEY_BYTES && canonical(secret.toString('base64')) === canonical(encoded) ? secret : undefined;
 }
 
-/** A key ring, absent when its variable is unset or empty (required or not is decided per function, `withSecrets`). */
+/**
+ * A key ring, absent when its variable is unset or empty (required or not is decided per function, `withSecrets`).
+ * Its messages never quote the value: it is secret.
+ */
 function keyRing(name: string) {
-  return z.pipe(
+  return v.pipe(
     optionalString,
-    z.transform((raw: string | undefined, ctx): KeyRing | undefined => {
+    v.rawTransform(({ dataset, addIssue, NEVER }): KeyRing | undefined => {
+      const raw = dataset.value;
       if (raw === undefined) return undefined;
       const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
       const keys = entries.map((entry) => {
@@ -195,19 +216,24 @@ function keyRing(name: string) {
       });
       const bad = keys.find((key) => !/^[A-Za-z0-9_-]{1,32}$/.test(key.id) || !key.secret);
       if (keys.length === 0 || bad) {
-        return configIssue(ctx, `${name} must be "id:base64key[,id:base64key...]" with keys of exactly ${KEY_BYTES} bytes`);
+        addIssue({ message: `${name} must be "id:base64key[,id:base64key...]" with keys of exactly ${KEY_BYTES} bytes` });
+        return NEVER;
       }
       const ring = keys as Key[];
-      if (new Set(ring.map((key) => key.id)).size !== ring.length) return configIssue(ctx, `${name} names a key id twice`);
+      if (new Set(ring.map((key) => key.id)).size !== ring.length) {
+        addIssue({ message: `${name} names a key id twice` });
+        return NEVER;
+      }
       return { current: ring[0]!, byId: new Map(ring.map((key) => [key.id, key])) };
     }),
   );
 }
 
 /** `kid:<base64 PKCS#8 DER of a P-256 private key>[,...]` (README "MFA at login" shows how to make one). */
-const signingKeyRing = z.pipe(
+const signingKeyRing = v.pipe(
   optionalString,
-  z.transform((raw: string | undefined, ctx): SigningKeyRing | undefined => {
+  v.rawTransform(({ dataset, addIssue, NEVER }): SigningKeyRing | undefined => {
+    const raw = dataset.value;
     if (raw === undefined) return undefined;
     const pairs: SigningKeyPair[] = [];
     for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
@@ -220,37 +246,41 @@ const signingKeyRing = z.pipe(
       }
       const curve = privateKey?.asymmetricKeyDetails?.namedCurve;
       if (extra !== undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || !privateKey || privateKey.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
-        return configIssue(ctx, 'RESULT_SIGNING_KEYS must be "kid:base64-PKCS#8-DER[,kid:...]" with P-256 (ES256) private keys');
+        addIssue({ message: 'RESULT_SIGNING_KEYS must be "kid:base64-PKCS#8-DER[,kid:...]" with P-256 (ES256) private keys' });
+        return NEVER;
       }
       pairs.push({ id, privateKey, publicKey: createPublicKey(privateKey) });
     }
     if (pairs.length === 0 || new Set(pairs.map((p) => p.id)).size !== pairs.length) {
-      return configIssue(ctx, 'RESULT_SIGNING_KEYS must list at least one key, each kid once');
+      addIssue({ message: 'RESULT_SIGNING_KEYS must list at least one key, each kid once' });
+      return NEVER;
     }
     return { current: pairs[0]!, all: pairs };
   }),
 );
 
-const envSchema = z.object({
-  STAGE: z.string().check(z.minLength(1)),
-  TABLE_NAME: z.string().check(z.minLength(1)),
-  PUBLIC_BASE_URL: z.pipe(optionalString, z.optional(z.url())),
-  RESULT_URL_ORIGINS: z.pipe(
-    z.optional(z.string()),
-    z.transform((v: string | undefined) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean)),
+const envSchema = v.object({
+  STAGE: v.pipe(v.string('is required'), v.minLength(1, 'must not be empty')),
+  TABLE_NAME: v.pipe(v.string('is required'), v.minLength(1, 'must not be empty')),
+  PUBLIC_BASE_URL: v.pipe(optionalString, v.optional(v.pipe(v.string(), v.url('must be an absolute URL such as https://mfa.example.com')))),
+  RESULT_URL_ORIGINS: v.pipe(
+    v.optional(v.string(), ''),
+    v.transform((value: string) => value.split(',').map((o) => o.trim()).filter(Boolean)),
   ),
-  ADMIN_API_KEY_HASHES: z.pipe(
+  ADMIN_API_KEY_HASHES: v.pipe(
     optionalString,
-    z.transform((v: string | undefined, ctx): AdminKey[] | undefined => {
-      if (v === undefined) return undefined;
-      const entries = v.split(',').map((h) => h.trim()).filter(Boolean);
+    v.rawTransform(({ dataset, addIssue, NEVER }): AdminKey[] | undefined => {
+      const value = dataset.value;
+      if (value === undefined) return undefined;
+      const entries = value.split(',').map((h) => h.trim()).filter(Boolean);
       if (entries.length === 0) return undefined;
       const keys = entries.map((entry) => {
         const [digest = '', until] = entry.split('@');
         return { digest, expiresAt: until === undefined ? undefined : Date.parse(until) };
       });
       if (keys.some((k) => !/^[0-9a-f]{64}$/i.test(k.digest) || Number.isNaN(k.expiresAt))) {
-        return configIssue(ctx, 'ADMIN_API_KEY_HASHES must be comma-separated SHA-256 hex digests, each optionally "@<ISO-8601 expiry>"');
+        addIssue({ message: 'ADMIN_API_KEY_HASHES must be comma-separated SHA-256 hex digests, each optionally "@<ISO-8601 expiry>"' });
+        return NEVER;
       }
       return keys.map((k) => ({ digest: Buffer.from(k.digest, 'hex'), expiresAt: k.expiresAt }));
     }),
@@ -258,52 +288,56 @@ const envSchema = z.object({
   TICKET_SIGNING_KEYS: keyRing('TICKET_SIGNING_KEYS'),
   ENCRYPTION_KEYS: keyRing('ENCRYPTION_KEYS'),
   RESULT_SIGNING_KEYS: signingKeyRing,
-  LOCAL_MODE: z.optional(z.enum(['true', 'false'])),
+  LOCAL_MODE: v.optional(oneOf(['true', 'false'])),
   DYNAMODB_ENDPOINT: optionalString,
   SES_ENDPOINT: optionalString,
-  EMAIL_FROM: z.pipe(optionalString, z.optional(z.email('must be a plain address such as tickets@example.com'))),
+  EMAIL_FROM: v.pipe(optionalString, v.optional(email('must be a plain address such as tickets@example.com'))),
   SES_CONFIGURATION_SET: optionalString,
-  COGNITO_USER_POOL_ID: z.pipe(
-    optionalString,
-    z.optional(z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user pool id such as eu-west-1_AbC123'))),
-  ),
+  COGNITO_USER_POOL_ID: envMatching(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user pool id such as eu-west-1_AbC123'),
   SIGNUP_SEND_MAIL: envBool(true),
   SIGNUP_TTL_SEC: envInt(DEFAULT_TTL_SEC, MIN_TTL_SEC, MAX_TTL_SEC),
-  SIGNUP_FACTOR: z.pipe(
+  SIGNUP_FACTOR: v.pipe(
     optionalString,
-    z._default(
-      z.enum(FACTORS).check(z.refine((f) => REDEEMABLE_FACTORS.includes(f), `must be one of ${REDEEMABLE_FACTORS.join(', ')}`)),
+    v.optional(
+      v.pipe(
+        oneOf(FACTORS),
+        v.check((f: Factor) => REDEEMABLE_FACTORS.includes(f), `must be one of ${REDEEMABLE_FACTORS.join(', ')}`),
+      ),
       'otp',
     ),
   ),
-  SIGNUP_LOCALE: z.pipe(
-    optionalString,
-    z.optional(z.string().check(z.regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as "en" or "pt-BR"'))),
-  ),
-  SIGNUP_EVENT_SOURCE: z.pipe(optionalString, z._default(z.string().check(z.maxLength(256)), 'custom.identity')),
+  SIGNUP_LOCALE: envMatching(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as "en" or "pt-BR"'),
+  SIGNUP_EVENT_SOURCE: v.pipe(optionalString, v.optional(v.pipe(v.string(), v.maxLength(256, 'must be at most 256 characters')), 'custom.identity')),
   SIGNUP_TRUST_EVENT_EMAIL: envBool(false),
-  SWEEP_MODE: z.pipe(optionalString, z._default(z.enum(['expire', 'delete']), 'expire')),
+  SWEEP_MODE: v.pipe(optionalString, v.optional(oneOf(['expire', 'delete']), 'expire')),
   SWEEP_BATCH_SIZE: envInt(100, 1, 1000),
   SWEEP_SAFETY_MARGIN_MS: envInt(10_000, 0, 900_000),
-  TOTP_ISSUER: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(64, 'must be at most 64 characters')))),
-  TOTP_LABEL: z.pipe(optionalString, z._default(z.enum(['email', 'user_id']), 'email')),
-  EVENT_BUS: z.pipe(
+  TOTP_ISSUER: v.pipe(optionalString, v.optional(v.pipe(v.string(), v.maxLength(64, 'must be at most 64 characters')))),
+  TOTP_LABEL: v.pipe(optionalString, v.optional(oneOf(['email', 'user_id']), 'email')),
+  EVENT_BUS: v.pipe(
     optionalString,
-    z._default(z.string().check(z.regex(/^(arn:[\w-]+:events:[\w-]+:\d{12}:event-bus\/)?[\w.\-/]{1,256}$/, 'must be an event bus name or ARN')), 'default'),
+    v.optional(
+      v.pipe(v.string(), v.regex(/^(arn:[\w-]+:events:[\w-]+:\d{12}:event-bus\/)?[\w.\-/]{1,256}$/, 'must be an event bus name or ARN')),
+      'default',
+    ),
   ),
-  EVENT_SOURCE: z.pipe(
+  EVENT_SOURCE: v.pipe(
     optionalString,
-    z._default(
-      z.string().check(z.regex(/^[\w.\-/]{1,256}$/, 'must be 1 to 256 letters, digits or . - _ /'), z.refine((v) => !v.startsWith('aws.'), 'must not start with "aws." (reserved by AWS)')),
+    v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[\w.\-/]{1,256}$/, 'must be 1 to 256 letters, digits or . - _ /'),
+        v.check((value: string) => !value.startsWith('aws.'), 'must not start with "aws." (reserved by AWS)'),
+      ),
       'mfa-tickets',
     ),
   ),
   EVENTBRIDGE_ENDPOINT: optionalString,
-  WEBAUTHN_RP_ID: z.pipe(
-    optionalString,
-    z.optional(z.string().check(z.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a lower-case host name such as example.com'))),
+  WEBAUTHN_RP_ID: envMatching(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+    'must be a lower-case host name such as example.com',
   ),
-  WEBAUTHN_USER_VERIFICATION: z.pipe(optionalString, z._default(z.enum(['required', 'preferred', 'discouraged']), 'preferred')),
+  WEBAUTHN_USER_VERIFICATION: v.pipe(optionalString, v.optional(oneOf(['required', 'preferred', 'discouraged']), 'preferred')),
 });
 
 /**
@@ -346,12 +380,12 @@ export function loadConfig<K extends SecretName = SecretName>(
   env: NodeJS.ProcessEnv,
   needs: readonly K[] = SECRET_NAMES as readonly K[],
 ): ConfigWith<K> {
-  const parsed = envSchema.safeParse(env);
+  const parsed = v.safeParse(envSchema, env, { abortPipeEarly: true, message: plainMessage });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ');
+    const problems = parsed.issues.map((i) => `${v.getDotPath(i) ?? 'env'}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
   }
-  const e = parsed.data;
+  const e = parsed.output;
   const config: Settings & Partial<Secrets> = {
     stage: e.STAGE,
     tableName: e.TABLE_NAME,
@@ -443,8 +477,8 @@ export function getConfig<K extends SecretName = never>(...needs: K[]): ConfigWi
 
 /** ENCRYPTION_KEYS alone, checked exactly as the functions check it: for `npm run reencrypt`, which needs nothing else. */
 export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv): KeyRing {
-  const parsed = envSchema.shape.ENCRYPTION_KEYS.safeParse(env.ENCRYPTION_KEYS);
-  if (!parsed.success) throw new Error(`Invalid configuration: ENCRYPTION_KEYS: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-  if (!parsed.data) throw new Error('Invalid configuration: ENCRYPTION_KEYS: is required');
-  return parsed.data;
+  const parsed = v.safeParse(envSchema.entries.ENCRYPTION_KEYS, env.ENCRYPTION_KEYS, { message: plainMessage });
+  if (!parsed.success) throw new Error(`Invalid configuration: ENCRYPTION_KEYS: ${parsed.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.output) throw new Error('Invalid configuration: ENCRYPTION_KEYS: is required');
+  return parsed.output;
 }

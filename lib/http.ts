@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type * as z from './zod-mini';
+import * as v from 'valibot';
 import { header, isAdminRequest } from './admin-auth';
 import type { Config } from './config';
 import { AppError, badRequest, unauthorized } from './errors';
 import { logger, withInvocationLogger } from './log';
+import { entriesOf, issueCode, plainMessage, schemaAt } from './validation';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -94,17 +95,30 @@ export function errorResult(err: unknown): HttpResult {
 }
 
 /**
- * The stable code for a zod issue: `unknown_field`, a code a refinement chose, or `invalid_<field>` in snake case
- * (WebAuthn's JSON is camelCase: `credential.response.clientDataJSON` → `invalid_credential_response_client_data_json`).
+ * The stable code for the first issue valibot found: `unknown_field`, a code a refinement chose (lib/validation.ts
+ * `codedCheck`), or `invalid_<field>` in snake case (WebAuthn's JSON is camelCase: `credential.response.clientDataJSON`
+ * → `invalid_credential_response_client_data_json`). The message starts with the field's path.
  */
-function issueError(issue: z.core.$ZodIssue): AppError {
-  if (issue.code === 'unrecognized_keys') {
-    return badRequest('unknown_field', `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`);
+function issueError(schema: v.GenericSchema, issue: v.BaseIssue<unknown>): AppError {
+  const path = (issue.path ?? []).map((item) => item.key as PropertyKey);
+  const field = path.map(String).join('.');
+  const last = issue.path?.at(-1);
+  if (last?.origin === 'key' && Array.isArray(last.input)) {
+    // An array where an object belongs: to `typeof` it is an object, so valibot looks for its keys. The field is wrong.
+    const parent = path.slice(0, -1);
+    return badRequest(fieldErrorCode(parent), `${parent.join('.') || 'body'}: Invalid type: expected object, received array`);
   }
-  const field = issue.path.map(String).join('.');
-  const chosen = issue.code === 'custom' ? (issue.params as { code?: string } | undefined)?.code : undefined;
-  const message = issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`;
-  return badRequest(chosen ?? fieldErrorCode(issue.path), message);
+  if (last?.origin === 'key' && issue.expected === 'never') {
+    // valibot stops at the first unknown key; name them all, as the object's own entries tell.
+    const parent = path.slice(0, -1);
+    const entries = entriesOf(schemaAt(schema, parent) ?? schema) ?? {};
+    const unknown = Object.keys(last.input as object).filter((key) => !Object.hasOwn(entries, key));
+    const names = unknown.map((key) => [...parent, key].join('.'));
+    return badRequest('unknown_field', `unknown field${names.length > 1 ? 's' : ''}: ${names.join(', ')}`);
+  }
+  // A refinement on the whole body (path '') names its fields itself.
+  const message = field === '' || issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`;
+  return badRequest(issueCode(issue) ?? fieldErrorCode(path), message);
 }
 
 /** `invalid_<field path>` in snake case; array indexes are left out of the code (the message names them), so it is stable. */
@@ -114,14 +128,18 @@ export function fieldErrorCode(path: readonly PropertyKey[]): string {
   return `invalid_${snake.replace(/\W+/g, '_')}`;
 }
 
-export function parse<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw issueError(result.error.issues[0]!);
-  return result.data;
+/**
+ * The first problem only (`abortEarly`): it is the one the 400 names, so valibot need not look further. Issues
+ * without a message of their own get `plainMessage`, which never quotes the input.
+ */
+export function parse<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, value, { abortEarly: true, message: plainMessage });
+  if (!result.success) throw issueError(schema, result.issues[0]);
+  return result.output;
 }
 
 /** JSON object body: content type, size, syntax, then the schema. Any failure is a 400 that names what is wrong. */
-export function parseJsonBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
+export function parseJsonBody<S extends v.GenericSchema>(event: HttpEvent, schema: S): v.InferOutput<S> {
   const contentType = header(event.headers, 'content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(contentType)) {
     throw badRequest('unsupported_media_type', 'content-type: must be application/json');

@@ -1,13 +1,15 @@
-import * as z from '../zod-mini';
+import type * as v from 'valibot';
 import { deviceErrorCode } from '../guardian/http';
 import { fieldErrorCode } from '../http';
+import { entriesOf, unwrap } from '../validation';
 import { version } from '../../package.json';
+import { jsonSchemaOf } from './json-schema';
 import { deviceErrorBody, errorBody } from './responses';
 import { ROUTES, type JsonResponse, type RawResponse, type Route } from './routes';
 
 /**
  * The OpenAPI 3.1 document, generated from lib/api/routes.ts: request bodies from the very schemas the handlers parse
- * with (zod's JSON Schema converter, input side), responses from lib/api/responses.ts, error codes from the route
+ * with (@valibot/to-json-schema, input side: lib/api/json-schema.ts), responses from lib/api/responses.ts, error codes from the route
  * table (and, for the device protocol, renamed as lib/guardian/http.ts answers them). `npm run openapi` writes it to
  * docs/openapi.json; a unit test fails when that file is stale.
  */
@@ -28,18 +30,12 @@ const STATUS_TEXT: Record<number, string> = {
 
 type JsonSchema = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-}
-
 /** The code lib/http.ts answers for each field of an object schema, at every depth (nested objects, array items). */
-function fieldCodes(schema: z.ZodMiniType, path: string[] = []): string[] {
-  const def = (schema as { _zod: { def: { innerType?: z.ZodMiniType; element?: z.ZodMiniType } } })._zod.def;
-  if (def.innerType) return fieldCodes(def.innerType, path); // optional, nullable, default
-  if (def.element) return fieldCodes(def.element, path); // an item's code is its array's
-  const shape = (schema as { shape?: Record<string, z.ZodMiniType> }).shape ?? {};
-  const codes = Object.entries(shape).flatMap(([field, inner]) => [fieldErrorCode([...path, field]), ...fieldCodes(inner, [...path, field])]);
+function fieldCodes(schema: v.GenericSchema, path: string[] = []): string[] {
+  const item = (unwrap(schema) as { item?: v.GenericSchema }).item;
+  if (item) return fieldCodes(item, path); // an item's code is its array's
+  const entries = entriesOf(schema) ?? {};
+  const codes = Object.entries(entries).flatMap(([field, inner]) => [fieldErrorCode([...path, field]), ...fieldCodes(inner, [...path, field])]);
   return [...new Set(codes)];
 }
 
@@ -77,14 +73,14 @@ const SECURITY: Record<Route['auth'], Array<Record<string, string[]>>> = {
 
 export function openApiDocument(routes: readonly Route[] = ROUTES): JsonSchema {
   const schemas: Record<string, JsonSchema> = {};
-  const owners = new Map<string, z.ZodMiniType>();
+  const owners = new Map<string, v.GenericSchema>();
   /** A named schema goes into components once; a second, different schema under the same name is a mistake. */
-  const component = (name: string, schema: z.ZodMiniType, io: 'input' | 'output') => {
+  const component = (name: string, schema: v.GenericSchema, io: 'input' | 'output') => {
     const owner = owners.get(name);
     if (owner && owner !== schema) throw new Error(`two schemas are named ${name}`);
     if (!owner) {
       owners.set(name, schema);
-      schemas[name] = jsonSchema(schema, io);
+      schemas[name] = jsonSchemaOf(schema, io);
     }
     return { $ref: `#/components/schemas/${name}` };
   };
@@ -108,7 +104,7 @@ export function openApiDocument(routes: readonly Route[] = ROUTES): JsonSchema {
       const body = (route.device ? deviceErrorBody : errorBody)(codes as [string, ...string[]]);
       responses[status] = {
         description: `${STATUS_TEXT[status] ?? 'Error'}. Stable codes: ${codes.map((c) => `\`${c}\``).join(', ')}.`,
-        content: { 'application/json': { schema: jsonSchema(body, 'output') } },
+        content: { 'application/json': { schema: jsonSchemaOf(body, 'output') } },
       };
     }
 

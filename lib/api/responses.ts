@@ -1,4 +1,4 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
 import type { CreatedTicket } from '../tickets/create-ticket';
 import type { TicketView } from '../tickets/ticket';
 import { FACTORS } from '../tickets/ticket';
@@ -15,223 +15,232 @@ import type { enrollmentStartFlow } from '../guardian/enrollment-start';
 import type { loginRecoverAccount, loginStartFlow, loginTransactionStateView } from '../guardian/login';
 
 /**
- * What every JSON route answers, as zod/mini schemas: the one description of the response bodies. The OpenAPI
+ * What every JSON route answers, as valibot schemas: the one description of the response bodies. The OpenAPI
  * document (lib/api/openapi.ts) is generated from these and from the request schemas the handlers parse with; the
  * integration tests validate every response they receive against that document. The `Documents<>` checks at the end
  * make `tsc` fail when a lib function's return type drifts from its schema.
  */
 
-const timestamp = z.iso.datetime();
-const count = z.int().check(z.gte(0));
-const mfaMethod = z.enum(['totp', 'recovery-code', 'webauthn']);
-const factorName = z.enum(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform']);
-const webauthnFactor = z.enum(['webauthn-roaming', 'webauthn-platform']);
+/**
+ * An ISO 8601 date-time in UTC (`Z`), as `Date.prototype.toISOString` writes it; the pattern is the one the contract
+ * has always stated (calendar-checked, leap days included).
+ */
+const UTC_DATE_TIME =
+  /^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z))$/;
+const timestamp = v.pipe(v.string(), v.metadata({ format: 'date-time' }), v.regex(UTC_DATE_TIME));
+const int = v.pipe(v.number(), v.safeInteger());
+const count = v.pipe(int, v.minValue(0));
+const described = <S extends v.GenericSchema>(schema: S, description: string) => v.pipe(schema, v.description(description));
+const mfaMethod = v.picklist(['totp', 'recovery-code', 'webauthn']);
+const factorName = v.picklist(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform']);
+const webauthnFactor = v.picklist(['webauthn-roaming', 'webauthn-platform']);
 /** A WebAuthn options object, handed to the browser (`@simplewebauthn/browser`) as it is: its shape is the W3C's. */
-const publicKeyOptions = (what: string) =>
-  z.looseObject({ challenge: z.string() }).check(z.describe(`\`${what}\` (W3C WebAuthn Level 3, JSON form).`));
+const publicKeyOptions = (what: string) => described(v.looseObject({ challenge: v.string() }), `\`${what}\` (W3C WebAuthn Level 3, JSON form).`);
 
-export const createdTicket = z.strictObject({
-  ticket_id: z.string(),
-  ticket_url: z.url().check(z.describe('The link to send the user: the hosted enrollment page with the ticket token. Secret: never log it.')),
+export const createdTicket = v.strictObject({
+  ticket_id: v.string(),
+  ticket_url: described(v.pipe(v.string(), v.url()), ('The link to send the user: the hosted enrollment page with the ticket token. Secret: never log it.')),
   expires_at: timestamp,
 });
 
-const emailDelivery = z.strictObject({
-  status: z.enum(['pending', 'sending', 'sent', 'failed']),
+const emailDelivery = v.strictObject({
+  status: v.picklist(['pending', 'sending', 'sent', 'failed']),
   requested_at: timestamp,
   attempts: count,
-  sent_at: z.optional(timestamp),
-  message_id: z.optional(z.string()),
-  failed_at: z.optional(timestamp),
-  error_code: z.optional(z.string()),
-  error: z.optional(z.string()),
+  sent_at: v.optional(timestamp),
+  message_id: v.optional(v.string()),
+  failed_at: v.optional(timestamp),
+  error_code: v.optional(v.string()),
+  error: v.optional(v.string()),
 });
 
-export const ticket = z
-  .strictObject({
-    ticket_id: z.string(),
-    user_id: z.string(),
-    factor: z.enum(FACTORS),
-    status: z.enum(['pending', 'redeemed', 'revoked', 'expired', 'locked']),
+export const ticket = described(
+  v.strictObject({
+    ticket_id: v.string(),
+    user_id: v.string(),
+    factor: v.picklist(FACTORS),
+    status: v.picklist(['pending', 'redeemed', 'revoked', 'expired', 'locked']),
     created_at: timestamp,
     expires_at: timestamp,
-    redeemed_at: z.optional(timestamp),
-    enrollment_id: z.optional(z.string()),
-    revoked_at: z.optional(timestamp),
-    locked_at: z.optional(timestamp),
-    email: z.optional(z.string()),
-    email_locale: z.optional(z.string()),
-    send_mail: z.optional(z.boolean()),
-    allow_multiple_enrollments: z.optional(z.boolean()),
-    result_url: z.optional(z.string()),
+    redeemed_at: v.optional(timestamp),
+    enrollment_id: v.optional(v.string()),
+    revoked_at: v.optional(timestamp),
+    locked_at: v.optional(timestamp),
+    email: v.optional(v.string()),
+    email_locale: v.optional(v.string()),
+    send_mail: v.optional(v.boolean()),
+    allow_multiple_enrollments: v.optional(v.boolean()),
+    result_url: v.optional(v.string()),
     attempts_remaining: count,
-    link_generation: count.check(z.describe('Which link is valid: sending to another address makes a new link and bumps this.')),
-    recipients: z.array(z.strictObject({ email: z.string(), at: timestamp, generation: count })),
-    email_delivery: z.optional(emailDelivery),
-  })
-  .check(z.describe('A ticket as the admin sees it: never its secret or its URL.'));
+    link_generation: described(count, 'Which link is valid: sending to another address makes a new link and bumps this.'),
+    recipients: v.array(v.strictObject({ email: v.string(), at: timestamp, generation: count })),
+    email_delivery: v.optional(emailDelivery),
+  }),
+  'A ticket as the admin sees it: never its secret or its URL.',
+);
 
-export const startedEnrollment = z.strictObject({
-  factor: z.literal('otp'),
-  transaction_token: z.string().check(z.describe('Confirms this start only; keep it in memory, send it with the code.')),
+export const startedEnrollment = v.strictObject({
+  factor: v.literal('otp'),
+  transaction_token: described(v.string(), 'Confirms this start only; keep it in memory, send it with the code.'),
   transaction_expires_at: timestamp,
-  txid: z.string(),
-  secret: z.string().check(z.describe('Base32 TOTP secret, for typing into the app by hand.')),
-  otpauth_uri: z.string(),
-  qr_code: z.string().check(z.describe('The otpauth URI as an SVG `data:` URL.')),
-  issuer: z.string(),
-  account_name: z.string(),
-  algorithm: z.literal('SHA1'),
-  digits: z.int(),
-  period: z.int(),
+  txid: v.string(),
+  secret: described(v.string(), 'Base32 TOTP secret, for typing into the app by hand.'),
+  otpauth_uri: v.string(),
+  qr_code: described(v.string(), 'The otpauth URI as an SVG `data:` URL.'),
+  issuer: v.string(),
+  account_name: v.string(),
+  algorithm: v.literal('SHA1'),
+  digits: int,
+  period: int,
   attempts_remaining: count,
   expires_at: timestamp,
-  enrollment_id: z.optional(z.string()),
-  recovery_code: z.optional(z.string()),
+  enrollment_id: v.optional(v.string()),
+  recovery_code: v.optional(v.string()),
 });
 
-export const startedWebauthnEnrollment = z.strictObject({
+export const startedWebauthnEnrollment = v.strictObject({
   factor: webauthnFactor,
   public_key: publicKeyOptions('PublicKeyCredentialCreationOptionsJSON'),
   attempts_remaining: count,
   expires_at: timestamp,
 });
 
-export const startedPageEnrollment = z.union([startedEnrollment, startedWebauthnEnrollment]);
+export const startedPageEnrollment = v.union([startedEnrollment, startedWebauthnEnrollment]);
 
-export const webauthnLoginOptions = z.strictObject({ public_key: publicKeyOptions('PublicKeyCredentialRequestOptionsJSON') });
+export const webauthnLoginOptions = v.strictObject({ public_key: publicKeyOptions('PublicKeyCredentialRequestOptionsJSON') });
 
-export const confirmedEnrollment = z.strictObject({
-  enrollment_id: z.string(),
-  recovery_code: z.optional(z.string().check(z.describe('Shown once: the user keeps it to sign in without the app.'))),
-  redirect_url: z.optional(z.string().check(z.describe("The ticket's result_url, when it has one."))),
+export const confirmedEnrollment = v.strictObject({
+  enrollment_id: v.string(),
+  recovery_code: v.optional(described(v.string(), 'Shown once: the user keeps it to sign in without the app.')),
+  redirect_url: v.optional(described(v.string(), "The ticket's result_url, when it has one.")),
 });
 
-export const enrollment = z.strictObject({
-  id: z.string(),
-  status: z.enum(['confirmed']),
-  type: z.enum(['authenticator', 'webauthn-roaming', 'webauthn-platform']),
-  auth_method: z.enum(['authenticator', 'webauthn']),
-  name: z.string(),
+export const enrollment = v.strictObject({
+  id: v.string(),
+  status: v.picklist(['confirmed']),
+  type: v.picklist(['authenticator', 'webauthn-roaming', 'webauthn-platform']),
+  auth_method: v.picklist(['authenticator', 'webauthn']),
+  name: v.string(),
   created_at: timestamp,
   enrolled_at: timestamp,
 });
-export const enrollmentList = z.array(enrollment);
+export const enrollmentList = v.array(enrollment);
 
-export const createdChallenge = z.strictObject({
-  challenge_id: z.string(),
-  request_token: z.string().check(z.describe('Lets the holder attempt this challenge (device API, /mfa/verify): secret.')),
-  challenge_url: z.url().check(z.describe('The hosted login page for this challenge; send the user there.')),
+export const createdChallenge = v.strictObject({
+  challenge_id: v.string(),
+  request_token: described(v.string(), 'Lets the holder attempt this challenge (device API, /mfa/verify): secret.'),
+  challenge_url: described(v.pipe(v.string(), v.url()), ('The hosted login page for this challenge; send the user there.')),
   expires_at: timestamp,
-  factors: z.array(factorName),
+  factors: v.array(factorName),
 });
 
-export const challenge = z.strictObject({
-  challenge_id: z.string(),
-  user_id: z.string(),
-  status: z.enum(['pending', 'accepted', 'expired', 'locked']),
-  factors: z.array(factorName),
-  result_url: z.string(),
+export const challenge = v.strictObject({
+  challenge_id: v.string(),
+  user_id: v.string(),
+  status: v.picklist(['pending', 'accepted', 'expired', 'locked']),
+  factors: v.array(factorName),
+  result_url: v.string(),
   created_at: timestamp,
   expires_at: timestamp,
-  accepted_at: z.optional(timestamp),
-  locked_at: z.optional(timestamp),
-  mfa_method: z.optional(mfaMethod),
-  enrollment_id: z.optional(z.string()),
+  accepted_at: v.optional(timestamp),
+  locked_at: v.optional(timestamp),
+  mfa_method: v.optional(mfaMethod),
+  enrollment_id: v.optional(v.string()),
   attempts_remaining: count,
 });
 
-export const loginSuccess = z.strictObject({
-  signature: z.string().check(z.describe('The ES256 result token: verify it with /.well-known/jwks.json or POST /api/v2/mfa/results/verify.')),
-  state: z.optional(z.string()),
-  post_action_url: z.string(),
+export const loginSuccess = v.strictObject({
+  signature: described(v.string(), 'The ES256 result token: verify it with /.well-known/jwks.json or POST /api/v2/mfa/results/verify.'),
+  state: v.optional(v.string()),
+  post_action_url: v.string(),
   mfa_method: mfaMethod,
-  enrollment_id: z.string(),
-  recovery_code: z.optional(z.string().check(z.describe('After a recovery code was used: the next one, shown once.'))),
+  enrollment_id: v.string(),
+  recovery_code: v.optional(described(v.string(), 'After a recovery code was used: the next one, shown once.')),
 });
 
-export const factorVerified = z.strictObject({
-  verified: z.literal(true),
+export const factorVerified = v.strictObject({
+  verified: v.literal(true),
   mfa_method: mfaMethod,
-  enrollment_id: z.string(),
-  recovery_code: z.optional(z.string().check(z.describe('After a recovery code was used: the next one, shown once.'))),
+  enrollment_id: v.string(),
+  recovery_code: v.optional(described(v.string(), 'After a recovery code was used: the next one, shown once.')),
 });
 
-export const recoveryCode = z.strictObject({ recovery_code: z.string() });
+export const recoveryCode = v.strictObject({ recovery_code: v.string() });
 
-export const resultClaims = z
-  .strictObject({
-    iss: z.string(),
-    sub: z.string(),
-    aud: z.union([z.string(), z.array(z.string())]),
-    iat: z.int(),
-    exp: z.int(),
-    jti: z.string(),
-    txid: z.string(),
-    auth_time: z.int(),
-    nonce: z.optional(z.string()),
-    state: z.optional(z.string()),
-    amr: z.array(z.string()),
-    acr: z.string(),
+export const resultClaims = described(
+  v.strictObject({
+    iss: v.string(),
+    sub: v.string(),
+    aud: v.union([v.string(), v.array(v.string())]),
+    iat: int,
+    exp: int,
+    jti: v.string(),
+    txid: v.string(),
+    auth_time: int,
+    nonce: v.optional(v.string()),
+    state: v.optional(v.string()),
+    amr: v.array(v.string()),
+    acr: v.string(),
     mfa_method: mfaMethod,
-    enrollment_id: z.string(),
-  })
-  .check(z.describe("The result's claims, answered once per result."));
+    enrollment_id: v.string(),
+  }),
+  "The result's claims, answered once per result.",
+);
 
-export const jwks = z.strictObject({
-  keys: z.array(
-    z.strictObject({
-      kty: z.literal('EC'),
-      crv: z.literal('P-256'),
-      x: z.string(),
-      y: z.string(),
-      kid: z.string(),
-      alg: z.literal('ES256'),
-      use: z.literal('sig'),
+export const jwks = v.strictObject({
+  keys: v.array(
+    v.strictObject({
+      kty: v.literal('EC'),
+      crv: v.literal('P-256'),
+      x: v.string(),
+      y: v.string(),
+      kid: v.string(),
+      alg: v.literal('ES256'),
+      use: v.literal('sig'),
     }),
   ),
 });
 
 /** Device protocol (auth0-guardian-js): field names are the vendor's. */
-export const deviceStartFlow = z.union([
-  z.strictObject({
-    transaction_token: z.string(),
-    available_enrollment_methods: z.array(z.string()),
-    available_authentication_methods: z.array(z.string()),
-    enrollment_tx_id: z.string(),
-    device_account: z.strictObject({ id: z.string(), otp_secret: z.string(), recovery_code: z.string() }),
+export const deviceStartFlow = v.union([
+  v.strictObject({
+    transaction_token: v.string(),
+    available_enrollment_methods: v.array(v.string()),
+    available_authentication_methods: v.array(v.string()),
+    enrollment_tx_id: v.string(),
+    device_account: v.strictObject({ id: v.string(), otp_secret: v.string(), recovery_code: v.string() }),
   }),
-  z.strictObject({
-    transaction_token: z.string(),
-    available_enrollment_methods: z.array(z.string()),
-    available_authentication_methods: z.array(z.string()),
-    device_account: z.strictObject({
-      name: z.string(),
-      methods: z.array(z.string()),
-      available_methods: z.array(z.string()),
-      available_authenticator_types: z.array(z.string()),
+  v.strictObject({
+    transaction_token: v.string(),
+    available_enrollment_methods: v.array(v.string()),
+    available_authentication_methods: v.array(v.string()),
+    device_account: v.strictObject({
+      name: v.string(),
+      methods: v.array(v.string()),
+      available_methods: v.array(v.string()),
+      available_authenticator_types: v.array(v.string()),
     }),
   }),
 ]);
 
-export const deviceEmpty = z.strictObject({});
+export const deviceEmpty = v.strictObject({});
 
-export const deviceRecoverAccount = z.strictObject({ recovery_code: z.optional(z.string()) });
+export const deviceRecoverAccount = v.strictObject({ recovery_code: v.optional(v.string()) });
 
-export const deviceTransactionState = z.union([
-  z.strictObject({ id: z.string(), state: z.enum(['pending', 'rejected']) }),
-  z.strictObject({
-    id: z.string(),
-    state: z.literal('accepted'),
-    token: z.string().check(z.describe('The ES256 result token.')),
-    enrollment: z.optional(
-      z.strictObject({
-        id: z.string(),
-        status: z.string(),
-        name: z.string(),
-        methods: z.array(z.string()),
-        available_methods: z.array(z.string()),
-        available_authenticator_types: z.array(z.string()),
+export const deviceTransactionState = v.union([
+  v.strictObject({ id: v.string(), state: v.picklist(['pending', 'rejected']) }),
+  v.strictObject({
+    id: v.string(),
+    state: v.literal('accepted'),
+    token: described(v.string(), 'The ES256 result token.'),
+    enrollment: v.optional(
+      v.strictObject({
+        id: v.string(),
+        status: v.string(),
+        name: v.string(),
+        methods: v.array(v.string()),
+        available_methods: v.array(v.string()),
+        available_authenticator_types: v.array(v.string()),
       }),
     ),
   }),
@@ -239,25 +248,25 @@ export const deviceTransactionState = z.union([
 
 /** Our error shape (lib/http.ts `errorResult`): `error` is one of the route's documented stable codes. */
 export const errorBody = (codes: readonly [string, ...string[]]) =>
-  z.strictObject({
-    error: z.enum(codes),
-    message: z.string().check(z.describe('For humans; names the field at fault. Switch on `error`, not on this.')),
-    attempts_remaining: z.optional(count),
-    retry_after_sec: z.optional(count),
+  v.strictObject({
+    error: v.picklist(codes),
+    message: described(v.string(), 'For humans; names the field at fault. Switch on `error`, not on this.'),
+    attempts_remaining: v.optional(count),
+    retry_after_sec: v.optional(count),
   });
 
 /** The device protocol's error shape (lib/guardian/http.ts `deviceError`), as the vendor's client reads it. */
 export const deviceErrorBody = (codes: readonly [string, ...string[]]) =>
-  z.strictObject({
-    error_code: z.enum(codes),
-    message: z.string(),
-    attempts_remaining: z.optional(count),
-    retry_after_sec: z.optional(count),
+  v.strictObject({
+    error_code: v.picklist(codes),
+    message: v.string(),
+    attempts_remaining: v.optional(count),
+    retry_after_sec: v.optional(count),
   });
 
 /** Compile-time: what the code returns (T) is what the schema (S) documents (readonly or not: JSON has no such thing). */
 type Writable<T> = T extends readonly unknown[] ? { -readonly [K in keyof T]: Writable<T[K]> } : T extends object ? { -readonly [K in keyof T]: Writable<T[K]> } : T;
-type Documents<S extends z.ZodMiniType, T extends z.output<S>> = [S, T];
+type Documents<S extends v.GenericSchema, T extends v.InferOutput<S>> = [S, T];
 type Returned<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 export type ContractChecks = [
   Documents<typeof createdTicket, CreatedTicket>,

@@ -1,4 +1,4 @@
-import type * as z from '../zod-mini';
+import type * as v from 'valibot';
 import { confirmEnrollmentSchema, startEnrollmentSchema, webauthnRegistrationSchema } from '../enrollment/schemas';
 import { sendTicketSchema } from '../email/request-send';
 import { RECOVER_ACCOUNT_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
@@ -27,7 +27,7 @@ export interface RawResponse {
 
 export interface JsonResponse {
   description: string;
-  json: z.ZodMiniType;
+  json: v.GenericSchema;
   /** The component name in the document. */
   name: string;
   /** `application/json` unless said. */
@@ -47,7 +47,7 @@ export interface Route {
   pathParams?: Record<string, string>;
   query?: Record<string, { description: string; required?: boolean }>;
   /** The JSON body, parsed with exactly this schema; every field's `invalid_<field>` and the parser's codes are added. */
-  body?: { name: string; schema: z.ZodMiniObject | z.ZodMiniType; required?: boolean };
+  body?: { name: string; schema: v.GenericSchema; required?: boolean };
   /** Success answers: a JSON schema (from lib/api/responses.ts), or a raw answer. */
   ok: Record<number, JsonResponse | RawResponse>;
   /**

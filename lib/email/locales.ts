@@ -1,8 +1,9 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
+import { codedCheck } from '../validation';
 
 /**
  * Locales the ticket email ships in: one folder each under `templates/email/` (see docs/EMAIL.md). This module has no
- * dependencies beyond zod so that the create handler can validate `email_locale` without loading the mailer.
+ * dependencies beyond valibot so that the create handler can validate `email_locale` without loading the mailer.
  */
 export const EMAIL_LOCALES = ['en', 'es', 'fr', 'de', 'pt-BR'] as const;
 export type EmailLocale = (typeof EMAIL_LOCALES)[number];
@@ -28,16 +29,13 @@ export function emailLocaleFor(tag: string | undefined): EmailLocale | undefined
 
 export const isSupportedEmailLocale = (tag: string) => emailLocaleFor(tag) !== undefined;
 
-/** The zod issue for a well-formed but unsupported locale: a 400 `unsupported_locale` that lists what we ship. */
-export const unsupportedLocaleIssue = {
-  message: `is not supported; supported locales: ${EMAIL_LOCALES.join(', ')} (a regional variant such as en-GB uses its language's templates)`,
-  params: { code: 'unsupported_locale' },
-};
-
 /** `email_locale` in a request body: malformed → 400 `invalid_email_locale`, well-formed but unsupported → 400 `unsupported_locale`. */
-export const emailLocaleSchema = z
-  .string()
-  .check(
-    z.regex(LOCALE_TAG, 'must be a language tag such as "en" or "pt-BR"'),
-    z.refine((tag) => !LOCALE_TAG.test(tag) || isSupportedEmailLocale(tag), unsupportedLocaleIssue),
-  );
+export const emailLocaleSchema = v.pipe(
+  v.string(),
+  v.regex(LOCALE_TAG, 'must be a language tag such as "en" or "pt-BR"'),
+  codedCheck(
+    'unsupported_locale',
+    (tag: string) => !LOCALE_TAG.test(tag) || isSupportedEmailLocale(tag),
+    `is not supported; supported locales: ${EMAIL_LOCALES.join(', ')} (a regional variant such as en-GB uses its language's templates)`,
+  ),
+);

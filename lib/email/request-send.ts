@@ -1,7 +1,7 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
 import { AppError, badRequest, conflict } from '../errors';
 import { ticketNotFound } from '../tickets/admin';
-import { createTicketSchema } from '../tickets/create-ticket';
+import { emailSchema } from '../tickets/create-ticket';
 import { effectiveStatus, MAX_RECIPIENTS, ticketView, type TicketRecord, type TicketView } from '../tickets/ticket';
 import { resendSlot, type EmailDeliveryStore, type RecipientUpdate } from './delivery-store';
 import { emailLocaleSchema } from './locales';
@@ -12,11 +12,11 @@ export const MAX_RESENDS_PER_HOUR = 3;
 const HOUR_MS = 3600_000;
 
 /** `POST /tickets/{ticket_id}/send` body, all optional (an empty body is fine): a new address and/or locale. */
-export const sendTicketSchema = z.strictObject({
-  email: createTicketSchema.shape.email,
-  email_locale: z.optional(emailLocaleSchema),
+export const sendTicketSchema = v.strictObject({
+  email: v.optional(emailSchema),
+  email_locale: v.optional(emailLocaleSchema),
 });
-export type SendTicketInput = z.infer<typeof sendTicketSchema>;
+export type SendTicketInput = v.InferOutput<typeof sendTicketSchema>;
 
 export interface RequestSendDeps {
   deliveries: EmailDeliveryStore;

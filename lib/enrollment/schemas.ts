@@ -1,30 +1,29 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
 import { registrationJsonSchema } from '../factors/webauthn-schemas';
 
 /** The ticket token from the page URL, `<ticket_id>.<secret>`; its shape is checked by the 404 path, not here. */
-const ticket = z.string().check(z.minLength(1, 'is required'), z.maxLength(128, 'must be at most 128 characters'));
+const ticket = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(128, 'must be at most 128 characters'));
 
-export const startEnrollmentSchema = z.strictObject({ ticket });
+export const startEnrollmentSchema = v.strictObject({ ticket });
 
 /** The JWT `POST /enroll/start` answered (lib/enrollment/transaction-token.ts); checked by the use case. */
-const transactionToken = z.string().check(z.minLength(1, 'is required'), z.maxLength(2048, 'must be at most 2048 characters'));
+const transactionToken = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(2048, 'must be at most 2048 characters'));
 
-export const confirmEnrollmentSchema = z.strictObject({
+export const confirmEnrollmentSchema = v.strictObject({
   ticket,
   transaction_token: transactionToken,
-  code: z.pipe(
-    z.pipe(
-      z.string(),
-      z.transform((code: string) => code.replace(/[\s-]/g, '')),
-    ),
-    z.string().check(z.regex(/^\d{6}$/, 'must be the 6 digits shown by the authenticator app')),
+  // Spaces and dashes as apps group the digits ("123 456") are dropped before the check.
+  code: v.pipe(
+    v.string(),
+    v.transform((code: string) => code.replace(/[\s-]/g, '')),
+    v.regex(/^\d{6}$/, 'must be the 6 digits shown by the authenticator app'),
   ),
 });
 
 /** `POST /enroll/webauthn`: the ticket and what the browser's registration ceremony returned. */
-export const webauthnRegistrationSchema = z.strictObject({
+export const webauthnRegistrationSchema = v.strictObject({
   ticket,
   credential: registrationJsonSchema,
   /** What the admin list and the user see for it; defaults by factor. */
-  name: z.optional(z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(64, 'must be at most 64 characters'))),
+  name: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(64, 'must be at most 64 characters'))),
 });

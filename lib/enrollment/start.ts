@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type * as z from '../zod-mini';
+import type * as v from 'valibot';
 import type { Config } from '../config';
 import { logger } from '../log';
 import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
@@ -70,7 +70,7 @@ export interface StartOptions {
  */
 export async function startEnrollment(
   deps: StartDeps,
-  input: z.infer<typeof startEnrollmentSchema>,
+  input: v.InferOutput<typeof startEnrollmentSchema>,
   options: StartOptions = {},
 ): Promise<StartedTotp> {
   const now = deps.now();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type * as z from '../zod-mini';
+import type * as v from 'valibot';
 import { webauthnConfig, type Config } from '../config';
 import { AppError, badRequest, conflict } from '../errors';
 import { registrationNeedsUserVerification, isWebauthnFactor } from '../factors/webauthn';
@@ -37,7 +37,7 @@ const DEFAULT_NAME = { 'webauthn-roaming': 'Security key', 'webauthn-platform': 
  */
 export async function confirmWebauthnEnrollment(
   deps: WebauthnConfirmDeps,
-  input: z.infer<typeof webauthnRegistrationSchema>,
+  input: v.InferOutput<typeof webauthnRegistrationSchema>,
 ): Promise<{ enrollment_id: string; recovery_code: string; redirect_url?: string }> {
   const config = webauthnConfig(deps.config);
   const now = deps.now();

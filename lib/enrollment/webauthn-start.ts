@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type * as z from '../zod-mini';
+import type * as v from 'valibot';
 import { webauthnConfig, type Config } from '../config';
 import { logger } from '../log';
 import { MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
@@ -40,7 +40,7 @@ const CHALLENGE_TTL_MS = CEREMONY_TIMEOUT_MS + 60_000;
  */
 export async function startPageEnrollment(
   deps: PageStartDeps,
-  input: z.infer<typeof startEnrollmentSchema>,
+  input: v.InferOutput<typeof startEnrollmentSchema>,
 ): Promise<StartedEnrollment | StartedWebauthnEnrollment> {
   const now = deps.now();
   const ticket = await openTicketToStart(deps, input.ticket, now);

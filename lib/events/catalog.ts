@@ -1,4 +1,4 @@
-import type * as z from '../zod-mini';
+import type * as v from 'valibot';
 import { fieldOf, type Item, type ItemChange } from './changes';
 import * as details from './details';
 
@@ -20,7 +20,7 @@ export type Trigger =
   | { on: 'becomes'; field: string; to?: readonly unknown[]; from?: readonly unknown[] };
 
 /** The detail's own fields: the publisher adds `event_id` and `correlation_id`. */
-type OwnFields<S extends z.ZodMiniType> = Omit<z.output<S>, 'event_id' | 'correlation_id'>;
+type OwnFields<S extends v.GenericSchema> = Omit<v.InferOutput<S>, 'event_id' | 'correlation_id'>;
 
 export interface LifecycleRule {
   detailType: string;
@@ -30,12 +30,12 @@ export interface LifecycleRule {
   /** Builds the detail from the item (after the write; before it, for a removal). Picks fields: never copies the item. */
   detail: (item: Item, change: ItemChange) => Record<string, unknown>;
   /** The detail's schema (docs/events/<detail-type>.json is generated from it). */
-  schema: z.ZodMiniType;
+  schema: v.GenericSchema;
   /** Counted in the `Lockouts` metric, which the lockout-spike alarm watches. */
   lockout?: boolean;
 }
 
-function rule<S extends z.ZodMiniType>(
+function rule<S extends v.GenericSchema>(
   schema: S,
   spec: Omit<LifecycleRule, 'schema' | 'detail'> & { detail: (item: Item, change: ItemChange) => OwnFields<S> },
 ): LifecycleRule {

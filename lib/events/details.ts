@@ -1,4 +1,4 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
 
 /**
  * The `detail` of every lifecycle event, one schema per `detail-type`. They are the contract: docs/events/*.json is
@@ -9,18 +9,18 @@ import * as z from '../zod-mini';
 
 /** UTC, milliseconds, `Z`: what `Date.prototype.toISOString` writes. */
 const time = (description: string) =>
-  z.string().check(z.regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), z.meta({ format: 'date-time', description }));
-const text = (description: string) => z.string().check(z.minLength(1), z.meta({ description }));
+  v.pipe(v.string(), v.regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), v.metadata({ format: 'date-time' }), v.description(description));
+const text = (description: string) => v.pipe(v.string(), v.minLength(1), v.description(description));
 
 /** Fields every event carries. */
 const common = {
-  event_id: z.string().check(
-    z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
-    z.meta({
-      description:
-        'Derived from the table stream record (and the detail-type): a record delivered again produces the same id. ' +
+  event_id: v.pipe(
+    v.string(),
+    v.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+    v.description(
+      'Derived from the table stream record (and the detail-type): a record delivered again produces the same id. ' +
         'De-duplicate on it; EventBridge\'s own envelope `id` differs on every delivery.',
-    }),
+    ),
   ),
   correlation_id: text('The stream record this event came from (its eventID); the publisher logs it with every line about the event.'),
   occurred_at: time('When the change happened (the time the item records for it; else when the stream saw it).'),
@@ -32,62 +32,62 @@ const ticket = {
   factor: text('The factor the ticket enrolls (`otp`, `webauthn-roaming`, `webauthn-platform`, `recovery-code`, `email`).'),
 };
 
-export const ticketCreated = z.strictObject({
+export const ticketCreated = v.strictObject({
   ...common,
   ...ticket,
   created_at: time('When the ticket was created.'),
   expires_at: time('When the ticket stops being redeemable.'),
-  send_mail: z.boolean().check(z.meta({ description: 'Whether the ticket URL is being emailed to the user.' })),
-  allow_multiple_enrollments: z.boolean(),
+  send_mail: v.pipe(v.boolean(), v.description('Whether the ticket URL is being emailed to the user.')),
+  allow_multiple_enrollments: v.boolean(),
 });
 
-export const ticketEmailSent = z.strictObject({
+export const ticketEmailSent = v.strictObject({
   ...common,
   ...ticket,
   email_request_id: text('The send request (creation with send_mail, or a resend); each request is sent at most once.'),
   message_id: text('The message id SES returned.'),
-  attempts: z.number().check(z.int(), z.gte(1)),
+  attempts: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
   sent_at: time('When SES accepted the message.'),
 });
 
-export const ticketEmailFailed = z.strictObject({
+export const ticketEmailFailed = v.strictObject({
   ...common,
   ...ticket,
   email_request_id: text('The send request that failed.'),
   error_code: text('Stable reason (`MessageRejected`, `ticket_revoked`, `signing_key_unavailable`, ...). The human text stays on the ticket.'),
-  attempts: z.number().check(z.int(), z.gte(0)),
+  attempts: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   failed_at: time('When the failure was recorded.'),
 });
 
-export const ticketRedeemed = z.strictObject({
+export const ticketRedeemed = v.strictObject({
   ...common,
   ...ticket,
   enrollment_id: text('The enrollment the redemption created (`enr_…`).'),
   redeemed_at: time('When the ticket was redeemed.'),
 });
 
-export const ticketRevoked = z.strictObject({
+export const ticketRevoked = v.strictObject({
   ...common,
   ...ticket,
   revoked_at: time('When an admin revoked the ticket.'),
 });
 
-export const ticketExpired = z.strictObject({
+export const ticketExpired = v.strictObject({
   ...common,
   ...ticket,
   expires_at: time('The ticket\'s expiry.'),
   expired_at: time('When the sweep marked (or deleted) it; for a ticket DynamoDB TTL removed, when that happened.'),
-  removed: z.boolean().check(z.meta({ description: 'True when the ticket was deleted (SWEEP_MODE=delete, or DynamoDB TTL), not kept as expired.' })),
+  removed: v.pipe(v.boolean(), v.description('True when the ticket was deleted (SWEEP_MODE=delete, or DynamoDB TTL), not kept as expired.')),
 });
 
-export const ticketLocked = z.strictObject({
+export const ticketLocked = v.strictObject({
   ...common,
   ...ticket,
-  attempts: z.number().check(z.int(), z.gte(1), z.meta({ description: 'Wrong codes entered.' })),
+  attempts: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.description('Wrong codes entered.')),
   locked_at: time('When the last wrong code locked the ticket.'),
 });
 
-export const enrollmentCreated = z.strictObject({
+export const enrollmentCreated = v.strictObject({
   ...common,
   enrollment_id: text('The enrolled authenticator (`enr_…`).'),
   factor: text('Its factor (`otp`, `webauthn-roaming`, `webauthn-platform`).'),
@@ -95,7 +95,7 @@ export const enrollmentCreated = z.strictObject({
   created_at: time('When it was confirmed.'),
 });
 
-export const enrollmentDeleted = z.strictObject({
+export const enrollmentDeleted = v.strictObject({
   ...common,
   enrollment_id: text('The removed authenticator.'),
   factor: text('Its factor.'),
@@ -103,21 +103,21 @@ export const enrollmentDeleted = z.strictObject({
   deleted_at: time('When the stream saw the deletion (second precision).'),
 });
 
-export const mfaChallengeAccepted = z.strictObject({
+export const mfaChallengeAccepted = v.strictObject({
   ...common,
   challenge_id: text('The login challenge.'),
   factor: text('How the user proved it: `otp`, `recovery-code` or `webauthn` (a security key or passkey).'),
   accepted_at: time('When the challenge was accepted.'),
 });
 
-export const mfaChallengeLocked = z.strictObject({
+export const mfaChallengeLocked = v.strictObject({
   ...common,
   challenge_id: text('The login challenge.'),
-  attempts: z.number().check(z.int(), z.gte(1), z.meta({ description: 'Wrong codes entered on this challenge.' })),
+  attempts: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.description('Wrong codes entered on this challenge.')),
   locked_at: time('When the challenge locked.'),
 });
 
-export const mfaUserLockedOut = z.strictObject({
+export const mfaUserLockedOut = v.strictObject({
   ...common,
   locked_out_at: time('When the user\'s failure budget ran out; attempts come back over time.'),
 });

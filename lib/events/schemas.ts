@@ -1,4 +1,4 @@
-import * as z from '../zod-mini';
+import { jsonSchemaOf } from '../api/json-schema';
 import { DETAIL_TYPES, LIFECYCLE_RULES } from './catalog';
 
 /**
@@ -29,7 +29,7 @@ export const schemaFileName = (detailType: string) => `${detailType.toLowerCase(
 export function eventSchema(detailType: string): Record<string, unknown> {
   const rule = LIFECYCLE_RULES.find((r) => r.detailType === detailType);
   if (!rule) throw new Error(`no lifecycle event "${detailType}"`);
-  const { $schema: _, ...detail } = z.toJSONSchema(rule.schema) as Record<string, unknown>;
+  const detail = jsonSchemaOf(rule.schema, 'output');
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: detailType,

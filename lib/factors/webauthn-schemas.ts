@@ -1,4 +1,4 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
 
 /**
  * What the browser sends back from a ceremony (`RegistrationResponseJSON` / `AuthenticationResponseJSON`, as
@@ -6,7 +6,7 @@ import * as z from '../zod-mini';
  * ceremony code only ever sees well-formed strings of sane size.
  */
 const b64url = (max: number) =>
-  z.string().check(z.minLength(1, 'is required'), z.maxLength(max, `must be at most ${max} characters`), z.regex(/^[A-Za-z0-9_-]+$/, 'must be base64url'));
+  v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(max, `must be at most ${max} characters`), v.regex(/^[A-Za-z0-9_-]+$/, 'must be base64url'));
 
 const TRANSPORTS = ['usb', 'nfc', 'ble', 'internal', 'hybrid', 'smart-card', 'cable'] as const;
 
@@ -14,31 +14,31 @@ const TRANSPORTS = ['usb', 'nfc', 'ble', 'internal', 'hybrid', 'smart-card', 'ca
 const credentialFields = {
   id: b64url(1400),
   rawId: b64url(1400),
-  type: z.literal('public-key'),
-  authenticatorAttachment: z.optional(z.enum(['platform', 'cross-platform'])),
-  clientExtensionResults: z.optional(z.record(z.string(), z.unknown())),
+  type: v.literal('public-key'),
+  authenticatorAttachment: v.optional(v.picklist(['platform', 'cross-platform'])),
+  clientExtensionResults: v.optional(v.record(v.string(), v.unknown())),
 };
 
-export const registrationJsonSchema = z.object({
+export const registrationJsonSchema = v.object({
   ...credentialFields,
-  response: z.object({
+  response: v.object({
     clientDataJSON: b64url(4096),
     attestationObject: b64url(16_384),
     authenticatorData: b64url(16_384),
     publicKey: b64url(4096),
-    publicKeyAlgorithm: z.number().check(z.int()),
-    transports: z.optional(z.array(z.enum(TRANSPORTS)).check(z.maxLength(8))),
+    publicKeyAlgorithm: v.pipe(v.number(), v.safeInteger()),
+    transports: v.optional(v.pipe(v.array(v.picklist(TRANSPORTS)), v.maxLength(8))),
   }),
 });
-export type RegistrationJson = z.infer<typeof registrationJsonSchema>;
+export type RegistrationJson = v.InferOutput<typeof registrationJsonSchema>;
 
-export const assertionJsonSchema = z.object({
+export const assertionJsonSchema = v.object({
   ...credentialFields,
-  response: z.object({
+  response: v.object({
     clientDataJSON: b64url(4096),
     authenticatorData: b64url(4096),
     signature: b64url(2048),
-    userHandle: z.optional(z.string().check(z.maxLength(512))),
+    userHandle: v.optional(v.pipe(v.string(), v.maxLength(512))),
   }),
 });
-export type AssertionJson = z.infer<typeof assertionJsonSchema>;
+export type AssertionJson = v.InferOutput<typeof assertionJsonSchema>;

@@ -1,4 +1,4 @@
-import type * as z from '../zod-mini';
+import type * as v from 'valibot';
 import type { StartDeps } from '../enrollment/start';
 import { startEnrollment } from '../enrollment/start';
 import type { startFlowSchema } from './schemas';
@@ -8,7 +8,7 @@ import type { startFlowSchema } from './schemas';
  * page's `/enroll/start`. Its own module so that verify-otp and transaction-state (lib/guardian/enrollment.ts) do not
  * bundle the start path and its QR encoder.
  */
-export async function enrollmentStartFlow(deps: StartDeps, ticketToken: string, _body: z.infer<typeof startFlowSchema>) {
+export async function enrollmentStartFlow(deps: StartDeps, ticketToken: string, _body: v.InferOutput<typeof startFlowSchema>) {
   const started = await startEnrollment(deps, { ticket: ticketToken }, { issueRecoveryCode: true });
   return {
     transaction_token: started.transaction_token,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import * as z from '../zod-mini';
+import * as v from 'valibot';
 import type { Config } from '../config';
 import { emailLocaleSchema } from '../email/locales';
 import { availableFactors, type FactorName } from '../factors';
-import { checkResultUrl } from '../tickets/create-ticket';
+import { checkResultUrl, ttlSecSchema, userIdSchema } from '../tickets/create-ticket';
 import {
   CHALLENGE_DEFAULT_TTL_SEC,
   CHALLENGE_MAX_TTL_SEC,
@@ -18,26 +18,15 @@ import type { MfaStore } from './mfa-store';
 import { signRequestToken } from './request-token';
 
 /** `POST /api/v2/mfa/challenges`. */
-export const createChallengeSchema = z.strictObject({
-  user_id: z.string().check(
-    z.trim(),
-    z.minLength(1, 'must not be empty'),
-    z.maxLength(256, 'must be at most 256 characters'),
-    z.regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
-  ),
-  result_url: z.string().check(z.minLength(1, 'is required'), z.maxLength(2048, 'must be at most 2048 characters')),
-  state: z.optional(z.string().check(z.maxLength(512, 'must be at most 512 characters'))),
-  nonce: z.optional(z.string().check(z.maxLength(256, 'must be at most 256 characters'))),
-  ttl_sec: z.optional(
-    z.number().check(
-      z.int('must be a whole number of seconds'),
-      z.gte(CHALLENGE_MIN_TTL_SEC, `must be at least ${CHALLENGE_MIN_TTL_SEC}`),
-      z.lte(CHALLENGE_MAX_TTL_SEC, `must be at most ${CHALLENGE_MAX_TTL_SEC} (15 minutes)`),
-    ),
-  ),
-  email_locale: z.optional(emailLocaleSchema),
+export const createChallengeSchema = v.strictObject({
+  user_id: userIdSchema,
+  result_url: v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(2048, 'must be at most 2048 characters')),
+  state: v.optional(v.pipe(v.string(), v.maxLength(512, 'must be at most 512 characters'))),
+  nonce: v.optional(v.pipe(v.string(), v.maxLength(256, 'must be at most 256 characters'))),
+  ttl_sec: v.optional(ttlSecSchema(CHALLENGE_MIN_TTL_SEC, CHALLENGE_MAX_TTL_SEC, '15 minutes')),
+  email_locale: v.optional(emailLocaleSchema),
 });
-export type CreateChallengeInput = z.infer<typeof createChallengeSchema>;
+export type CreateChallengeInput = v.InferOutput<typeof createChallengeSchema>;
 
 export interface CreatedChallenge {
   challenge_id: string;

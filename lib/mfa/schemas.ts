@@ -1,27 +1,30 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
 import { assertionJsonSchema } from '../factors/webauthn-schemas';
+import { codedCheck } from '../validation';
 
-const requestToken = z.string().check(z.minLength(1, 'is required'), z.maxLength(2048, 'must be at most 2048 characters'));
+const requestToken = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(2048, 'must be at most 2048 characters'));
 
 const proofFields = {
-  code: z.optional(z.string().check(z.regex(/^\s*\d{3}[\s-]?\d{3}\s*$/, 'must be the 6 digits shown by the authenticator app'))),
-  recovery_code: z.optional(z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(64, 'must be at most 64 characters'))),
+  code: v.optional(v.pipe(v.string(), v.regex(/^\s*\d{3}[\s-]?\d{3}\s*$/, 'must be the 6 digits shown by the authenticator app'))),
+  recovery_code: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(64, 'must be at most 64 characters'))),
 };
 
-/** Exactly one proof per request, `code` (TOTP) or `recovery_code`. */
-const exactlyOneProof = z.refine<{ code?: string; recovery_code?: string }>(
-  (body: { code?: string; recovery_code?: string }) => (body.code === undefined) !== (body.recovery_code === undefined),
-  { message: 'code: send exactly one of code or recovery_code', params: { code: 'invalid_body' } },
-);
+/** Exactly one proof per request, `code` (TOTP) or `recovery_code`: else 400 `invalid_body`. */
+const exactlyOneProof = <T extends { code?: string; recovery_code?: string }>() =>
+  codedCheck<T>(
+    'invalid_body',
+    (body) => (body.code === undefined) !== (body.recovery_code === undefined),
+    'code: send exactly one of code or recovery_code',
+  );
 
 /** `POST /mfa/verify` (the hosted page's widget): the request token and exactly one of `code` or `recovery_code`. */
-export const pageVerifySchema = z.strictObject({ request_token: requestToken, ...proofFields }).check(exactlyOneProof);
+export const pageVerifySchema = v.pipe(v.strictObject({ request_token: requestToken, ...proofFields }), exactlyOneProof());
 
 /** `POST /api/v2/users/{user_id}/mfa/verify`: exactly one of `code` (TOTP) or `recovery_code`. */
-export const verifyUserSchema = z.strictObject(proofFields).check(exactlyOneProof);
+export const verifyUserSchema = v.pipe(v.strictObject(proofFields), exactlyOneProof());
 
 /** `POST /mfa/webauthn/options`: the request token alone. */
-export const webauthnOptionsSchema = z.strictObject({ request_token: requestToken });
+export const webauthnOptionsSchema = v.strictObject({ request_token: requestToken });
 
 /** `POST /mfa/webauthn`: the request token and what the browser's authentication ceremony returned. */
-export const webauthnLoginSchema = z.strictObject({ request_token: requestToken, credential: assertionJsonSchema });
+export const webauthnLoginSchema = v.strictObject({ request_token: requestToken, credential: assertionJsonSchema });

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import * as z from '../zod-mini';
 import type { Config } from '../config';
 import type { EnrollmentStore } from '../enrollment/enrollment-store';
 import { hashRecoveryCode, newRecoveryCode } from '../enrollment/recovery-code';

@@ -1,11 +1,11 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
 import type { SigningKeyRing } from '../config';
 import { badRequest, conflict } from '../errors';
 import type { MfaStore } from './mfa-store';
 import { verifyResult, type ResultPayload } from './result-token';
 
-export const verifyResultSchema = z.strictObject({
-  signature: z.string().check(z.minLength(1, 'is required'), z.maxLength(4096, 'must be at most 4096 characters')),
+export const verifyResultSchema = v.strictObject({
+  signature: v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(4096, 'must be at most 4096 characters')),
 });
 
 /**

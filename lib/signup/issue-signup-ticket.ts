@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import * as v from 'valibot';
 import type { SignupConfig } from '../config';
+import { emailLocaleSchema } from '../email/locales';
 import { AppError } from '../errors';
 import { parse } from '../http';
 import { createTicket, createTicketSchema, type CreateTicketDeps } from '../tickets/create-ticket';
@@ -32,15 +34,13 @@ export const SIGNUP_METRICS = {
  */
 export const COGNITO_BUDGET_MS = 3500;
 
-const localeSchema = createTicketSchema.shape.email_locale;
-
 /** The user's own locale when we can mail in it (`fr_FR` → `fr-FR`), else the configured default, else the mailer's. */
 export function signupLocale(userLocale: string | undefined, fallback: string | undefined): string | undefined {
   const normalized = userLocale?.trim().replace('_', '-').replace(/^([a-zA-Z]+)(?:-([a-zA-Z]+))?$/, (_, lang: string, region?: string) =>
     region ? `${lang.toLowerCase()}-${region.toUpperCase()}` : lang.toLowerCase(),
   );
   for (const candidate of [normalized, fallback]) {
-    if (candidate !== undefined && localeSchema.safeParse(candidate).success) return candidate;
+    if (candidate !== undefined && v.is(emailLocaleSchema, candidate)) return candidate;
   }
   return undefined;
 }

@@ -1,24 +1,26 @@
-import * as z from '../zod-mini';
+import * as v from 'valibot';
+import { emailSchema } from '../tickets/create-ticket';
+import { plainMessage } from '../validation';
 
 /**
- * The two ways a signup reaches us, as zod schemas of exactly the fields we read (this module knows nothing of
+ * The two ways a signup reaches us, as valibot schemas of exactly the fields we read (this module knows nothing of
  * `aws-lambda` types; see test/fixtures/events/ for the full shapes AWS sends).
  */
 
 /** Cognito User Pool trigger event: PostConfirmation fires for a confirmed signup *and* a confirmed password reset. */
-const cognitoTriggerSchema = z.object({
-  triggerSource: z.string(),
-  userPoolId: z.string(),
-  userName: z.string().check(z.minLength(1)),
-  request: z.object({ userAttributes: z.record(z.string(), z.string()) }),
+const cognitoTriggerSchema = v.object({
+  triggerSource: v.string(),
+  userPoolId: v.string(),
+  userName: v.pipe(v.string(), v.minLength(1)),
+  request: v.object({ userAttributes: v.record(v.string(), v.string()) }),
 });
 
 /** EventBridge envelope: any custom event delivered to the function by its rule. */
-const eventBridgeSchema = z.object({
-  'id': z.string(),
-  'source': z.string(),
-  'detail-type': z.string(),
-  'detail': z.unknown(),
+const eventBridgeSchema = v.object({
+  'id': v.string(),
+  'source': v.string(),
+  'detail-type': v.string(),
+  'detail': v.unknown(),
 });
 
 export const SIGNUP_DETAIL_TYPE = 'User Signed Up';
@@ -27,12 +29,12 @@ export const SIGNUP_DETAIL_TYPE = 'User Signed Up';
  * The contract for teams on another identity system (docs/SIGNUP-AND-SWEEP.md): one event per new user. Unknown
  * fields are ignored so publishers can add their own; a malformed one is dropped, since retrying cannot fix it.
  */
-export const signupDetailSchema = z.object({
-  user_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256, 'must be at most 256 characters')),
-  email: z.optional(z.email('must be a valid email address').check(z.maxLength(254, 'must be at most 254 characters'))),
-  locale: z.optional(z.string().check(z.maxLength(35))),
+export const signupDetailSchema = v.object({
+  user_id: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(256, 'must be at most 256 characters')),
+  email: v.optional(emailSchema),
+  locale: v.optional(v.pipe(v.string(), v.maxLength(35))),
 });
-export type SignupDetail = z.infer<typeof signupDetailSchema>;
+export type SignupDetail = v.InferOutput<typeof signupDetailSchema>;
 
 /** A new user to issue a ticket for, whichever way it arrived. */
 export interface Signup {
@@ -60,7 +62,7 @@ export type ParsedSignupEvent =
  * The email only when Cognito says it is verified (`email_verified` is the string "true"): a pool that confirms users
  * by phone, or an admin-created user, may carry an address nobody proved they own, and the link must not go there.
  */
-function fromCognito(event: z.infer<typeof cognitoTriggerSchema>): ParsedSignupEvent {
+function fromCognito(event: v.InferOutput<typeof cognitoTriggerSchema>): ParsedSignupEvent {
   if (event.triggerSource !== 'PostConfirmation_ConfirmSignUp') {
     return { kind: 'ignored', via: 'cognito', reason: `triggerSource ${event.triggerSource}` };
   }
@@ -76,24 +78,24 @@ function fromCognito(event: z.infer<typeof cognitoTriggerSchema>): ParsedSignupE
   };
 }
 
-function fromEventBridge(event: z.infer<typeof eventBridgeSchema>, expectedSource: string): ParsedSignupEvent {
+function fromEventBridge(event: v.InferOutput<typeof eventBridgeSchema>, expectedSource: string): ParsedSignupEvent {
   if (event['detail-type'] !== SIGNUP_DETAIL_TYPE || event.source !== expectedSource) {
     return { kind: 'ignored', via: 'eventbridge', reason: `${event.source} / ${event['detail-type']}` };
   }
-  const detail = signupDetailSchema.safeParse(event.detail);
+  const detail = v.safeParse(signupDetailSchema, event.detail, { abortEarly: true, message: plainMessage });
   if (!detail.success) {
-    const issue = detail.error.issues[0]!;
-    return { kind: 'invalid', via: 'eventbridge', reason: `detail.${issue.path.join('.')}: ${issue.message}` };
+    const issue = detail.issues[0];
+    return { kind: 'invalid', via: 'eventbridge', reason: `detail.${v.getDotPath(issue) ?? ''}: ${issue.message}` };
   }
-  const { user_id, email, locale } = detail.data;
+  const { user_id, email, locale } = detail.output;
   return { kind: 'signup', signup: { via: 'eventbridge', userId: user_id, email, locale } };
 }
 
 /** Tells a Cognito trigger from an EventBridge event and extracts the signup, if it is one. */
 export function parseSignupEvent(event: unknown, expectedSource: string): ParsedSignupEvent {
-  const cognito = cognitoTriggerSchema.safeParse(event);
-  if (cognito.success) return fromCognito(cognito.data);
-  const bridged = eventBridgeSchema.safeParse(event);
-  if (bridged.success) return fromEventBridge(bridged.data, expectedSource);
+  const cognito = v.safeParse(cognitoTriggerSchema, event, { abortEarly: true });
+  if (cognito.success) return fromCognito(cognito.output);
+  const bridged = v.safeParse(eventBridgeSchema, event, { abortEarly: true });
+  if (bridged.success) return fromEventBridge(bridged.output, expectedSource);
   return { kind: 'invalid', via: 'unknown', reason: 'neither a Cognito trigger nor an EventBridge event' };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as v from 'valibot';
 import type { SinkEvent } from '../../infra/local/event-sink';
 import { LIFECYCLE_RULES } from '../../lib/events/catalog';
 import { TicketStore } from '../../lib/tickets/ticket-store';
@@ -88,8 +89,8 @@ describe('lifecycle events on the local stack', () => {
     for (const event of final) {
       expect(event).toMatchObject({ 'source': 'mfa-tickets', 'event-bus-name': 'default' });
       expect(event.resources).toEqual([expect.stringMatching(/:table\/tickets-test$/)]);
-      const parsed = schemaOf(event['detail-type']).safeParse(event.detail);
-      expect(parsed.success, `${event['detail-type']}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+      const parsed = v.safeParse(schemaOf(event['detail-type']), event.detail);
+      expect(parsed.success, `${event['detail-type']}: ${JSON.stringify(parsed.issues)}`).toBe(true);
       const text = JSON.stringify(event);
       for (const secret of [mailed.token, enrolled.token, started.body.secret, confirmed.body.recovery_code, email]) {
         expect(text).not.toContain(secret);

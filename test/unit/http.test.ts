@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors';
 import { adminRoute, html, json, parseJsonBody, requestOrigin, route } from '../../lib/http';
+import { webauthnLoginSchema } from '../../lib/mfa/schemas';
 import { createTicketSchema } from '../../lib/tickets/create-ticket';
 import { httpEvent } from '../support/events';
 
@@ -46,6 +47,22 @@ describe('parseJsonBody', () => {
 
   it('names several unknown fields at once', () => {
     expect(errorOf(() => parse('{"user_id":"u","a":1,"b":2}'))).toMatchObject({ code: 'unknown_field', message: 'unknown fields: a, b' });
+  });
+
+  it('says a missing field is required', () => {
+    expect(errorOf(() => parse('{"email":"ada@example.com"}'))).toMatchObject({ code: 'invalid_user_id', message: 'user_id: is required' });
+  });
+
+  it('names the expected type of a wrong-typed field without quoting what was sent', () => {
+    const err = errorOf(() => parse(JSON.stringify({ user_id: 'u', ttl_sec: 'tkt_abc.s3cret-sent-in-the-wrong-field' })));
+    expect(err).toMatchObject({ code: 'invalid_ttl_sec', message: 'ttl_sec: Invalid type: expected number, received string' });
+    expect(err.message).not.toContain('s3cret');
+  });
+
+  it('answers an array where a nested object belongs with the code of that field', () => {
+    const body = JSON.stringify({ request_token: 't', credential: [] });
+    const err = errorOf(() => parseJsonBody(httpEvent({ body, headers: { 'Content-Type': 'application/json' } }), webauthnLoginSchema));
+    expect(err).toMatchObject({ code: 'invalid_credential', message: 'credential: Invalid type: expected object, received array' });
   });
 });
 
