@@ -9,6 +9,7 @@ import type { TicketStore } from '../tickets/ticket-store';
 import { formatExpiry, PAGE_TEXT, pageLocale, type MessageKind, type PageLocale } from './messages';
 import { ticketForToken } from './ticket-access';
 import { html, isTransientAwsFault, requestOrigin, type HttpHandler } from '../http';
+import { LIQUID_DATE_LOCALE } from '../liquid';
 import { logger, withInvocationLogger } from '../log';
 
 /**
@@ -83,6 +84,8 @@ export class PageRenderer {
     parseLimit: 1_000_000,
     renderLimit: 1_000,
     memoryLimit: 10_000_000,
+    // Explicit, so constructing the engine does not load ICU (lib/liquid.ts).
+    locale: LIQUID_DATE_LOCALE,
   });
   private readonly enroll: Template[];
   private readonly message: Template[];
