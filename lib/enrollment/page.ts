@@ -73,7 +73,11 @@ export interface PageTemplateSources {
   message: string;
 }
 
-/** Parses the templates once (a broken operator template fails the cold start, loudly) and renders them. */
+/**
+ * Parses each template once and renders it. The enrollment page's at construction, so a broken operator template fails
+ * the cold start, loudly; the message page's (ours, tested) on its first use, since most cold starts answer with the
+ * page itself and never need it (docs/COLD-START.md).
+ */
 export class PageRenderer {
   private readonly engine = new Liquid({
     outputEscape: escapeForPage,
@@ -88,18 +92,18 @@ export class PageRenderer {
     locale: LIQUID_DATE_LOCALE,
   });
   private readonly enroll: Template[];
-  private readonly message: Template[];
+  private message: Template[] | undefined;
 
-  constructor(sources: PageTemplateSources) {
+  constructor(private readonly sources: PageTemplateSources) {
     this.enroll = this.engine.parse(sources.enroll);
-    this.message = this.engine.parse(sources.message);
   }
 
   renderEnrollment(variables: EnrollmentPageVariables): Promise<string> {
     return this.engine.render(this.enroll, variables);
   }
 
-  renderMessage(variables: MessagePageVariables): Promise<string> {
+  async renderMessage(variables: MessagePageVariables): Promise<string> {
+    this.message ??= this.engine.parse(this.sources.message);
     return this.engine.render(this.message, variables);
   }
 }
