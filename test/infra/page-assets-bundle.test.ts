@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FILES } from '../../infra/page-assets.js';
 import manifest from '../../templates/page/assets/manifest.json';
+import { functionBundleOptions } from '../support/bundle';
 import { httpEvent } from '../support/events';
 import { readProjectFile } from '../support/page';
 
@@ -12,27 +13,11 @@ import { readProjectFile } from '../support/page';
  * The page functions carry the widget files' hashed names, not the files (docs/COLD-START.md); the asset function
  * carries the files and serves them under exactly those names. Built as serverless.yml builds them.
  */
-const ROOT = join(__dirname, '..', '..');
 const OUT = mkdtempSync(join(tmpdir(), 'page-assets-'));
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 const bundle = (names: string[]) =>
-  build({
-    entryPoints: names.map((name) => join(ROOT, 'functions', `${name}.ts`)),
-    outdir: OUT,
-    bundle: true,
-    minify: true,
-    metafile: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    alias: { 'mfa-page-template': './templates/page/default.liquid' },
-    loader: { '.liquid': 'text' },
-    external: ['@aws-sdk/*', '@smithy/*'],
-    absWorkingDir: ROOT,
-    logLevel: 'silent',
-  });
+  build({ ...functionBundleOptions(names), outdir: OUT, minify: true, metafile: true, external: ['@aws-sdk/*', '@smithy/*'] });
 
 describe('the widget files in the bundles', () => {
   it('are not in the page functions, which link them by the manifest\'s names', async () => {
