@@ -1,4 +1,4 @@
-import { bundledAssets } from '../lib/enrollment/bundled';
+import { bundledAssets } from '../lib/enrollment/asset-files';
 import type { HttpHandler, HttpResult } from '../lib/http';
 
 /**

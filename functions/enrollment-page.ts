@@ -1,10 +1,10 @@
-import { bundledAssets, bundledTemplates } from '../lib/enrollment/bundled';
+import { bundledAssetUrls, bundledTemplates } from '../lib/enrollment/bundled';
 import { enrollmentContext } from '../lib/enrollment';
 import { enrollmentPage, messagePage, pageRoute, PageRenderer, type PageContext } from '../lib/enrollment/page';
 
 const { config, tickets, now } = enrollmentContext('signingKeys');
 const renderer = new PageRenderer(bundledTemplates);
-const deps = { config, tickets, renderer, assetUrls: bundledAssets.urls, now };
+const deps = { config, tickets, renderer, assetUrls: bundledAssetUrls, now };
 const request = ({ credential, ...page }: PageContext) => ({ token: credential, ...page });
 
 /**

@@ -1,10 +1,10 @@
-import { bundledAssets, bundledTemplates } from '../lib/enrollment/bundled';
+import { bundledAssetUrls, bundledTemplates } from '../lib/enrollment/bundled';
 import { pageRoute, PageRenderer, type PageContext } from '../lib/enrollment/page';
 import { mfaContext } from '../lib/mfa';
 import { loginMessagePage, loginPage } from '../lib/mfa/page';
 
 const { config, store, now } = mfaContext('signingKeys');
-const deps = { config, store, now, renderer: new PageRenderer(bundledTemplates), assetUrls: bundledAssets.urls };
+const deps = { config, store, now, renderer: new PageRenderer(bundledTemplates), assetUrls: bundledAssetUrls };
 const request = ({ credential, ...page }: PageContext) => ({ requestToken: credential, ...page });
 
 /**

@@ -15,6 +15,7 @@ import layoutHtml from '../../templates/email/layout.html.liquid';
 import ptBrHtml from '../../templates/email/pt-BR/body.html.liquid';
 import ptBrText from '../../templates/email/pt-BR/body.txt.liquid';
 import ptBrSubject from '../../templates/email/pt-BR/subject.liquid';
+import { LIQUID_DATE_LOCALE } from '../liquid';
 import { EMAIL_LOCALES, type EmailLocale } from './locales';
 
 /**
@@ -66,7 +67,8 @@ export interface RenderedEmail {
 
 // In-memory templates only: `{% include %}` / `{% layout %}` resolve among the bundled files, never the file system.
 // The engines are made on first use, and each parses a template the first time it renders it (`cache: true`).
-const options = { templates: BUNDLED, strictVariables: true, strictFilters: true, cache: true } as const;
+// `locale` (the `date` filter's) explicit, so that constructing an engine does not load ICU: lib/liquid.ts.
+const options = { templates: BUNDLED, strictVariables: true, strictFilters: true, cache: true, locale: LIQUID_DATE_LOCALE } as const;
 let engines: { html: Liquid; text: Liquid } | undefined;
 const engine = () => (engines ??= { html: new Liquid({ ...options, outputEscape: 'escape' }), text: new Liquid(options) });
 

@@ -9,6 +9,7 @@ import type { TicketStore } from '../tickets/ticket-store';
 import { formatExpiry, PAGE_TEXT, pageLocale, type MessageKind, type PageLocale } from './messages';
 import { ticketForToken } from './ticket-access';
 import { html, isTransientAwsFault, requestOrigin, type HttpHandler } from '../http';
+import { LIQUID_DATE_LOCALE } from '../liquid';
 import { logger, withInvocationLogger } from '../log';
 
 /**
@@ -72,7 +73,11 @@ export interface PageTemplateSources {
   message: string;
 }
 
-/** Parses the templates once (a broken operator template fails the cold start, loudly) and renders them. */
+/**
+ * Parses each template once and renders it. The enrollment page's at construction, so a broken operator template fails
+ * the cold start, loudly; the message page's (ours, tested) on its first use, since most cold starts answer with the
+ * page itself and never need it (docs/COLD-START.md).
+ */
 export class PageRenderer {
   private readonly engine = new Liquid({
     outputEscape: escapeForPage,
@@ -83,20 +88,22 @@ export class PageRenderer {
     parseLimit: 1_000_000,
     renderLimit: 1_000,
     memoryLimit: 10_000_000,
+    // Explicit, so constructing the engine does not load ICU (lib/liquid.ts).
+    locale: LIQUID_DATE_LOCALE,
   });
   private readonly enroll: Template[];
-  private readonly message: Template[];
+  private message: Template[] | undefined;
 
-  constructor(sources: PageTemplateSources) {
+  constructor(private readonly sources: PageTemplateSources) {
     this.enroll = this.engine.parse(sources.enroll);
-    this.message = this.engine.parse(sources.message);
   }
 
   renderEnrollment(variables: EnrollmentPageVariables): Promise<string> {
     return this.engine.render(this.enroll, variables);
   }
 
-  renderMessage(variables: MessagePageVariables): Promise<string> {
+  async renderMessage(variables: MessagePageVariables): Promise<string> {
+    this.message ??= this.engine.parse(this.sources.message);
     return this.engine.render(this.message, variables);
   }
 }

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { functionBundleOptions } from '../support/bundle';
 
 /**
  * The WebAuthn library stays in the functions that verify ceremonies (docs/WEBAUTHN.md): every function is bundled as
@@ -14,21 +15,7 @@ const WEBAUTHN_CODE = /node_modules\/@passwordless-id\/webauthn\/|node_modules\/
 describe('WebAuthn code in bundles', () => {
   it('is in the ceremony-verifying functions only', async () => {
     const files = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts'));
-    const result = await build({
-      entryPoints: files.map((file) => join(ROOT, 'functions', file)),
-      outdir: 'bundles',
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      alias: { 'mfa-page-template': './templates/page/default.liquid' },
-      loader: { '.liquid': 'text' },
-      absWorkingDir: ROOT,
-      logLevel: 'silent',
-    });
+    const result = await build({ ...functionBundleOptions(files), outdir: 'bundles', write: false, metafile: true });
     const carriers = Object.values(result.metafile.outputs)
       .filter((output) => output.entryPoint && Object.keys(output.inputs).some((input) => WEBAUTHN_CODE.test(input)))
       .map((output) => output.entryPoint!.replace(/^functions\//, ''));

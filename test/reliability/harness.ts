@@ -163,7 +163,7 @@ export function bundledFromDisk(enrollTemplate?: string) {
   const files = pageFiles();
   return {
     bundledTemplates: { enroll: enrollTemplate ?? files.enroll, message: files.message },
-    bundledAssets: assetCatalog({ script: files.script, style: files.style }),
+    bundledAssetUrls: assetCatalog({ script: files.script, style: files.style }).urls,
   };
 }
 
