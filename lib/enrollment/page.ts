@@ -73,11 +73,7 @@ export interface PageTemplateSources {
   message: string;
 }
 
-/**
- * Parses each template once and renders it. The enrollment page's at construction, so a broken operator template fails
- * the cold start, loudly; the message page's (ours, tested) on its first use, since most cold starts answer with the
- * page itself and never need it (docs/COLD-START.md).
- */
+/** Parses the templates once (a broken operator template fails the cold start, loudly) and renders them. */
 export class PageRenderer {
   private readonly engine = new Liquid({
     outputEscape: escapeForPage,
@@ -92,18 +88,18 @@ export class PageRenderer {
     locale: LIQUID_DATE_LOCALE,
   });
   private readonly enroll: Template[];
-  private message: Template[] | undefined;
+  private readonly message: Template[];
 
-  constructor(private readonly sources: PageTemplateSources) {
+  constructor(sources: PageTemplateSources) {
     this.enroll = this.engine.parse(sources.enroll);
+    this.message = this.engine.parse(sources.message);
   }
 
   renderEnrollment(variables: EnrollmentPageVariables): Promise<string> {
     return this.engine.render(this.enroll, variables);
   }
 
-  async renderMessage(variables: MessagePageVariables): Promise<string> {
-    this.message ??= this.engine.parse(this.sources.message);
+  renderMessage(variables: MessagePageVariables): Promise<string> {
     return this.engine.render(this.message, variables);
   }
 }

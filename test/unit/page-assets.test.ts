@@ -55,14 +55,3 @@ describe('the Liquid engines\' explicit date locale', () => {
     expect(page).toMatch(/^Thursday Thu March Mar 05 2026/);
   });
 });
-
-describe('the page renderer\'s templates', () => {
-  it('fail the cold start for a broken enrollment template, and parse the message page on its first use', async () => {
-    expect(() => new PageRenderer({ enroll: '{% if %}', message: files.message })).toThrow();
-    const renderer = new PageRenderer({ enroll: files.enroll, message: '{{ title }}|{% if x %}' });
-    await expect(renderer.renderMessage({ title: 'T' } as never)).rejects.toThrow();
-    const working = new PageRenderer({ enroll: files.enroll, message: '<h1>{{ title }}</h1>' });
-    expect(await working.renderMessage({ title: 'a<b' } as never)).toBe('<h1>a&#60;b</h1>');
-    expect(await working.renderMessage({ title: 'again' } as never)).toBe('<h1>again</h1>');
-  });
-});
