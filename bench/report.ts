@@ -48,8 +48,8 @@ const WHY_IT_STAYS: Record<string, string> = {
   '@aws-lambda-powertools/batch': "stream batches with per-record failures (Lambda's `batchItemFailures`)",
   jose: 'ES256 result tokens and request tokens (MFA at login, device protocol)',
   otpauth: 'TOTP (RFC 6238) checks',
-  qrcode: 'the QR code of the otpauth URI, rendered in the start answer',
-  'first-party': "the function's own code; the page functions also carry the widget's script and styles (~48 KB, read at init to name the assets by their hash) and every locale's messages",
+  qrcode: "the QR code of the otpauth URI in the hosted page's start answer (only enrollStart carries it)",
+  'first-party': "the function's own code (rules, stores, configuration); the page functions also carry every locale's page text (the widget's files only the asset function carries)",
 };
 
 const deployedWithMaps = (bundles: BundleResult[]) => bundles.some((b) => b.initMsPlain !== undefined);
