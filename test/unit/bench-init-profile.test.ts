@@ -161,6 +161,22 @@ describe('bench report: what each bundle carries beyond its baseline', () => {
     );
   });
 
+  it('states the exception: what the init beyond the baseline of the functions above the target is made of', () => {
+    const admin: BundleResult = {
+      ...bundle, name: 'getTicket', initMs: 80, baselineInitMs: 60, ratio: 80 / 60,
+      extraPackages: [{ name: 'first-party', bytes: 15 * 1024 }, { name: '@aws-lambda-powertools/logger', bytes: 16 * 1024 }, { name: 'valibot', bytes: 7 * 1024 }],
+      initProfile: { runs: 3, samples: { ours: 2, baseline: 1 }, extra: [{ name: BUCKETS.loader, ms: 8 }, { name: 'first-party', ms: 3 }, { name: '@aws-lambda-powertools/logger', ms: 2.5 }, { name: '@aws-lambda-powertools/commons', ms: 0.5 }, { name: 'valibot', ms: 2 }] },
+    };
+    const fast: BundleResult = { ...admin, name: 'listEnrollments', initMs: 64, ratio: 64 / 60 };
+    const empty: BundleResult = { ...admin, name: 'mfaJwks', clients: [], initMs: 15, baselineInitMs: 2, ratio: 7.5, initProfile: undefined };
+    const text = renderReport(results([bundle, admin, fast, empty]));
+    expect(text).toContain('Above 1.1×: 2 of the 3 functions with SDK clients, at a median 1.67×');
+    // Medians over the two: loader (12, 8) → 10; the packages only over the functions whose bytes carry them.
+    expect(text).toContain('Node loading and compiling the bytes carried 10 ms, first-party code 3 ms (in the 1 that carry it), Powertools 3 ms (in the 1 that carry it), valibot 2 ms (in the 1 that carry it), liquidjs 28 ms (in the 1 that carry it)');
+    expect(text).toContain('mfaJwks construct no SDK client, so their baseline is an empty module: their init (15–15 ms) stays below the lightest SDK baseline (60 ms).');
+    expect(renderReport(results([fast]))).not.toContain('Above 1.1×');
+  });
+
   it('keeps the bytes-only line when the run was not profiled', () => {
     const line = renderReport(results([{ ...bundle, initProfile: undefined }])).split('\n').find((l) => l.startsWith('- **enrollmentPage**'));
     expect(line).toBe('- **enrollmentPage** (+255 KB): liquidjs 79.6 KB, zod 28 KB');
