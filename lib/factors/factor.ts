@@ -1,5 +1,6 @@
 import type { KeyRing } from '../config';
 import type { EnrollmentRecord } from '../enrollment/records';
+import type { FactorUse } from './usable';
 
 /**
  * The one interface every login factor offers (Ory's strategies, Keycloak's authenticators): the challenge flow
@@ -41,13 +42,10 @@ export interface FactorContext {
   random: (size: number) => Buffer;
 }
 
-export interface LoginFactor<Proof = string> {
-  name: FactorName;
+export interface LoginFactor<Proof = string> extends FactorUse {
   method: MfaMethod;
   /** RFC 8176 authentication method references for the result token. */
   amr: readonly string[];
-  /** Whether this enrollment can be used with this factor (for a challenge's `factors`). */
-  usable(enrollment: EnrollmentRecord): boolean;
   /** The enrollment the proof matches and the write that spends it; undefined for a wrong, replayed or malformed proof. */
   verify(enrollments: readonly EnrollmentRecord[], proof: Proof, context: FactorContext): FactorMatch | undefined;
 }

@@ -1,18 +1,17 @@
 import { filedEnrollmentOwner } from '../enrollment/records';
 import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCode, verifyRecoveryCode } from '../enrollment/recovery-code';
 import type { LoginFactor } from './factor';
-import { usableForRecoveryCode } from './usable';
+import { recoveryCodeUse } from './usable';
 
 /**
  * The one-time recovery code (lib/enrollment/recovery-code.ts): single use, and spending it issues the next one, whose
  * hash replaces the spent one in the same conditional write.
  */
 export const recoveryCodeFactor: LoginFactor = {
-  name: 'recovery-code',
+  ...recoveryCodeUse,
   method: 'recovery-code',
   // RFC 8176 has no value for look-up secrets; it is a one-time code, and `mfa_method` tells the two apart.
   amr: ['otp'],
-  usable: usableForRecoveryCode,
   verify(enrollments, proof, { keys, random }) {
     if (!isRecoveryCodeShape(proof)) return undefined;
     if (!keys) throw new Error('checking a recovery code needs ENCRYPTION_KEYS');

@@ -2,7 +2,7 @@ import { filedEnrollmentOwner } from '../enrollment/records';
 import { enrollmentSecretContext, open } from '../enrollment/secret-box';
 import { verifyTotp } from '../enrollment/totp';
 import type { LoginFactor } from './factor';
-import { usableForTotp } from './usable';
+import { totpUse } from './usable';
 
 /**
  * An authenticator app's 6-digit code (RFC 6238, ±1 step). A code whose time step is not newer than the last one
@@ -10,10 +10,9 @@ import { usableForTotp } from './usable';
  * within its window.
  */
 export const totpFactor: LoginFactor = {
-  name: 'otp',
+  ...totpUse,
   method: 'totp',
   amr: ['otp'],
-  usable: usableForTotp,
   verify(enrollments, proof, { keys, now }) {
     const code = proof.replace(/[\s-]/g, '');
     if (!/^\d{6}$/.test(code)) return undefined;

@@ -1,0 +1,42 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { functionBundleOptions } from '../support/bundle';
+
+/**
+ * Heavy code stays in the functions that use it (docs/WEBAUTHN.md, docs/COLD-START.md levers 3 and 6): every function
+ * is bundled as serverless.yml bundles it, and each library below may only be in the functions named.
+ */
+const ROOT = join(__dirname, '..', '..');
+const files = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts'));
+let outputs: Metafile['outputs'];
+
+/** The functions whose bundle contains an input matching `code`. */
+const carriersOf = (code: RegExp) =>
+  Object.values(outputs)
+    .filter((output) => output.entryPoint && Object.keys(output.inputs).some((input) => code.test(input)))
+    .map((output) => output.entryPoint!.replace(/^functions\//, ''))
+    .sort();
+
+describe('what each function bundles', () => {
+  beforeAll(async () => {
+    const result = await build({ ...functionBundleOptions(files), outdir: 'bundles', write: false, metafile: true });
+    outputs = result.metafile.outputs;
+    expect(files.length).toBeGreaterThan(20);
+  }, 120_000);
+
+  it('WebAuthn verification: only the ceremony-verifying functions', () => {
+    expect(carriersOf(/node_modules\/@passwordless-id\/webauthn\/|node_modules\/@simplewebauthn\/server\/|lib\/factors\/webauthn-ceremony\.ts$/)).toEqual(['enroll-webauthn.ts', 'mfa-webauthn.ts']);
+  });
+
+  it('the QR encoder: only the hosted page\'s start, which answers with a QR code', () => {
+    expect(carriersOf(/node_modules\/qrcode\//)).toEqual(['enroll-start.ts']);
+  });
+
+  it('TOTP code checks (otpauth): not in the challenge function, which only lists the factors a user can use', () => {
+    const carriers = carriersOf(/node_modules\/otpauth\//);
+    expect(carriers).toContain('mfa-verify.ts');
+    expect(carriers).not.toContain('create-mfa-challenge.ts');
+  });
+});
