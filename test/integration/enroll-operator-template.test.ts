@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watch } from '../support/browser';
 import { createTicket, expectSecurityHeaders, patchTicket } from '../support/enroll';
 import { startOfflineWithPageTemplate } from '../support/operator-stack';
-import { decodeHtml, inlineScripts, loadWidget, readProjectFile } from '../support/page';
+import { decodeHtml, inlineScripts, loadWidget, pageFiles } from '../support/page';
 import { uniqueUser } from '../support/stack';
 
 /**
@@ -65,7 +65,7 @@ describe('an operator template using the seed’s variables', () => {
       () => (seen.alerts += 1),
     );
     expect(seen.alerts).toBe(0);
-    const { MfaWidget } = loadWidget(readProjectFile('templates/page/assets/widget.js'));
+    const { MfaWidget } = loadWidget(pageFiles().script);
     const o = seen.options!;
     expect(MfaWidget.decode(o.ticket)).toBe(ticket.token);
     expect(MfaWidget.decode(o.mfaServerUrl)).toBe(operator.apiUrl);

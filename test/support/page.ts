@@ -2,8 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
+import { writeWidget } from '../../infra/page-assets.js';
 
-/** The hosted page's files as esbuild inlines them (lib/enrollment/bundled.ts), read from disk for tests. */
+/**
+ * The hosted page's files as esbuild inlines them (lib/enrollment/bundled.ts, asset-files.ts), read from disk for
+ * tests; the script is the build of lib/widget, made current first (infra/page-assets.js).
+ */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const readProjectFile = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
@@ -11,7 +15,7 @@ export const pageFiles = () => ({
   enroll: readProjectFile('templates/page/default.liquid'),
   message: readProjectFile('templates/page/message.liquid'),
   seed: readProjectFile('templates/page/examples/seed.liquid'),
-  script: readProjectFile('templates/page/assets/widget.js'),
+  script: writeWidget(),
   style: readProjectFile('templates/page/assets/widget.css'),
 });
 
