@@ -40,8 +40,10 @@ export class EmailSendLimitStore {
   /**
    * Takes one send from the mailbox's current hour, or refuses: `{ ok: false, reason: 'address', retry_after_sec }`,
    * the seconds until the hour turns. Other failures (throttling, network) are thrown: the caller sends nothing then.
-   * Call it after the ticket's or challenge's own send condition passed, so a refused send there costs the mailbox
-   * nothing; a send refused here has then moved the ticket's cooldown, which is the safe direction.
+   * Used alone, call it after the ticket's or challenge's own conditional write passed: a send refused there then
+   * costs the mailbox nothing (else anyone could spend a victim's hour with requests their own ticket refuses), while
+   * a send refused here has replaced the pending code with one never sent. To avoid both, prefer one transaction
+   * holding that write and `addressSendUpdate`.
    */
   async takeAddressSend(addressKey: string, now: number): Promise<SendDecision> {
     try {
