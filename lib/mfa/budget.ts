@@ -4,8 +4,9 @@
  *
  * Kept as one number on the user's profile item, `mfa_failure_tat` (epoch ms): the generic cell rate algorithm's
  * "theoretical arrival time". Each failure pushes it to max(tat, now) + 6 min; the failures still counted are
- * ceil((tat − now) / 6 min). One attribute, so a failure is a single compare-and-set and a success can check the
- * budget inside its transaction (a right code does not pass once the budget is spent).
+ * ceil((tat − now) / 6 min). Every attempt reserves its failure before its proof is checked (`reservationAt`), and a
+ * right proof gives it back (tat − 6 min) in the transaction that accepts it: so concurrent requests can never check
+ * more proofs than the budget has attempts.
  */
 export const FAILURE_BUDGET = 10;
 export const REFILL_MS = 6 * 60_000;
@@ -31,3 +32,22 @@ export const afterFailure = (tat: FailureTat, now: number) => Math.max(tat ?? 0,
 
 /** The largest `tat` that still allows an attempt at `now` (the condition a successful login commits under). */
 export const budgetLimit = (now: number) => now + EXHAUSTED_AFTER_MS;
+
+/**
+ * How an attempt takes its failure in advance, from the value it read. While debt is outstanding (tat > now) the write
+ * is `tat + 6 min`, which commutes with other attempts' (no compare-and-set to lose under a burst), under the
+ * condition `above < tat <= atMost`; otherwise (`fresh`) it is `now + 6 min` under `tat <= now` or no tat. A request
+ * whose condition fails reads again and takes the other form. `last`: this attempt is the budget's last, so if its
+ * proof is wrong it is the lockout. Undefined: the budget is spent, nothing can be reserved.
+ */
+export type Reservation = { fresh: true; last: boolean } | { fresh: false; last: boolean; above: number; atMost: number };
+
+export function reservationAt(tat: FailureTat, now: number): Reservation | undefined {
+  if (isExhausted(tat, now)) return undefined;
+  if (tat === undefined || tat <= now) return { fresh: true, last: isExhausted(now + REFILL_MS, now) };
+  // Above this, one more failure spends the budget.
+  const lastFree = budgetLimit(now) - REFILL_MS;
+  return tat <= lastFree
+    ? { fresh: false, last: false, above: now, atMost: lastFree }
+    : { fresh: false, last: true, above: Math.max(now, lastFree), atMost: budgetLimit(now) };
+}

@@ -38,7 +38,10 @@ export interface ChallengeRecord {
   /** What the user could use when the challenge was made. */
   factors: FactorName[];
   status: Exclude<ChallengeStatus, 'expired'>;
+  /** Attempts taken, each before its proof is checked (lib/mfa/login.ts); a right proof gives its own back. */
   attempts: number;
+  /** The wrong proofs among them; the fifth locks the challenge. */
+  failures?: number;
   created_at: number;
   expires_at: number;
   accepted_at?: number;

@@ -8,14 +8,26 @@ import type { ChallengeStatus } from './challenge';
  * - 404 `challenge_not_found`: unknown challenge, or a request token that is not ours (forged, altered, wrong key).
  * - 410 `challenge_expired` | `challenge_accepted` | `challenge_locked`: the challenge is over; asking again will not help.
  * - 409 `not_enrolled`: the user has no confirmed authenticator to prove.
+ * The message tells a checked proof from one refused before it was looked at (no attempt could be reserved for it):
+ * a wrong one's starts with "code: wrong code" (also the fifth, which locks, and the tenth, which spends the budget);
+ * a refused one's says "this code was not checked".
  */
 export const invalidCode = (attemptsRemaining: number) =>
   new AppError(400, 'invalid_code', `code: wrong code; ${attemptsRemaining} attempt${attemptsRemaining === 1 ? '' : 's'} left`, {
     attempts_remaining: attemptsRemaining,
   });
 
+const NOT_CHECKED = 'this code was not checked';
+
+/** The budget was spent before this proof could take an attempt: refused unchecked. */
 export const tooManyAttempts = (retryAfterSec: number) =>
-  new AppError(429, 'too_many_attempts', `too many wrong codes for this user; try again in ${retryAfterSec} s`, {
+  new AppError(429, 'too_many_attempts', `too many wrong codes for this user; ${NOT_CHECKED}; try again in ${retryAfterSec} s`, {
+    retry_after_sec: retryAfterSec,
+  });
+
+/** This wrong proof took the budget's last attempt (the lockout). */
+export const lastAttemptSpent = (retryAfterSec: number) =>
+  new AppError(429, 'too_many_attempts', `code: wrong code; that was this user's last attempt; try again in ${retryAfterSec} s`, {
     retry_after_sec: retryAfterSec,
   });
 
@@ -29,6 +41,16 @@ const ENDED: Record<Exclude<ChallengeStatus, 'pending'>, string> = {
 
 export const challengeEnded = (status: Exclude<ChallengeStatus, 'pending'>, details?: Record<string, unknown>) =>
   new AppError(410, `challenge_${status}`, ENDED[status], details);
+
+/** The challenge ended (or all its attempts were taken) before this proof could take one: refused unchecked. */
+export const challengeEndedUnchecked = (status: Exclude<ChallengeStatus, 'pending'>) =>
+  new AppError(410, `challenge_${status}`, `${ENDED[status]}; ${NOT_CHECKED}`, status === 'locked' ? { attempts_remaining: 0 } : undefined);
+
+/** This wrong proof was the challenge's fifth: it locked it. */
+export const challengeLockedNow = () =>
+  new AppError(410, 'challenge_locked', 'code: wrong code; this sign-in request is now locked after too many wrong codes; start signing in again', {
+    attempts_remaining: 0,
+  });
 
 export const notEnrolled = (userId: string) =>
   conflict('not_enrolled', `user_id: ${userId} has no confirmed authenticator; create an enrollment ticket for them first`);

@@ -4,18 +4,28 @@ import type { FactorMatch, LoginFactor, MfaMethod } from '../factors';
 import { recoveryCodeFactor } from '../factors/recovery-code';
 import { totpFactor } from '../factors/totp';
 import { logger } from '../log';
-import { afterFailure, attemptsLeft, isExhausted, retryAfterSec } from './budget';
+import { afterFailure, attemptsLeft, reservationAt, retryAfterSec, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeStatus, isChallengeId, type ChallengeRecord } from './challenge';
-import { busy, challengeEnded, challengeNotFound, invalidCode, notEnrolled, tooManyAttempts } from './errors';
-import type { MfaStore } from './mfa-store';
+import {
+  busy,
+  challengeEnded,
+  challengeEndedUnchecked,
+  challengeLockedNow,
+  challengeNotFound,
+  invalidCode,
+  lastAttemptSpent,
+  notEnrolled,
+  tooManyAttempts,
+} from './errors';
+import type { MfaStore, UserMfaState } from './mfa-store';
 import { verifyRequestToken } from './request-token';
 import { signResult } from './result-token';
 
 /**
  * # The login use cases: one set of rules for every path
  *
- * The hosted page (`POST /mfa/verify`), the vendor's device protocol (`/guardian/api/*`) and the app's own verify API
- * all prove a factor through these functions; adapters translate shapes and hold no rules.
+ * The hosted page (`POST /mfa/verify`, `POST /mfa/webauthn`), the vendor's device protocol (`/guardian/api/*`) and
+ * the app's own verify API all prove a factor through these functions; adapters translate shapes and hold no rules.
  *
  * - `openChallenge(deps, requestToken)` → the challenge (a `ChallengeRecord`, read-only) when it can still be
  *   attempted. Throws AppError `challenge_not_found` (404: bad, forged or unknown token), `challenge_expired` /
@@ -24,20 +34,30 @@ import { signResult } from './result-token';
  *   `LoginSuccess`: `{ signature, state?, post_action_url, mfa_method, enrollment_id, recovery_code? }`
  *   (`recovery_code`: the next one, bare 24 characters, returned this once). Throws AppError with stable codes:
  *   `invalid_code` (400, `attempts_remaining`), `too_many_attempts` (429, `retry_after_sec`), `challenge_locked`
- *   (410, the fifth wrong code on a challenge), `challenge_expired` / `challenge_accepted` (410), `not_enrolled` (409),
- *   `temporarily_unavailable` (503, contention that outlasted the retries).
+ *   (410, the fifth wrong proof on a challenge, or no attempt left for this one), `challenge_expired` /
+ *   `challenge_accepted` (410), `not_enrolled` (409), `temporarily_unavailable` (503, contention that outlasted the
+ *   retries).
  * - `resultForChallenge(deps, challenge)` → the `signature` of an accepted challenge again (the same claims and `jti`
  *   each time), for a protocol that delivers the result later (a device client polling `transaction-state`).
  * - `verifyUserFactor(deps, userId, factor, proof)` → the same checks without a challenge (the app's own UI).
  *
+ * Attempts are reserved before a proof is checked (`prove` below): one transaction takes an attempt from the
+ * challenge and a failure from the user's budget, then the proof is checked, then one write accepts it (giving the
+ * attempt back: a right code costs nothing) or the failure is kept. So whatever the concurrency, at most 5 proofs are
+ * checked per challenge and at most 10 wrong ones per user in the budget's window (test/reliability/races-attempts.test.ts).
+ * A request that cannot reserve an attempt is answered without its proof being looked at — 429 `too_many_attempts`
+ * (`retry_after_sec`) or 410 `challenge_locked` (or the state the challenge ended in) — and its message says "this
+ * code was not checked"; every answer to a checked wrong proof starts "code: wrong code".
+ *
  * Rules, all enforced by conditional writes (lib/mfa/mfa-store.ts): a TOTP time step is accepted once per enrollment;
  * a recovery code works once and its successor replaces it; the user's failure budget (lib/mfa/budget.ts) is shared by
- * every path and checked before any code is looked at; a challenge ends once (accepted, locked after 5 wrong codes,
- * or expired, checked here against the clock). Reads per attempt: the challenge (by the caller) and the user (one
- * Query); writes: one transaction.
+ * every path (page, device protocol, app verify API, WebAuthn); a challenge ends once (accepted, locked after 5 wrong
+ * proofs, or expired, checked here against the clock). Reads per attempt: the challenge (by the caller) and the user
+ * (one Query); writes: the reserving transaction, then the accepting transaction or the kept failure on the
+ * challenge (plus the lock or the lockout when it is the one).
  */
 export interface LoginDeps {
-  store: Pick<MfaStore, 'getChallenge' | 'loadUser' | 'accept' | 'recordFailure'>;
+  store: Pick<MfaStore, 'getChallenge' | 'loadUser' | 'reserve' | 'accept' | 'giveBack' | 'keepFailure' | 'lockChallenge' | 'recordLockout'>;
   config: Pick<Config, 'signingKeys'> & Partial<Pick<Config, 'encryptionKeys'>> & { resultSigningKeys: SigningKeyRing; publicBaseUrl: string };
   now: () => number;
   random?: (size: number) => Buffer;
@@ -66,6 +86,9 @@ export type ProveDeps = Pick<LoginDeps, 'store' | 'now' | 'random'> & { config: 
 
 /** Conflicting writes re-read and retry this many times before answering 503. */
 const MAX_ROUNDS = 25;
+/** A challenge whose attempts are all held by requests being checked is read again this often (≈ 40 ms apart). */
+const SETTLE_WAITS = 40;
+const settleDelay = () => new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 30));
 
 export interface OpenChallengeDeps {
   store: Pick<MfaStore, 'getChallenge'>;
@@ -151,9 +174,17 @@ export async function verifyUserFactor(
 }
 
 /**
- * One attempt: budget first (a spent budget answers 429 without looking at the code), then the factor, then one
- * transaction that either accepts (and spends the proof) or counts the failure. A refused transaction means another
- * request changed the challenge, the proof or the budget: read again and decide again.
+ * One attempt, in three steps, so that no burst gets more proofs checked than the limits allow:
+ * 1. Reserve: one transaction takes an attempt from the challenge (if any) and a failure from the user's budget
+ *    (`MfaStore.reserve`). A request that gets none is answered without its proof being looked at — 429
+ *    `too_many_attempts` with `retry_after_sec` (budget spent), 410 `challenge_locked` or the state the challenge ended
+ *    in — and its message says "this code was not checked". While all 5 of a challenge's attempts are held by requests
+ *    still being checked, it waits briefly for their outcome and answers from it.
+ * 2. Check the proof, once.
+ * 3. Right: one transaction accepts, spends the proof and gives the attempt back to both (`MfaStore.accept`), so a
+ *    right code costs nothing. Wrong (or spent meanwhile by a concurrent request: a replay): the attempt stays a
+ *    failure; the challenge's fifth locks it, and the budget's last, if wrong, records the lockout. A request that
+ *    fails between 1 and 3 leaves its attempt spent, never free.
  */
 async function prove<P>(
   deps: ProveDeps,
@@ -163,43 +194,75 @@ async function prove<P>(
   proof: P,
 ): Promise<{ match: FactorMatch; now: number }> {
   let challenge = initial;
-  for (let round = 0; round < MAX_ROUNDS; round += 1) {
+  let waits = 0;
+  for (let round = 0; round < MAX_ROUNDS; ) {
     const now = deps.now();
-    if (challenge) requirePendingChallenge(challenge, now);
-    const user = await deps.store.loadUser(userId);
-    if (isExhausted(user.failureTat, now)) throw tooManyAttempts(retryAfterSec(user.failureTat, now));
-    if (!user.enrollments.some((e) => factor.usable(e))) throw notEnrolled(userId);
-
-    const match = factor.verify(user.enrollments, proof, { keys: deps.config.encryptionKeys, now, random: deps.random ?? randomBytes });
-    if (match) {
-      const accepted = await deps.store.accept({ userId, challenge, match, now });
-      if (accepted.ok) return { match, now };
-      if (accepted.reason === 'busy') continue;
-      if (accepted.reason === 'challenge') {
-        challenge = accepted.challenge ?? (await deps.store.getChallenge(challenge!.challenge_id));
-        if (!challenge) throw challengeNotFound();
+    if (challenge) {
+      const status = challengeStatus(challenge, now);
+      if (status !== 'pending') throw challengeEndedUnchecked(status);
+      if (challenge.attempts >= CHALLENGE_MAX_ATTEMPTS) {
+        // Stuck beyond the waits (requests that died after reserving): their attempts stay spent.
+        if (waits >= SETTLE_WAITS) throw challengeEndedUnchecked('locked');
+        waits += 1;
+        await settleDelay();
+        challenge = await reread(deps, challenge.challenge_id);
         continue;
       }
-      if (accepted.reason === 'budget') continue;
-      // 'spent': a concurrent request used this very step or code first; for this one it is a replay, so wrong.
     }
-
-    const nextTat = afterFailure(user.failureTat, now);
-    // The budget was not spent before this failure (checked above): if it is now, this write is the lockout.
-    const lockOut = isExhausted(nextTat, now);
-    const counted = await deps.store.recordFailure({ userId, challenge, seenTat: user.failureTat, nextTat, lockOut, now });
-    if (!counted.ok) {
-      if (counted.reason === 'challenge') {
-        challenge = counted.challenge ?? (await deps.store.getChallenge(challenge!.challenge_id));
-        if (!challenge) throw challengeNotFound();
-      }
-      continue;
-    }
-    const challengeLeft = challenge ? CHALLENGE_MAX_ATTEMPTS - (challenge.attempts + 1) : Infinity;
-    logger.info('mfa wrong code', { challengeId: challenge?.challenge_id, method: factor.method, challengeAttemptsLeft: challenge ? challengeLeft : undefined });
-    if (lockOut) throw tooManyAttempts(retryAfterSec(nextTat, now));
-    if (challengeLeft <= 0) throw challengeEnded('locked', { attempts_remaining: 0 });
-    throw invalidCode(Math.min(challengeLeft, attemptsLeft(nextTat, now)));
+    round += 1;
+    const user = await deps.store.loadUser(userId);
+    const budget = reservationAt(user.failureTat, now);
+    if (!budget) throw tooManyAttempts(retryAfterSec(user.failureTat, now));
+    if (!user.enrollments.some((e) => factor.usable(e))) throw notEnrolled(userId);
+    const reserved = await deps.store.reserve({ userId, challenge, budget, now });
+    if (reserved.ok) return check(deps, { userId, challenge, factor, proof, user, budget, now });
+    // Refused: the challenge as it is now (ended, or its attempts all taken), or the budget moved: decide again.
+    if (reserved.reason === 'challenge') challenge = reserved.challenge ?? (await reread(deps, challenge!.challenge_id));
   }
   throw busy();
+}
+
+/** Steps 2 and 3 of `prove`, on an attempt this request holds. */
+async function check<P>(
+  deps: ProveDeps,
+  attempt: { userId: string; challenge?: ChallengeRecord; factor: LoginFactor<P>; proof: P; user: UserMfaState; budget: Reservation; now: number },
+): Promise<{ match: FactorMatch; now: number }> {
+  const { userId, challenge, factor, proof, user, budget, now } = attempt;
+  const match = factor.verify(user.enrollments, proof, { keys: deps.config.encryptionKeys, now, random: deps.random ?? randomBytes });
+  if (match) {
+    let refund = true;
+    for (let round = 0; ; round += 1) {
+      if (round >= MAX_ROUNDS) throw busy();
+      const accepted = await deps.store.accept({ userId, challenge, match, now, refund: refund ? { reservedAt: now } : undefined });
+      if (accepted.ok) return { match, now };
+      // 'spent': a concurrent request used this very step or code first; for this one it is a replay, so wrong.
+      if (accepted.reason === 'spent') break;
+      // 'budget': a lockout was recorded after this attempt was reserved; the attempt stays spent, as that said.
+      if (accepted.reason === 'budget') refund = false;
+      if (accepted.reason === 'challenge') {
+        // It ended meanwhile (expired, or accepted by this same proof sent twice): a right proof gets its attempt back.
+        const ended = accepted.challenge ?? (await deps.store.getChallenge(challenge!.challenge_id));
+        const status = ended ? challengeStatus(ended, now) : undefined;
+        if (status === 'pending') continue;
+        await deps.store.giveBack(userId, now);
+        throw status ? challengeEnded(status) : challengeNotFound();
+      }
+    }
+  }
+
+  const kept = challenge ? await deps.store.keepFailure(challenge.challenge_id, now) : undefined;
+  const locks = kept !== undefined && (kept.failures ?? 0) >= CHALLENGE_MAX_ATTEMPTS && (await deps.store.lockChallenge(challenge!.challenge_id, now));
+  const later = deps.now();
+  const lockedOut = budget.last ? await deps.store.recordLockout(userId, later) : undefined;
+  const challengeLeft = challenge ? Math.max(0, CHALLENGE_MAX_ATTEMPTS - (kept?.attempts ?? CHALLENGE_MAX_ATTEMPTS)) : Infinity;
+  logger.info('mfa wrong code', { challengeId: challenge?.challenge_id, method: factor.method, challengeAttemptsLeft: challenge ? challengeLeft : undefined });
+  if (lockedOut !== undefined) throw lastAttemptSpent(retryAfterSec(lockedOut, later));
+  if (locks) throw challengeLockedNow();
+  throw invalidCode(Math.min(challengeLeft, attemptsLeft(afterFailure(user.failureTat, now), now)));
+}
+
+async function reread(deps: ProveDeps, challengeId: string): Promise<ChallengeRecord> {
+  const challenge = await deps.store.getChallenge(challengeId);
+  if (!challenge) throw challengeNotFound();
+  return challenge;
 }

@@ -1,6 +1,7 @@
 import {
   GetCommand,
   PutCommand,
+  UpdateCommand,
   paginateQuery,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
@@ -9,10 +10,11 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, transactWrite, type CancellationReason } from '../dynamodb-transactions';
 import { enrollmentKey, userProfileKey, type EnrollmentRecord } from '../enrollment/records';
 import type { FactorMatch } from '../factors';
-import { budgetLimit, type FailureTat } from './budget';
+import { budgetLimit, REFILL_MS, type FailureTat, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeKey, type ChallengeRecord } from './challenge';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type Update = NonNullable<TransactItem['Update']>;
 
 /** A user as the login flow needs them: their enrollments and their failure budget, read in one Query. */
 export interface UserMfaState {
@@ -21,12 +23,12 @@ export interface UserMfaState {
   failureTat: FailureTat;
 }
 
-/** Why a write was refused: the challenge moved on, the proof was spent meanwhile, the budget ran out, or contention. */
+/** Why a write was refused: the challenge moved on, the proof was spent meanwhile, the budget moved, or contention. */
 export type Refusal = 'challenge' | 'spent' | 'budget' | 'busy';
 export type WriteResult = { ok: true } | { ok: false; reason: Refusal; challenge?: ChallengeRecord };
 
 /** The challenge a login attempt is made against, as the caller read it. */
-export type ChallengeRef = Pick<ChallengeRecord, 'challenge_id' | 'attempts'>;
+export type ChallengeRef = Pick<ChallengeRecord, 'challenge_id'>;
 
 export const resultKey = (jti: string) => ({ pk: `RESULT#${jti}`, sk: 'RESULT' as const });
 
@@ -71,26 +73,73 @@ export class MfaStore {
   }
 
   /**
-   * A right proof, in one transaction: 1. the challenge (if any) pending ∧ unexpired ∧ under its attempt limit →
-   * accepted; 2. the proof spent on its enrollment (TOTP step newer than the last; recovery code still the stored one);
-   * 3. the user's failure budget not exhausted. Concurrent uses of one code: exactly one commits.
+   * Takes one attempt before a proof is checked, in one transaction: 1. the challenge (if any) pending ∧ unexpired ∧
+   * attempts < 5 → attempts + 1; 2. the user's failure budget not spent → one failure more, as `budget` says
+   * (lib/mfa/budget.ts `reservationAt`). Both writes are increments, so a burst of attempts does not fight over a
+   * compare-and-set: each one that fits commits, the rest are refused (`challenge`: the item as it is; `budget`: read
+   * again). The attempt stays a failure unless `accept` gives it back.
    */
-  async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number }): Promise<WriteResult> {
-    const { userId, challenge, match, now } = input;
+  async reserve(input: { userId: string; challenge?: ChallengeRef; budget: Reservation; now: number }): Promise<WriteResult> {
+    const { userId, challenge, budget, now } = input;
     const items: TransactItem[] = [];
     if (challenge) {
       items.push({
         Update: {
           TableName: this.tableName,
           Key: challengeKey(challenge.challenge_id),
-          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment${match.amr ? ', amr = :amr' : ''}`,
+          UpdateExpression: 'SET attempts = attempts + :one, last_attempt_at = :now',
           ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':one': 1, ':now': now, ':pending': 'pending', ':max': CHALLENGE_MAX_ATTEMPTS },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+    }
+    items.push({
+      Update: {
+        TableName: this.tableName,
+        Key: userProfileKey(userId),
+        UpdateExpression: `SET mfa_failure_tat = ${budget.fresh ? ':now + :refill' : 'mfa_failure_tat + :refill'}, #type = if_not_exists(#type, :user), user_id = if_not_exists(user_id, :user_id)`,
+        ConditionExpression: budget.fresh
+          ? 'attribute_not_exists(mfa_failure_tat) OR mfa_failure_tat <= :now'
+          : 'mfa_failure_tat > :above AND mfa_failure_tat <= :atMost',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':refill': REFILL_MS,
+          ':user': 'user',
+          ':user_id': userId,
+          ...(budget.fresh ? { ':now': now } : { ':above': budget.above, ':atMost': budget.atMost }),
+        },
+      },
+    });
+    const reasons = await transactWrite(this.db, { TransactItems: items });
+    if (!reasons) return { ok: true };
+    return this.refusal(reasons, challenge ? ['challenge', 'budget'] : ['budget']);
+  }
+
+  /**
+   * A right proof on its reserved attempt, in one transaction: 1. the challenge (if any) pending ∧ unexpired →
+   * accepted, its attempt given back; 2. the proof spent on its enrollment (TOTP step newer than the last; recovery
+   * code still the stored one; WebAuthn counter as read); 3. with `refund`, the budget's attempt given back — unless a
+   * lockout was recorded since it was reserved (`reservedAt`): then it stays spent, as the lockout said. Concurrent
+   * uses of one code: exactly one commits.
+   */
+  async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number; refund?: { reservedAt: number } }): Promise<WriteResult> {
+    const { userId, challenge, match, now, refund } = input;
+    const items: TransactItem[] = [];
+    if (challenge) {
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: challengeKey(challenge.challenge_id),
+          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, attempts = attempts - :one${match.amr ? ', amr = :amr' : ''}`,
+          ConditionExpression: '#status = :pending AND expires_at > :now',
           ExpressionAttributeNames: { '#status': 'status', '#method': 'method' },
           ExpressionAttributeValues: {
             ':accepted': 'accepted',
             ':pending': 'pending',
             ':now': now,
-            ':max': CHALLENGE_MAX_ATTEMPTS,
+            ':one': 1,
             ':method': match.method,
             ':enrollment': match.enrollment.enrollment_id,
             ...(match.amr ? { ':amr': [...match.amr] } : {}),
@@ -127,77 +176,75 @@ export class MfaStore {
               ExpressionAttributeValues: { ':next': spend.nextHash, ':used': spend.usedHash, ':now': now },
             },
     });
-    items.push({
-      ConditionCheck: {
-        TableName: this.tableName,
-        Key: userProfileKey(userId),
-        ConditionExpression: 'attribute_not_exists(mfa_failure_tat) OR mfa_failure_tat <= :limit',
-        ExpressionAttributeValues: { ':limit': budgetLimit(now) },
-      },
-    });
+    if (refund) items.push({ Update: this.giveBackUpdate(userId, refund.reservedAt) });
     const reasons = await transactWrite(this.db, { TransactItems: items });
     if (!reasons) return { ok: true };
     return this.refusal(reasons, challenge ? ['challenge', 'spent', 'budget'] : ['spent', 'budget']);
   }
 
+  /** The budget's attempt given back alone (a right proof whose challenge ended meanwhile); false when it stays spent. */
+  async giveBack(userId: string, reservedAt: number): Promise<boolean> {
+    return this.conditionalUpdate(this.giveBackUpdate(userId, reservedAt));
+  }
+
   /**
-   * A wrong proof, counted in one transaction: the challenge's attempts (compare-and-set on the count the caller saw;
-   * the fifth locks it) and the user's budget (compare-and-set on the value the caller saw). `lockOut`: this failure
-   * spends the budget's last attempt, so the profile also records `locked_out_at` (the `MFA User Locked Out` event).
-   * A refusal means another request moved one of them: read again and retry.
+   * A wrong proof keeps its reserved attempt; the challenge counts it as a failure too. Returns the challenge after
+   * the write (undefined when it is gone): once `failures` reaches 5, every attempt the challenge ever gave was a
+   * wrong proof, and the request that sees it locks the challenge (`lockChallenge`).
    */
-  async recordFailure(input: {
-    userId: string;
-    challenge?: ChallengeRef;
-    seenTat: FailureTat;
-    nextTat: number;
-    lockOut?: boolean;
-    now: number;
-  }): Promise<WriteResult> {
-    const { userId, challenge, seenTat, nextTat, lockOut, now } = input;
-    const items: TransactItem[] = [];
-    if (challenge) {
-      const attempts = challenge.attempts + 1;
-      const locks = attempts >= CHALLENGE_MAX_ATTEMPTS;
-      items.push({
-        Update: {
+  async keepFailure(challengeId: string, now: number): Promise<Pick<ChallengeRecord, 'attempts' | 'failures'> | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
           TableName: this.tableName,
-          Key: challengeKey(challenge.challenge_id),
-          UpdateExpression: locks
-            ? 'SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now'
-            : 'SET attempts = :attempts, last_attempt_at = :now',
-          ConditionExpression: '#status = :pending AND expires_at > :now AND attempts = :seen',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':attempts': attempts,
-            ':seen': challenge.attempts,
-            ':pending': 'pending',
-            ':now': now,
-            ...(locks ? { ':locked': 'locked' } : {}),
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      });
+          Key: challengeKey(challengeId),
+          UpdateExpression: 'SET failures = if_not_exists(failures, :zero) + :one, last_attempt_at = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as Pick<ChallengeRecord, 'attempts' | 'failures'>;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
     }
-    items.push({
-      Update: {
-        TableName: this.tableName,
-        Key: userProfileKey(userId),
-        UpdateExpression: `SET mfa_failure_tat = :next, #type = if_not_exists(#type, :user), user_id = if_not_exists(user_id, :user_id)${lockOut ? ', locked_out_at = :now' : ''}`,
-        ConditionExpression: seenTat === undefined ? 'attribute_not_exists(mfa_failure_tat)' : 'mfa_failure_tat = :seen',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: {
-          ':next': nextTat,
-          ':user': 'user',
-          ':user_id': userId,
-          ...(seenTat === undefined ? {} : { ':seen': seenTat }),
-          ...(lockOut ? { ':now': now } : {}),
-        },
-      },
+  }
+
+  /** pending ∧ unexpired ∧ 5 failures kept → locked; false when it was not (ended meanwhile). */
+  lockChallenge(challengeId: string, now: number): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: challengeKey(challengeId),
+      UpdateExpression: 'SET #status = :locked, locked_at = :now',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND failures >= :max',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': CHALLENGE_MAX_ATTEMPTS },
     });
-    const reasons = await transactWrite(this.db, { TransactItems: items });
-    if (!reasons) return { ok: true };
-    return this.refusal(reasons, challenge ? ['challenge', 'budget'] : ['budget']);
+  }
+
+  /**
+   * The wrong proof that held the budget's last attempt records the lockout (`locked_out_at`, the `MFA User Locked
+   * Out` event) — if the budget is still spent now (a right proof in flight may have given its attempt back first).
+   * Returns the budget's value when it recorded it.
+   */
+  async recordLockout(userId: string, now: number): Promise<FailureTat> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: userProfileKey(userId),
+          UpdateExpression: 'SET locked_out_at = :now',
+          ConditionExpression: 'mfa_failure_tat > :limit',
+          ExpressionAttributeValues: { ':now': now, ':limit': budgetLimit(now) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes?.mfa_failure_tat as number;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Marks a result id used; false when it was used before. The item lives as long as the result could verify. */
@@ -244,6 +291,26 @@ export class MfaStore {
       ),
     ];
     return (await transactWrite(this.db, { TransactItems: items })) === undefined;
+  }
+
+  private giveBackUpdate(userId: string, reservedAt: number): Update {
+    return {
+      TableName: this.tableName,
+      Key: userProfileKey(userId),
+      UpdateExpression: 'SET mfa_failure_tat = mfa_failure_tat - :refill',
+      ConditionExpression: 'attribute_exists(mfa_failure_tat) AND (attribute_not_exists(locked_out_at) OR locked_out_at < :reserved)',
+      ExpressionAttributeValues: { ':refill': REFILL_MS, ':reserved': reservedAt },
+    };
+  }
+
+  private async conditionalUpdate(update: Update): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand(update));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   private refusal(reasons: CancellationReason[], order: Array<Exclude<Refusal, 'busy'>>): WriteResult {

@@ -9,8 +9,9 @@ import { login, type LoginDeps, type LoginSuccess } from './login';
 import { loginCeremonyChallenge } from './webauthn-options';
 
 /**
- * A security key or passkey as a login factor, for one login's WebAuthn challenge. A wrong, replayed or foreign
- * assertion is refused like a wrong code (counted on the challenge and the user's budget). The counter must move
+ * A security key or passkey as a login factor, for one login's WebAuthn challenge, checked through lib/mfa/login.ts
+ * `login` like any proof: only once an attempt is reserved on the challenge and the user's budget. A wrong, replayed
+ * or foreign assertion is refused like a wrong code (its attempt stays spent). The counter must move
  * forward — except 0 → 0, what synced passkeys always send — and the write that accepts the login moves it only
  * from the value this check saw; a counter that goes backwards is refused and logged as a possible cloned key.
  */

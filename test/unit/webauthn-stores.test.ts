@@ -1,5 +1,5 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { jwtVerify, importSPKI } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -76,7 +76,8 @@ describe('a login with a security key', () => {
     const assertion = key.assert(loginCeremonyChallenge(config.signingKeys, challenge.challenge_id));
     const result = await verifyLoginWebauthn(deps, challenge, assertion);
     expect(result).toMatchObject({ mfa_method: 'webauthn', enrollment_id: ENR });
-    const [accept, spend] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    // The first transaction reserved the attempt; the second accepts.
+    const [accept, spend] = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
     expect(accept!.Update!.UpdateExpression).toContain('amr = :amr');
     expect(accept!.Update!.ExpressionAttributeValues).toMatchObject({ ':method': 'webauthn', ':amr': ['hwk', 'user'] });
     expect(spend!.Update).toMatchObject({ Key: enrollmentKey('user-1', ENR), ConditionExpression: 'sign_count = :seen', ExpressionAttributeValues: { ':seen': 41, ':next': 42, ':now': NOW } });
@@ -90,11 +91,15 @@ describe('a login with a security key', () => {
     const enrollment = { ...(await keyEnrollment(key)), sign_count: 100 };
     ddb.on(QueryCommand).resolves({ Items: [{ pk: 'USER#user-1', sk: 'PROFILE', type: 'user' }, enrollment] });
     ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...challenge, attempts: 1, failures: 1 } });
     const assertion = key.assert(loginCeremonyChallenge(config.signingKeys, challenge.challenge_id));
     const error = await verifyLoginWebauthn(deps, challenge, assertion).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('invalid_code');
+    // The attempt reserved before the check (challenge and budget) stays spent; the challenge counts the failure.
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
     const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items.map((i) => i.Update?.UpdateExpression ?? '')).toEqual([expect.stringContaining('SET attempts = :attempts'), expect.stringContaining('SET mfa_failure_tat')]);
+    expect(items.map((i) => i.Update?.UpdateExpression ?? '')).toEqual([expect.stringContaining('SET attempts = attempts + :one'), expect.stringContaining('SET mfa_failure_tat')]);
+    expect(ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.UpdateExpression)).toEqual([expect.stringContaining('failures = if_not_exists(failures, :zero) + :one')]);
   });
 });
