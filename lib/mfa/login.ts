@@ -92,14 +92,18 @@ export function requirePendingChallenge(challenge: ChallengeRecord, now: number)
   if (status !== 'pending') throw challengeEnded(status, status === 'locked' ? { attempts_remaining: 0 } : undefined);
 }
 
-export const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code: string) => login(deps, challenge, totpFactor, code);
+export const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code: string, deviceTx?: string) =>
+  login(deps, challenge, totpFactor, code, deviceTx);
 
-export const verifyLoginRecoveryCode = (deps: LoginDeps, challenge: ChallengeRecord, recoveryCode: string) =>
-  login(deps, challenge, recoveryCodeFactor, recoveryCode);
+export const verifyLoginRecoveryCode = (deps: LoginDeps, challenge: ChallengeRecord, recoveryCode: string, deviceTx?: string) =>
+  login(deps, challenge, recoveryCodeFactor, recoveryCode, deviceTx);
 
-/** One login on a challenge with any factor: lib/mfa/webauthn-login.ts uses it with a security key's assertion. */
-export async function login<P>(deps: LoginDeps, challenge: ChallengeRecord, factor: LoginFactor<P>, proof: P): Promise<LoginSuccess> {
-  const { match, now } = await prove(deps, challenge.user_id, challenge, factor, proof);
+/**
+ * One login on a challenge with any factor: lib/mfa/webauthn-login.ts uses it with a security key's assertion.
+ * `deviceTx`: the hash of the device-protocol transaction proving it, stored on the challenge (`accepted_tx`).
+ */
+export async function login<P>(deps: LoginDeps, challenge: ChallengeRecord, factor: LoginFactor<P>, proof: P, deviceTx?: string): Promise<LoginSuccess> {
+  const { match, now } = await prove(deps, challenge.user_id, challenge, factor, proof, deviceTx);
   const accepted: ChallengeRecord = {
     ...challenge,
     status: 'accepted',
@@ -161,6 +165,7 @@ async function prove<P>(
   initial: ChallengeRecord | undefined,
   factor: LoginFactor<P>,
   proof: P,
+  deviceTx?: string,
 ): Promise<{ match: FactorMatch; now: number }> {
   let challenge = initial;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
@@ -172,7 +177,7 @@ async function prove<P>(
 
     const match = factor.verify(user.enrollments, proof, { keys: deps.config.encryptionKeys, now, random: deps.random ?? randomBytes });
     if (match) {
-      const accepted = await deps.store.accept({ userId, challenge, match, now });
+      const accepted = await deps.store.accept({ userId, challenge, match, now, deviceTx });
       if (accepted.ok) return { match, now };
       if (accepted.reason === 'busy') continue;
       if (accepted.reason === 'challenge') {

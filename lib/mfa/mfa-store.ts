@@ -73,17 +73,18 @@ export class MfaStore {
   /**
    * A right proof, in one transaction: 1. the challenge (if any) pending ∧ unexpired ∧ under its attempt limit →
    * accepted; 2. the proof spent on its enrollment (TOTP step newer than the last; recovery code still the stored one);
-   * 3. the user's failure budget not exhausted. Concurrent uses of one code: exactly one commits.
+   * 3. the user's failure budget not exhausted. Concurrent uses of one code: exactly one commits. `deviceTx` (the
+   * hash of a device-protocol transaction id) is recorded on the challenge as `accepted_tx`.
    */
-  async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number }): Promise<WriteResult> {
-    const { userId, challenge, match, now } = input;
+  async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number; deviceTx?: string }): Promise<WriteResult> {
+    const { userId, challenge, match, now, deviceTx } = input;
     const items: TransactItem[] = [];
     if (challenge) {
       items.push({
         Update: {
           TableName: this.tableName,
           Key: challengeKey(challenge.challenge_id),
-          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment${match.amr ? ', amr = :amr' : ''}`,
+          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment${match.amr ? ', amr = :amr' : ''}${deviceTx ? ', accepted_tx = :tx' : ''}`,
           ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
           ExpressionAttributeNames: { '#status': 'status', '#method': 'method' },
           ExpressionAttributeValues: {
@@ -94,6 +95,7 @@ export class MfaStore {
             ':method': match.method,
             ':enrollment': match.enrollment.enrollment_id,
             ...(match.amr ? { ':amr': [...match.amr] } : {}),
+            ...(deviceTx ? { ':tx': deviceTx } : {}),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
