@@ -10,7 +10,7 @@ const { config, tickets, enrollments, store, now } = deviceContext('signingKeys'
 /**
  * POST /guardian/api/start-flow (the vendor's device protocol). `Ticket id="<ticket token>"`: a fresh TOTP secret and
  * recovery code bound to a new transaction, replacing any earlier start of that ticket. `Bearer <request_token>`: the
- * login challenge, if it can still be attempted (nothing is written).
+ * login challenge, if it can still be attempted, and a new device transaction of its own (nothing is written).
  */
 export const handler = deviceRoute(async (event) => {
   const auth = credentials(event);

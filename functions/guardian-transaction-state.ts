@@ -3,18 +3,22 @@ import { enrollmentTransactionStateView, type EnrollmentResult } from '../lib/gu
 import { bearerMode, credentials, deviceRoute, invalidToken, TRANSACTION_STATE_ERRORS } from '../lib/guardian/http';
 import { loginTransactionStateView } from '../lib/guardian/login';
 import { json } from '../lib/http';
-import { signResult } from '../lib/mfa/result-token';
+import { signEnrollmentResult } from '../lib/mfa/result-token';
 import { totpFactor } from '../lib/factors/totp';
 
 const { config, tickets, store, now } = signingDeviceContext('signingKeys', 'encryptionKeys');
-/** After an enrollment the user just proved the new factor: the result says so (TOTP, `amr: ["otp"]`). */
+/**
+ * After an enrollment the user just proved the new factor: the result says so (TOTP, `amr: ["otp"]`), as an
+ * enrollment result (`purpose: "mfa-enrollment"`, its own audience), which no login check accepts.
+ */
 const sign = (result: EnrollmentResult) =>
-  signResult(config.resultSigningKeys, config.publicBaseUrl, { ...result, method: totpFactor.method, amr: totpFactor.amr });
+  signEnrollmentResult(config.resultSigningKeys, config.publicBaseUrl, { ...result, method: totpFactor.method, amr: totpFactor.amr });
 
 /**
  * POST /guardian/api/transaction-state (the vendor's device protocol, polled every 5 s), `Bearer <transaction_token>`:
  * `{ id, state: "pending" }`, then `{ id, state: "accepted", token, enrollment? }` (or `rejected` for a locked login).
- * Reads only. A transaction that can never be accepted answers 401, which stops the client's polling.
+ * Reads only. A transaction that can never be accepted answers 401, which stops the client's polling; so does a login
+ * completed by another flow (`challenge_accepted`, no token: the result goes only to the transaction that proved it).
  */
 export const handler = deviceRoute(
   async (event) => {

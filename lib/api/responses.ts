@@ -175,6 +175,7 @@ export const resultClaims = described(
     iat: int,
     exp: int,
     jti: v.string(),
+    purpose: v.literal('mfa-login'),
     txid: v.string(),
     auth_time: int,
     nonce: v.optional(v.string()),
@@ -284,5 +285,5 @@ export type ContractChecks = [
   Documents<typeof deviceRecoverAccount, Returned<typeof loginRecoverAccount>>,
   Documents<typeof deviceTransactionState, Writable<Returned<typeof enrollmentTransactionStateView>>>,
   Documents<typeof deviceTransactionState, Returned<typeof loginTransactionStateView>>,
-  Documents<typeof resultClaims, Required<Pick<ResultPayload, 'iss' | 'iat' | 'aud'>> & ResultPayload>,
+  Documents<typeof resultClaims, Required<Pick<ResultPayload, 'iss' | 'iat' | 'aud'>> & ResultPayload & { purpose: 'mfa-login' }>,
 ];

@@ -238,7 +238,7 @@ export const ROUTES: readonly Route[] = [
     auth: 'admin',
     body: { name: 'VerifyResultRequest', schema: verifyResultSchema, required: true },
     ok: { 200: { description: "The result's claims (the first time only).", json: res.resultClaims, name: 'ResultClaims' } },
-    errors: { invalid_signature: 400, result_expired: 400, result_already_used: 409 },
+    errors: { invalid_signature: 400, result_expired: 400, not_a_login_result: 400, result_already_used: 409 },
   },
   // ── Public: the hosted enrollment page and its API ────────────────────────────────────────────────────────────
   {
@@ -415,12 +415,12 @@ export const ROUTES: readonly Route[] = [
     method: 'post',
     path: '/guardian/api/recover-account',
     operationId: 'guardianRecoverAccount',
-    summary: 'Prove the login with the recovery code (`Bearer <request_token>`); answers the next code',
+    summary: 'Prove the login with the recovery code (`Bearer <transaction_token>` of a login, or the request token); answers the next code',
     tag: 'Device protocol',
     auth: 'device-bearer',
     body: { name: 'RecoverAccountRequest', schema: recoverAccountSchema, required: true },
     ok: { 200: { description: 'Accepted; the next recovery code, shown once.', json: res.deviceRecoverAccount, name: 'DeviceRecoverAccount' } },
-    errors: LOGIN_ATTEMPT,
+    errors: { ...LOGIN_ATTEMPT, invalid_transaction: 401, transaction_expired: 401 },
     device: RECOVER_ACCOUNT_ERRORS,
   },
   {
@@ -431,7 +431,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'Where the transaction stands (polled); 401 means it can never be accepted: stop polling',
     tag: 'Device protocol',
     auth: 'device-bearer',
-    ok: { 200: { description: '`pending`, `accepted` (with the result token) or `rejected`.', json: res.deviceTransactionState, name: 'DeviceTransactionState' } },
+    ok: { 200: { description: '`pending`, `accepted` (with the result token, to the transaction that proved the factor only) or `rejected`.', json: res.deviceTransactionState, name: 'DeviceTransactionState' } },
     errors: { ...TRANSACTION, ...TICKET_ENDED, ...CHALLENGE_ENDED, challenge_not_found: 404 },
     device: TRANSACTION_STATE_ERRORS,
   },

@@ -11,13 +11,14 @@ import { isCanonicalCompactJws } from '../jws';
  *
  * - HS256 under a subkey derived with HKDF from the current TICKET_SIGNING_KEYS key (`kid` names it), so it verifies
  *   while that key stays configured and a reader of the table can neither forge nor recover one.
- * - `aud` says what the transaction may do: `mfa-enrollment` (its `sub` is the ticket id). A token made for one purpose
- *   is refused for another, so a ticket's transaction never logs in.
+ * - `aud` says what the transaction may do: `mfa-enrollment` (its `sub` is the ticket id) or `mfa-login` (a device
+ *   client's start on a login challenge, its `sub` is the challenge id). A token made for one purpose is refused for
+ *   another, so a ticket's transaction never logs in.
  * - `exp`: 30 minutes, never past the ticket's own expiry; the vendor's client sets a timer on it, so it must stay
  *   far below 24 days (the largest setTimeout).
  */
 export const TRANSACTION_TTL_SEC = 30 * 60;
-export type TransactionPurpose = 'mfa-enrollment';
+export type TransactionPurpose = 'mfa-enrollment' | 'mfa-login';
 const ALG = 'HS256';
 const KEY_INFO = 'mfa-tickets transaction-token hs256 v1';
 
@@ -39,7 +40,7 @@ export const transactionHash = (txid: string) => createHash('sha256').update(txi
 
 export interface TransactionClaims {
   txid: string;
-  /** The ticket id (enrollment). */
+  /** The ticket id (enrollment) or the challenge id (login). */
   sub: string;
   /** Epoch seconds. */
   exp: number;

@@ -15,10 +15,10 @@ export const OTP_AUTHENTICATOR = {
   available_authenticator_types: ['otp', 'recovery-code'],
 } as const;
 
-/** Signs the result of an accepted transaction (the ES256 result token, lib/mfa/result-token.ts). */
+/** Signs the result of an accepted transaction (an enrollment result, lib/mfa/result-token.ts `signEnrollmentResult`). */
 export interface EnrollmentResult {
   sub: string;
-  /** The origin of the ticket's result_url, else our own. */
+  /** The origin of the ticket's result_url, else our own (the signer derives the enrollment audience from it). */
   aud: string;
   txid: string;
   /** Epoch ms when the code was accepted. */

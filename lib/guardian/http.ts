@@ -98,12 +98,13 @@ export function deviceRoute(fn: (event: HttpEvent) => Promise<HttpResult>, optio
 }
 
 /**
- * The mode a bearer token asks for: an enrollment transaction (`aud` mfa-enrollment, from a ticket's start-flow) or a
- * login challenge's request token (`aud` mfa-challenge). Anything else is a 401 before any lookup.
+ * The mode a bearer token asks for: an enrollment transaction (`aud` mfa-enrollment, from a ticket's start-flow), a
+ * login transaction (`aud` mfa-login, from a challenge's start-flow) or a login challenge's request token (`aud`
+ * mfa-challenge). Anything else is a 401 before any lookup.
  */
 export function bearerMode(token: string): 'enrollment' | 'login' {
   const aud = claimedAudience(token);
   if (aud === 'mfa-enrollment') return 'enrollment';
-  if (aud === 'mfa-challenge') return 'login';
+  if (aud === 'mfa-challenge' || aud === 'mfa-login') return 'login';
   throw invalidToken();
 }

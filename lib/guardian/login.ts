@@ -1,40 +1,91 @@
-import { openChallenge, verifyLoginOtp, verifyLoginRecoveryCode, type LoginDeps, type OpenChallengeDeps } from '../mfa/login';
-import { challengeTransactionState } from '../mfa/transaction-state';
+import { invalidTransaction, issueTransactionToken, newTransactionId, transactionHash, verifyTransactionToken } from '../enrollment/transaction-token';
+import { isChallengeId, type ChallengeRecord } from '../mfa/challenge';
+import { challengeEnded, challengeNotFound } from '../mfa/errors';
+import {
+  openChallenge,
+  requirePendingChallenge,
+  verifyLoginOtp,
+  verifyLoginRecoveryCode,
+  type LoginDeps,
+  type OpenChallengeDeps,
+} from '../mfa/login';
+import { verifyRequestToken } from '../mfa/request-token';
+import { challengeTransactionState, type ChallengeAsker } from '../mfa/transaction-state';
+import { claimedAudience } from './http';
 
 /**
- * The device protocol's login mode (`Authorization: Bearer <request_token>`), translated to the login use cases of
- * lib/mfa/login.ts — the same rules as the hosted page and the app's verify API (one TOTP step once per enrollment,
- * the user's failure budget, 5 wrong codes lock the challenge, recovery codes single use and rotated). The challenge
- * is the transaction: its request token is answered back as `transaction_token` (`txid` = the challenge id), so a
- * login needs no state beyond the challenge itself.
+ * The device protocol's login mode, translated to the login use cases of lib/mfa/login.ts — the same rules as the
+ * hosted page and the app's verify API (one TOTP step once per enrollment, the user's failure budget, 5 wrong codes
+ * lock the challenge, recovery codes single use and rotated).
+ *
+ * start-flow takes the challenge's `request_token` and answers a device transaction of its own
+ * (`transaction_token`, `aud: "mfa-login"`, `sub` = the challenge id, a fresh `txid`); nothing is written. The
+ * transaction that proves the factor (verify-otp, recover-account) is recorded on the challenge (`accepted_tx`, a
+ * hash), and transaction-state hands the result to that transaction only: the request token sits in the challenge
+ * URL, so holding it must not be enough to collect a result the user earned elsewhere. verify-otp and recover-account
+ * still take the bare request token, as the hosted page does; a login proved that way is read from the page's answer,
+ * never from transaction-state.
  */
+export const LOGIN_TRANSACTION = 'mfa-login';
 
-/** Only reads: no result signing key needed. */
+/** Verifies either token a login call may carry: a device transaction (ours) or the challenge's request token. */
+async function asker(deps: OpenChallengeDeps, token: string): Promise<ChallengeAsker & { txid: string }> {
+  const now = deps.now();
+  if (claimedAudience(token) === LOGIN_TRANSACTION) {
+    const claims = await verifyTransactionToken(deps.config.signingKeys, LOGIN_TRANSACTION, token, now);
+    if (!isChallengeId(claims.sub)) throw invalidTransaction();
+    return { challengeId: claims.sub, txid: claims.txid, deviceTx: transactionHash(claims.txid) };
+  }
+  const checked = await verifyRequestToken(token, deps.config.signingKeys, deps.config.publicBaseUrl, now);
+  if (!checked.ok) throw checked.reason === 'expired' ? challengeEnded('expired') : challengeNotFound();
+  if (!isChallengeId(checked.txid)) throw challengeNotFound();
+  return { challengeId: checked.txid, userId: checked.sub, txid: checked.txid };
+}
+
+/** The challenge a proof is made against, if it can still be attempted, and the proving device transaction. */
+async function openForProof(deps: OpenChallengeDeps, token: string): Promise<{ challenge: ChallengeRecord; deviceTx?: string }> {
+  if (claimedAudience(token) !== LOGIN_TRANSACTION) return { challenge: await openChallenge(deps, token) };
+  const { challengeId, deviceTx } = await asker(deps, token);
+  const challenge = await deps.store.getChallenge(challengeId);
+  if (!challenge) throw challengeNotFound();
+  requirePendingChallenge(challenge, deps.now());
+  return { challenge, deviceTx };
+}
+
+/** Only reads: no result signing key needed. A new device transaction per call, as enrollment does. */
 export async function loginStartFlow(deps: OpenChallengeDeps, requestToken: string) {
   const challenge = await openChallenge(deps, requestToken);
+  const { token } = await issueTransactionToken(
+    deps.config.signingKeys,
+    LOGIN_TRANSACTION,
+    { txid: newTransactionId(), sub: challenge.challenge_id, notAfter: challenge.expires_at },
+    deps.now(),
+  );
   const types = challenge.factors.filter((f) => f === 'otp' || f === 'recovery-code');
   return {
-    transaction_token: requestToken,
+    transaction_token: token,
     available_enrollment_methods: [],
     available_authentication_methods: types.includes('otp') ? ['otp'] : [],
     device_account: { name: 'Authenticator app', methods: ['otp'], available_methods: ['otp'], available_authenticator_types: types },
   };
 }
 
-export async function loginVerifyOtp(deps: LoginDeps, requestToken: string, code: string): Promise<Record<string, never>> {
-  const challenge = await openChallenge(deps, requestToken);
-  await verifyLoginOtp(deps, challenge, code);
+export async function loginVerifyOtp(deps: LoginDeps, token: string, code: string): Promise<Record<string, never>> {
+  const { challenge, deviceTx } = await openForProof(deps, token);
+  await verifyLoginOtp(deps, challenge, code, deviceTx);
   return {};
 }
 
-export async function loginRecoverAccount(deps: LoginDeps, requestToken: string, recoveryCode: string): Promise<{ recovery_code?: string }> {
-  const challenge = await openChallenge(deps, requestToken);
-  const result = await verifyLoginRecoveryCode(deps, challenge, recoveryCode);
+export async function loginRecoverAccount(deps: LoginDeps, token: string, recoveryCode: string): Promise<{ recovery_code?: string }> {
+  const { challenge, deviceTx } = await openForProof(deps, token);
+  const result = await verifyLoginRecoveryCode(deps, challenge, recoveryCode, deviceTx);
   return { recovery_code: result.recovery_code };
 }
 
-export async function loginTransactionStateView(deps: Pick<LoginDeps, 'store' | 'config' | 'now'>, requestToken: string) {
-  const state = await challengeTransactionState(deps, requestToken);
-  if (state.state === 'accepted') return { id: state.txid, state: state.state, token: state.signature };
-  return { id: state.txid, state: state.state };
+/** `id` is the asking token's `txid` (the client's own transaction id). */
+export async function loginTransactionStateView(deps: Pick<LoginDeps, 'store' | 'config' | 'now'>, token: string) {
+  const who = await asker(deps, token);
+  const state = await challengeTransactionState(deps, who);
+  if (state.state === 'accepted') return { id: who.txid, state: state.state, token: state.signature };
+  return { id: who.txid, state: state.state };
 }

@@ -52,6 +52,11 @@ export interface ChallengeRecord {
   enrollment_id?: string;
   /** The result token's `amr` when it depends on the proof (WebAuthn); otherwise the method's own. */
   amr?: string[];
+  /**
+   * SHA-256 of the device-protocol transaction id that proved the factor (lib/guardian/login.ts): only that
+   * transaction reads the result from `transaction-state`. Absent when the page or a request token completed it.
+   */
+  accepted_tx?: string;
   ttl: number;
 }
 

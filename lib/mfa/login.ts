@@ -115,14 +115,15 @@ export function requirePendingChallenge(challenge: ChallengeRecord, now: number)
   if (status !== 'pending') throw challengeEnded(status, status === 'locked' ? { attempts_remaining: 0 } : undefined);
 }
 
-export const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code: string) => login(deps, challenge, totpFactor, code);
+export const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code: string, deviceTx?: string) =>
+  login(deps, challenge, totpFactor, code, deviceTx);
 
-export const verifyLoginRecoveryCode = (deps: LoginDeps, challenge: ChallengeRecord, recoveryCode: string) =>
-  login(deps, challenge, recoveryCodeFactor, recoveryCode);
+export const verifyLoginRecoveryCode = (deps: LoginDeps, challenge: ChallengeRecord, recoveryCode: string, deviceTx?: string) =>
+  login(deps, challenge, recoveryCodeFactor, recoveryCode, deviceTx);
 
 /** One login on a challenge with any factor: lib/mfa/webauthn-login.ts uses it with a security key's assertion. */
-export async function login<P>(deps: LoginDeps, challenge: ChallengeRecord, factor: LoginFactor<P>, proof: P): Promise<LoginSuccess> {
-  const { match, now } = await prove(deps, challenge.user_id, challenge, factor, proof);
+export async function login<P>(deps: LoginDeps, challenge: ChallengeRecord, factor: LoginFactor<P>, proof: P, deviceTx?: string): Promise<LoginSuccess> {
+  const { match, now } = await prove(deps, challenge.user_id, challenge, factor, proof, deviceTx);
   const accepted: ChallengeRecord = {
     ...challenge,
     status: 'accepted',
@@ -192,6 +193,7 @@ async function prove<P>(
   initial: ChallengeRecord | undefined,
   factor: LoginFactor<P>,
   proof: P,
+  deviceTx?: string,
 ): Promise<{ match: FactorMatch; now: number }> {
   let challenge = initial;
   let waits = 0;
@@ -215,7 +217,7 @@ async function prove<P>(
     if (!budget) throw tooManyAttempts(retryAfterSec(user.failureTat, now));
     if (!user.enrollments.some((e) => factor.usable(e))) throw notEnrolled(userId);
     const reserved = await deps.store.reserve({ userId, challenge, budget, now });
-    if (reserved.ok) return check(deps, { userId, challenge, factor, proof, user, budget, now });
+    if (reserved.ok) return check(deps, { userId, challenge, factor, proof, user, budget, now, deviceTx });
     // Refused: the challenge as it is now (ended, or its attempts all taken), or the budget moved: decide again.
     if (reserved.reason === 'challenge') challenge = reserved.challenge ?? (await reread(deps, challenge!.challenge_id));
   }
@@ -225,15 +227,15 @@ async function prove<P>(
 /** Steps 2 and 3 of `prove`, on an attempt this request holds. */
 async function check<P>(
   deps: ProveDeps,
-  attempt: { userId: string; challenge?: ChallengeRecord; factor: LoginFactor<P>; proof: P; user: UserMfaState; budget: Reservation; now: number },
+  attempt: { userId: string; challenge?: ChallengeRecord; factor: LoginFactor<P>; proof: P; user: UserMfaState; budget: Reservation; now: number; deviceTx?: string },
 ): Promise<{ match: FactorMatch; now: number }> {
-  const { userId, challenge, factor, proof, user, budget, now } = attempt;
+  const { userId, challenge, factor, proof, user, budget, now, deviceTx } = attempt;
   const match = factor.verify(user.enrollments, proof, { keys: deps.config.encryptionKeys, now, random: deps.random ?? randomBytes });
   if (match) {
     let refund = true;
     for (let round = 0; ; round += 1) {
       if (round >= MAX_ROUNDS) throw busy();
-      const accepted = await deps.store.accept({ userId, challenge, match, now, refund: refund ? { reservedAt: now } : undefined });
+      const accepted = await deps.store.accept({ userId, challenge, match, now, deviceTx, refund: refund ? { reservedAt: now } : undefined });
       if (accepted.ok) return { match, now };
       // 'spent': a concurrent request used this very step or code first; for this one it is a replay, so wrong.
       if (accepted.reason === 'spent') break;

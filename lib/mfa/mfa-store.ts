@@ -120,19 +120,19 @@ export class MfaStore {
   /**
    * A right proof on its reserved attempt, in one transaction: 1. the challenge (if any) pending ∧ unexpired →
    * accepted, its attempt given back; 2. the proof spent on its enrollment (TOTP step newer than the last; recovery
-   * code still the stored one; WebAuthn counter as read); 3. with `refund`, the budget's attempt given back — unless a
+   * code still the stored one; WebAuthn counter as read); `deviceTx` (the hash of a device-protocol transaction id) is recorded as `accepted_tx`; 3. with `refund`, the budget's attempt given back — unless a
    * lockout was recorded since it was reserved (`reservedAt`): then it stays spent, as the lockout said. Concurrent
    * uses of one code: exactly one commits.
    */
-  async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number; refund?: { reservedAt: number } }): Promise<WriteResult> {
-    const { userId, challenge, match, now, refund } = input;
+  async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number; deviceTx?: string; refund?: { reservedAt: number } }): Promise<WriteResult> {
+    const { userId, challenge, match, now, deviceTx, refund } = input;
     const items: TransactItem[] = [];
     if (challenge) {
       items.push({
         Update: {
           TableName: this.tableName,
           Key: challengeKey(challenge.challenge_id),
-          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, attempts = attempts - :one${match.amr ? ', amr = :amr' : ''}`,
+          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, attempts = attempts - :one${match.amr ? ', amr = :amr' : ''}${deviceTx ? ', accepted_tx = :tx' : ''}`,
           ConditionExpression: '#status = :pending AND expires_at > :now',
           ExpressionAttributeNames: { '#status': 'status', '#method': 'method' },
           ExpressionAttributeValues: {
@@ -143,6 +143,7 @@ export class MfaStore {
             ':method': match.method,
             ':enrollment': match.enrollment.enrollment_id,
             ...(match.amr ? { ':amr': [...match.amr] } : {}),
+            ...(deviceTx ? { ':tx': deviceTx } : {}),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },

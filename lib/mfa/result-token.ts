@@ -4,9 +4,17 @@ import type { MfaMethod } from '../factors';
 
 /**
  * The result the app receives (`signature`): an ES256 JWS with `kid`, keys published at `/.well-known/jwks.json`.
- * Claims: `iss` (PUBLIC_BASE_URL), `sub` (user id), `aud` (the result_url's origin), `iat`, `exp` (auth_time + 5 min),
- * `jti`, `txid`, `auth_time`, `nonce`, `state`, `amr` (RFC 8176), `acr` (the vendor's multi-factor URI), `mfa_method`,
+ * Claims: `iss` (PUBLIC_BASE_URL), `sub` (user id), `aud`, `purpose`, `iat`, `exp` (auth_time + 5 min), `jti`, `txid`,
+ * `auth_time`, `nonce`, `state`, `amr` (RFC 8176), `acr` (the vendor's multi-factor URI), `mfa_method`,
  * `enrollment_id`.
+ *
+ * Two kinds share the keys and the shape, so each says what it is, twice:
+ * - a login result (a challenge was completed): `purpose: "mfa-login"`, `aud` = the result_url's origin;
+ * - an enrollment result (a ticket was redeemed through the device protocol): `purpose: "mfa-enrollment"`, `aud` =
+ *   that origin + `#enrollment`. An origin never has a fragment, so an app's ordinary audience check for a login (its
+ *   own origin, compared exactly, as jose `jwtVerify` does) refuses an enrollment result even if it ignores `purpose`.
+ * `purpose` is a claim rather than a `typ` header because it is what apps see: a verified payload is all most JWT
+ * libraries hand back, and POST /api/v2/mfa/results/verify answers the claims.
  *
  * `jti` is derived from the transaction (`res_<txid>`), and `iat`/`exp` from the moment the factor was proved, so
  * signing again for the same accepted challenge (a device-protocol poll) yields the same claims: there is one result
@@ -14,10 +22,16 @@ import type { MfaMethod } from '../factors';
  */
 export const RESULT_TTL_SEC = 300;
 export const MULTI_FACTOR_ACR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+export const LOGIN_RESULT = 'mfa-login';
+export const ENROLLMENT_RESULT = 'mfa-enrollment';
+export type ResultPurpose = typeof LOGIN_RESULT | typeof ENROLLMENT_RESULT;
+
+/** The audience of an enrollment result for the app at `origin`: never equal to an origin. */
+export const enrollmentAudience = (origin: string) => `${origin}#enrollment`;
 
 export interface ResultClaims {
   sub: string;
-  /** The result_url's origin. */
+  /** The result_url's origin (an enrollment result's audience is derived from it). */
   aud: string;
   txid: string;
   /** Epoch ms when the factor was proved. */
@@ -31,10 +45,18 @@ export interface ResultClaims {
 
 export const resultJti = (txid: string) => `res_${txid}`;
 
-/** Signs a result with the ring's first key. */
-export function signResult(keys: SigningKeyRing, issuer: string, claims: ResultClaims): Promise<string> {
+/** Signs a login result (a completed challenge) with the ring's first key. */
+export const signResult = (keys: SigningKeyRing, issuer: string, claims: ResultClaims): Promise<string> =>
+  sign(keys, issuer, LOGIN_RESULT, claims);
+
+/** Signs an enrollment result (a redeemed ticket): its own `purpose` and audience, never taken for a login. */
+export const signEnrollmentResult = (keys: SigningKeyRing, issuer: string, claims: ResultClaims): Promise<string> =>
+  sign(keys, issuer, ENROLLMENT_RESULT, { ...claims, aud: enrollmentAudience(claims.aud) });
+
+function sign(keys: SigningKeyRing, issuer: string, purpose: ResultPurpose, claims: ResultClaims): Promise<string> {
   const authTime = Math.floor(claims.authTime / 1000);
   return new SignJWT({
+    purpose,
     txid: claims.txid,
     auth_time: authTime,
     nonce: claims.nonce,
@@ -67,6 +89,7 @@ export type ResultPayload = JWTPayload & {
   sub: string;
   jti: string;
   exp: number;
+  purpose: ResultPurpose;
   txid: string;
   auth_time: number;
   amr: string[];
@@ -77,9 +100,13 @@ export type ResultPayload = JWTPayload & {
   state?: string;
 };
 
-export type ResultCheck = { ok: true; claims: ResultPayload } | { ok: false; reason: 'expired' | 'invalid' };
+export type ResultCheck = { ok: true; claims: ResultPayload & { purpose: typeof LOGIN_RESULT } } | { ok: false; reason: 'expired' | 'invalid' | 'not_login' };
 
-/** Signature under one of our keys, issuer, expiry (at `now`); `expired` only for an otherwise valid result. */
+/**
+ * A login result: signature under one of our keys, issuer, expiry (at `now`), then `purpose: "mfa-login"`
+ * (`not_login` for an enrollment result, or one signed before results carried a purpose). `expired` only for an
+ * otherwise valid result.
+ */
 export async function verifyResult(token: string, keys: SigningKeyRing, issuer: string, now: number): Promise<ResultCheck> {
   try {
     const { payload } = await jwtVerify<ResultPayload>(
@@ -91,7 +118,8 @@ export async function verifyResult(token: string, keys: SigningKeyRing, issuer: 
       },
       { algorithms: ['ES256'], issuer, currentDate: new Date(now), requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'txid'] },
     );
-    return { ok: true, claims: payload };
+    if (payload.purpose !== LOGIN_RESULT) return { ok: false, reason: 'not_login' };
+    return { ok: true, claims: { ...payload, purpose: payload.purpose } };
   } catch (err) {
     if (err instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
     if (err instanceof errors.JOSEError) return { ok: false, reason: 'invalid' };

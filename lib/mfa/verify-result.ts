@@ -9,8 +9,9 @@ export const verifyResultSchema = v.strictObject({
 });
 
 /**
- * `POST /api/v2/mfa/results/verify`, for apps without a JOSE library: the claims the first time only. Single use is
- * a conditional put on the result's `jti` (kept until well after the result expires, then removed by TTL).
+ * `POST /api/v2/mfa/results/verify`, for apps without a JOSE library: the claims of a login result, the first time
+ * only. An enrollment result is refused (400 `not_a_login_result`) before single use is spent. Single use is a
+ * conditional put on the result's `jti` (kept until well after the result expires, then removed by TTL).
  */
 export async function verifyResultOnce(
   deps: { store: Pick<MfaStore, 'useResultOnce'>; config: { resultSigningKeys: SigningKeyRing; publicBaseUrl: string }; now: () => number },
@@ -20,6 +21,7 @@ export async function verifyResultOnce(
   const checked = await verifyResult(signature, deps.config.resultSigningKeys, deps.config.publicBaseUrl, now);
   if (!checked.ok) {
     if (checked.reason === 'expired') throw badRequest('result_expired', 'signature: this result has expired; the user must sign in again');
+    if (checked.reason === 'not_login') throw badRequest('not_a_login_result', 'signature: not the result of a sign-in (purpose is not "mfa-login")');
     throw badRequest('invalid_signature', 'signature: not a result signed by this service');
   }
   if (!(await deps.store.useResultOnce(checked.claims.jti, checked.claims.exp, now))) {

@@ -48,13 +48,34 @@ describe('enrollment through the vendor client (Authorization: Ticket id=...)', 
 
     const ticketAfter = await ticketItem(ticket.ticket_id);
     expect(ticketAfter).toMatchObject({ status: 'redeemed' });
-    const { payload, protectedHeader } = await jwtVerify(result.signature, jwks(), { issuer: stack.apiUrl, audience: stack.apiUrl });
+    // An enrollment result, for the enrollment audience: never a login result (see the next test).
+    const { payload, protectedHeader } = await jwtVerify(result.signature, jwks(), { issuer: stack.apiUrl, audience: `${stack.apiUrl}#enrollment` });
     expect(protectedHeader.alg).toBe('ES256');
-    expect(payload).toMatchObject({ sub: user, txid: tx.txId, amr: ['otp'], mfa_method: 'totp', enrollment_id: ticketAfter!.enrollment_id });
+    expect(payload).toMatchObject({ purpose: 'mfa-enrollment', sub: user, txid: tx.txId, amr: ['otp'], mfa_method: 'totp', enrollment_id: ticketAfter!.enrollment_id });
     // The enrollment works at login with the recovery code the client showed (one set of rules).
     expect(await api('POST', `/api/v2/users/${encodeURIComponent(user)}/mfa/verify`, { body: { recovery_code: accepted.recoveryCode } })).toMatchObject({ status: 200, body: { verified: true, mfa_method: 'recovery-code' } });
     tx.removeAllListeners();
   }, 60_000);
+
+  it('an enrollment result is no login result: a login audience check and the verify API refuse it', async () => {
+    const user = uniqueUser('device-enroll-result');
+    const ticket = await createTicket({ user_id: user, result_url: `${stack.apiUrl}/done` });
+    const started = await device('start-flow', `Ticket id="${ticket.token}"`, { state_transport: 'polling' });
+    const bearer = `Bearer ${started.body.transaction_token}`;
+    expect((await device('verify-otp', bearer, { type: 'manual_input', code: codeFor(started.body.device_account.otp_secret) })).status).toBe(200);
+    const state = await device('transaction-state', bearer);
+    expect(state).toMatchObject({ status: 200, body: { state: 'accepted', token: expect.any(String) } });
+    const signature = state.body.token as string;
+
+    // What an app does for a login (docs/MFA-LOGIN.md): JWKS, issuer, its own origin as audience.
+    await expect(jwtVerify(signature, jwks(), { issuer: stack.apiUrl, audience: stack.apiUrl })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'aud' });
+    const refused = await api('POST', '/api/v2/mfa/results/verify', { body: { signature } });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'not_a_login_result' } });
+    // Refused without being spent: it was never a login.
+    expect(await api('POST', '/api/v2/mfa/results/verify', { body: { signature } })).toMatchObject({ status: 400, body: { error: 'not_a_login_result' } });
+    const { payload } = await jwtVerify(signature, jwks(), { issuer: stack.apiUrl, audience: `${stack.apiUrl}#enrollment` });
+    expect(payload).toMatchObject({ purpose: 'mfa-enrollment', sub: user });
+  });
 
   it('a wrong code stays pending and is counted; the right one then completes', async () => {
     const ticket = await createTicket({ user_id: uniqueUser('device-wrong') });
@@ -150,7 +171,8 @@ describe('login through the vendor client (Authorization: Bearer <request_token>
     const created = await challenge(user);
     const tx = await startLogin(created.request_token);
     expect(tx.isEnrolled()).toBe(true);
-    expect(tx.txId).toBe(created.challenge_id);
+    // Each start-flow is its own device transaction: the result goes only to the one that proves the factor.
+    expect(tx.txId).toMatch(/^tx_[\w-]{22}$/);
     const [enrollment] = tx.getEnrollments();
     expect(enrollment!.getAvailableAuthenticatorTypes()).toEqual(['otp', 'recovery-code']);
     const auth = await promised<{ verify: Function }>((cb) => tx.requestAuth(enrollment, { method: 'otp' }, cb as never));
@@ -162,7 +184,7 @@ describe('login through the vendor client (Authorization: Bearer <request_token>
     const result = await response;
     expect(result.accepted).toBe(true);
     const { payload } = await jwtVerify(result.signature, jwks(), { issuer: stack.apiUrl, audience: stack.apiUrl });
-    expect(payload).toMatchObject({ sub: user, txid: created.challenge_id, nonce: 'n-123', state: 's-456', amr: ['otp'], mfa_method: 'totp' });
+    expect(payload).toMatchObject({ purpose: 'mfa-login', sub: user, txid: created.challenge_id, nonce: 'n-123', state: 's-456', amr: ['otp'], mfa_method: 'totp' });
     // The same code again (a replay) cannot prove a second challenge.
     const again = await challenge(user);
     expect(await device('verify-otp', `Bearer ${again.request_token}`, { type: 'manual_input', code })).toMatchObject({ status: 400, body: { error_code: 'invalid_otp' } });
@@ -181,13 +203,57 @@ describe('login through the vendor client (Authorization: Bearer <request_token>
     const result = await response;
     expect(result.accepted).toBe(true);
     const { payload } = await jwtVerify(result.signature, jwks(), { issuer: stack.apiUrl, audience: stack.apiUrl });
-    expect(payload).toMatchObject({ sub: user, mfa_method: 'recovery-code', txid: created.challenge_id });
+    expect(payload).toMatchObject({ purpose: 'mfa-login', sub: user, mfa_method: 'recovery-code', txid: created.challenge_id });
+    // Another party holding the request token (it is in the challenge URL) reads the state, not the result.
+    const other = await device('transaction-state', `Bearer ${created.request_token}`);
+    expect(other).toMatchObject({ status: 401, body: { error_code: 'challenge_accepted' } });
+    expect(other.body).not.toHaveProperty('token');
 
     const next = await challenge(user);
     expect(await device('recover-account', `Bearer ${next.request_token}`, { recovery_code: recoveryCode })).toMatchObject({ status: 400, body: { error_code: 'invalid_recovery_code' } });
     expect((await device('recover-account', `Bearer ${next.request_token}`, { recovery_code: recovered.recoveryCode })).status).toBe(200);
     tx.removeAllListeners();
   }, 60_000);
+
+  it('after a login on the hosted page, a party holding only the request token gets no result from transaction-state', async () => {
+    const user = uniqueUser('device-page-login');
+    const { recoveryCode } = await enrolledThroughClient(user);
+    const created = await challenge(user);
+    // A second party (a phisher who has the URL) starts its own device transaction while the user is on the page.
+    const theirs = await device('start-flow', `Bearer ${created.request_token}`, { state_transport: 'polling' });
+    expect(theirs).toMatchObject({ status: 200, body: { transaction_token: expect.any(String) } });
+    const theirBearer = `Bearer ${theirs.body.transaction_token}`;
+    expect(await device('transaction-state', theirBearer)).toMatchObject({ status: 200, body: { state: 'pending' } });
+
+    const page = await api<Record<string, any>>('POST', '/mfa/verify', { auth: null, body: { request_token: created.request_token, recovery_code: recoveryCode } });
+    expect(page).toMatchObject({ status: 200, body: { signature: expect.any(String) } });
+
+    for (const bearer of [`Bearer ${created.request_token}`, theirBearer]) {
+      const polled = await device('transaction-state', bearer);
+      expect(polled, bearer.slice(0, 40)).toMatchObject({ status: 401, body: { error_code: 'challenge_accepted' } });
+      expect(polled.body).not.toHaveProperty('token');
+      expect(JSON.stringify(polled.body)).not.toContain(page.body.signature.split('.')[2]);
+    }
+  });
+
+  it('two device transactions on one challenge: only the one that proved the factor reads the result', async () => {
+    const user = uniqueUser('device-two-tx');
+    const { recoveryCode } = await enrolledThroughClient(user);
+    const created = await challenge(user);
+    const first = await device('start-flow', `Bearer ${created.request_token}`, { state_transport: 'polling' });
+    const second = await device('start-flow', `Bearer ${created.request_token}`, { state_transport: 'polling' });
+    expect(first.body.transaction_token).not.toBe(second.body.transaction_token);
+    const [firstBearer, secondBearer] = [`Bearer ${first.body.transaction_token}`, `Bearer ${second.body.transaction_token}`];
+    expect((await device('recover-account', secondBearer, { recovery_code: recoveryCode })).status).toBe(200);
+    // The result stays the challenge's: `txid` is the challenge id, `id` is the asking transaction's.
+    const won = await device('transaction-state', secondBearer);
+    expect(won).toMatchObject({ status: 200, body: { state: 'accepted', token: expect.any(String) } });
+    const { payload } = await jwtVerify(won.body.token, jwks(), { issuer: stack.apiUrl, audience: stack.apiUrl });
+    expect(payload).toMatchObject({ purpose: 'mfa-login', txid: created.challenge_id });
+    expect(await device('transaction-state', firstBearer)).toMatchObject({ status: 401, body: { error_code: 'challenge_accepted' } });
+    // A device transaction is bound to its challenge: it cannot enroll, nor start another flow.
+    expect(await device('start-flow', firstBearer, { state_transport: 'polling' })).toMatchObject({ status: 401, body: { error_code: 'invalid_token' } });
+  });
 
   it('a wrong code keeps the challenge pending; five lock it and transaction-state says rejected; a challenge never enrolls', async () => {
     const user = uniqueUser('device-login-wrong');

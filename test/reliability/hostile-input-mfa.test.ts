@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashAdminKey } from '../../lib/admin-auth';
 import { loadConfig, type KeyRing } from '../../lib/config';
@@ -74,6 +75,8 @@ let accepted: Challenge;
 let locked: Challenge;
 let expired: Challenge;
 let signature: string;
+/** The device transaction that proved `accepted`: the only one transaction-state hands its result to. */
+let acceptedTx: string;
 /** Pools that wrong codes wear down: the page's verify, the device protocol's, the app's own verify API. */
 const pagePool: Challenge[] = [];
 const devicePool: Challenge[] = [];
@@ -129,10 +132,17 @@ beforeAll(async () => {
   await captureOutput(async () => {
     reader = await enroll('mfa-reader');
     pending = await challengeFor(reader);
+    // Accepted through the device protocol, so that its own transaction can poll the result again.
     accepted = await challengeFor(reader);
-    const ok = await pageVerify({ request_token: accepted.token, code: codeFor(reader.secret, Date.now() + 30_000) });
+    const flow = await call(h.startFlow, { path: '/guardian/api/start-flow', headers: { ...json, authorization: `Bearer ${accepted.token}` }, body: '{}' });
+    expect(flow.status, flow.body).toBe(200);
+    acceptedTx = JSON.parse(flow.body).transaction_token;
+    const deviceAuth = { ...json, authorization: `Bearer ${acceptedTx}` };
+    const ok = await call(h.verifyOtp, { path: '/guardian/api/verify-otp', headers: deviceAuth, body: JSON.stringify({ type: 'manual_input', code: codeFor(reader.secret, Date.now() + 30_000) }) });
     expect(ok.status, ok.body).toBe(200);
-    signature = JSON.parse(ok.body).signature;
+    const state = await call(h.transactionState, { path: '/guardian/api/transaction-state', headers: deviceAuth });
+    expect(state.status, state.body).toBe(200);
+    signature = JSON.parse(state.body).token;
     locked = await challengeFor(reader);
     for (let i = 0; i < 5; i += 1) await pageVerify({ request_token: locked.token, code: wrongCode(base32Decode(reader.secret), Date.now()) });
     expired = await challengeFor(reader);
@@ -535,7 +545,7 @@ describe('hostile input to the MFA admin routes', () => {
     let verified = 0;
     const codes = new Set<string>();
     // The same login's result fetched again (the device client's poll): another ECDSA signature, the same jti.
-    const polled = JSON.parse((await call(h.transactionState, { path: '/guardian/api/transaction-state', headers: { authorization: `Bearer ${accepted.token}` } })).body).token as string;
+    const polled = JSON.parse((await call(h.transactionState, { path: '/guardian/api/transaction-state', headers: { authorization: `Bearer ${acceptedTx}` } })).body).token as string;
     expect(polled).not.toBe(signature);
     const [header, payload, sig] = signature.split('.') as [string, string, string];
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -738,12 +748,12 @@ describe('hostile input to the device protocol (/guardian/api/*)', () => {
             const token = bearerOf(authorization);
             if (name === 'start-flow') {
               expect(token).toBe(pending.token);
-              expect(JSON.parse(res.body).transaction_token).toBe(pending.token);
+              expect(decodeJwt(JSON.parse(res.body).transaction_token)).toMatchObject({ aud: 'mfa-login', sub: pending.id });
             } else {
-              // Polling answers every challenge that is or was attemptable: pending, accepted (with the result), rejected.
+              // Polling by request token answers pending and rejected; an accepted challenge's result goes only to the
+              // device transaction that proved it (401 challenge_accepted here, without the token).
               const expected = new Map<string | undefined, object>([
                 [pending.token, { id: pending.id, state: 'pending' }],
-                [accepted.token, { id: accepted.id, state: 'accepted', token: expect.any(String) }],
                 [locked.token, { id: locked.id, state: 'rejected' }],
               ]);
               expect(expected.has(token), authorization.slice(0, 60)).toBe(true);

@@ -218,16 +218,19 @@ describe('no secret reaches the logs', () => {
 
       // 2. The device protocol: start, a wrong code, a recovery code (the next one comes back), the polled result.
       const second = await challenge();
-      expect((await device(mfa.startFlow, second.request_token, { state_transport: 'polling' })).status).toBe(200);
-      expect((await device(mfa.transactionState, second.request_token)).status).toBe(200);
+      const loginFlow = await device(mfa.startFlow, second.request_token, { state_transport: 'polling' });
+      expect(loginFlow.status).toBe(200);
+      const loginTransaction = JSON.parse(loginFlow.body).transaction_token as string;
+      jwt('login transaction token', loginTransaction);
+      expect((await device(mfa.transactionState, loginTransaction)).status).toBe(200);
       const wrongDevice = wrongCode(rawSecret, Date.now() + 60_000);
       otp('wrong OTP code on the device API', wrongDevice);
-      expect((await device(mfa.verifyOtp, second.request_token, { type: 'manual_input', code: wrongDevice })).status).toBe(400);
-      const recovered = await device(mfa.recoverAccount, second.request_token, { recovery_code: recoveryCode });
+      expect((await device(mfa.verifyOtp, loginTransaction, { type: 'manual_input', code: wrongDevice })).status).toBe(400);
+      const recovered = await device(mfa.recoverAccount, loginTransaction, { recovery_code: recoveryCode });
       expect(recovered.status, recovered.body).toBe(200);
       recoveryCode = JSON.parse(recovered.body).recovery_code;
       recovery('recovery code issued by the device API', recoveryCode);
-      const polled = JSON.parse((await device(mfa.transactionState, second.request_token)).body);
+      const polled = JSON.parse((await device(mfa.transactionState, loginTransaction)).body);
       expect(polled.state).toBe('accepted');
       jwt('result signature polled by the device', polled.token);
 

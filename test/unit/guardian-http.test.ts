@@ -20,6 +20,7 @@ describe('device protocol adapter: credentials and errors', () => {
   it('picks the mode from the token audience only to dispatch; unknown audiences and garbage are 401', async () => {
     expect(bearerMode(await jwt('mfa-enrollment'))).toBe('enrollment');
     expect(bearerMode(await jwt('mfa-challenge'))).toBe('login');
+    expect(bearerMode(await jwt('mfa-login'))).toBe('login');
     for (const token of [await jwt('mfa-result'), 'not-a-jwt', '']) {
       expect(() => bearerMode(token)).toThrow(expect.objectContaining({ status: 401, code: 'invalid_token' }));
     }

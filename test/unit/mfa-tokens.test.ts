@@ -5,7 +5,7 @@ import { loadConfig, resultSigningConfig } from '../../lib/config';
 import { issueTransactionToken, newTransactionId, verifyTransactionToken } from '../../lib/enrollment/transaction-token';
 import { afterFailure, attemptsLeft, budgetLimit, FAILURE_BUDGET, isExhausted, REFILL_MS, retryAfterSec } from '../../lib/mfa/budget';
 import { signRequestToken, verifyRequestToken } from '../../lib/mfa/request-token';
-import { jwks, MULTI_FACTOR_ACR, signResult, verifyResult } from '../../lib/mfa/result-token';
+import { jwks, MULTI_FACTOR_ACR, signEnrollmentResult, signResult, verifyResult } from '../../lib/mfa/result-token';
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 const ISS = 'https://mfa.example.com';
@@ -116,7 +116,7 @@ describe('result tokens (ES256, kid, JWKS)', () => {
     const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(set), { issuer: ISS, audience: claims.aud, currentDate: new Date(NOW) });
     expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: 'new' });
     expect(payload).toEqual({
-      iss: ISS, sub: 'user-1', aud: claims.aud, iat: NOW / 1000, exp: NOW / 1000 + 300, jti: `res_${claims.txid}`, txid: claims.txid,
+      iss: ISS, sub: 'user-1', aud: claims.aud, iat: NOW / 1000, exp: NOW / 1000 + 300, jti: `res_${claims.txid}`, purpose: 'mfa-login', txid: claims.txid,
       auth_time: NOW / 1000, nonce: 'n-1', state: 's-1', amr: ['otp'], acr: MULTI_FACTOR_ACR, mfa_method: 'totp', enrollment_id: claims.enrollmentId,
     });
   });
@@ -134,6 +134,19 @@ describe('result tokens (ES256, kid, JWKS)', () => {
     const hs = await new SignJWT({ txid: 'x' }).setProtectedHeader({ alg: 'HS256', kid: 'new' }).setIssuer(ISS).setSubject('u').setAudience('a')
       .setIssuedAt().setExpirationTime('5m').setJti('j').sign(new Uint8Array(32));
     expect(await verifyResult(hs, keys, ISS, Date.now())).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('an enrollment result says so by purpose and audience: a login audience check and verifyResult refuse it', async () => {
+    const token = await signEnrollmentResult(keys, ISS, claims);
+    const set = createLocalJWKSet(await jwks(keys));
+    await expect(jwtVerify(token, set, { issuer: ISS, audience: claims.aud, currentDate: new Date(NOW) })).rejects.toMatchObject({ claim: 'aud' });
+    const { payload } = await jwtVerify(token, set, { issuer: ISS, audience: `${claims.aud}#enrollment`, currentDate: new Date(NOW) });
+    expect(payload).toMatchObject({ purpose: 'mfa-enrollment', sub: 'user-1', jti: `res_${claims.txid}` });
+    expect(await verifyResult(token, keys, ISS, NOW)).toEqual({ ok: false, reason: 'not_login' });
+    // A result without a purpose (signed before results carried one) is no login result either.
+    const { purpose: _, ...bare } = decodeJwt(await signResult(keys, ISS, claims));
+    const unmarked = await new SignJWT(bare).setProtectedHeader({ alg: 'ES256', kid: 'new' }).sign(keys.current.privateKey);
+    expect(await verifyResult(unmarked, keys, ISS, NOW)).toEqual({ ok: false, reason: 'not_login' });
   });
 
   it('a rotated-out key still verifies while it is listed', async () => {
