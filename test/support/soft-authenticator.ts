@@ -66,8 +66,12 @@ export class SoftAuthenticator {
     return Buffer.concat(parts);
   }
 
-  register(challenge: string, overrides: { origin?: string; rpId?: string; type?: string; userPresent?: boolean } = {}) {
-    const clientData = Buffer.from(JSON.stringify({ type: overrides.type ?? 'webauthn.create', challenge, origin: overrides.origin ?? this.options.origin, crossOrigin: false }));
+  /**
+   * `crossOrigin`: what a browser reports for a ceremony in a cross-origin iframe; `publicKey`: the SubjectPublicKeyInfo
+   * sent as `response.publicKey` instead of this authenticator's (the authenticator data still carries its own key).
+   */
+  register(challenge: string, overrides: { origin?: string; rpId?: string; type?: string; userPresent?: boolean; crossOrigin?: boolean; publicKey?: KeyObject } = {}) {
+    const clientData = Buffer.from(JSON.stringify({ type: overrides.type ?? 'webauthn.create', challenge, origin: overrides.origin ?? this.options.origin, crossOrigin: overrides.crossOrigin ?? false }));
     const authData = this.authData(true, overrides.rpId, overrides);
     const attestationObject = Buffer.concat([Buffer.from([0xa3]), cborText('fmt'), cborText('none'), cborText('attStmt'), Buffer.from([0xa0]), cborText('authData'), cborBytes(2, authData)]);
     return {
@@ -80,16 +84,16 @@ export class SoftAuthenticator {
         clientDataJSON: b64(clientData),
         attestationObject: b64(attestationObject),
         authenticatorData: b64(authData),
-        publicKey: b64(this.keys.publicKey.export({ format: 'der', type: 'spki' })),
+        publicKey: b64((overrides.publicKey ?? this.keys.publicKey).export({ format: 'der', type: 'spki' })),
         publicKeyAlgorithm: -7,
         transports: ['usb' as const],
       },
     };
   }
 
-  assert(challenge: string, overrides: { origin?: string; rpId?: string; type?: string; counter?: number; userPresent?: boolean } = {}) {
+  assert(challenge: string, overrides: { origin?: string; rpId?: string; type?: string; counter?: number; userPresent?: boolean; crossOrigin?: boolean } = {}) {
     this.counter = overrides.counter ?? this.counter + (this.options.counterStep ?? 1);
-    const clientData = Buffer.from(JSON.stringify({ type: overrides.type ?? 'webauthn.get', challenge, origin: overrides.origin ?? this.options.origin, crossOrigin: false }));
+    const clientData = Buffer.from(JSON.stringify({ type: overrides.type ?? 'webauthn.get', challenge, origin: overrides.origin ?? this.options.origin, crossOrigin: overrides.crossOrigin ?? false }));
     const authData = this.authData(false, overrides.rpId, overrides);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), this.keys.privateKey);
     return {
