@@ -69,6 +69,16 @@ describe('the registered key comes from the authenticator data', () => {
     expect(createPublicKey({ key: Buffer.from(credential.public_key, 'base64url'), format: 'der', type: 'spki' }).equals(createPublicKey(key.privateKey))).toBe(true);
   });
 
+  it.each([[-7, 'ES256'], [-8, 'EdDSA'], [-257, 'RS256']] as const)('derives a %s (%s) key that a login then verifies with', async (algorithm, _name) => {
+    const key = new SoftAuthenticator({ origin: config.origin, rpId: config.rpId, algorithm });
+    const challenge = newCeremonyChallenge();
+    const answer = key.register(challenge);
+    const credential = await registered(key);
+    expect([credential.algorithm, credential.public_key]).toEqual([algorithm, answer.response.publicKey]);
+    const login = newCeremonyChallenge();
+    expect(verifyAssertion(key.assert(login), credential, expected(login)).signCount).toBe(key.counter);
+  });
+
   it('refuses a supplied public key that is not the COSE key the authenticator attested (a valid key of the same kind)', async () => {
     const key = new SoftAuthenticator({ origin: config.origin, rpId: config.rpId });
     const challenge = newCeremonyChallenge();
