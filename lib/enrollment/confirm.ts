@@ -14,7 +14,7 @@ import { invalidTransaction, transactionHash, verifyTransactionToken, type Trans
 
 export interface ConfirmDeps {
   tickets: Pick<TicketStore, 'get'>;
-  enrollments: Pick<EnrollmentStore, 'recordWrongCode' | 'redeem'>;
+  enrollments: Pick<EnrollmentStore, 'recordWrongCode' | 'redeem' | 'recoveryCodeHolders'>;
   config: Pick<Config, 'signingKeys' | 'encryptionKeys'>;
   now: () => number;
   random?: (size: number) => Buffer;
@@ -87,7 +87,8 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const result = await deps.enrollments.redeem(ticket, { kind: 'totp', tx }, enrollment, now);
+  const retired = await deps.enrollments.recoveryCodeHolders(ticket.user_id);
+  const result = await deps.enrollments.redeem(ticket, { kind: 'totp', tx }, enrollment, now, retired);
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId });
     return { enrollment_id: enrollmentId, ...(recoveryCode ? { recovery_code: recoveryCode } : {}), redirect_url: ticket.result_url };

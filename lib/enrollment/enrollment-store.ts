@@ -39,6 +39,13 @@ export type RedeemResult =
   | { ok: false; reason: 'credential_registered' }
   | { ok: false; reason: 'busy' };
 
+/**
+ * How many older recovery codes one redeem retires: a transaction holds at most 100 items and a redeem writes up to 5
+ * of its own. Since every redeem and regeneration leaves one live code per user, more holders than this only exist for
+ * a user with that many enrollments confirmed before codes were retired; each later redeem retires the next ones.
+ */
+export const RETIRED_CODES_PER_REDEEM = 90;
+
 /** The fields of an enrollment the admin API shows: never the secret or the recovery code hash, not even read. */
 export type EnrollmentSummary = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'>;
 
@@ -99,6 +106,32 @@ export class EnrollmentStore {
   }
 
   /**
+   * The user's enrollments that hold a live recovery code (ids, at most RETIRED_CODES_PER_REDEEM), for the redeem of
+   * a further enrollment to retire them: a user has one live code, the latest one shown. Read by key from the user's
+   * partition, so the redeem removes exactly the items read.
+   */
+  async recoveryCodeHolders(userId: string): Promise<string[]> {
+    const ids: string[] = [];
+    const pages = paginateQuery({ client: this.db }, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'attribute_exists(recovery_code_hash)',
+      ProjectionExpression: 'sk, enrollment_id',
+      ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const id = String(item.enrollment_id);
+        // An item filed under another id than its own is not one of this user's enrollments as the redeem keys them.
+        if (item.sk === `${ENROLLMENT_SK_PREFIX}${id}`) ids.push(id);
+        if (ids.length === RETIRED_CODES_PER_REDEEM) return ids;
+      }
+    }
+    return ids;
+  }
+
+  /**
    * Counts one wrong code, compare-and-set on the count the caller saw (so concurrent wrong codes each count once).
    * The one that reaches MAX_ATTEMPTS locks the ticket in the same write: out of the pending index, secret dropped.
    */
@@ -127,10 +160,14 @@ export class EnrollmentStore {
    * 1. the ticket: pending ∧ unexpired ∧ attempts < limit ∧ its pending enrollment still the transaction that was
    *    verified → redeemed, remembering (the hash of) that transaction;
    * 2. the enrollment, and 3. its pointer by id, both new;
-   * 4. the user's enrollment count + 1, which must be 0 unless the ticket allows multiple enrollments.
+   * 4. the user's enrollment count + 1, which must be 0 unless the ticket allows multiple enrollments;
+   * 5. for a security key or passkey, its credential id item, new;
+   * 6. the recovery codes of `retiredCodes` (the user's other enrollments holding one, from recoveryCodeHolders)
+   *    removed, each while still there: the new enrollment's code becomes the user's only live one, as a regeneration
+   *    leaves it. A code spent, moved or deleted since the read cancels the redeem (`busy`: the caller answers retry).
    * Concurrent redeems of one ticket: exactly one commits; the others see the ticket redeemed.
    */
-  async redeem(ticket: TicketRecord, proof: RedeemProof, enrollment: EnrollmentRecord, now: number): Promise<RedeemResult> {
+  async redeem(ticket: TicketRecord, proof: RedeemProof, enrollment: EnrollmentRecord, now: number, retiredCodes: readonly string[]): Promise<RedeemResult> {
     const pointer: EnrollmentPointerRecord = {
       ...enrollmentPointerKey(enrollment.enrollment_id),
       type: 'enrollment-pointer',
@@ -194,6 +231,14 @@ export class EnrollmentStore {
               },
             }]
           : []),
+        ...retiredCodes.slice(0, RETIRED_CODES_PER_REDEEM).map((enrollmentId) => ({
+          Update: {
+            TableName: this.tableName,
+            Key: enrollmentKey(enrollment.user_id, enrollmentId),
+            UpdateExpression: 'REMOVE recovery_code_hash',
+            ConditionExpression: 'attribute_exists(recovery_code_hash)',
+          },
+        })),
       ],
     };
     const reasons = await transactWrite(this.db, input);
@@ -202,8 +247,8 @@ export class EnrollmentStore {
       return { ok: false, reason: 'ticket', current: fromWire(reasons[0].Item) ?? (await this.ticket(ticket.ticket_id)) };
     }
     if (reasons[3]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'already_enrolled' };
-    if (reasons[4]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'credential_registered' };
-    // Still conflicting after retries: let the caller look at the ticket again.
+    if (proof.kind === 'webauthn' && reasons[4]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'credential_registered' };
+    // Still conflicting after retries, or an older recovery code changed meanwhile: let the caller look again.
     return { ok: false, reason: 'busy' };
   }
 

@@ -15,7 +15,7 @@ import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNot
 
 export interface WebauthnConfirmDeps {
   tickets: Pick<TicketStore, 'get'>;
-  enrollments: Pick<EnrollmentStore, 'recordWrongCode' | 'redeem'>;
+  enrollments: Pick<EnrollmentStore, 'recordWrongCode' | 'redeem' | 'recoveryCodeHolders'>;
   config: Pick<Config, 'signingKeys' | 'encryptionKeys' | 'webauthn'>;
   now: () => number;
   random?: (size: number) => Buffer;
@@ -78,7 +78,8 @@ export async function confirmWebauthnEnrollment(
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const result = await deps.enrollments.redeem(ticket, { kind: 'webauthn', challengeHash: pending.challenge_hash, credentialId: credential.credential_id }, enrollment, now);
+  const retired = await deps.enrollments.recoveryCodeHolders(ticket.user_id);
+  const result = await deps.enrollments.redeem(ticket, { kind: 'webauthn', challengeHash: pending.challenge_hash, credentialId: credential.credential_id }, enrollment, now, retired);
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId, factor });
     return { enrollment_id: enrollmentId, recovery_code: recoveryCode, redirect_url: ticket.result_url };

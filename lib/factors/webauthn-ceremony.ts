@@ -1,4 +1,5 @@
-import { createHash, createPublicKey, timingSafeEqual, verify as verifySignature } from 'node:crypto';
+import { createHash, createPublicKey, timingSafeEqual, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { decodePartialCBOR } from '@levischuck/tiny-cbor';
 import { parsers, server } from '@passwordless-id/webauthn';
 import type { WebauthnConfig } from '../config';
 import type { WebauthnEnrollmentRecord } from '../enrollment/records';
@@ -10,9 +11,12 @@ import type { AssertionJson, RegistrationJson } from './webauthn-schemas';
  * measurement behind the choice of @passwordless-id/webauthn).
  *
  * Registration uses the library's `verifyRegistration` (type, challenge, origin, rp id hash, user verification) plus
- * what it leaves out: user presence, that the attestation object carries the authenticator data checked, and that the
- * credential id in it is the one announced. (With attestation `none` nothing in a registration is signed: these
- * checks keep the stored credential consistent, they do not make it attested.)
+ * what it leaves out: a ceremony run in a cross-origin frame, user presence, that the attestation object carries the
+ * authenticator data checked, that the credential id in it is the one announced, and the key itself: the library
+ * keeps the browser's `response.publicKey` as it comes, so the stored key is derived here from the COSE key in the
+ * attested credential data (decoded with @levischuck/tiny-cbor, the decoder @simplewebauthn/server uses), and a
+ * browser-supplied key or algorithm that differs is refused. (With attestation `none` nothing in a registration is
+ * signed: these checks keep the stored credential consistent, they do not make it attested.)
  * An assertion's fields are parsed by the library, but its signature is checked here with node:crypto: the library's
  * ES256 path converts the DER signature to raw assuming 32-byte integers, and refuses a valid signature whose r or
  * s is shorter (about 1 login in 128).
@@ -38,8 +42,13 @@ function checkChallenge(challenge: unknown, expectedHash: string): boolean {
   return typeof challenge === 'string' && sameDigest(sha256(challenge), b64(expectedHash));
 }
 
+/** A ceremony inside a frame of another origin (WebAuthn §5.10.1): never one of our pages, refused whatever else it says. */
+function refuseCrossOrigin(client: { crossOrigin?: unknown }) {
+  if (client.crossOrigin === true) throw new CeremonyError('clientDataJSON.crossOrigin is true');
+}
+
 /** Flags byte of authenticator data (WebAuthn §6.1). */
-const FLAG = { UP: 0x01, UV: 0x04, BE: 0x08, BS: 0x10, AT: 0x40 } as const;
+const FLAG = { UP: 0x01, UV: 0x04, BE: 0x08, BS: 0x10, AT: 0x40, ED: 0x80 } as const;
 
 /** What a verified registration yields: the stored credential's fields (lib/enrollment/records.ts documents them). */
 export type RegisteredCredential = Pick<
@@ -60,6 +69,7 @@ export async function verifyRegistration(response: RegistrationJson, expected: E
   } catch (err) {
     throw new CeremonyError((err as Error).message.split(':')[0] ?? 'registration');
   }
+  refuseCrossOrigin(parsers.parseClient(response.response.clientDataJSON) as { crossOrigin?: unknown });
   const authData = b64(response.response.authenticatorData);
   // The authenticator data checked above is the browser's copy; the attestation object must carry the same bytes.
   if (authData.length < 37 || !b64(response.response.attestationObject).includes(authData)) throw new CeremonyError('attestation object mismatch');
@@ -71,12 +81,13 @@ export async function verifyRegistration(response: RegistrationJson, expected: E
   if (!sameDigest(authData.subarray(55, 55 + idLength), announced) || response.id !== response.rawId) {
     throw new CeremonyError('credential id mismatch');
   }
-  // The key must load as SubjectPublicKeyInfo with the announced algorithm, or no login could ever verify.
-  keyFor(info.credential.publicKey, response.response.publicKeyAlgorithm);
+  const { key, algorithm } = attestedKey(authData, 55 + idLength, Boolean(flags & FLAG.ED));
+  if (response.response.publicKeyAlgorithm !== algorithm) throw new CeremonyError('response.publicKeyAlgorithm is not the algorithm in the authenticator data');
+  if (!suppliedKey(response.response.publicKey)?.equals(key)) throw new CeremonyError('response.publicKey is not the key in the authenticator data');
   return {
     credential_id: response.id,
-    public_key: info.credential.publicKey.replace(/=+$/, ''),
-    algorithm: response.response.publicKeyAlgorithm,
+    public_key: key.export({ format: 'der', type: 'spki' }).toString('base64url'),
+    algorithm,
     sign_count: authData.readUInt32BE(33),
     transports: [...new Set(response.response.transports ?? [])].slice(0, 8),
     aaguid: info.authenticator.aaguid,
@@ -84,6 +95,48 @@ export async function verifyRegistration(response: RegistrationJson, expected: E
     backed_up: Boolean(flags & FLAG.BS),
     user_verified: Boolean(flags & FLAG.UV),
   };
+}
+
+/**
+ * The credential public key of the attested credential data: a COSE_Key (RFC 9052 §7, parameters RFC 9053 / RFC 8230)
+ * for one of the algorithms we ask for, as a node:crypto key. It starts at `offset`; only extensions may follow it.
+ */
+function attestedKey(authData: Buffer, offset: number, extensions: boolean): { key: KeyObject; algorithm: number } {
+  const unreadable = () => new CeremonyError('unreadable credential public key');
+  let cose: unknown;
+  let length: number;
+  try {
+    // A copy with a buffer of its own: the decoder reads views through their whole underlying buffer (a Buffer's pool).
+    [cose, length] = decodePartialCBOR(new Uint8Array(authData), offset);
+  } catch {
+    throw unreadable();
+  }
+  if (!(cose instanceof Map) || (!extensions && offset + length !== authData.length)) throw unreadable();
+  const bytes = (label: number, size?: number) => {
+    const value: unknown = cose.get(label);
+    if (!(value instanceof Uint8Array) || value.length === 0 || (size !== undefined && value.length !== size)) throw unreadable();
+    return Buffer.from(value).toString('base64url');
+  };
+  const [kty, algorithm, crv] = [cose.get(1), cose.get(3), cose.get(-1)];
+  let jwk: JsonWebKey;
+  if (kty === 2 && algorithm === -7 && crv === 1) jwk = { kty: 'EC', crv: 'P-256', x: bytes(-2, 32), y: bytes(-3, 32) };
+  else if (kty === 1 && algorithm === -8 && crv === 6) jwk = { kty: 'OKP', crv: 'Ed25519', x: bytes(-2, 32) };
+  else if (kty === 3 && algorithm === -257) jwk = { kty: 'RSA', n: bytes(-1), e: bytes(-2) };
+  else throw new CeremonyError('unsupported key algorithm');
+  try {
+    return { key: createPublicKey({ key: jwk, format: 'jwk' }), algorithm };
+  } catch {
+    throw unreadable();
+  }
+}
+
+/** The browser's `getPublicKey()` (SubjectPublicKeyInfo), when it reads as a key at all. */
+function suppliedKey(spki: string): KeyObject | undefined {
+  try {
+    return createPublicKey({ key: b64(spki), format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
 }
 
 function keyFor(spki: string, algorithm: number) {
@@ -122,7 +175,8 @@ export function verifyAssertion(response: AssertionJson, credential: WebauthnEnr
   const authenticator = parsers.parseAuthenticator(response.response.authenticatorData);
   if (client.type !== 'webauthn.get') throw new CeremonyError('wrong type');
   if (!checkChallenge(client.challenge, expected.challengeHash)) throw new CeremonyError('wrong challenge');
-  if (client.origin !== config.origin || client.crossOrigin === true) throw new CeremonyError('wrong origin');
+  if (client.origin !== config.origin) throw new CeremonyError('wrong origin');
+  refuseCrossOrigin(client);
   if (!sameDigest(authData.subarray(0, 32), sha256(config.rpId))) throw new CeremonyError('wrong rp id');
   if (!authenticator.flags.userPresent) throw new CeremonyError('user not present');
   if (expected.requireUserVerification && !authenticator.flags.userVerified) throw new CeremonyError('user not verified');

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { codeFor, createTicket, ticketItem } from '../support/enroll';
+import { codeFor, createTicket, enrollUser, ticketItem } from '../support/enroll';
 import { guardianClient, nextEvent, promised, type GuardianConfirmationStep, type GuardianTransaction } from '../support/guardian';
 import { api, stack, uniqueUser } from '../support/stack';
 import { base32Decode, wrongCode } from '../support/totp';
@@ -77,6 +77,15 @@ describe('enrollment through the vendor client (Authorization: Ticket id=...)', 
     expect(payload).toMatchObject({ purpose: 'mfa-enrollment', sub: user });
   });
 
+  it('a further enrollment through the client retires the earlier enrollment\'s recovery code: the code the client showed is the one that works', async () => {
+    const user = uniqueUser('device-again');
+    const first = await enrollUser(user);
+    const { recoveryCode } = await enrolledThroughClient(user, { allow_multiple_enrollments: true });
+    const verify = (code: string) => api<Record<string, any>>('POST', `/api/v2/users/${encodeURIComponent(user)}/mfa/verify`, { body: { recovery_code: code } });
+    expect((await verify(first.recovery_code)).body.error).toBe('invalid_code');
+    expect((await verify(recoveryCode)).body).toMatchObject({ verified: true, mfa_method: 'recovery-code' });
+  });
+
   it('a wrong code stays pending and is counted; the right one then completes', async () => {
     const ticket = await createTicket({ user_id: uniqueUser('device-wrong') });
     const { tx, step } = await startEnrollment(ticket.token);
@@ -135,8 +144,8 @@ describe('enrollment through the vendor client (Authorization: Ticket id=...)', 
 });
 
 /** A user enrolled through the vendor client; returns the secret their app holds and the recovery code they saw. */
-async function enrolledThroughClient(user: string): Promise<{ secret: string; recoveryCode: string }> {
-  const ticket = await createTicket({ user_id: user });
+async function enrolledThroughClient(user: string, extra: Record<string, unknown> = {}): Promise<{ secret: string; recoveryCode: string }> {
+  const ticket = await createTicket({ user_id: user, ...extra });
   const started = await device('start-flow', `Ticket id="${ticket.token}"`, { state_transport: 'polling' });
   const secret = started.body.device_account.otp_secret as string;
   expect((await device('verify-otp', `Bearer ${started.body.transaction_token}`, { type: 'manual_input', code: codeFor(secret) })).status).toBe(200);

@@ -2,7 +2,8 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { signRequestToken } from '../../lib/mfa/request-token';
-import { codeFor, expectSecurityHeaders } from '../support/enroll';
+import { codeFor, createTicket, enrollUser, expectSecurityHeaders } from '../support/enroll';
+import { SoftAuthenticator } from '../support/soft-authenticator';
 import { createChallenge, enroll, nextCode, pageVerify, RESULT_URL, userVerify, verifyWithJwks } from '../support/mfa';
 import { api, db, stack, uniqueUser } from '../support/stack';
 import { base32Decode, wrongCode } from '../support/totp';
@@ -179,6 +180,30 @@ describe('recovery codes', () => {
     const viaApi = await userVerify(user.userId, { recovery_code: ok.body.recovery_code });
     expect(viaApi.status).toBe(200);
     expect(viaApi.body).toEqual({ verified: true, enrollment_id: user.enrollmentId, mfa_method: 'recovery-code', recovery_code: expect.stringMatching(/^[0-9A-Z]{24}$/) });
+  });
+
+  it('one live code per user: each further enrollment (a code, then a security key) retires the older code and shows its own', async () => {
+    const userId = uniqueUser('mfa-recovery-again');
+    const first = await enrollUser(userId);
+    const second = await enrollUser(userId, { allow_multiple_enrollments: true });
+    expect(second.recovery_code).toMatch(/^[0-9A-Z]{24}$/);
+    const created = await createChallenge({ user_id: userId });
+    const old = await pageVerify({ request_token: created.request_token, recovery_code: first.recovery_code });
+    expect([old.status, old.body.error]).toEqual([400, 'invalid_code']);
+    expect((await userVerify(userId, { recovery_code: first.recovery_code })).body.error).toBe('invalid_code');
+    // The second code works, and spending it issues the next one on the second enrollment.
+    const spent = await userVerify(userId, { recovery_code: second.recovery_code });
+    expect(spent.body).toMatchObject({ verified: true, enrollment_id: second.enrollment_id, recovery_code: expect.stringMatching(/^[0-9A-Z]{24}$/) });
+
+    const ticket = await createTicket({ user_id: userId, factor: 'webauthn-roaming', allow_multiple_enrollments: true });
+    const started = await api<{ public_key: { challenge: string } }>('POST', '/enroll/start', { body: { ticket: ticket.token }, auth: null });
+    const key = new SoftAuthenticator({ origin: stack.apiUrl, rpId: 'localhost' });
+    const registered = await api<Record<string, any>>('POST', '/enroll/webauthn', { body: { ticket: ticket.token, credential: key.register(started.body.public_key.challenge) }, auth: null });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+    for (const code of [first.recovery_code, second.recovery_code, spent.body.recovery_code]) {
+      expect((await userVerify(userId, { recovery_code: code })).body.error).toBe('invalid_code');
+    }
+    expect((await userVerify(userId, { recovery_code: registered.body.recovery_code })).body).toMatchObject({ verified: true, enrollment_id: registered.body.enrollment_id });
   });
 
   it('regeneration gives a new code and the old one stops working', async () => {

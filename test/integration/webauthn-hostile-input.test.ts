@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, captureOutput, expectCleanRejection, localDocumentClient, scanAll, useDedicatedTable, type Handler } from '../reliability/harness';
@@ -113,6 +114,24 @@ describe('hostile input to the WebAuthn routes', () => {
     }
     await expectNothingGranted();
   }, 120_000);
+
+  it('POST /enroll/webauthn refuses a well-formed registration whose public key is not the attested one, or run cross-origin: 400 invalid_credential naming the field', async () => {
+    const { token, challenge } = (await captureOutput(() => newWebauthnTicket('hostile-key-swap'))).result;
+    const authenticator = new SoftAuthenticator({ origin, rpId: 'localhost' });
+    // A key the attacker holds, announced beside authenticator data that carries the authenticator's own key.
+    const swapped = authenticator.register(challenge, { publicKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey });
+    const framed = authenticator.register(challenge, { crossOrigin: true });
+    const answers = [];
+    for (const credential of [swapped, framed]) {
+      const { result: res } = await captureOutput(() => call(register, { path: '/enroll/webauthn', headers: json, body: JSON.stringify({ ticket: token, credential }) }));
+      answers.push([res.status, JSON.parse(res.body).error, JSON.parse(res.body).message]);
+    }
+    expect(answers).toEqual([
+      [400, 'invalid_credential', expect.stringMatching(/^credential: .*response\.publicKey is not the key in the authenticator data/)],
+      [400, 'invalid_credential', expect.stringMatching(/^credential: .*clientDataJSON\.crossOrigin is true/)],
+    ]);
+    await expectNothingGranted();
+  }, 60_000);
 
   it('POST /mfa/webauthn and its options answer a clean 4xx to any mangled assertion or token, and accept no login', async () => {
     const valid = { request_token: requestToken, credential: assertion };

@@ -85,9 +85,9 @@ async function snapshot() {
  */
 function holdRedeem(ticketIds: Set<string>, before: (ticketId: string) => Promise<void>) {
   const original = EnrollmentStore.prototype.redeem;
-  return vi.spyOn(EnrollmentStore.prototype, 'redeem').mockImplementation(async function (this: EnrollmentStore, ticket, transaction, enrollment, now) {
+  return vi.spyOn(EnrollmentStore.prototype, 'redeem').mockImplementation(async function (this: EnrollmentStore, ticket, transaction, enrollment, now, retiredCodes) {
     if (ticketIds.has(ticket.ticket_id)) await before(ticket.ticket_id);
-    return original.call(this, ticket, transaction, enrollment, now);
+    return original.call(this, ticket, transaction, enrollment, now, retiredCodes);
   });
 }
 

@@ -4,7 +4,7 @@ import {
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -96,7 +96,15 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
   throw new Error('expected an AppError');
 }
 
-beforeEach(() => ddb.reset());
+beforeEach(() => {
+  ddb.reset();
+  // The user's other enrollments holding a recovery code (none unless a test says so).
+  ddb.on(QueryCommand).resolves({ Items: [] });
+});
+
+/** The user already has enrollments whose recovery codes are live (as the partition Query projects them). */
+const givenCodeHolders = (...ids: string[]) =>
+  ddb.on(QueryCommand).resolves({ Items: ids.map((id) => ({ sk: `ENROLLMENT#${id}`, enrollment_id: id })) });
 
 describe('start: offering a TOTP secret', () => {
   it('stores a new secret bound to a new transaction with one conditional write, sealed, and returns it (the hosted page adds its QR code)', async () => {
@@ -256,6 +264,36 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(countUser.ConditionExpression).toBeUndefined();
   });
 
+  it('retires the recovery codes of the user\'s other enrollments in the same transaction: the code it shows is the only live one', async () => {
+    const { ticket, token, tx } = await startedTicket({ allow_multiple_enrollments: true });
+    givenTicket(ticket, 2);
+    givenCodeHolders('enr_older0000000000000000', 'enr_older1111111111111111');
+    ddb.on(TransactWriteCommand).resolves({});
+    await confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) });
+    const query = ddb.commandCalls(QueryCommand)[0]!.args[0].input;
+    expect(query).toMatchObject({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', FilterExpression: 'attribute_exists(recovery_code_hash)', ConsistentRead: true });
+    expect(query.ExpressionAttributeValues).toEqual({ ':pk': 'USER#user-1', ':prefix': 'ENROLLMENT#' });
+    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(6);
+    expect(items.slice(4).map((i) => i.Update)).toEqual(
+      ['enr_older0000000000000000', 'enr_older1111111111111111'].map((id) => ({
+        TableName: 'tickets-unit',
+        Key: { pk: 'USER#user-1', sk: `ENROLLMENT#${id}` },
+        UpdateExpression: 'REMOVE recovery_code_hash',
+        // Only a code still there: an item deleted meanwhile is not recreated, a code moved meanwhile cancels the redeem.
+        ConditionExpression: 'attribute_exists(recovery_code_hash)',
+      })),
+    );
+  });
+
+  it('answers 503 to retry when an older code changed between the read and the redeem (not a registered credential)', async () => {
+    const { ticket, token, tx } = await startedTicket({ allow_multiple_enrollments: true });
+    givenTicket(ticket, 1);
+    givenCodeHolders('enr_older0000000000000000');
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'None', 'ConditionalCheckFailed'));
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 503, code: 'temporarily_unavailable' });
+  });
+
   it('answers 410 ticket_redeemed when a concurrent confirm won (the item comes back with the cancellation)', async () => {
     const { ticket, token, tx } = await startedTicket();
     givenTicket(ticket);
@@ -315,6 +353,17 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(confirmed).toEqual({ enrollment_id: `enr_${'e'.repeat(22)}` });
     const enrollment = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Put!.Item as EnrollmentRecord;
     expect(enrollment.recovery_code_hash).toBe(ticket.pending_totp.recovery_code_hash);
+  });
+
+  it('the device protocol retires the older codes too: the code fixed at start is the only live one', async () => {
+    const { ticket, tx } = await startedTicket({ allow_multiple_enrollments: true });
+    ticket.pending_totp = { ...ticket.pending_totp!, enrollment_id: `enr_${'e'.repeat(22)}`, recovery_code_hash: 'rc2$e1$' + 'h'.repeat(43) };
+    givenTicket(ticket, 1);
+    givenCodeHolders('enr_older0000000000000000');
+    ddb.on(TransactWriteCommand).resolves({});
+    await confirmEnrollment(deps, { transaction_token: tx, code: totp(SECRET, NOW) });
+    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items[4]!.Update).toMatchObject({ Key: { pk: 'USER#user-1', sk: 'ENROLLMENT#enr_older0000000000000000' }, UpdateExpression: 'REMOVE recovery_code_hash' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { createHash, sign } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { WebauthnConfig } from '../../lib/config';
 import type { WebauthnEnrollmentRecord } from '../../lib/enrollment/records';
@@ -56,6 +56,64 @@ describe('registration ceremony', () => {
     const answer = key.register(challenge);
     const other = Buffer.alloc(32, 1).toString('base64url');
     expect(await refusal(verifyRegistration({ ...answer, id: other, rawId: other }, expected(challenge)))).toBe('credential id mismatch');
+  });
+});
+
+describe('the registered key comes from the authenticator data', () => {
+  it('stores the SubjectPublicKeyInfo of the COSE key in the attested credential data, byte for byte what the browser reports', async () => {
+    const key = new SoftAuthenticator({ origin: config.origin, rpId: config.rpId });
+    const challenge = newCeremonyChallenge();
+    const answer = key.register(challenge);
+    const credential = await verifyRegistration(answer, expected(challenge));
+    expect(credential.public_key).toBe(answer.response.publicKey);
+    expect(createPublicKey({ key: Buffer.from(credential.public_key, 'base64url'), format: 'der', type: 'spki' }).equals(createPublicKey(key.privateKey))).toBe(true);
+  });
+
+  it.each([[-7, 'ES256'], [-8, 'EdDSA'], [-257, 'RS256']] as const)('derives a %s (%s) key that a login then verifies with', async (algorithm, _name) => {
+    const key = new SoftAuthenticator({ origin: config.origin, rpId: config.rpId, algorithm });
+    const challenge = newCeremonyChallenge();
+    const answer = key.register(challenge);
+    const credential = await registered(key);
+    expect([credential.algorithm, credential.public_key]).toEqual([algorithm, answer.response.publicKey]);
+    const login = newCeremonyChallenge();
+    expect(verifyAssertion(key.assert(login), credential, expected(login)).signCount).toBe(key.counter);
+  });
+
+  it('refuses a supplied public key that is not the COSE key the authenticator attested (a valid key of the same kind)', async () => {
+    const key = new SoftAuthenticator({ origin: config.origin, rpId: config.rpId });
+    const challenge = newCeremonyChallenge();
+    const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    expect(await refusal(verifyRegistration(key.register(challenge, { publicKey: otherKey }), expected(challenge)))).toBe('response.publicKey is not the key in the authenticator data');
+  });
+
+  it('refuses a supplied algorithm that is not the COSE key\'s', async () => {
+    const key = new SoftAuthenticator({ origin: config.origin, rpId: config.rpId });
+    const challenge = newCeremonyChallenge();
+    const answer = key.register(challenge);
+    const claimed = { ...answer, response: { ...answer.response, publicKeyAlgorithm: -8 } };
+    expect(await refusal(verifyRegistration(claimed, expected(challenge)))).toBe('response.publicKeyAlgorithm is not the algorithm in the authenticator data');
+  });
+
+  it('refuses authenticator data whose credential public key is not a well-formed COSE key', async () => {
+    const key = new SoftAuthenticator({ origin: config.origin, rpId: config.rpId });
+    const challenge = newCeremonyChallenge();
+    const answer = key.register(challenge);
+    // Cut the authenticator data inside the COSE key (and the attestation object's copy with it).
+    const authData = Buffer.from(answer.response.authenticatorData, 'base64url');
+    const cut = authData.subarray(0, authData.length - 10);
+    const attestation = Buffer.from(answer.response.attestationObject, 'base64url');
+    const shortened = Buffer.concat([attestation.subarray(0, attestation.length - authData.length - 2), Buffer.from([0x58, cut.length]), cut]);
+    const mangled = { ...answer, response: { ...answer.response, authenticatorData: cut.toString('base64url'), attestationObject: shortened.toString('base64url') } };
+    expect(await refusal(verifyRegistration(mangled, expected(challenge)))).toBe('unreadable credential public key');
+  });
+
+  it('refuses a ceremony the browser ran in a cross-origin frame (clientData.crossOrigin true), at registration and at login', async () => {
+    const key = new SoftAuthenticator({ origin: config.origin, rpId: config.rpId });
+    const challenge = newCeremonyChallenge();
+    expect(await refusal(verifyRegistration(key.register(challenge, { crossOrigin: true }), expected(challenge)))).toBe('clientDataJSON.crossOrigin is true');
+    const credential = await registered(key);
+    const login = newCeremonyChallenge();
+    expect(await refusal(() => verifyAssertion(key.assert(login, { crossOrigin: true }), credential, expected(login)))).toBe('clientDataJSON.crossOrigin is true');
   });
 });
 

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { jwtVerify, importSPKI } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, resultSigningConfig } from '../../lib/config';
-import { EnrollmentStore } from '../../lib/enrollment/enrollment-store';
+import { EnrollmentStore, RETIRED_CODES_PER_REDEEM } from '../../lib/enrollment/enrollment-store';
 import { credentialKey, enrollmentKey, enrollmentPointerKey, type WebauthnEnrollmentRecord } from '../../lib/enrollment/records';
 import { challengeHash, newCeremonyChallenge } from '../../lib/factors/webauthn';
 import { verifyRegistration } from '../../lib/factors/webauthn-ceremony';
@@ -37,7 +37,7 @@ describe('redeeming a ticket with a security key', () => {
     ddb.on(TransactWriteCommand).resolves({});
     const enrollment = await keyEnrollment(new SoftAuthenticator({ origin: webauthn.origin, rpId: webauthn.rpId }));
     const ticket = { ticket_id: 'tkt_x', user_id: 'user-1', allow_multiple_enrollments: false } as TicketRecord;
-    const result = await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id }, enrollment, NOW);
+    const result = await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id }, enrollment, NOW, []);
     expect(result).toEqual({ ok: true });
     const [redeem, put, pointer, , credential] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(redeem!.Update!.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max AND pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now');
@@ -54,10 +54,42 @@ describe('redeeming a ticket with a security key', () => {
     );
     const enrollment = await keyEnrollment(new SoftAuthenticator({ origin: webauthn.origin, rpId: webauthn.rpId }));
     const ticket = { ticket_id: 'tkt_x', user_id: 'user-1', allow_multiple_enrollments: true } as TicketRecord;
-    expect(await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id }, enrollment, NOW)).toEqual({
+    expect(await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id }, enrollment, NOW, [])).toEqual({
       ok: false,
       reason: 'credential_registered',
     });
+  });
+});
+
+describe('one live recovery code per user', () => {
+  it('the redeem removes the codes of the enrollments it is given, after the credential item; a failed removal reads as busy', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const enrollment = await keyEnrollment(new SoftAuthenticator({ origin: webauthn.origin, rpId: webauthn.rpId }));
+    const ticket = { ticket_id: 'tkt_x', user_id: 'user-1', allow_multiple_enrollments: true } as TicketRecord;
+    const store = new EnrollmentStore(client, 't');
+    const proof = { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id } as const;
+    expect(await store.redeem(ticket, proof, enrollment, NOW, ['enr_older0000000000000000'])).toEqual({ ok: true });
+    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(6);
+    expect(items[4]!.Put!.Item).toMatchObject(credentialKey(enrollment.credential_id));
+    expect(items[5]!.Update).toEqual({
+      TableName: 't',
+      Key: enrollmentKey('user-1', 'enr_older0000000000000000'),
+      UpdateExpression: 'REMOVE recovery_code_hash',
+      ConditionExpression: 'attribute_exists(recovery_code_hash)',
+    });
+    ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }] }),
+    );
+    expect(await store.redeem(ticket, proof, enrollment, NOW, ['enr_older0000000000000000'])).toEqual({ ok: false, reason: 'busy' });
+  });
+
+  it('reads the holders from the user\'s partition by key, capped so that a redeem stays within a transaction\'s 100 items', async () => {
+    const ids = Array.from({ length: 120 }, (_, i) => `enr_${String(i).padStart(22, '0')}`);
+    ddb.on(QueryCommand).resolves({ Items: [...ids.map((id) => ({ sk: `ENROLLMENT#${id}`, enrollment_id: id })), { sk: 'ENROLLMENT#enr_misfiled', enrollment_id: 'enr_other' }] });
+    const holders = await new EnrollmentStore(client, 't').recoveryCodeHolders('user-1');
+    expect(holders).toEqual(ids.slice(0, RETIRED_CODES_PER_REDEEM));
+    expect(RETIRED_CODES_PER_REDEEM + 5).toBeLessThanOrEqual(100);
   });
 });
 
