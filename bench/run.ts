@@ -8,6 +8,7 @@
  * from one run's results only, so a partial run must not replace docs/BENCHMARKS.md.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local';
 import { hashAdminKey } from '../lib/admin-auth';
 import { freePort, httpAnswers, startService, stopService, waitFor, type Service } from '../infra/local/processes';
-import { LOCAL_ADMIN_API_KEY, startStack, type Stack } from '../infra/local/stack';
+import { startStack, type Stack } from '../infra/local/stack';
 import { ensureTable } from '../infra/local/table';
 import { benchBundles } from './bundle-init';
 import { runBurst } from './burst';
@@ -27,6 +28,9 @@ import { renderReport, type RunResults } from './report';
 import { readServiceConfig, ROOT } from './serverless-config';
 import { envNumber } from './stats';
 import type { SweepContext } from './sweep-scaling';
+
+/** The benchmark's own stacks' admin key: random per run, like the local stack's (infra/local/stack.ts). */
+const LOCAL_ADMIN_API_KEY = randomBytes(32).toString('base64url');
 
 const SETTINGS = {
   seconds: envNumber('BENCH_SECONDS', 20), // load: duration of each timed run

@@ -6,7 +6,7 @@ import { json } from '../lib/http';
 import { signEnrollmentResult } from '../lib/mfa/result-token';
 import { totpFactor } from '../lib/factors/totp';
 
-const { config, tickets, store, now } = signingDeviceContext('signingKeys', 'encryptionKeys');
+const { config, tickets, store, now } = signingDeviceContext('signingKeys');
 /**
  * After an enrollment the user just proved the new factor: the result says so (TOTP, `amr: ["otp"]`), as an
  * enrollment result (`purpose: "mfa-enrollment"`, its own audience), which no login check accepts.

@@ -1,10 +1,11 @@
-import { getConfig, resultSigningConfig } from '../lib/config';
+import { getConfig, resultPublicConfig } from '../lib/config';
 import type { HttpHandler } from '../lib/http';
 import { jwks } from '../lib/mfa/result-token';
 
-const config = resultSigningConfig(getConfig());
+/** Public keys only (RESULT_PUBLIC_KEYS): this public function holds no private key. */
+const config = resultPublicConfig(getConfig());
 /** Computed once per cold start: the keys only change with a deploy. */
-const body = jwks(config.resultSigningKeys).then((set) => JSON.stringify(set));
+const body = jwks(config.resultPublicKeys).then((set) => JSON.stringify(set));
 
 /**
  * GET /.well-known/jwks.json (public): the keys that verify MFA results. Cacheable for 5 minutes, so a key rotated in

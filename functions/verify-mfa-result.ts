@@ -1,8 +1,8 @@
 import { adminRoute, json, parseJsonBody } from '../lib/http';
-import { signingMfaContext } from '../lib/mfa';
+import { verifyingMfaContext } from '../lib/mfa';
 import { verifyResultOnce, verifyResultSchema } from '../lib/mfa/verify-result';
 
-const { config, store, now } = signingMfaContext('adminKeyHashes');
+const { config, store, now } = verifyingMfaContext('adminKeyHashes');
 
 /** POST /api/v2/mfa/results/verify `{ signature }`: 200 claims the first time; 409 `result_already_used`; 400 `invalid_signature` / `result_expired`. */
 export const handler = adminRoute(config, async (event) => {

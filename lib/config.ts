@@ -21,15 +21,24 @@ export interface KeyRing {
   byId: ReadonlyMap<string, Key>;
 }
 
-/** A P-256 key pair that signs MFA results (ES256); `id` is the JWS `kid`. */
-export interface SigningKeyPair {
+/** A P-256 public key that verifies MFA results (ES256); `id` is the JWS `kid`. */
+export interface PublicKey {
   id: string;
-  privateKey: KeyObject;
   publicKey: KeyObject;
 }
 
-/** The first key signs; every key is published in the JWKS, so a rotated-in key's results verify everywhere. */
-export interface SigningKeyRing {
+/** The keys that verify results: what the JWKS publishes and the verify API checks against. */
+export interface PublicKeyRing {
+  all: readonly PublicKey[];
+}
+
+/** A P-256 key pair that signs MFA results (ES256). */
+export interface SigningKeyPair extends PublicKey {
+  privateKey: KeyObject;
+}
+
+/** The first key signs; the others are kept so that a rotation can move a key first without a gap. */
+export interface SigningKeyRing extends PublicKeyRing {
   current: SigningKeyPair;
   all: readonly SigningKeyPair[];
 }
@@ -71,9 +80,14 @@ export interface Settings {
   resultUrlOrigins: readonly string[];
   /**
    * RESULT_SIGNING_KEYS: ES256 keys that sign the MFA result (`signature`), `kid:<base64 PKCS#8 DER>[,...]`; only the
-   * functions that sign or publish results get them (`resultSigningConfig`).
+   * functions that sign results get them (`resultSigningConfig`).
    */
   resultSigningKeys: SigningKeyRing | undefined;
+  /**
+   * RESULT_PUBLIC_KEYS: the public halves, `kid:<base64 SPKI DER>[,...]`, for the functions that publish or check
+   * results without signing any (`resultPublicConfig`): they never hold a private key.
+   */
+  resultPublicKeys: PublicKeyRing | undefined;
   /** Local stack: relaxes `result_url` to allow http://localhost. Never true deployed. */
   localMode: boolean;
   /** Emulator endpoints for the local stack; unset deployed. */
@@ -259,6 +273,39 @@ const signingKeyRing = v.pipe(
   }),
 );
 
+/**
+ * `kid:<base64 SPKI DER of a P-256 public key>[,...]`, derived from RESULT_SIGNING_KEYS (README
+ * "Keys" shows the openssl line). A private key is refused: this variable goes to functions that must not hold one.
+ */
+const publicKeyRing = v.pipe(
+  optionalString,
+  v.rawTransform(({ dataset, addIssue, NEVER }): PublicKeyRing | undefined => {
+    const raw = dataset.value;
+    if (raw === undefined) return undefined;
+    const keys: PublicKey[] = [];
+    for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const [id = '', encoded = '', extra] = entry.split(':');
+      let publicKey: KeyObject | undefined;
+      try {
+        publicKey = createPublicKey({ key: Buffer.from(encoded, 'base64'), format: 'der', type: 'spki' });
+      } catch {
+        publicKey = undefined;
+      }
+      const curve = publicKey?.asymmetricKeyDetails?.namedCurve;
+      if (extra !== undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || !publicKey || publicKey.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
+        addIssue({ message: 'RESULT_PUBLIC_KEYS must be "kid:base64-SPKI-DER[,kid:...]" with P-256 (ES256) public keys' });
+        return NEVER;
+      }
+      keys.push({ id, publicKey });
+    }
+    if (keys.length === 0 || new Set(keys.map((k) => k.id)).size !== keys.length) {
+      addIssue({ message: 'RESULT_PUBLIC_KEYS must list at least one key, each kid once' });
+      return NEVER;
+    }
+    return { all: keys };
+  }),
+);
+
 const envSchema = v.object({
   STAGE: v.pipe(v.string('is required'), v.minLength(1, 'must not be empty')),
   TABLE_NAME: v.pipe(v.string('is required'), v.minLength(1, 'must not be empty')),
@@ -288,6 +335,7 @@ const envSchema = v.object({
   TICKET_SIGNING_KEYS: keyRing('TICKET_SIGNING_KEYS'),
   ENCRYPTION_KEYS: keyRing('ENCRYPTION_KEYS'),
   RESULT_SIGNING_KEYS: signingKeyRing,
+  RESULT_PUBLIC_KEYS: publicKeyRing,
   LOCAL_MODE: v.optional(oneOf(['true', 'false'])),
   DYNAMODB_ENDPOINT: optionalString,
   SES_ENDPOINT: optionalString,
@@ -395,6 +443,7 @@ export function loadConfig<K extends SecretName = SecretName>(
     signingKeys: e.TICKET_SIGNING_KEYS,
     encryptionKeys: e.ENCRYPTION_KEYS,
     resultSigningKeys: e.RESULT_SIGNING_KEYS,
+    resultPublicKeys: e.RESULT_PUBLIC_KEYS,
     localMode: e.LOCAL_MODE === 'true',
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     sesEndpoint: e.SES_ENDPOINT,
@@ -443,17 +492,30 @@ export function mailerConfig(config: ConfigWith<'signingKeys'>): MailerConfig {
   return config as MailerConfig;
 }
 
-/** What the functions that sign or publish MFA results need on top of their configuration. */
+/** What the functions that sign MFA results need on top of their configuration. */
 export type ResultSigningConfig<C extends Settings = Settings> = C & { resultSigningKeys: SigningKeyRing; publicBaseUrl: string };
 
-/** Fails loudly at cold start when a function that signs results (or publishes their keys) has no keys or issuer. */
+/** Fails loudly at cold start when a function that signs results has no keys or issuer. */
 export function resultSigningConfig<C extends Settings>(config: C): ResultSigningConfig<C> {
   const missing = [
-    config.resultSigningKeys ? undefined : 'RESULT_SIGNING_KEYS: is required by the MFA functions (they sign or publish results)',
+    config.resultSigningKeys ? undefined : 'RESULT_SIGNING_KEYS: is required by the MFA functions that sign results',
     config.publicBaseUrl ? undefined : 'PUBLIC_BASE_URL: is required by the MFA functions (it is the `iss` of their tokens)',
   ].filter(Boolean);
   if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join('; ')}`);
   return config as ResultSigningConfig<C>;
+}
+
+/** What the functions that publish or check results (and sign none) need: public keys only. */
+export type ResultPublicConfig<C extends Settings = Settings> = C & { resultPublicKeys: PublicKeyRing; publicBaseUrl: string };
+
+/** Fails loudly at cold start when a function that publishes or checks results has no public keys or issuer. */
+export function resultPublicConfig<C extends Settings>(config: C): ResultPublicConfig<C> {
+  const missing = [
+    config.resultPublicKeys ? undefined : 'RESULT_PUBLIC_KEYS: is required by this function (it publishes or checks MFA results)',
+    config.publicBaseUrl ? undefined : 'PUBLIC_BASE_URL: is required by the MFA functions (it is the `iss` of their tokens)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join('; ')}`);
+  return config as ResultPublicConfig<C>;
 }
 
 /** Fails loudly at the cold start of a function that runs WebAuthn ceremonies when there is no relying party. */

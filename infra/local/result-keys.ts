@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LOCAL_DIR } from './dynamodb-local';
@@ -21,4 +21,21 @@ export function localResultSigningKeys(file = KEY_FILE): string {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${keys}\n`, { mode: 0o600 });
   return keys;
+}
+
+/**
+ * The `RESULT_PUBLIC_KEYS` value for a `RESULT_SIGNING_KEYS` value: each key's public half, same kid, same order
+ * (`kid:<base64 SPKI DER>`). What the JWKS and verify functions get instead of the private keys.
+ */
+export function resultPublicKeysOf(signingKeys: string): string {
+  return signingKeys
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [kid, der] = entry.split(':');
+      const privateKey = createPrivateKey({ key: Buffer.from(der ?? '', 'base64'), format: 'der', type: 'pkcs8' });
+      return `${kid}:${createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).toString('base64')}`;
+    })
+    .join(',');
 }

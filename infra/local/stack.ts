@@ -1,4 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashAdminKey } from '../../lib/admin-auth';
 import { startDynamoDbLocal, LOCAL_DIR } from './dynamodb-local';
@@ -7,7 +9,7 @@ import emailStreamFilter from '../email-stream-filter.json';
 import lifecycleStreamFilter from '../lifecycle-stream-filter.json';
 import { startEventSink, type EventSink } from './event-sink';
 import { lambdaInvoker, StreamPoller, type FilterPattern } from './stream-poller';
-import { localResultSigningKeys } from './result-keys';
+import { localResultSigningKeys, resultPublicKeysOf } from './result-keys';
 import { startResultReceiver, type ResultReceiver } from './result-receiver';
 import { ensureTable } from './table';
 
@@ -19,10 +21,10 @@ const EVENTS_FUNCTION = 'mfa-tickets-local-publishLifecycleEvents';
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 
 /**
- * Local-only secrets. They are public (this file is), so LOCAL_MODE refuses nothing with them but they must never
- * be deployed: deployed stages read theirs from Secrets Manager (README "Keys").
+ * Local-only secrets. They are public (this file is), so they must never be deployed: deployed stages read theirs
+ * from Secrets Manager (README "Keys"). The admin key is not among them (`localAdminApiKey`): a published one would let
+ * any page a developer visits drive the local admin API.
  */
-export const LOCAL_ADMIN_API_KEY = 'local-admin-key-do-not-deploy';
 // Keys are exactly 32 bytes (lib/config.ts refuses any other length).
 const LOCAL_SIGNING_KEYS = `local:${Buffer.from('local-ticket-signing-do-not-use!').toString('base64')}`;
 const LOCAL_ENCRYPTION_KEYS = `local:${Buffer.from('local-encryption-key-32-bytes-do').toString('base64')}`;
@@ -67,7 +69,27 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-export function stackOptionsFromEnv(env: NodeJS.ProcessEnv): StackOptions {
+/**
+ * The local admin key: ADMIN_API_KEY when set, else a random one made on first start and kept in `<dataDir>/admin-key`
+ * (owner-only), so it lasts as long as the data it guards. `npm start` prints it; `npm run mfa` and the like read it.
+ */
+export function localAdminApiKey(env: NodeJS.ProcessEnv, dataDir: string): string {
+  if (env.ADMIN_API_KEY) return env.ADMIN_API_KEY;
+  const file = join(dataDir, 'admin-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64url');
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another local command made it first: theirs is the key.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw err;
+  }
+  return key;
+}
+
+export function stackOptionsFromEnv(env: NodeJS.ProcessEnv, dataDir = join(LOCAL_DIR, 'data')): StackOptions {
   const port = (name: string, fallback: number) => {
     const value = Number(env[name] ?? fallback);
     if (!Number.isInteger(value) || value <= 0 || value > 65535) throw new Error(`${name} must be a port number`);
@@ -79,9 +101,9 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv): StackOptions {
     dynamodbPort: port('DYNAMODB_PORT', 8000),
     sesPort: port('SES_PORT', 8005),
     eventsPort: port('EVENTS_PORT', 8010),
-    adminApiKey: env.ADMIN_API_KEY ?? LOCAL_ADMIN_API_KEY,
+    adminApiKey: localAdminApiKey(env, dataDir),
     tableName: env.TABLE_NAME ?? 'mfa-tickets-local-tickets',
-    dataDir: join(LOCAL_DIR, 'data'),
+    dataDir,
     resultReceiverPort: port('RESULT_RECEIVER_PORT', 5173),
   };
 }
@@ -136,6 +158,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await waitFor(ses, httpAnswers(`${sesEndpoint}/health-check`), 15_000);
     sink = await startEventSink(eventsPort, DUMMY_AWS.AWS_REGION);
 
+    const resultSigningKeys = process.env.RESULT_SIGNING_KEYS ?? localResultSigningKeys();
     const functionEnv: Record<string, string> = {
       ...DUMMY_AWS,
       STAGE: 'local',
@@ -149,7 +172,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ADMIN_API_KEY_HASHES: hashAdminKey(options.adminApiKey).toString('hex'),
       TICKET_SIGNING_KEYS: process.env.TICKET_SIGNING_KEYS ?? LOCAL_SIGNING_KEYS,
       ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? LOCAL_ENCRYPTION_KEYS,
-      RESULT_SIGNING_KEYS: process.env.RESULT_SIGNING_KEYS ?? localResultSigningKeys(),
+      RESULT_SIGNING_KEYS: resultSigningKeys,
+      // Derived here as the operator derives the deployed value (README "Keys"): the JWKS and verify functions' keys.
+      RESULT_PUBLIC_KEYS: resultPublicKeysOf(resultSigningKeys),
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       SES_ENDPOINT: sesEndpoint,
       EVENTBRIDGE_ENDPOINT: sink.url,

@@ -1,4 +1,5 @@
-import { startStack, stackOptionsFromEnv, LOCAL_ADMIN_API_KEY } from './stack';
+import { join } from 'node:path';
+import { startStack, stackOptionsFromEnv } from './stack';
 
 /** `npm start`: the whole service on this machine. Ctrl-C stops every child. */
 async function main() {
@@ -18,7 +19,9 @@ async function main() {
   process.on('SIGTERM', shutdown);
   process.on('SIGHUP', shutdown);
 
-  const keyNote = stack.adminApiKey === LOCAL_ADMIN_API_KEY ? ' (local default; set ADMIN_API_KEY to change)' : '';
+  const keyNote = process.env.ADMIN_API_KEY
+    ? ' (ADMIN_API_KEY)'
+    : ` (random, kept in ${join('.local', 'data', 'admin-key')}; set ADMIN_API_KEY to choose one)`;
   process.stdout.write(
     [
       `  API:          ${stack.apiUrl}`,

@@ -1,5 +1,5 @@
 import { documentClient } from '../aws';
-import { getConfig, resultSigningConfig, type SecretName, type Settings } from '../config';
+import { getConfig, resultPublicConfig, resultSigningConfig, type SecretName, type Settings } from '../config';
 import { MfaStore } from './mfa-store';
 
 /** The MFA functions' configuration: PUBLIC_BASE_URL is the `iss` of every token, so it is required, loudly. */
@@ -18,8 +18,14 @@ export function mfaContext<K extends SecretName = never>(...needs: K[]) {
   return { config, db, store: new MfaStore(db, config.tableName), now: () => Date.now() };
 }
 
-/** The same, for handlers that sign or check results: RESULT_SIGNING_KEYS required at cold start. */
+/** The same, for handlers that sign results: RESULT_SIGNING_KEYS required at cold start. */
 export function signingMfaContext<K extends SecretName = never>(...needs: K[]) {
   const context = mfaContext(...needs);
   return { ...context, config: resultSigningConfig(context.config) };
+}
+
+/** The same, for handlers that check results and sign none: RESULT_PUBLIC_KEYS required, no private key held. */
+export function verifyingMfaContext<K extends SecretName = never>(...needs: K[]) {
+  const context = mfaContext(...needs);
+  return { ...context, config: resultPublicConfig(context.config) };
 }

@@ -1,5 +1,5 @@
 import { exportJWK, errors, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
-import type { SigningKeyRing } from '../config';
+import type { PublicKeyRing, SigningKeyRing } from '../config';
 import type { MfaMethod } from '../factors';
 
 /**
@@ -76,8 +76,8 @@ function sign(keys: SigningKeyRing, issuer: string, purpose: ResultPurpose, clai
     .sign(keys.current.privateKey);
 }
 
-/** The public keys, every one of the ring (the first signs; the others keep verifying during a rotation). */
-export async function jwks(keys: SigningKeyRing): Promise<{ keys: JWK[] }> {
+/** The public keys, every one of the ring (RESULT_PUBLIC_KEYS: the signing key and any rotating in or out). */
+export async function jwks(keys: PublicKeyRing): Promise<{ keys: JWK[] }> {
   return {
     keys: await Promise.all(
       keys.all.map(async (pair) => ({ ...(await exportJWK(pair.publicKey)), kid: pair.id, alg: 'ES256', use: 'sig' })),
@@ -107,7 +107,7 @@ export type ResultCheck = { ok: true; claims: ResultPayload & { purpose: typeof 
  * (`not_login` for an enrollment result, or one signed before results carried a purpose). `expired` only for an
  * otherwise valid result.
  */
-export async function verifyResult(token: string, keys: SigningKeyRing, issuer: string, now: number): Promise<ResultCheck> {
+export async function verifyResult(token: string, keys: PublicKeyRing, issuer: string, now: number): Promise<ResultCheck> {
   try {
     const { payload } = await jwtVerify<ResultPayload>(
       token,

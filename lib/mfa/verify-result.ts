@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { SigningKeyRing } from '../config';
+import type { PublicKeyRing } from '../config';
 import { badRequest, conflict } from '../errors';
 import type { MfaStore } from './mfa-store';
 import { verifyResult, type ResultPayload } from './result-token';
@@ -14,11 +14,11 @@ export const verifyResultSchema = v.strictObject({
  * conditional put on the result's `jti` (kept until well after the result expires, then removed by TTL).
  */
 export async function verifyResultOnce(
-  deps: { store: Pick<MfaStore, 'useResultOnce'>; config: { resultSigningKeys: SigningKeyRing; publicBaseUrl: string }; now: () => number },
+  deps: { store: Pick<MfaStore, 'useResultOnce'>; config: { resultPublicKeys: PublicKeyRing; publicBaseUrl: string }; now: () => number },
   signature: string,
 ): Promise<ResultPayload> {
   const now = deps.now();
-  const checked = await verifyResult(signature, deps.config.resultSigningKeys, deps.config.publicBaseUrl, now);
+  const checked = await verifyResult(signature, deps.config.resultPublicKeys, deps.config.publicBaseUrl, now);
   if (!checked.ok) {
     if (checked.reason === 'expired') throw badRequest('result_expired', 'signature: this result has expired; the user must sign in again');
     if (checked.reason === 'not_login') throw badRequest('not_a_login_result', 'signature: not the result of a sign-in (purpose is not "mfa-login")');

@@ -55,6 +55,11 @@ describe('packaged CloudFormation template', () => {
     const A = 'ADMIN_API_KEY_HASHES';
     const S = 'TICKET_SIGNING_KEYS';
     const E = 'ENCRYPTION_KEYS';
+    /** Private: only where results are signed. */
+    const R = 'RESULT_SIGNING_KEYS';
+    /** Their public halves: where results are published or checked (the public JWKS function holds no private key). */
+    const P = 'RESULT_PUBLIC_KEYS';
+    const field: Record<string, string> = { [A]: 'admin_key_hashes', [S]: 'ticket_signing_keys', [E]: 'encryption_keys', [R]: 'result_signing_keys', [P]: 'result_public_keys' };
     const expected: Record<string, string[]> = {
       CreateTicketLambdaFunction: [A, S],
       GetTicketLambdaFunction: [A],
@@ -74,26 +79,35 @@ describe('packaged CloudFormation template', () => {
       CreateMfaChallengeLambdaFunction: [A, S],
       GetMfaChallengeLambdaFunction: [A],
       MfaPageLambdaFunction: [S],
-      MfaVerifyLambdaFunction: [S, E],
+      MfaVerifyLambdaFunction: [S, E, R],
       MfaWebauthnOptionsLambdaFunction: [S],
-      MfaWebauthnLambdaFunction: [S],
-      MfaJwksLambdaFunction: [],
+      MfaWebauthnLambdaFunction: [S, R],
+      MfaJwksLambdaFunction: [P],
       OpenApiDocumentLambdaFunction: [],
-      VerifyMfaResultLambdaFunction: [A],
+      VerifyMfaResultLambdaFunction: [A, P],
       VerifyUserMfaLambdaFunction: [A, E],
       RegenerateRecoveryCodeLambdaFunction: [A, E],
       DeleteUserAuthenticatorsLambdaFunction: [A],
       GuardianStartFlowLambdaFunction: [S, E],
-      GuardianVerifyOtpLambdaFunction: [S, E],
-      GuardianRecoverAccountLambdaFunction: [S, E],
-      GuardianTransactionStateLambdaFunction: [S, E],
+      GuardianVerifyOtpLambdaFunction: [S, E, R],
+      GuardianRecoverAccountLambdaFunction: [S, E, R],
+      // Reads a ticket or a challenge and signs the result: no TOTP secret is opened there.
+      GuardianTransactionStateLambdaFunction: [S, R],
     };
-    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.map(([name]) => name).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, fn] of functions) {
       const vars = fn.Properties.Environment.Variables;
       // A function added without an entry here fails: decide which rings it needs.
-      expect(Object.keys(vars).filter((k) => [A, S, E].includes(k)).sort(), name).toEqual([...(expected[name] ?? ['?'])].sort());
+      expect(Object.keys(vars).filter((k) => k in field).sort(), name).toEqual([...(expected[name] ?? ['?'])].sort());
+      // Nothing else in the environment looks like key material (a ring under another name would escape this test).
+      for (const [key, value] of Object.entries(vars)) {
+        if (key in field) continue;
+        expect(key, name).not.toMatch(/KEY/);
+        expect(JSON.stringify(value), `${name} ${key}`).not.toContain('secretsmanager');
+      }
       for (const key of expected[name] ?? []) {
-        expect(vars[key], `${name} ${key}`).toMatch(/^\{\{resolve:secretsmanager:mfa-tickets\/prod:SecretString:[a-z_]+\}\}$/);
+        expect(vars[key], `${name} ${key}`).toBe(`{{resolve:secretsmanager:mfa-tickets/prod:SecretString:${field[key]}}}`);
       }
     }
   });
@@ -147,22 +161,80 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it('gives the result signing keys only to the functions that sign or publish MFA results, from the stage secret', () => {
-    const holders = ofType('AWS::Lambda::Function')
-      .filter(([, fn]) => fn.Properties.Environment.Variables.RESULT_SIGNING_KEYS !== undefined)
-      .map(([name, fn]) => {
-        expect(fn.Properties.Environment.Variables.RESULT_SIGNING_KEYS, name).toBe('{{resolve:secretsmanager:mfa-tickets/prod:SecretString:result_signing_keys}}');
-        return name;
-      });
-    expect(holders.sort()).toEqual([
-      'GuardianRecoverAccountLambdaFunction',
-      'GuardianTransactionStateLambdaFunction',
-      'GuardianVerifyOtpLambdaFunction',
-      'MfaJwksLambdaFunction',
-      'MfaVerifyLambdaFunction',
-      'MfaWebauthnLambdaFunction',
-      'VerifyMfaResultLambdaFunction',
-    ]);
+  it('limits every DynamoDB grant to the partition key prefixes the function uses (dynamodb:LeadingKeys)', () => {
+    const T = 'TICKET#*';
+    const U = 'USER#*';
+    const N = 'ENROLLMENT#*';
+    const W = 'WEBAUTHN#*';
+    const C = 'CHALLENGE#*';
+    /** Per function (its role), per action: the leading keys it may touch. `@index` is the sweep's sparse index. */
+    const expected: Record<string, Record<string, string[]>> = {
+      CreateTicket: { PutItem: [T], GetItem: [U] },
+      GetTicket: { GetItem: [T] },
+      RevokeTicket: { UpdateItem: [T] },
+      SendTicket: { UpdateItem: [T] },
+      SendTicketEmail: { UpdateItem: [T] },
+      OnUserSignup: { PutItem: ['IDEMPOTENCY#*', T], GetItem: [U] },
+      // The sweep reads the pending index and expires (or deletes) tickets: never an enrollment or a user's item.
+      CleanupExpiredTickets: { 'Query@index': ['pending#*'], UpdateItem: [T], DeleteItem: [T] },
+      // The public pages read their ticket or challenge (and the enrollment page the user's profile count): nothing else.
+      EnrollmentPage: { GetItem: [T, U] },
+      EnrollStart: { GetItem: [T, U], UpdateItem: [T], Query: [U] },
+      EnrollConfirm: { GetItem: [T], UpdateItem: [T, U], PutItem: [N, U] },
+      EnrollWebauthn: { GetItem: [T], UpdateItem: [T, U], PutItem: [N, U, W] },
+      ListEnrollments: { Query: [U] },
+      DeleteEnrollment: { GetItem: [N], DeleteItem: [N, U, W], UpdateItem: [U] },
+      CreateMfaChallenge: { Query: [U], PutItem: [C] },
+      GetMfaChallenge: { GetItem: [C] },
+      MfaPage: { GetItem: [C] },
+      MfaVerify: { GetItem: [C], Query: [U], UpdateItem: [C, U], ConditionCheckItem: [U] },
+      MfaWebauthnOptions: { GetItem: [C], Query: [U] },
+      MfaWebauthn: { GetItem: [C], Query: [U], UpdateItem: [C, U], ConditionCheckItem: [U] },
+      VerifyMfaResult: { PutItem: ['RESULT#*'] },
+      VerifyUserMfa: { Query: [U], UpdateItem: [U], ConditionCheckItem: [U] },
+      RegenerateRecoveryCode: { Query: [U], UpdateItem: [U] },
+      DeleteUserAuthenticators: { Query: [U], GetItem: [N], DeleteItem: [N, U, W], UpdateItem: [U] },
+      GuardianStartFlow: { GetItem: [C, T, U], UpdateItem: [T] },
+      GuardianVerifyOtp: { GetItem: [C, T], Query: [U], UpdateItem: [C, T, U], PutItem: [N, U], ConditionCheckItem: [U] },
+      GuardianRecoverAccount: { GetItem: [C], Query: [U], UpdateItem: [C, U], ConditionCheckItem: [U] },
+      GuardianTransactionState: { GetItem: [C, T] },
+      EnrollAssets: {},
+      PublishLifecycleEvents: {},
+      MfaJwks: {},
+      OpenApiDocument: {},
+    };
+    const STREAM_ACTIONS = ['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream', 'dynamodb:ListStreams'];
+    const functions = ofType('AWS::Lambda::Function').map(([name]) => name.replace(/LambdaFunction$/, ''));
+    expect(functions.sort()).toEqual(Object.keys(expected).sort());
+    for (const fn of functions) {
+      const granted: Record<string, string[]> = {};
+      const statements = resources[`${fn}IamRoleLambdaExecution`]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+      for (const statement of statements) {
+        const actions = [statement.Action].flat().filter((a: string) => a.startsWith('dynamodb:'));
+        if (actions.length === 0 || statement.Effect !== 'Allow') continue;
+        // The stream consumers' read of the table's stream (the framework's statement): records, not items.
+        if (actions.every((a: string) => STREAM_ACTIONS.includes(a))) {
+          expect(JSON.stringify(statement.Resource), fn).toContain('StreamArn');
+          continue;
+        }
+        // Exactly one condition, on the leading keys, and each pattern a literal prefix ending in `#*` (or the shard).
+        expect(Object.keys(statement.Condition ?? {}), `${fn} ${actions}`).toEqual(['ForAllValues:StringLike']);
+        const condition = statement.Condition['ForAllValues:StringLike'];
+        expect(Object.keys(condition), `${fn} ${actions}`).toEqual(['dynamodb:LeadingKeys']);
+        const prefixes: string[] = [condition['dynamodb:LeadingKeys']].flat();
+        for (const prefix of prefixes) expect(prefix, fn).toMatch(/^[A-Za-z]+#\*$/);
+        const onIndex = JSON.stringify(statement.Resource).includes('index');
+        for (const action of actions) {
+          const key = `${action.slice('dynamodb:'.length)}${onIndex ? '@index' : ''}`;
+          granted[key] = [...new Set([...(granted[key] ?? []), ...prefixes])].sort();
+        }
+      }
+      const want = Object.fromEntries(Object.entries(expected[fn]!).map(([action, prefixes]) => [action, [...prefixes].sort()]));
+      expect(granted, fn).toEqual(want);
+    }
+  });
+
+  it('routes the MFA and device APIs', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
     expect(routes).toEqual(expect.arrayContaining([
       'POST /api/v2/mfa/challenges',

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { getConfig, loadConfig } from '../../lib/config';
+import { generateKeyPairSync } from 'node:crypto';
+import { getConfig, loadConfig, resultPublicConfig } from '../../lib/config';
+import { newResultSigningKeys, resultPublicKeysOf } from '../../infra/local/result-keys';
 
 const key = Buffer.alloc(32, 1).toString('base64');
 const valid = {
@@ -91,6 +93,35 @@ describe('configuration', () => {
   });
 });
 
+describe('RESULT_PUBLIC_KEYS: the public halves of the result signing keys', () => {
+  const spki = (curve = 'P-256') => generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+
+  it('parses "kid:base64 SPKI" P-256 keys, in order, and is what the signing ring derives to', () => {
+    const signing = `${newResultSigningKeys('r2')},${newResultSigningKeys('r1')}`;
+    const config = loadConfig({ ...valid, RESULT_SIGNING_KEYS: signing, RESULT_PUBLIC_KEYS: resultPublicKeysOf(signing) });
+    expect(config.resultPublicKeys!.all.map((k) => k.id)).toEqual(['r2', 'r1']);
+    config.resultPublicKeys!.all.forEach((published, i) => {
+      const pair = config.resultSigningKeys!.all[i]!;
+      expect(published.publicKey.equals(pair.publicKey)).toBe(true);
+    });
+  });
+
+  it('refuses a private key (the variable is for functions that must not hold one), other curves, garbage and duplicate kids', () => {
+    const [, privateDer] = newResultSigningKeys('r1').split(':');
+    for (const bad of [`r1:${privateDer}`, `r1:${spki('P-384')}`, 'r1:bm90IGEga2V5', `r 1:${spki()}`, `r1:${spki()},r1:${spki()}`, `r1:${spki()}:x`]) {
+      expect(() => loadConfig({ ...valid, RESULT_PUBLIC_KEYS: bad }), bad.slice(0, 12)).toThrow(/RESULT_PUBLIC_KEYS/);
+    }
+    // A deploy-time reference left unresolved fails too.
+    expect(() => loadConfig({ ...valid, RESULT_PUBLIC_KEYS: '{{resolve:secretsmanager:x:SecretString:result_public_keys}}' })).toThrow(/RESULT_PUBLIC_KEYS/);
+  });
+
+  it('is required, loudly, by the functions that publish or check results, with the issuer', () => {
+    expect(() => resultPublicConfig(loadConfig({ ...valid, PUBLIC_BASE_URL: 'https://mfa.example.com' }))).toThrow('RESULT_PUBLIC_KEYS: is required by this function');
+    expect(() => resultPublicConfig(loadConfig({ ...valid, RESULT_PUBLIC_KEYS: `r1:${spki()}` }))).toThrow('PUBLIC_BASE_URL');
+    expect(resultPublicConfig(loadConfig({ ...valid, PUBLIC_BASE_URL: 'https://mfa.example.com', RESULT_PUBLIC_KEYS: `r1:${spki()}` })).resultPublicKeys.all).toHaveLength(1);
+  });
+});
+
 describe('handler cold starts with the environment serverless.yml gives each function', () => {
   const saved = { ...process.env };
   afterEach(() => {
@@ -98,9 +129,10 @@ describe('handler cold starts with the environment serverless.yml gives each fun
     vi.resetModules();
   });
 
+  const RINGS = ['ADMIN_API_KEY_HASHES', 'TICKET_SIGNING_KEYS', 'ENCRYPTION_KEYS', 'RESULT_SIGNING_KEYS', 'RESULT_PUBLIC_KEYS'] as const;
   /** Imports a handler module afresh (its module scope is its cold start) with only the given key rings set. */
-  async function coldStart(handler: string, rings: Partial<Record<'ADMIN_API_KEY_HASHES' | 'TICKET_SIGNING_KEYS' | 'ENCRYPTION_KEYS', true>>) {
-    for (const name of ['ADMIN_API_KEY_HASHES', 'TICKET_SIGNING_KEYS', 'ENCRYPTION_KEYS'] as const) {
+  async function coldStart(handler: string, rings: Partial<Record<(typeof RINGS)[number], true>>) {
+    for (const name of RINGS) {
       if (!rings[name]) delete process.env[name];
     }
     vi.resetModules();
@@ -118,6 +150,10 @@ describe('handler cold starts with the environment serverless.yml gives each fun
     ['on-user-signup', { TICKET_SIGNING_KEYS: true }],
     ['enroll-start', { TICKET_SIGNING_KEYS: true, ENCRYPTION_KEYS: true }],
     ['enroll-confirm', { TICKET_SIGNING_KEYS: true, ENCRYPTION_KEYS: true }],
+    // Public keys only where results are published or checked; the private ring only where they are signed.
+    ['mfa-jwks', { RESULT_PUBLIC_KEYS: true }],
+    ['verify-mfa-result', { ADMIN_API_KEY_HASHES: true, RESULT_PUBLIC_KEYS: true }],
+    ['guardian-transaction-state', { TICKET_SIGNING_KEYS: true, RESULT_SIGNING_KEYS: true }],
   ] as const)('%s starts with only its own rings', async (handler, rings) => {
     await expect(coldStart(handler, rings)).resolves.toHaveProperty('handler');
   });
@@ -128,8 +164,22 @@ describe('handler cold starts with the environment serverless.yml gives each fun
     ['create-ticket', { TICKET_SIGNING_KEYS: true }, 'ADMIN_API_KEY_HASHES'],
     ['list-enrollments', {}, 'ADMIN_API_KEY_HASHES'],
     ['send-ticket-email', {}, 'TICKET_SIGNING_KEYS'],
+    ['mfa-jwks', { RESULT_SIGNING_KEYS: true }, 'RESULT_PUBLIC_KEYS'],
+    ['verify-mfa-result', { ADMIN_API_KEY_HASHES: true, RESULT_SIGNING_KEYS: true }, 'RESULT_PUBLIC_KEYS'],
   ] as const)('%s refuses to start without a ring it uses', async (handler, rings, missing) => {
     await expect(coldStart(handler, rings)).rejects.toThrow(`${missing}: is required by this function`);
+  });
+
+  it('mfa-jwks publishes the keys of RESULT_PUBLIC_KEYS, a key published ahead of signing included', async () => {
+    const signing = newResultSigningKeys('r1');
+    const ahead = newResultSigningKeys('r2');
+    process.env.RESULT_PUBLIC_KEYS = resultPublicKeysOf(`${ahead},${signing}`);
+    const { handler } = await coldStart('mfa-jwks', { RESULT_PUBLIC_KEYS: true });
+    const body = JSON.parse((await handler({})).body);
+    expect(body.keys.map((k: { kid: string; alg: string; kty: string; crv: string; d?: string }) => [k.kid, k.alg, k.kty, k.crv, k.d])).toEqual([
+      ['r2', 'ES256', 'EC', 'P-256', undefined],
+      ['r1', 'ES256', 'EC', 'P-256', undefined],
+    ]);
   });
 
   it('getConfig answers each function for its own rings only', () => {

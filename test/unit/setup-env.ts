@@ -1,3 +1,5 @@
+import { resultPublicKeysOf } from '../../infra/local/result-keys';
+
 // Unit tests import handlers, which validate configuration at load: give them a complete, fake one.
 const key = (text: string) => Buffer.from(text.padEnd(32, '.')).toString('base64');
 
@@ -17,3 +19,5 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // A fresh P-256 key per run: tests that need a known one build their own.
 process.env.RESULT_SIGNING_KEYS ??= `r1:${require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`;
+// The JWKS and verify functions get the public halves only (infra/local/result-keys.ts derives them).
+process.env.RESULT_PUBLIC_KEYS ??= resultPublicKeysOf(process.env.RESULT_SIGNING_KEYS);

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionsOf, ofType, packageWith, removePackages, statements, type Resource, type Template } from '../support/package-template';
 
+/** A grant limited to items whose partition key starts with one of the prefixes (docs/SECURITY.md). */
+const leadingKeys = (...prefixes: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes } });
+
 let plain: Template;
 let existingPool: Template;
 let newPool: Template;
@@ -59,15 +62,16 @@ describe('packaged template: signup and sweep wiring', () => {
     const schedule = ofType(plain, 'AWS::Events::Rule').find(([, r]) => r.Properties.ScheduleExpression)![1];
     expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
     expect(statements(plain, 'CleanupExpiredTicketsIamRoleLambdaExecution').slice(1)).toEqual([
-      { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: { 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['TicketsTable', 'Arn'] }, 'index', 'pending-by-expiry']] } },
-      { Effect: 'Allow', Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] } },
+      { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: { 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['TicketsTable', 'Arn'] }, 'index', 'pending-by-expiry']] }, Condition: leadingKeys('pending#*') },
+      { Effect: 'Allow', Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] }, Condition: leadingKeys('TICKET#*') },
     ]);
     expect(plain.CleanupExpiredTicketsLambdaFunction!.Properties.Environment.Variables.SWEEP_MODE).toBe('expire');
   });
 
   it('gives the signup function only PutItem/GetItem on the table (its transaction is two Puts), and no pool to read', () => {
     expect(statements(plain, 'OnUserSignupIamRoleLambdaExecution').slice(1)).toEqual([
-      { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:GetItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] } },
+      { Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] }, Condition: leadingKeys('IDEMPOTENCY#*', 'TICKET#*') },
+      { Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] }, Condition: leadingKeys('USER#*') },
       { Effect: 'Deny', Action: ['cognito-idp:AdminGetUser'], Resource: '*' },
     ]);
     expect(plain.OnUserSignupLambdaFunction!.Properties.Environment.Variables).toMatchObject({
