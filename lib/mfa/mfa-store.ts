@@ -299,8 +299,11 @@ export class MfaStore {
       TableName: this.tableName,
       Key: userProfileKey(userId),
       UpdateExpression: 'SET mfa_failure_tat = mfa_failure_tat - :refill',
-      ConditionExpression: 'attribute_exists(mfa_failure_tat) AND (attribute_not_exists(locked_out_at) OR locked_out_at < :reserved)',
-      ExpressionAttributeValues: { ':refill': REFILL_MS, ':reserved': reservedAt },
+      // Not while the budget is spent: then another request holds its last attempt, and giving one back would let a
+      // further request take the last attempt again (two lockouts for one). The attempt then stays spent.
+      ConditionExpression:
+        'attribute_exists(mfa_failure_tat) AND mfa_failure_tat <= :limit AND (attribute_not_exists(locked_out_at) OR locked_out_at < :reserved)',
+      ExpressionAttributeValues: { ':refill': REFILL_MS, ':reserved': reservedAt, ':limit': budgetLimit(reservedAt) },
     };
   }
 
