@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import { AppError, badRequest, conflict } from '../errors';
 import { logger } from '../log';
-import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
+import { effectiveStatus, linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import type { EnrollmentStore } from './enrollment-store';
 import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type TotpEnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import { open, seal } from './secret-box';
-import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded } from './ticket-access';
 import { TOTP_PARAMS, verifyTotp } from './totp';
 import { invalidTransaction, transactionHash, verifyTransactionToken, type TransactionClaims } from './transaction-token';
 
@@ -40,7 +40,8 @@ export const transactionSuperseded = () =>
 
 /**
  * Confirms an enrollment (`POST /enroll/confirm`, the device API's `verify-otp`): the user's code proves their app
- * holds the secret of THEIR start. Only the latest start's transaction can confirm; a right code redeems the ticket
+ * holds the secret of THEIR start. Only the latest start's transaction can confirm, and only while the ticket's link is
+ * the one it was started under (410 `ticket_superseded` once a recipient change replaced it); a right code redeems the ticket
  * and stores the enrollment in one transaction; a wrong one is counted, and the fifth locks the ticket.
  */
 export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput): Promise<ConfirmedEnrollment> {
@@ -61,6 +62,8 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     if (!ticket) throw ticketNotFound();
     requirePending(ticket, now);
   }
+  // A transaction started under a link that a recipient change replaced belongs to the old recipient: never completes.
+  if (claims.generation !== linkGeneration(ticket)) throw ticketSuperseded();
   const tx = transactionHash(claims.txid);
   const pending = ticket.pending_totp;
   if (!pending || pending.tx !== tx) throw transactionSuperseded();
@@ -87,7 +90,7 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const result = await deps.enrollments.redeem(ticket, { kind: 'totp', tx }, enrollment, now);
+  const result = await deps.enrollments.redeem(ticket, { kind: 'totp', tx, generation: claims.generation }, enrollment, now);
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId });
     return { enrollment_id: enrollmentId, ...(recoveryCode ? { recovery_code: recoveryCode } : {}), redirect_url: ticket.result_url };
@@ -98,6 +101,7 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
   if (!result.current) throw ticketNotFound();
   const status = effectiveStatus(result.current, now);
   if (status !== 'pending') throw ticketEnded(status);
+  if (linkGeneration(result.current) !== claims.generation) throw ticketSuperseded();
   if (result.current.pending_totp?.tx !== tx) throw transactionSuperseded();
   throw conflict('ticket_changed', 'ticket: the ticket changed while confirming; start again');
 }

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, transactWrite } from '../dynamodb-transactions';
-import { MAX_ATTEMPTS, ticketKey, type TicketRecord } from '../tickets/ticket';
+import { MAX_ATTEMPTS, sameGeneration, ticketKey, type TicketRecord } from '../tickets/ticket';
 import {
   ENROLLMENT_SK_PREFIX,
   enrollmentKey,
@@ -21,10 +21,13 @@ import {
   credentialKey,
 } from './records';
 
-/** What the redeem spends: the TOTP start's transaction, or the registration challenge (and the credential it made). */
+/**
+ * What the redeem spends: the TOTP start's transaction, or the registration challenge (and the credential it made),
+ * each under the link generation it was started with (the ticket must still be at it).
+ */
 export type RedeemProof =
-  | { kind: 'totp'; tx: string }
-  | { kind: 'webauthn'; challengeHash: string; credentialId: string };
+  | { kind: 'totp'; tx: string; generation: number }
+  | { kind: 'webauthn'; challengeHash: string; credentialId: string; generation: number };
 
 
 /** A ticket as it was when a condition on it failed (undefined: gone). */
@@ -58,26 +61,28 @@ export class EnrollmentStore {
   /**
    * Puts the enrollment a start offers on the pending ticket, replacing whatever an earlier start left there: the
    * latest start is the only one that can confirm (a link scanner that started first holds a secret no one enrolls).
+   * Only while the link it was started from is current: a start that read the ticket before a recipient change
+   * stores nothing after it.
    */
-  async setPendingTotp(ticketId: string, pending: PendingTotp, now: number): Promise<{ ok: true } | Refused> {
-    return this.conditionalUpdate(ticketId, {
-      UpdateExpression: 'SET pending_totp = :pending_totp',
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending_totp': pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
-    });
+  async setPendingTotp(ticketId: string, pending: PendingTotp & { generation: number }, now: number): Promise<{ ok: true } | Refused> {
+    return this.setPending(ticketId, 'pending_totp', pending, now);
   }
 
   /**
    * Puts the registration challenge a start offers on the pending ticket, replacing any earlier one: only the latest
-   * start's ceremony can redeem it, once, before its own expiry.
+   * start's ceremony can redeem it, once, before its own expiry (and under the link generation it was started with).
    */
-  async setPendingWebauthn(ticketId: string, pending: PendingWebauthn, now: number): Promise<{ ok: true } | Refused> {
+  async setPendingWebauthn(ticketId: string, pending: PendingWebauthn & { generation: number }, now: number): Promise<{ ok: true } | Refused> {
+    return this.setPending(ticketId, 'pending_webauthn', pending, now);
+  }
+
+  private async setPending(ticketId: string, field: 'pending_totp' | 'pending_webauthn', pending: { generation: number }, now: number) {
+    const generation = sameGeneration(pending.generation);
     return this.conditionalUpdate(ticketId, {
-      UpdateExpression: 'SET pending_webauthn = :pending_webauthn',
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
+      UpdateExpression: `SET ${field} = :${field}`,
+      ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${generation.condition}`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending_webauthn': pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
+      ExpressionAttributeValues: { [`:${field}`]: pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...generation.values },
     });
   }
 
@@ -124,8 +129,8 @@ export class EnrollmentStore {
 
   /**
    * Redeems the ticket and stores the enrollment in one transaction:
-   * 1. the ticket: pending ∧ unexpired ∧ attempts < limit ∧ its pending enrollment still the transaction that was
-   *    verified → redeemed, remembering (the hash of) that transaction;
+   * 1. the ticket: pending ∧ unexpired ∧ attempts < limit ∧ its link generation still the transaction's ∧ its pending
+   *    enrollment still the transaction that was verified → redeemed, remembering (the hash of) that transaction;
    * 2. the enrollment, and 3. its pointer by id, both new;
    * 4. the user's enrollment count + 1, which must be 0 unless the ticket allows multiple enrollments.
    * Concurrent redeems of one ticket: exactly one commits; the others see the ticket redeemed.
@@ -143,6 +148,7 @@ export class EnrollmentStore {
       proof.kind === 'totp'
         ? { condition: 'pending_totp.tx = :tx', values: { ':tx': proof.tx } }
         : { condition: 'pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now', values: { ':tx': proof.challengeHash } };
+    const generation = sameGeneration(proof.generation);
     const input: TransactWriteCommandInput = {
       TransactItems: [
         {
@@ -151,7 +157,7 @@ export class EnrollmentStore {
             Key: ticketKey(ticket.ticket_id),
             UpdateExpression:
               'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx REMOVE pending_shard, pending_totp, pending_webauthn',
-            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${spent.condition}`,
+            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${generation.condition} AND ${spent.condition}`,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':redeemed': 'redeemed',
@@ -159,6 +165,7 @@ export class EnrollmentStore {
               ':now': now,
               ':max': MAX_ATTEMPTS,
               ...spent.values,
+              ...generation.values,
               ':enrollment': enrollment.enrollment_id,
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

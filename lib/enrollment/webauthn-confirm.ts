@@ -5,13 +5,13 @@ import { AppError, badRequest, conflict } from '../errors';
 import { registrationNeedsUserVerification, isWebauthnFactor } from '../factors/webauthn';
 import { CeremonyError, verifyRegistration } from '../factors/webauthn-ceremony';
 import { logger } from '../log';
-import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
+import { effectiveStatus, linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import type { EnrollmentStore } from './enrollment-store';
 import { enrollmentKey, newEnrollmentId, type WebauthnEnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import type { webauthnRegistrationSchema } from './schemas';
-import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, unsupportedFactor } from './ticket-access';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded, unsupportedFactor } from './ticket-access';
 
 export interface WebauthnConfirmDeps {
   tickets: Pick<TicketStore, 'get'>;
@@ -45,8 +45,10 @@ export async function confirmWebauthnEnrollment(
   requirePending(ticket, now);
   const factor = ticket.factor;
   if (!isWebauthnFactor(factor)) throw unsupportedFactor(ticket);
+  // The link matched this generation; a challenge from an earlier one (before its recipient changed) is not this user's.
+  const generation = linkGeneration(ticket);
   const pending = ticket.pending_webauthn;
-  if (!pending || pending.expires_at <= now) throw ceremonyExpired();
+  if (!pending || pending.expires_at <= now || (pending.generation ?? 0) !== generation) throw ceremonyExpired();
 
   let credential;
   try {
@@ -78,7 +80,12 @@ export async function confirmWebauthnEnrollment(
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const result = await deps.enrollments.redeem(ticket, { kind: 'webauthn', challengeHash: pending.challenge_hash, credentialId: credential.credential_id }, enrollment, now);
+  const result = await deps.enrollments.redeem(
+    ticket,
+    { kind: 'webauthn', challengeHash: pending.challenge_hash, credentialId: credential.credential_id, generation },
+    enrollment,
+    now,
+  );
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId, factor });
     return { enrollment_id: enrollmentId, recovery_code: recoveryCode, redirect_url: ticket.result_url };
@@ -89,6 +96,7 @@ export async function confirmWebauthnEnrollment(
   if (!result.current) throw ticketNotFound();
   const status = effectiveStatus(result.current, now);
   if (status !== 'pending') throw ticketEnded(status);
+  if (linkGeneration(result.current) !== generation) throw ticketSuperseded();
   throw ceremonyExpired();
 }
 

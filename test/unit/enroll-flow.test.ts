@@ -66,7 +66,7 @@ async function startedTicket(overrides: Partial<TicketRecord> = {}, at = NOW) {
   const made = pendingTicket(overrides);
   const tx = transactionHash(TXID);
   made.ticket.pending_totp = { tx, secret: seal(SECRET, config.encryptionKeys, pendingSecretContext(made.ticket.ticket_id, tx)), started_at: NOW - 1000 };
-  const issued = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid: TXID, sub: made.ticket.ticket_id, notAfter: made.ticket.expires_at }, at);
+  const issued = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid: TXID, sub: made.ticket.ticket_id, generation: made.ticket.generation ?? 0, notAfter: made.ticket.expires_at }, at);
   return { ...made, tx: issued.token };
 }
 
@@ -111,11 +111,11 @@ describe('start: offering a TOTP secret', () => {
     const input = update!.args[0].input;
     expect(input.Key).toEqual(ticketKey(ticket.ticket_id));
     expect(input.UpdateExpression).toBe('SET pending_totp = :pending_totp');
-    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max');
+    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max AND (attribute_not_exists(generation) OR generation = :generation)');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':pending': 'pending', ':now': NOW, ':max': 5 });
     const pending = input.ExpressionAttributeValues![':pending_totp'] as { tx: string; secret: string };
     const claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', started.transaction_token, NOW);
-    expect(claims).toMatchObject({ txid: started.txid, sub: ticket.ticket_id, exp: Math.floor(NOW / 1000) + 1800 });
+    expect(claims).toMatchObject({ txid: started.txid, sub: ticket.ticket_id, generation: 0, exp: Math.floor(NOW / 1000) + 1800 });
     // Only a hash of the transaction id is stored, and the secret opens only under this ticket and this transaction.
     expect(pending.tx).toBe(transactionHash(started.txid));
     expect(JSON.stringify(input)).not.toContain(started.txid);
@@ -221,7 +221,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     const [redeem, putEnrollment, putPointer, countUser] = calls[0]!.args[0].input.TransactItems!;
     expect(redeem!.Update).toMatchObject({
       Key: ticketKey(ticket.ticket_id),
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp.tx = :tx',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND (attribute_not_exists(generation) OR generation = :generation) AND pending_totp.tx = :tx',
       ExpressionAttributeValues: expect.objectContaining({ ':now': NOW, ':max': 5, ':tx': ticket.pending_totp!.tx }),
     });
     expect(redeem!.Update!.UpdateExpression).toMatch(/redeemed_tx = :tx REMOVE pending_shard, pending_totp, pending_webauthn$/);
