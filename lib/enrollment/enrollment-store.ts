@@ -22,18 +22,31 @@ import {
 } from './records';
 
 /**
- * What the redeem spends: the TOTP start's transaction, or the registration challenge (and the credential it made),
- * each under the link generation it was started with (the ticket must still be at it).
+ * What an attempt is made with: the TOTP start's transaction, or the registration challenge, each under the link
+ * generation it was started with. A reservation and the redeem both require it to be still the ticket's.
  */
-export type RedeemProof =
-  | { kind: 'totp'; tx: string; generation: number }
-  | { kind: 'webauthn'; challengeHash: string; credentialId: string; generation: number };
+export type AttemptProof = { kind: 'totp'; tx: string; generation: number } | { kind: 'webauthn'; challengeHash: string; generation: number };
+
+/** What the redeem spends: the attempt's proof (and, for a security key, the credential it made). */
+export type RedeemProof = Extract<AttemptProof, { kind: 'totp' }> | (Extract<AttemptProof, { kind: 'webauthn' }> & { credentialId: string });
+
+/** The ticket's pending proof and link generation still those of `proof` (the challenge unexpired), as a condition. */
+function proofCondition(proof: AttemptProof): { condition: string; values: Record<string, unknown> } {
+  const generation = sameGeneration(proof.generation);
+  return proof.kind === 'totp'
+    ? { condition: `${generation.condition} AND pending_totp.tx = :tx`, values: { ...generation.values, ':tx': proof.tx } }
+    : {
+        condition: `${generation.condition} AND pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now`,
+        values: { ...generation.values, ':tx': proof.challengeHash },
+      };
+}
 
 
 /** A ticket as it was when a condition on it failed (undefined: gone). */
 export type Refused = { ok: false; current: TicketRecord | undefined };
 
-export type WrongCodeResult = { ok: true; attempts: number; locked: boolean } | Refused;
+/** An attempt taken: `attempts` is the ticket's count including it (1..MAX_ATTEMPTS). */
+export type Reservation = { ok: true; attempts: number } | Refused;
 
 export type RedeemResult =
   | { ok: true }
@@ -104,33 +117,66 @@ export class EnrollmentStore {
   }
 
   /**
-   * Counts one wrong code, compare-and-set on the count the caller saw (so concurrent wrong codes each count once).
-   * The one that reaches MAX_ATTEMPTS locks the ticket in the same write: out of the pending index, secret dropped.
+   * Takes one of the ticket's attempts BEFORE a code or ceremony is checked: pending ∧ unexpired ∧ attempts < limit ∧
+   * the proof still the ticket's → attempts + 1, in one conditional write. So however many requests race, at most
+   * MAX_ATTEMPTS proofs per ticket are ever checked; the others are refused unchecked (the item says why). A wrong
+   * proof keeps its attempt, a right one gives it back in the redeem.
    */
-  async recordWrongCode(ticketId: string, seenAttempts: number, now: number): Promise<WrongCodeResult> {
-    const attempts = seenAttempts + 1;
-    const locked = attempts >= MAX_ATTEMPTS;
-    const result = await this.conditionalUpdate(ticketId, {
-      UpdateExpression: locked
-        ? 'SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn'
-        : 'SET attempts = :attempts, last_attempt_at = :now',
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts = :seen',
+  async reserveAttempt(ticketId: string, proof: AttemptProof, now: number): Promise<Reservation> {
+    const spent = proofCondition(proof);
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ticketKey(ticketId),
+          UpdateExpression: 'SET attempts = attempts + :one, last_attempt_at = :now',
+          ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${spent.condition}`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':one': 1, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...spent.values },
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, attempts: Number(Attributes?.attempts) };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const item = (err as { Item?: Record<string, unknown> }).Item;
+      return { ok: false, current: fromWire(item) ?? (await this.ticket(ticketId)) };
+    }
+  }
+
+  /**
+   * Locks a ticket whose every attempt is taken, after a wrong proof that held one of them (or when the holders of
+   * the last ones are long gone): out of the pending index, pending secret and challenge dropped. A right proof
+   * still being checked then loses, which keeps the bound: no more than MAX_ATTEMPTS proofs were checked.
+   */
+  async lockExhausted(ticketId: string, now: number): Promise<{ ok: true } | Refused> {
+    return this.conditionalUpdate(ticketId, {
+      UpdateExpression: 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts >= :max',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':attempts': attempts,
-        ':seen': seenAttempts,
-        ':pending': 'pending',
-        ':now': now,
-        ...(locked ? { ':locked': 'locked' } : {}),
-      },
+      ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
     });
-    return result.ok ? { ok: true, attempts, locked } : result;
+  }
+
+  /**
+   * Gives back the attempt of a proof that verified but did not redeem (already enrolled, a credential already
+   * registered, a conflict): a right proof never costs an attempt. A no-op once the ticket ended.
+   */
+  async releaseAttempt(ticketId: string, now: number): Promise<void> {
+    await this.conditionalUpdate(ticketId, {
+      UpdateExpression: 'SET attempts = attempts - :one',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts > :zero',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':pending': 'pending', ':now': now },
+    });
   }
 
   /**
    * Redeems the ticket and stores the enrollment in one transaction:
-   * 1. the ticket: pending ∧ unexpired ∧ attempts < limit ∧ its link generation still the transaction's ∧ its pending
-   *    enrollment still the transaction that was verified → redeemed, remembering (the hash of) that transaction;
+   * 1. the ticket: pending ∧ unexpired ∧ 1 ≤ attempts ≤ limit (this request holds one, reserved before its proof was
+   *    checked, and gives it back) ∧ its link generation still the proof's ∧ its pending enrollment still the
+   *    transaction (or challenge) that was verified → redeemed, remembering (the hash of) that transaction;
    * 2. the enrollment, and 3. its pointer by id, both new;
    * 4. the user's enrollment count + 1, which must be 0 unless the ticket allows multiple enrollments.
    * Concurrent redeems of one ticket: exactly one commits; the others see the ticket redeemed.
@@ -144,11 +190,7 @@ export class EnrollmentStore {
       ...(proof.kind === 'webauthn' ? { credential_id: proof.credentialId } : {}),
     };
     // The TOTP start's transaction, or the registration challenge, unexpired: either is spent by this write alone.
-    const spent =
-      proof.kind === 'totp'
-        ? { condition: 'pending_totp.tx = :tx', values: { ':tx': proof.tx } }
-        : { condition: 'pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now', values: { ':tx': proof.challengeHash } };
-    const generation = sameGeneration(proof.generation);
+    const spent = proofCondition(proof);
     const input: TransactWriteCommandInput = {
       TransactItems: [
         {
@@ -156,16 +198,16 @@ export class EnrollmentStore {
             TableName: this.tableName,
             Key: ticketKey(ticket.ticket_id),
             UpdateExpression:
-              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx REMOVE pending_shard, pending_totp, pending_webauthn',
-            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${generation.condition} AND ${spent.condition}`,
+              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx, attempts = attempts - :one REMOVE pending_shard, pending_totp, pending_webauthn',
+            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts BETWEEN :one AND :max AND ${spent.condition}`,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':redeemed': 'redeemed',
               ':pending': 'pending',
               ':now': now,
               ':max': MAX_ATTEMPTS,
+              ':one': 1,
               ...spent.values,
-              ...generation.values,
               ':enrollment': enrollment.enrollment_id,
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

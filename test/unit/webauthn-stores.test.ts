@@ -40,7 +40,7 @@ describe('redeeming a ticket with a security key', () => {
     const result = await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id, generation: 0 }, enrollment, NOW);
     expect(result).toEqual({ ok: true });
     const [redeem, put, pointer, , credential] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(redeem!.Update!.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max AND (attribute_not_exists(generation) OR generation = :generation) AND pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now');
+    expect(redeem!.Update!.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts BETWEEN :one AND :max AND (attribute_not_exists(generation) OR generation = :generation) AND pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now');
     expect(redeem!.Update!.ExpressionAttributeValues).toMatchObject({ ':tx': 'h', ':now': NOW });
     expect(redeem!.Update!.UpdateExpression).toContain('REMOVE pending_shard, pending_totp, pending_webauthn');
     expect(put!.Put!.Item).toMatchObject({ factor: 'webauthn-roaming', credential_id: enrollment.credential_id });
