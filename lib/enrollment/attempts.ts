@@ -54,11 +54,28 @@ export async function reserveAttempt(store: AttemptStore, ticketId: string, proo
 }
 
 /**
- * Whether a redeem that did not happen left the ticket pending: then the right proof gives its attempt back
- * (`releaseAttempt`); a ticket that ended meanwhile needs no write.
+ * Runs the redeem of a verified (right) proof. When it does not happen, the attempt goes back (`releaseAttempt`): if
+ * the ticket is still pending after a refusal, and, best effort, when the redeem failed outright (throttling, an
+ * outage), so that the caller's retry finds the count as it was. A ticket that ended meanwhile needs no write.
  */
-export function stillPending(result: { reason: string; current?: TicketRecord }, now: number): boolean {
-  return result.reason !== 'ticket' || (result.current !== undefined && effectiveStatus(result.current, now) === 'pending');
+export async function redeemOrRelease<R extends { ok: true } | { ok: false; reason: string; current?: TicketRecord }>(
+  store: AttemptStore,
+  ticketId: string,
+  now: number,
+  redeem: () => Promise<R>,
+): Promise<R> {
+  let result: R;
+  try {
+    result = await redeem();
+  } catch (err) {
+    await store.releaseAttempt(ticketId, now).catch((releaseError: unknown) => {
+      logger.warn('attempt not given back after a failed redeem', { ticketId, error: (releaseError as Error).name });
+    });
+    throw err;
+  }
+  const pending = !result.ok && (result.reason !== 'ticket' || (result.current !== undefined && effectiveStatus(result.current, now) === 'pending'));
+  if (pending) await store.releaseAttempt(ticketId, now);
+  return result;
 }
 
 /**

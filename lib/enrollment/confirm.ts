@@ -4,7 +4,7 @@ import { AppError, badRequest, conflict } from '../errors';
 import { logger } from '../log';
 import { effectiveStatus, linkGeneration, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
-import { keepWrongAttempt, reserveAttempt, stillPending, type AttemptStore } from './attempts';
+import { keepWrongAttempt, redeemOrRelease, reserveAttempt, type AttemptStore } from './attempts';
 import type { AttemptProof, EnrollmentStore } from './enrollment-store';
 import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type TotpEnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
@@ -97,12 +97,11 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const result = await deps.enrollments.redeem(ticket, proof, enrollment, now);
+  const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, () => deps.enrollments.redeem(ticket, proof, enrollment, now));
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId });
     return { enrollment_id: enrollmentId, ...(recoveryCode ? { recovery_code: recoveryCode } : {}), redirect_url: ticket.result_url };
   }
-  if (stillPending(result, now)) await deps.enrollments.releaseAttempt(ticket.ticket_id, now);
   if (result.reason === 'already_enrolled') throw alreadyEnrolled();
   if (result.reason === 'credential_registered') throw new Error('a TOTP enrollment registered no credential');
   if (result.reason === 'busy') throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');

@@ -7,7 +7,7 @@ import { CeremonyError, verifyRegistration } from '../factors/webauthn-ceremony'
 import { logger } from '../log';
 import { effectiveStatus, linkGeneration } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
-import { keepWrongAttempt, reserveAttempt, stillPending, type AttemptStore } from './attempts';
+import { keepWrongAttempt, redeemOrRelease, reserveAttempt, type AttemptStore } from './attempts';
 import type { AttemptProof, EnrollmentStore } from './enrollment-store';
 import { enrollmentKey, newEnrollmentId, type WebauthnEnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
@@ -87,17 +87,13 @@ export async function confirmWebauthnEnrollment(
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const result = await deps.enrollments.redeem(
-    ticket,
-    { ...proof, credentialId: credential.credential_id },
-    enrollment,
-    now,
+  const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, () =>
+    deps.enrollments.redeem(ticket, { ...proof, credentialId: credential.credential_id }, enrollment, now),
   );
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId, factor });
     return { enrollment_id: enrollmentId, recovery_code: recoveryCode, redirect_url: ticket.result_url };
   }
-  if (stillPending(result, now)) await deps.enrollments.releaseAttempt(ticket.ticket_id, now);
   if (result.reason === 'already_enrolled') throw alreadyEnrolled();
   if (result.reason === 'credential_registered') throw credentialRegistered();
   if (result.reason === 'busy') throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');

@@ -419,6 +419,8 @@ describe('enrollment handlers: HTTP mapping', () => {
     const res = await handler(post('/enroll/confirm', { ticket: token, transaction_token: tx, code }), context);
     expect(res.statusCode).toBe(503);
     expect(JSON.parse(res.body!)).toMatchObject({ error: 'temporarily_unavailable' });
+    // The code was right: the attempt it reserved is given back (best effort) for the retry.
+    expect(updates('SET attempts = attempts - :one')).toHaveLength(1);
     expect(res.body).not.toContain(token.split('.')[1]);
     expect(res.body).not.toContain(code);
   });
