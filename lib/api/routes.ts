@@ -289,12 +289,13 @@ export const ROUTES: readonly Route[] = [
     path: '/enroll/webauthn',
     operationId: 'enrollWebauthn',
     summary: "Finish a security key's or passkey's registration ceremony: redeems the ticket once",
-    description: 'A ceremony that does not verify is 400 `invalid_credential` with `attempts_remaining` (counted like a wrong code); the fifth locks the ticket.',
+    description:
+      'Each ceremony takes one of the ticket\'s 5 attempts before it is verified: one that does not verify is 400 `invalid_credential` with `attempts_remaining` (counted like a wrong code), the fifth locks the ticket; when every attempt is in use by concurrent requests, 429 `too_many_attempts` (not verified).',
     tag: 'Enrollment page',
     auth: 'none',
     body: { name: 'WebauthnRegistrationRequest', schema: webauthnRegistrationSchema, required: true },
     ok: { 200: { description: 'Enrolled.', json: res.confirmedEnrollment, name: 'ConfirmedEnrollment' } },
-    errors: { invalid_credential: 400, unsupported_factor: 400, ticket_not_found: 404, ceremony_expired: 409, credential_already_registered: 409, already_enrolled: 409, ...TICKET_ENDED },
+    errors: { invalid_credential: 400, unsupported_factor: 400, ticket_not_found: 404, ceremony_expired: 409, credential_already_registered: 409, already_enrolled: 409, too_many_attempts: 429, ...TICKET_ENDED },
   },
   {
     fn: 'enrollConfirm',
@@ -302,12 +303,13 @@ export const ROUTES: readonly Route[] = [
     path: '/enroll/confirm',
     operationId: 'enrollConfirm',
     summary: 'Confirm with a code from the app: redeems the ticket once',
-    description: 'A wrong code is 400 `invalid_code` with `attempts_remaining`; the fifth locks the ticket (410 `ticket_locked`).',
+    description:
+      'Each code takes one of the ticket\'s 5 attempts before it is checked: a wrong code is 400 `invalid_code` with `attempts_remaining`, the fifth locks the ticket (410 `ticket_locked`); when every attempt is in use by concurrent requests, 429 `too_many_attempts` (not checked).',
     tag: 'Enrollment page',
     auth: 'none',
     body: { name: 'ConfirmEnrollmentRequest', schema: confirmEnrollmentSchema, required: true },
     ok: { 200: { description: 'Enrolled.', json: res.confirmedEnrollment, name: 'ConfirmedEnrollment' } },
-    errors: { invalid_code: 400, ticket_not_found: 404, ...TRANSACTION, ticket_changed: 409, already_enrolled: 409, ...TICKET_ENDED },
+    errors: { invalid_code: 400, ticket_not_found: 404, ...TRANSACTION, ticket_changed: 409, already_enrolled: 409, too_many_attempts: 429, ...TICKET_ENDED },
   },
   // ── Public: the hosted login page and its API ─────────────────────────────────────────────────────────────────
   {

@@ -21,7 +21,8 @@ export type RecipientUpdate =
   /** The ticket has no address yet: this becomes its first recipient. The link stays (no one else was mailed it). */
   | { kind: 'first'; email: string; entries: Recipient[] }
   /**
-   * A different address: the link moves to generation `next`, so every earlier link stops working. Conditional on
+   * A different address: the link moves to generation `next`, so every earlier link stops working, and any enrollment
+   * started under it (pending TOTP secret or registration challenge) is removed. Conditional on
    * the address (`from`) and generation (`seenGeneration`, undefined: a ticket from before generations) still being
    * the ones seen. `entries` are appended to the history.
    */
@@ -44,7 +45,8 @@ export const resendSlot = (i: number) => `resend_${i}`;
 
 /**
  * The email's state on the ticket item. Every write is one conditional UpdateItem that touches only
- * `email_delivery` (and, for a resend, the address, the locale and the rate-limit slots): a mail failure never
+ * `email_delivery` (and, for a resend, the address, the locale, the rate-limit slots and, when the address changes, the
+ * link generation and any enrollment started under the old link): a mail failure never
  * changes the ticket itself, and the mailer needs no permission beyond dynamodb:UpdateItem.
  */
 export class EmailDeliveryStore {
@@ -70,6 +72,7 @@ export class EmailDeliveryStore {
       ':delivery': { request_id: request.requestId, status: 'pending', requested_at: now } satisfies EmailDelivery,
     };
     const sets = ['email_delivery = :delivery'];
+    const removes: string[] = [];
     for (let i = 1; i < limit; i += 1) sets.push(`${resendSlot(i)} = if_not_exists(${resendSlot(i + 1)}, :zero)`);
     sets.push(`${resendSlot(limit)} = :now`);
     const conditions = [
@@ -96,6 +99,8 @@ export class EmailDeliveryStore {
         conditions.push('attribute_not_exists(email)');
       } else {
         sets.push('generation = :generation');
+        // Every enrollment started under the old link ends with it (its transaction carries the old generation too).
+        removes.push('pending_totp', 'pending_webauthn');
         values[':generation'] = recipient.next;
         values[':from'] = recipient.from;
         conditions.push('email = :from');
@@ -115,7 +120,7 @@ export class EmailDeliveryStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: ticketKey(ticketId),
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
         ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

@@ -2,19 +2,20 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import { AppError, badRequest, conflict } from '../errors';
 import { logger } from '../log';
-import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
+import { effectiveStatus, linkGeneration, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
-import type { EnrollmentStore } from './enrollment-store';
+import { keepWrongAttempt, redeemOrRelease, reserveAttempt, type AttemptStore } from './attempts';
+import type { AttemptProof, EnrollmentStore } from './enrollment-store';
 import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type TotpEnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import { open, seal } from './secret-box';
-import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound } from './ticket-access';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded } from './ticket-access';
 import { TOTP_PARAMS, verifyTotp } from './totp';
 import { invalidTransaction, transactionHash, verifyTransactionToken, type TransactionClaims } from './transaction-token';
 
 export interface ConfirmDeps {
   tickets: Pick<TicketStore, 'get'>;
-  enrollments: Pick<EnrollmentStore, 'recordWrongCode' | 'redeem' | 'recoveryCodeHolders'>;
+  enrollments: AttemptStore & Pick<EnrollmentStore, 'redeem' | 'recoveryCodeHolders'>;
   config: Pick<Config, 'signingKeys' | 'encryptionKeys'>;
   now: () => number;
   random?: (size: number) => Buffer;
@@ -40,8 +41,10 @@ export const transactionSuperseded = () =>
 
 /**
  * Confirms an enrollment (`POST /enroll/confirm`, the device API's `verify-otp`): the user's code proves their app
- * holds the secret of THEIR start. Only the latest start's transaction can confirm; a right code redeems the ticket
- * and stores the enrollment in one transaction; a wrong one is counted, and the fifth locks the ticket.
+ * holds the secret of THEIR start. Only the latest start's transaction can confirm, and only while the ticket's link is
+ * the one it was started under (410 `ticket_superseded` once a recipient change replaced it). Each code takes one of
+ * the ticket's 5 attempts before it is checked (lib/enrollment/attempts.ts); a right code redeems the ticket and stores
+ * the enrollment in one transaction, giving its attempt back; a wrong one keeps it, and the fifth locks the ticket.
  */
 export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput): Promise<ConfirmedEnrollment> {
   const { config } = deps;
@@ -61,13 +64,20 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     if (!ticket) throw ticketNotFound();
     requirePending(ticket, now);
   }
+  // A transaction started under a link that a recipient change replaced belongs to the old recipient: never completes.
+  if (claims.generation !== linkGeneration(ticket)) throw ticketSuperseded();
   const tx = transactionHash(claims.txid);
   const pending = ticket.pending_totp;
   if (!pending || pending.tx !== tx) throw transactionSuperseded();
 
+  const proof: AttemptProof = { kind: 'totp', tx, generation: claims.generation };
+  const attempts = await reserveAttempt(deps.enrollments, ticket.ticket_id, proof, now, transactionSuperseded);
   const secret = open(pending.secret, config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx));
   const step = verifyTotp(secret, input.code, now);
-  if (step === undefined) return rejectCode(deps, ticket, now);
+  if (step === undefined) {
+    logger.info('wrong enrollment code', { ticketId: ticket.ticket_id, attempts });
+    return keepWrongAttempt(deps.enrollments, ticket, attempts, now, wrongCode);
+  }
 
   const random = deps.random ?? randomBytes;
   const enrollmentId = pending.enrollment_id ?? newEnrollmentId(random);
@@ -88,7 +98,7 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     created_at: now,
   };
   const retired = await deps.enrollments.recoveryCodeHolders(ticket.user_id);
-  const result = await deps.enrollments.redeem(ticket, { kind: 'totp', tx }, enrollment, now, retired);
+  const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, () => deps.enrollments.redeem(ticket, proof, enrollment, now, retired));
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId });
     return { enrollment_id: enrollmentId, ...(recoveryCode ? { recovery_code: recoveryCode } : {}), redirect_url: ticket.result_url };
@@ -99,25 +109,10 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
   if (!result.current) throw ticketNotFound();
   const status = effectiveStatus(result.current, now);
   if (status !== 'pending') throw ticketEnded(status);
+  if (linkGeneration(result.current) !== claims.generation) throw ticketSuperseded();
   if (result.current.pending_totp?.tx !== tx) throw transactionSuperseded();
   throw conflict('ticket_changed', 'ticket: the ticket changed while confirming; start again');
 }
 
-/** Counts a wrong code (retrying the compare-and-set when a concurrent wrong code moved the count), then says so. */
-async function rejectCode(deps: ConfirmDeps, ticket: TicketRecord, now: number): Promise<never> {
-  let seen = ticket;
-  for (let round = 0; round <= MAX_ATTEMPTS; round += 1) {
-    const result = await deps.enrollments.recordWrongCode(seen.ticket_id, seen.attempts, now);
-    if (result.ok) {
-      logger.info('wrong enrollment code', { ticketId: ticket.ticket_id, attempts: result.attempts, locked: result.locked });
-      if (result.locked) throw ticketEnded('locked', { attempts_remaining: 0 });
-      const remaining = MAX_ATTEMPTS - result.attempts;
-      throw badRequest('invalid_code', `code: wrong code; ${remaining} attempt${remaining === 1 ? '' : 's'} left`, { attempts_remaining: remaining });
-    }
-    if (!result.current) throw ticketNotFound();
-    const status = effectiveStatus(result.current, now);
-    if (status !== 'pending') throw ticketEnded(status);
-    seen = result.current;
-  }
-  throw new Error(`ticket ${ticket.ticket_id}: wrong-code count did not settle`);
-}
+const wrongCode = (remaining: number) =>
+  badRequest('invalid_code', `code: wrong code; ${remaining} attempt${remaining === 1 ? '' : 's'} left`, { attempts_remaining: remaining });

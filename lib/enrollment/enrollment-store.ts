@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, transactWrite } from '../dynamodb-transactions';
-import { MAX_ATTEMPTS, ticketKey, type TicketRecord } from '../tickets/ticket';
+import { MAX_ATTEMPTS, sameGeneration, ticketKey, type TicketRecord } from '../tickets/ticket';
 import {
   ENROLLMENT_SK_PREFIX,
   enrollmentKey,
@@ -21,16 +21,32 @@ import {
   credentialKey,
 } from './records';
 
-/** What the redeem spends: the TOTP start's transaction, or the registration challenge (and the credential it made). */
-export type RedeemProof =
-  | { kind: 'totp'; tx: string }
-  | { kind: 'webauthn'; challengeHash: string; credentialId: string };
+/**
+ * What an attempt is made with: the TOTP start's transaction, or the registration challenge, each under the link
+ * generation it was started with. A reservation and the redeem both require it to be still the ticket's.
+ */
+export type AttemptProof = { kind: 'totp'; tx: string; generation: number } | { kind: 'webauthn'; challengeHash: string; generation: number };
+
+/** What the redeem spends: the attempt's proof (and, for a security key, the credential it made). */
+export type RedeemProof = Extract<AttemptProof, { kind: 'totp' }> | (Extract<AttemptProof, { kind: 'webauthn' }> & { credentialId: string });
+
+/** The ticket's pending proof and link generation still those of `proof` (the challenge unexpired), as a condition. */
+function proofCondition(proof: AttemptProof): { condition: string; values: Record<string, unknown> } {
+  const generation = sameGeneration(proof.generation);
+  return proof.kind === 'totp'
+    ? { condition: `${generation.condition} AND pending_totp.tx = :tx`, values: { ...generation.values, ':tx': proof.tx } }
+    : {
+        condition: `${generation.condition} AND pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now`,
+        values: { ...generation.values, ':tx': proof.challengeHash },
+      };
+}
 
 
 /** A ticket as it was when a condition on it failed (undefined: gone). */
 export type Refused = { ok: false; current: TicketRecord | undefined };
 
-export type WrongCodeResult = { ok: true; attempts: number; locked: boolean } | Refused;
+/** An attempt taken: `attempts` is the ticket's count including it (1..MAX_ATTEMPTS). */
+export type Reservation = { ok: true; attempts: number } | Refused;
 
 export type RedeemResult =
   | { ok: true }
@@ -65,26 +81,28 @@ export class EnrollmentStore {
   /**
    * Puts the enrollment a start offers on the pending ticket, replacing whatever an earlier start left there: the
    * latest start is the only one that can confirm (a link scanner that started first holds a secret no one enrolls).
+   * Only while the link it was started from is current: a start that read the ticket before a recipient change
+   * stores nothing after it.
    */
-  async setPendingTotp(ticketId: string, pending: PendingTotp, now: number): Promise<{ ok: true } | Refused> {
-    return this.conditionalUpdate(ticketId, {
-      UpdateExpression: 'SET pending_totp = :pending_totp',
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending_totp': pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
-    });
+  async setPendingTotp(ticketId: string, pending: PendingTotp & { generation: number }, now: number): Promise<{ ok: true } | Refused> {
+    return this.setPending(ticketId, 'pending_totp', pending, now);
   }
 
   /**
    * Puts the registration challenge a start offers on the pending ticket, replacing any earlier one: only the latest
-   * start's ceremony can redeem it, once, before its own expiry.
+   * start's ceremony can redeem it, once, before its own expiry (and under the link generation it was started with).
    */
-  async setPendingWebauthn(ticketId: string, pending: PendingWebauthn, now: number): Promise<{ ok: true } | Refused> {
+  async setPendingWebauthn(ticketId: string, pending: PendingWebauthn & { generation: number }, now: number): Promise<{ ok: true } | Refused> {
+    return this.setPending(ticketId, 'pending_webauthn', pending, now);
+  }
+
+  private async setPending(ticketId: string, field: 'pending_totp' | 'pending_webauthn', pending: { generation: number }, now: number) {
+    const generation = sameGeneration(pending.generation);
     return this.conditionalUpdate(ticketId, {
-      UpdateExpression: 'SET pending_webauthn = :pending_webauthn',
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max',
+      UpdateExpression: `SET ${field} = :${field}`,
+      ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${generation.condition}`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending_webauthn': pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
+      ExpressionAttributeValues: { [`:${field}`]: pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...generation.values },
     });
   }
 
@@ -132,33 +150,66 @@ export class EnrollmentStore {
   }
 
   /**
-   * Counts one wrong code, compare-and-set on the count the caller saw (so concurrent wrong codes each count once).
-   * The one that reaches MAX_ATTEMPTS locks the ticket in the same write: out of the pending index, secret dropped.
+   * Takes one of the ticket's attempts BEFORE a code or ceremony is checked: pending ∧ unexpired ∧ attempts < limit ∧
+   * the proof still the ticket's → attempts + 1, in one conditional write. So however many requests race, at most
+   * MAX_ATTEMPTS proofs per ticket are ever checked; the others are refused unchecked (the item says why). A wrong
+   * proof keeps its attempt, a right one gives it back in the redeem.
    */
-  async recordWrongCode(ticketId: string, seenAttempts: number, now: number): Promise<WrongCodeResult> {
-    const attempts = seenAttempts + 1;
-    const locked = attempts >= MAX_ATTEMPTS;
-    const result = await this.conditionalUpdate(ticketId, {
-      UpdateExpression: locked
-        ? 'SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn'
-        : 'SET attempts = :attempts, last_attempt_at = :now',
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts = :seen',
+  async reserveAttempt(ticketId: string, proof: AttemptProof, now: number): Promise<Reservation> {
+    const spent = proofCondition(proof);
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ticketKey(ticketId),
+          UpdateExpression: 'SET attempts = attempts + :one, last_attempt_at = :now',
+          ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${spent.condition}`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':one': 1, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...spent.values },
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, attempts: Number(Attributes?.attempts) };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const item = (err as { Item?: Record<string, unknown> }).Item;
+      return { ok: false, current: fromWire(item) ?? (await this.ticket(ticketId)) };
+    }
+  }
+
+  /**
+   * Locks a ticket whose every attempt is taken, after a wrong proof that held one of them (or when the holders of
+   * the last ones are long gone): out of the pending index, pending secret and challenge dropped. A right proof
+   * still being checked then loses, which keeps the bound: no more than MAX_ATTEMPTS proofs were checked.
+   */
+  async lockExhausted(ticketId: string, now: number): Promise<{ ok: true } | Refused> {
+    return this.conditionalUpdate(ticketId, {
+      UpdateExpression: 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts >= :max',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':attempts': attempts,
-        ':seen': seenAttempts,
-        ':pending': 'pending',
-        ':now': now,
-        ...(locked ? { ':locked': 'locked' } : {}),
-      },
+      ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
     });
-    return result.ok ? { ok: true, attempts, locked } : result;
+  }
+
+  /**
+   * Gives back the attempt of a proof that verified but did not redeem (already enrolled, a credential already
+   * registered, a conflict): a right proof never costs an attempt. A no-op once the ticket ended.
+   */
+  async releaseAttempt(ticketId: string, now: number): Promise<void> {
+    await this.conditionalUpdate(ticketId, {
+      UpdateExpression: 'SET attempts = attempts - :one',
+      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts > :zero',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':pending': 'pending', ':now': now },
+    });
   }
 
   /**
    * Redeems the ticket and stores the enrollment in one transaction:
-   * 1. the ticket: pending ∧ unexpired ∧ attempts < limit ∧ its pending enrollment still the transaction that was
-   *    verified → redeemed, remembering (the hash of) that transaction;
+   * 1. the ticket: pending ∧ unexpired ∧ 1 ≤ attempts ≤ limit (this request holds one, reserved before its proof was
+   *    checked, and gives it back) ∧ its link generation still the proof's ∧ its pending enrollment still the
+   *    transaction (or challenge) that was verified → redeemed, remembering (the hash of) that transaction;
    * 2. the enrollment, and 3. its pointer by id, both new;
    * 4. the user's enrollment count + 1, which must be 0 unless the ticket allows multiple enrollments;
    * 5. for a security key or passkey, its credential id item, new;
@@ -176,10 +227,7 @@ export class EnrollmentStore {
       ...(proof.kind === 'webauthn' ? { credential_id: proof.credentialId } : {}),
     };
     // The TOTP start's transaction, or the registration challenge, unexpired: either is spent by this write alone.
-    const spent =
-      proof.kind === 'totp'
-        ? { condition: 'pending_totp.tx = :tx', values: { ':tx': proof.tx } }
-        : { condition: 'pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now', values: { ':tx': proof.challengeHash } };
+    const spent = proofCondition(proof);
     const input: TransactWriteCommandInput = {
       TransactItems: [
         {
@@ -187,14 +235,15 @@ export class EnrollmentStore {
             TableName: this.tableName,
             Key: ticketKey(ticket.ticket_id),
             UpdateExpression:
-              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx REMOVE pending_shard, pending_totp, pending_webauthn',
-            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${spent.condition}`,
+              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx, attempts = attempts - :one REMOVE pending_shard, pending_totp, pending_webauthn',
+            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts BETWEEN :one AND :max AND ${spent.condition}`,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':redeemed': 'redeemed',
               ':pending': 'pending',
               ':now': now,
               ':max': MAX_ATTEMPTS,
+              ':one': 1,
               ...spent.values,
               ':enrollment': enrollment.enrollment_id,
             },

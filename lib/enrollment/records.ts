@@ -46,6 +46,8 @@ export interface PendingTotp {
   /** The secret, AES-256-GCM sealed with the ticket and this transaction as additional data. */
   secret: string;
   started_at: number;
+  /** The link generation the start was made under (absent on older items: 0); the transaction token carries it too. */
+  generation?: number;
   /** Set when the start already promised these to the client (the device protocol shows them before the code). */
   enrollment_id?: string;
   recovery_code_hash?: string;
@@ -59,6 +61,8 @@ export interface PendingWebauthn {
   challenge_hash: string;
   started_at: number;
   expires_at: number;
+  /** The link generation the start was made under (absent on older items: 0). */
+  generation?: number;
 }
 
 export interface UserProfileRecord {

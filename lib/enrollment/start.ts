@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type * as v from 'valibot';
 import type { Config } from '../config';
 import { logger } from '../log';
-import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
+import { effectiveStatus, linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import type { EnrollmentStore } from './enrollment-store';
 import { newEnrollmentId, pendingSecretContext, type PendingTotp } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import type { startEnrollmentSchema } from './schemas';
 import { seal } from './secret-box';
-import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, unsupportedFactor } from './ticket-access';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded, unsupportedFactor } from './ticket-access';
 
 export { unsupportedFactor };
 import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from './totp';
@@ -88,11 +88,14 @@ export async function openTicketToStart(deps: Pick<StartDeps, 'tickets' | 'confi
   return ticket;
 }
 
-/** Turns a refused write on a pending ticket into the answer that says why. */
-export function startRefused(stored: { ok: false; current: TicketRecord | undefined }, now: number): never {
+/** Turns a refused write on a pending ticket (as `seen` when the start began) into the answer that says why. */
+export function startRefused(stored: { ok: false; current: TicketRecord | undefined }, seen: TicketRecord, now: number): never {
   if (!stored.current) throw ticketNotFound();
   const status = effectiveStatus(stored.current, now);
-  throw status === 'pending' ? ticketEnded('locked') : ticketEnded(status);
+  if (status !== 'pending') throw ticketEnded(status);
+  // The recipient changed since the link was checked: this link is no longer the ticket's.
+  if (linkGeneration(stored.current) !== linkGeneration(seen)) throw ticketSuperseded();
+  throw ticketEnded('locked');
 }
 
 export async function startTotp(deps: StartDeps, ticket: TicketRecord, now: number, options: StartOptions): Promise<StartedTotp> {
@@ -101,18 +104,20 @@ export async function startTotp(deps: StartDeps, ticket: TicketRecord, now: numb
 
   const txid = newTransactionId(random);
   const tx = transactionHash(txid);
+  const generation = linkGeneration(ticket);
   const secret = newTotpSecret(random);
   const enrollmentId = options.issueRecoveryCode ? newEnrollmentId(random) : undefined;
   const recoveryCode = options.issueRecoveryCode ? newRecoveryCode(random) : undefined;
-  const pending: PendingTotp = {
+  const pending: PendingTotp & { generation: number } = {
     tx,
     secret: seal(secret, config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx), random),
     started_at: now,
+    generation,
     ...(enrollmentId && recoveryCode ? { enrollment_id: enrollmentId, recovery_code_hash: hashRecoveryCode(recoveryCode, { userId: ticket.user_id, enrollmentId }, config.encryptionKeys) } : {}),
   };
   const stored = await deps.enrollments.setPendingTotp(ticket.ticket_id, pending, now);
-  if (!stored.ok) startRefused(stored, now);
-  const transaction = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid, sub: ticket.ticket_id, notAfter: ticket.expires_at }, now);
+  if (!stored.ok) startRefused(stored, ticket, now);
+  const transaction = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid, sub: ticket.ticket_id, generation, notAfter: ticket.expires_at }, now);
   logger.info('enrollment started', { ticketId: ticket.ticket_id, replaced: ticket.pending_totp !== undefined });
 
   const issuer = config.enrollment.totpIssuer;

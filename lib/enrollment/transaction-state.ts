@@ -1,8 +1,8 @@
 import type { Config } from '../config';
-import { effectiveStatus, type TicketRecord } from '../tickets/ticket';
+import { effectiveStatus, linkGeneration, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import { transactionSuperseded } from './confirm';
-import { ticketEnded } from './ticket-access';
+import { ticketEnded, ticketSuperseded } from './ticket-access';
 import { invalidTransaction, transactionHash, verifyTransactionToken } from './transaction-token';
 
 export interface TransactionStateDeps {
@@ -19,8 +19,9 @@ export type EnrollmentTransactionState =
 /**
  * Where an enrollment transaction stands, for a client that learns the outcome by asking (the device protocol's
  * `transaction-state`). Reads only. `pending` while it is the ticket's latest start; `accepted` once THIS transaction
- * confirmed; otherwise it can never complete: 409 `transaction_superseded` (a later start replaced it) or 410 with the
- * ticket's status (ended, or redeemed by another transaction).
+ * confirmed; otherwise it can never complete: 409 `transaction_superseded` (a later start replaced it), 410
+ * `ticket_superseded` (a recipient change replaced the link it was started from) or 410 with the ticket's status
+ * (ended, or redeemed by another transaction).
  */
 export async function enrollmentTransactionState(deps: TransactionStateDeps, transactionToken: string): Promise<EnrollmentTransactionState> {
   const now = deps.now();
@@ -33,6 +34,7 @@ export async function enrollmentTransactionState(deps: TransactionStateDeps, tra
   }
   const status = effectiveStatus(ticket, now);
   if (status !== 'pending') throw ticketEnded(status);
+  if (linkGeneration(ticket) !== claims.generation) throw ticketSuperseded();
   if (ticket.pending_totp?.tx !== tx) throw transactionSuperseded();
   return { state: 'pending', txid: claims.txid };
 }

@@ -14,6 +14,10 @@ import { isCanonicalCompactJws } from '../jws';
  * - `aud` says what the transaction may do: `mfa-enrollment` (its `sub` is the ticket id) or `mfa-login` (a device
  *   client's start on a login challenge, its `sub` is the challenge id). A token made for one purpose is refused for
  *   another, so a ticket's transaction never logs in.
+ * - `gen`: the ticket's link generation when the transaction started. A change of recipient raises the ticket's
+ *   generation, and a transaction of an older one can no longer confirm (410 `ticket_superseded`): the wrong first
+ *   recipient who had started keeps nothing. Absent (tokens issued before the claim existed) counts as 0, like a ticket
+ *   without a generation.
  * - `exp`: 30 minutes, never past the ticket's own expiry; the vendor's client sets a timer on it, so it must stay
  *   far below 24 days (the largest setTimeout).
  */
@@ -42,6 +46,8 @@ export interface TransactionClaims {
   txid: string;
   /** The ticket id (enrollment) or the challenge id (login). */
   sub: string;
+  /** The ticket's link generation at the start (`gen`; 0 when absent, and on login transactions, which have none). */
+  generation: number;
   /** Epoch seconds. */
   exp: number;
 }
@@ -49,11 +55,11 @@ export interface TransactionClaims {
 export async function issueTransactionToken(
   keys: KeyRing,
   purpose: TransactionPurpose,
-  claims: { txid: string; sub: string; notAfter: number },
+  claims: { txid: string; sub: string; generation?: number; notAfter: number },
   now: number,
 ): Promise<{ token: string; expiresAt: number }> {
   const exp = Math.floor(Math.min(now + TRANSACTION_TTL_SEC * 1000, claims.notAfter) / 1000);
-  const token = await new SignJWT({ txid: claims.txid })
+  const token = await new SignJWT({ txid: claims.txid, ...(claims.generation === undefined ? {} : { gen: claims.generation }) })
     .setProtectedHeader({ alg: ALG, typ: 'JWT', kid: keys.current.id })
     .setSubject(claims.sub)
     .setAudience(purpose)
@@ -84,7 +90,9 @@ export async function verifyTransactionToken(keys: KeyRing, purpose: Transaction
       requiredClaims: ['txid', 'sub', 'exp'],
     });
     if (typeof payload.txid !== 'string' || !/^tx_[\w-]{22}$/.test(payload.txid)) throw invalidTransaction();
-    return { txid: payload.txid, sub: payload.sub!, exp: payload.exp! };
+    const generation = payload.gen ?? 0;
+    if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) throw invalidTransaction();
+    return { txid: payload.txid, sub: payload.sub!, generation, exp: payload.exp! };
   } catch (err) {
     if (err instanceof AppError) throw err;
     if (err instanceof joseErrors.JWTExpired) throw transactionExpired();

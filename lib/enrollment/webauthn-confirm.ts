@@ -5,17 +5,18 @@ import { AppError, badRequest, conflict } from '../errors';
 import { registrationNeedsUserVerification, isWebauthnFactor } from '../factors/webauthn';
 import { CeremonyError, verifyRegistration } from '../factors/webauthn-ceremony';
 import { logger } from '../log';
-import { effectiveStatus, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
+import { effectiveStatus, linkGeneration } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
-import type { EnrollmentStore } from './enrollment-store';
+import { keepWrongAttempt, redeemOrRelease, reserveAttempt, type AttemptStore } from './attempts';
+import type { AttemptProof, EnrollmentStore } from './enrollment-store';
 import { enrollmentKey, newEnrollmentId, type WebauthnEnrollmentRecord } from './records';
 import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
 import type { webauthnRegistrationSchema } from './schemas';
-import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, unsupportedFactor } from './ticket-access';
+import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded, unsupportedFactor } from './ticket-access';
 
 export interface WebauthnConfirmDeps {
   tickets: Pick<TicketStore, 'get'>;
-  enrollments: Pick<EnrollmentStore, 'recordWrongCode' | 'redeem' | 'recoveryCodeHolders'>;
+  enrollments: AttemptStore & Pick<EnrollmentStore, 'redeem' | 'recoveryCodeHolders'>;
   config: Pick<Config, 'signingKeys' | 'encryptionKeys' | 'webauthn'>;
   now: () => number;
   random?: (size: number) => Buffer;
@@ -33,7 +34,8 @@ const DEFAULT_NAME = { 'webauthn-roaming': 'Security key', 'webauthn-platform': 
 /**
  * `POST /enroll/webauthn`: checks the registration ceremony against the ticket's latest challenge and the configured
  * relying party, then redeems the ticket, stores the credential and its uniqueness item in one transaction (which
- * also spends the challenge). A ceremony that does not verify counts as a wrong attempt, like a wrong TOTP code.
+ * also spends the challenge). Like a TOTP code, a ceremony takes one of the ticket's attempts before it is verified
+ * (lib/enrollment/attempts.ts): one that does not verify keeps it, a verified one gives it back.
  */
 export async function confirmWebauthnEnrollment(
   deps: WebauthnConfirmDeps,
@@ -45,9 +47,13 @@ export async function confirmWebauthnEnrollment(
   requirePending(ticket, now);
   const factor = ticket.factor;
   if (!isWebauthnFactor(factor)) throw unsupportedFactor(ticket);
+  // The link matched this generation; a challenge from an earlier one (before its recipient changed) is not this user's.
+  const generation = linkGeneration(ticket);
   const pending = ticket.pending_webauthn;
-  if (!pending || pending.expires_at <= now) throw ceremonyExpired();
+  if (!pending || pending.expires_at <= now || (pending.generation ?? 0) !== generation) throw ceremonyExpired();
 
+  const proof: AttemptProof = { kind: 'webauthn', challengeHash: pending.challenge_hash, generation };
+  const attempts = await reserveAttempt(deps.enrollments, ticket.ticket_id, proof, now, ceremonyExpired);
   let credential;
   try {
     credential = await verifyRegistration(input.credential, {
@@ -58,7 +64,10 @@ export async function confirmWebauthnEnrollment(
   } catch (err) {
     if (!(err instanceof CeremonyError)) throw err;
     logger.warn('webauthn registration refused', { ticketId: ticket.ticket_id, reason: err.reason });
-    return rejectCeremony(deps, ticket, now, err.reason);
+    const reason = err.reason;
+    return keepWrongAttempt(deps.enrollments, ticket, attempts, now, (remaining) =>
+      badRequest('invalid_credential', `credential: the security key's answer did not verify (${reason})`, { attempts_remaining: remaining }),
+    );
   }
 
   const random = deps.random ?? randomBytes;
@@ -79,7 +88,9 @@ export async function confirmWebauthnEnrollment(
     created_at: now,
   };
   const retired = await deps.enrollments.recoveryCodeHolders(ticket.user_id);
-  const result = await deps.enrollments.redeem(ticket, { kind: 'webauthn', challengeHash: pending.challenge_hash, credentialId: credential.credential_id }, enrollment, now, retired);
+  const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, () =>
+    deps.enrollments.redeem(ticket, { ...proof, credentialId: credential.credential_id }, enrollment, now, retired),
+  );
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId, factor });
     return { enrollment_id: enrollmentId, recovery_code: recoveryCode, redirect_url: ticket.result_url };
@@ -90,22 +101,6 @@ export async function confirmWebauthnEnrollment(
   if (!result.current) throw ticketNotFound();
   const status = effectiveStatus(result.current, now);
   if (status !== 'pending') throw ticketEnded(status);
+  if (linkGeneration(result.current) !== generation) throw ticketSuperseded();
   throw ceremonyExpired();
-}
-
-async function rejectCeremony(deps: WebauthnConfirmDeps, ticket: TicketRecord, now: number, reason: string): Promise<never> {
-  let seen = ticket;
-  for (let round = 0; round <= MAX_ATTEMPTS; round += 1) {
-    const result = await deps.enrollments.recordWrongCode(seen.ticket_id, seen.attempts, now);
-    if (result.ok) {
-      if (result.locked) throw ticketEnded('locked', { attempts_remaining: 0 });
-      const remaining = MAX_ATTEMPTS - result.attempts;
-      throw badRequest('invalid_credential', `credential: the security key's answer did not verify (${reason})`, { attempts_remaining: remaining });
-    }
-    if (!result.current) throw ticketNotFound();
-    const status = effectiveStatus(result.current, now);
-    if (status !== 'pending') throw ticketEnded(status);
-    seen = result.current;
-  }
-  throw new Error(`ticket ${ticket.ticket_id}: wrong-attempt count did not settle`);
 }

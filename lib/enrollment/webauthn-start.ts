@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type * as v from 'valibot';
 import { webauthnConfig, type Config } from '../config';
 import { logger } from '../log';
-import { MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
+import { linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import {
   CEREMONY_TIMEOUT_MS,
   challengeHash,
@@ -52,12 +52,17 @@ export async function startPageEnrollment(
 async function startWebauthn(deps: PageStartDeps, ticket: TicketRecord, factor: WebauthnFactor, now: number): Promise<StartedWebauthnEnrollment> {
   const config = webauthnConfig(deps.config);
   const challenge = newCeremonyChallenge(deps.random ?? randomBytes);
-  const pending: PendingWebauthn = { challenge_hash: challengeHash(challenge), started_at: now, expires_at: Math.min(now + CHALLENGE_TTL_MS, ticket.expires_at) };
+  const pending: PendingWebauthn & { generation: number } = {
+    challenge_hash: challengeHash(challenge),
+    started_at: now,
+    expires_at: Math.min(now + CHALLENGE_TTL_MS, ticket.expires_at),
+    generation: linkGeneration(ticket),
+  };
   const [stored, exclude] = await Promise.all([
     deps.enrollments.setPendingWebauthn(ticket.ticket_id, pending, now),
     deps.enrollments.webauthnCredentials(ticket.user_id),
   ]);
-  if (!stored.ok) startRefused(stored, now);
+  if (!stored.ok) startRefused(stored, ticket, now);
   logger.info('webauthn registration started', { ticketId: ticket.ticket_id, factor, replaced: ticket.pending_webauthn !== undefined });
   return {
     factor,

@@ -60,7 +60,8 @@ export interface TicketRecord {
   expired_at?: number;
   /**
    * Present only while pending, once the user started enrolling: the TOTP secret offered by the latest start and the
-   * hash of that start's transaction (lib/enrollment/records.ts). Every transition that ends the ticket removes it.
+   * hash of that start's transaction (lib/enrollment/records.ts). Every transition that ends the ticket removes it,
+   * and so does a change of recipient (the link's generation moves on; the transaction carries the old one).
    */
   pending_totp?: PendingTotp;
   /** The same for a security key or passkey: the latest registration challenge (its hash) and its own expiry. */
@@ -113,6 +114,20 @@ export const ticketKey = (ticketId: string) => ({ pk: `TICKET#${ticketId}`, sk: 
 export function pendingShard(ticketId: string): string {
   const byte = createHash('sha256').update(ticketId).digest()[0]!;
   return `pending#${byte % PENDING_SHARDS}`;
+}
+
+/** The ticket's link generation; a ticket from before generations counts as generation 0 (lib/tickets/tokens.ts). */
+export const linkGeneration = (ticket: Pick<TicketRecord, 'generation'>) => ticket.generation ?? 0;
+
+/**
+ * A condition that the ticket's link generation is still `generation`: what every enrollment write checks, so that a
+ * transaction started under a link that a recipient change replaced can neither be stored nor redeemed.
+ */
+export function sameGeneration(generation: number): { condition: string; values: Record<string, number> } {
+  return {
+    condition: generation === 0 ? '(attribute_not_exists(generation) OR generation = :generation)' : 'generation = :generation',
+    values: { ':generation': generation },
+  };
 }
 
 export function effectiveStatus(ticket: Pick<TicketRecord, 'status' | 'expires_at'>, now: number): TicketStatus {

@@ -3,13 +3,17 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../lib/config';
 import { requestOrigin } from '../../lib/http';
 import { ticketKey, type TicketRecord } from '../../lib/tickets/ticket';
+import { ticketToken } from '../../lib/tickets/tokens';
 import insertRecord from '../fixtures/events/dynamodb-stream-insert-send-mail.json';
+import * as overHttp from '../support/enroll';
 import { codeFor } from '../support/enroll';
 import { httpEvent } from '../support/events';
+import { guardianClient, promised, type GuardianConfirmationStep, type GuardianTransaction } from '../support/guardian';
 import { emailsTo, eventually } from '../support/lambda';
-import { stack } from '../support/stack';
+import { api, stack, uniqueUser } from '../support/stack';
 import { call, captureOutput, expectHtmlSecurityHeaders, importHandlers, localDocumentClient, tokenOfUrl, useDedicatedTable, type Handler } from './harness';
 import { figureLog } from './figures';
 
@@ -170,6 +174,100 @@ describe('a changed recipient gets a new link, and every earlier link dies', () 
     });
     console.info(`racing sends: ${changes} recipient changes over ${TICKETS} tickets`);
     recordFigure('racing recipient changes: consecutive history, only the last link works', { rounds: TICKETS, requests: 3 * TICKETS, violations: 0 });
+  });
+});
+
+/**
+ * Enrollments started before the address was corrected, over the local stack's HTTP API (the device route needs it):
+ * the wrong recipient already holds a transaction (a secret and its token) when the link is replaced.
+ */
+describe('a recipient change ends every enrollment started before it', () => {
+  const deviceServiceUrl = () => `${stack.apiUrl}/guardian`;
+  const verifyOtp = (transactionToken: string, code: string) =>
+    api<Record<string, unknown>>('POST', '/guardian/api/verify-otp', { auth: `Bearer ${transactionToken}`, body: { type: 'manual_input', code } });
+  const correct = (ticketId: string, email: string) => api<Record<string, unknown>>('POST', `/tickets/${ticketId}/send`, { body: { email } });
+  /** The new link, as the corrected address receives it (the mail carries exactly this token). */
+  const linkOf = (ticketId: string, generation: number) => ticketToken(ticketId, generation, loadConfig(stack.functionEnv).signingKeys.current);
+  /** The wrong recipient was refused and nothing was enrolled: the ticket is pending, no attempt counted, no enrollment. */
+  async function expectNothingEnrolled(ticketId: string, user: string) {
+    expect(await overHttp.ticketItem(ticketId)).toMatchObject({ status: 'pending', attempts: 0 });
+    const enrollments = await api<unknown[]>('GET', `/api/v2/users/${encodeURIComponent(user)}/enrollments`);
+    expect(enrollments.body).toEqual([]);
+  }
+
+  async function deviceStart(ticket: string): Promise<{ tx: GuardianTransaction; step: GuardianConfirmationStep }> {
+    const tx = await promised<GuardianTransaction>((cb) => guardianClient(deviceServiceUrl(), { ticket }).start(cb));
+    tx.on('error', () => {}); // a refused confirm is also emitted as 'error'
+    const step = await promised<GuardianConfirmationStep>((cb) => tx.enroll('otp', null, cb));
+    return { tx, step };
+  }
+
+  it('the vendor device client: started by the wrong recipient, then corrected: their code is refused (410 ticket_superseded); the new link enrolls', async () => {
+    const user = uniqueUser('recipient-device');
+    const ticket = await overHttp.createTicket({ user_id: user, email: `wrong-device-${run}@example.com` });
+    const wrong = await deviceStart(ticket.token);
+    expect((await overHttp.ticketItem(ticket.ticket_id))!.pending_totp).toBeDefined();
+
+    const corrected = await correct(ticket.ticket_id, `right-device-${run}@example.com`);
+    expect(corrected.status, JSON.stringify(corrected.body)).toBe(202);
+    expect(corrected.body.link_generation).toBe(1);
+    // The correction took the started enrollment off the ticket in the same write.
+    const after = await overHttp.ticketItem(ticket.ticket_id);
+    expect(after!.pending_totp).toBeUndefined();
+    expect(after!.pending_webauthn).toBeUndefined();
+
+    const refused = await promised((cb) => wrong.step.confirm({ otpCode: codeFor(wrong.step.getData().otpSecret) }, cb)).catch((err) => err);
+    expect(refused).toMatchObject({ statusCode: 410, errorCode: 'ticket_superseded' });
+    // Its listeners stay: the client's polling ends by itself on transaction-state's 401.
+    await expectNothingEnrolled(ticket.ticket_id, user);
+
+    // The corrected recipient enrolls through the same client with the new link.
+    const right = await deviceStart(linkOf(ticket.ticket_id, 1));
+    const accepted = await promised<{ recoveryCode: string }>((cb) => right.step.confirm({ otpCode: codeFor(right.step.getData().otpSecret) }, cb));
+    expect(accepted.recoveryCode).toMatch(/^[0-9A-Z]{24}$/);
+    right.tx.removeAllListeners();
+    expect(await overHttp.ticketItem(ticket.ticket_id)).toMatchObject({ status: 'redeemed', generation: 1 });
+    recordFigure('recipient corrected after the wrong recipient started (device client)', { cases: 1, violations: 0 });
+  }, 60_000);
+
+  it('the hosted page: started by the wrong recipient, then corrected: their transaction completes nowhere (page or device route); the new link enrolls', async () => {
+    const user = uniqueUser('recipient-page');
+    const ticket = await overHttp.createTicket({ user_id: user, email: `wrong-page-${run}@example.com` });
+    const started = await overHttp.start(ticket.token);
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    const { secret, transaction_token: transaction } = started.body;
+
+    expect((await correct(ticket.ticket_id, `right-page-${run}@example.com`)).status).toBe(202);
+    expect((await overHttp.ticketItem(ticket.ticket_id))!.pending_totp).toBeUndefined();
+
+    // The page with the old link, and the same transaction sent to the device route (the token is its only credential).
+    expect(await overHttp.confirm(ticket.token, codeFor(secret), transaction)).toMatchObject({ status: 410, body: { error: 'ticket_superseded' } });
+    expect(await verifyOtp(transaction, codeFor(secret))).toMatchObject({ status: 410, body: { error_code: 'ticket_superseded' } });
+    expect(await api('POST', '/guardian/api/transaction-state', { auth: `Bearer ${transaction}`, body: {} })).toMatchObject({
+      status: 401,
+      body: { error_code: 'ticket_superseded' },
+    });
+    await expectNothingEnrolled(ticket.ticket_id, user);
+
+    const newLink = linkOf(ticket.ticket_id, 1);
+    const restarted = await overHttp.start(newLink);
+    expect(restarted.status, JSON.stringify(restarted.body)).toBe(200);
+    const confirmed = await overHttp.confirm(newLink, codeFor(restarted.body.secret), restarted.body.transaction_token);
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+    recordFigure('recipient corrected after the wrong recipient started (page, and its transaction on the device route)', { cases: 3, violations: 0 });
+  });
+
+  it('a transaction of an older generation left on the ticket (a start that read the ticket before the change and wrote after it) cannot redeem', async () => {
+    const user = uniqueUser('recipient-late-start');
+    const ticket = await overHttp.createTicket({ user_id: user, email: `late-${run}@example.com` });
+    const started = await overHttp.start(ticket.token);
+    // What a start racing the correction leaves: the new generation, the old generation's pending enrollment still there.
+    await overHttp.patchTicket(ticket.ticket_id, { generation: 1 });
+    const code = codeFor(started.body.secret);
+    expect(await verifyOtp(started.body.transaction_token, code)).toMatchObject({ status: 410, body: { error_code: 'ticket_superseded' } });
+    expect(await overHttp.confirm(linkOf(ticket.ticket_id, 1), code, started.body.transaction_token)).toMatchObject({ status: 410, body: { error: 'ticket_superseded' } });
+    await expectNothingEnrolled(ticket.ticket_id, user);
+    recordFigure('transaction of an older link generation refused (device route, page)', { cases: 2, violations: 0 });
   });
 });
 

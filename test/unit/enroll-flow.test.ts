@@ -66,14 +66,20 @@ async function startedTicket(overrides: Partial<TicketRecord> = {}, at = NOW) {
   const made = pendingTicket(overrides);
   const tx = transactionHash(TXID);
   made.ticket.pending_totp = { tx, secret: seal(SECRET, config.encryptionKeys, pendingSecretContext(made.ticket.ticket_id, tx)), started_at: NOW - 1000 };
-  const issued = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid: TXID, sub: made.ticket.ticket_id, notAfter: made.ticket.expires_at }, at);
+  const issued = await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid: TXID, sub: made.ticket.ticket_id, generation: made.ticket.generation ?? 0, notAfter: made.ticket.expires_at }, at);
   return { ...made, tx: issued.token };
 }
 
 function givenTicket(ticket: TicketRecord | undefined, enrollmentCount = 0) {
   ddb.on(GetCommand, { Key: ticketKey(ticket?.ticket_id ?? 'none') }).resolves({ Item: ticket });
   ddb.on(GetCommand, { Key: { pk: `USER#${ticket?.user_id}`, sk: 'PROFILE' } }).resolves({ Item: enrollmentCount ? { enrollment_count: enrollmentCount } : undefined });
+  // The attempt a confirm reserves before checking its code: the next one, unless the test says otherwise.
+  if (ticket) givenReservation(ticket.attempts + 1);
 }
+
+const RESERVE = 'SET attempts = attempts + :one, last_attempt_at = :now';
+const givenReservation = (attempts: number) => ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).resolves({ Attributes: { attempts } });
+const updates = (expression: string) => ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.UpdateExpression === expression).map((c) => c.args[0].input);
 
 const conditionFailed = (item?: Record<string, unknown>) =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item ? (marshall(item, { removeUndefinedValues: true }) as never) : undefined });
@@ -119,11 +125,11 @@ describe('start: offering a TOTP secret', () => {
     const input = update!.args[0].input;
     expect(input.Key).toEqual(ticketKey(ticket.ticket_id));
     expect(input.UpdateExpression).toBe('SET pending_totp = :pending_totp');
-    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max');
+    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max AND (attribute_not_exists(generation) OR generation = :generation)');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':pending': 'pending', ':now': NOW, ':max': 5 });
     const pending = input.ExpressionAttributeValues![':pending_totp'] as { tx: string; secret: string };
     const claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', started.transaction_token, NOW);
-    expect(claims).toMatchObject({ txid: started.txid, sub: ticket.ticket_id, exp: Math.floor(NOW / 1000) + 1800 });
+    expect(claims).toMatchObject({ txid: started.txid, sub: ticket.ticket_id, generation: 0, exp: Math.floor(NOW / 1000) + 1800 });
     // Only a hash of the transaction id is stored, and the secret opens only under this ticket and this transaction.
     expect(pending.tx).toBe(transactionHash(started.txid));
     expect(JSON.stringify(input)).not.toContain(started.txid);
@@ -229,10 +235,13 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     const [redeem, putEnrollment, putPointer, countUser] = calls[0]!.args[0].input.TransactItems!;
     expect(redeem!.Update).toMatchObject({
       Key: ticketKey(ticket.ticket_id),
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts < :max AND pending_totp.tx = :tx',
-      ExpressionAttributeValues: expect.objectContaining({ ':now': NOW, ':max': 5, ':tx': ticket.pending_totp!.tx }),
+      // The request holds the attempt it reserved before checking the code, and gives it back.
+      ConditionExpression:
+        '#status = :pending AND expires_at > :now AND attempts BETWEEN :one AND :max AND (attribute_not_exists(generation) OR generation = :generation) AND pending_totp.tx = :tx',
+      ExpressionAttributeValues: expect.objectContaining({ ':now': NOW, ':max': 5, ':one': 1, ':generation': 0, ':tx': ticket.pending_totp!.tx }),
     });
-    expect(redeem!.Update!.UpdateExpression).toMatch(/redeemed_tx = :tx REMOVE pending_shard, pending_totp, pending_webauthn$/);
+    expect(redeem!.Update!.UpdateExpression).toMatch(/redeemed_tx = :tx, attempts = attempts - :one REMOVE pending_shard, pending_totp, pending_webauthn$/);
+    expect(updates(RESERVE)).toHaveLength(1);
 
     const enrollment = putEnrollment!.Put!.Item as EnrollmentRecord;
     expect(putEnrollment!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
@@ -299,6 +308,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: { ...ticket, status: 'redeemed', pending_totp: undefined } }, 'None', 'None', 'None'));
     expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_redeemed' });
+    expect(updates('SET attempts = attempts - :one')).toHaveLength(0); // nothing to give back on an ended ticket
   });
 
   it('answers 409 already_enrolled when the user gained an enrollment meanwhile', async () => {
@@ -306,6 +316,10 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     givenTicket(ticket);
     ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
     expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 409, code: 'already_enrolled' });
+    // The code was right: its attempt is given back.
+    expect(updates('SET attempts = attempts - :one')).toMatchObject([
+      { ConditionExpression: '#status = :pending AND expires_at > :now AND attempts > :zero', Key: ticketKey(ticket.ticket_id) },
+    ]);
   });
 
   it('retries a transaction conflict and then commits', async () => {
@@ -367,46 +381,59 @@ describe('confirm: a right code redeems once, in one transaction', () => {
   });
 });
 
-describe('confirm: wrong codes count, and the fifth locks the ticket', () => {
-  it('counts a wrong code with compare-and-set on the count it saw, and reports the attempts left', async () => {
+describe('confirm: an attempt is reserved before the code is checked; wrong codes keep it, the fifth locks the ticket', () => {
+  it('reserves with one conditional write before checking; a wrong code keeps it and reports the attempts left', async () => {
     const { ticket, token, tx } = await startedTicket({ attempts: 1 });
     givenTicket(ticket);
-    ddb.on(UpdateCommand).resolves({});
     const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
     expect(error).toMatchObject({ status: 400, code: 'invalid_code', details: { attempts_remaining: 3 } });
-    const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
-    expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts = :seen');
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':seen': 1, ':attempts': 2 });
-    expect(input.UpdateExpression).toBe('SET attempts = :attempts, last_attempt_at = :now');
+    const [reserve] = updates(RESERVE);
+    expect(reserve!.ConditionExpression).toBe(
+      '#status = :pending AND expires_at > :now AND attempts < :max AND (attribute_not_exists(generation) OR generation = :generation) AND pending_totp.tx = :tx',
+    );
+    expect(reserve!.ExpressionAttributeValues).toMatchObject({ ':one': 1, ':max': 5, ':generation': 0, ':tx': ticket.pending_totp!.tx });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
-  it('locks the ticket in the same write on the fifth wrong code: 410 ticket_locked', async () => {
+  it('the wrong code that held the fifth attempt locks the ticket: 410 ticket_locked', async () => {
     const { ticket, token, tx } = await startedTicket({ attempts: 4 });
     givenTicket(ticket);
-    ddb.on(UpdateCommand).resolves({});
+    ddb.on(UpdateCommand, { UpdateExpression: 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn' }).resolves({});
     const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
     expect(error).toMatchObject({ status: 410, code: 'ticket_locked', details: { attempts_remaining: 0 } });
-    const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
-    expect(input.UpdateExpression).toBe('SET attempts = :attempts, last_attempt_at = :now, #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn');
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':attempts': 5, ':locked': 'locked' });
+    const [lock] = updates('SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn');
+    expect(lock!.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts >= :max');
   });
 
-  it('re-counts from what it finds when a concurrent wrong code moved the count first', async () => {
-    const { ticket, token, tx } = await startedTicket({ attempts: 2 });
-    givenTicket(ticket);
-    ddb.on(UpdateCommand).rejectsOnce(conditionFailed({ ...ticket, attempts: 3 })).resolves({});
-    const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
-    expect(error).toMatchObject({ code: 'invalid_code', details: { attempts_remaining: 1 } });
-    const seen = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues![':seen']);
-    expect(seen).toEqual([2, 3]);
-  });
-
-  it('answers 410 ticket_locked when a concurrent wrong code locked it first', async () => {
+  it('every attempt taken by requests still being checked: 429 too_many_attempts, the code not checked', async () => {
     const { ticket, token, tx } = await startedTicket({ attempts: 4 });
     givenTicket(ticket);
-    ddb.on(UpdateCommand).rejects(conditionFailed({ ...ticket, attempts: 5, status: 'locked' }));
+    ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).rejects(conditionFailed({ ...ticket, attempts: 5, last_attempt_at: NOW - 1000 }));
+    // Even the right code: it is refused without being checked.
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 429, code: 'too_many_attempts' });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('attempts taken by checks that never finished (a minute ago) count as wrong: the ticket locks, 410 ticket_locked', async () => {
+    const { ticket, token, tx } = await startedTicket({ attempts: 4 });
+    givenTicket(ticket);
+    ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).rejects(conditionFailed({ ...ticket, attempts: 5, last_attempt_at: NOW - 61_000 }));
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_locked' });
+    expect(updates('SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn')).toHaveLength(1);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('answers 410 ticket_locked when a concurrent wrong code locked it first, and ticket_superseded when the link was replaced', async () => {
+    const { ticket, token, tx } = await startedTicket({ attempts: 4 });
+    givenTicket(ticket);
+    ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).rejects(conditionFailed({ ...ticket, attempts: 5, status: 'locked' }));
     expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_locked' });
+    ddb.reset();
+    givenTicket(ticket);
+    ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).rejects(conditionFailed({ ...ticket, generation: 1, pending_totp: undefined }));
+    expect(await failure(confirmEnrollment(deps, { transaction_token: tx, code: wrongCode(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_superseded' });
   });
 });
 
@@ -419,7 +446,6 @@ describe('enrollment handlers: HTTP mapping', () => {
     const { handler } = await import('../../functions/enroll-confirm');
     const { ticket, token, tx } = await startedTicket({ expires_at: Date.now() + 3600_000 }, Date.now());
     givenTicket(ticket);
-    ddb.on(UpdateCommand).resolves({});
     const res = await handler(post('/enroll/confirm', { ticket: token, transaction_token: tx, code: wrongCode(SECRET, Date.now()) }), context);
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body!)).toEqual({ error: 'invalid_code', message: 'code: wrong code; 4 attempts left', attempts_remaining: 4 });
@@ -442,6 +468,8 @@ describe('enrollment handlers: HTTP mapping', () => {
     const res = await handler(post('/enroll/confirm', { ticket: token, transaction_token: tx, code }), context);
     expect(res.statusCode).toBe(503);
     expect(JSON.parse(res.body!)).toMatchObject({ error: 'temporarily_unavailable' });
+    // The code was right: the attempt it reserved is given back (best effort) for the retry.
+    expect(updates('SET attempts = attempts - :one')).toHaveLength(1);
     expect(res.body).not.toContain(token.split('.')[1]);
     expect(res.body).not.toContain(code);
   });

@@ -83,7 +83,7 @@ describe('request tokens', () => {
 describe('enrollment transaction tokens', () => {
   const { signingKeys } = configWith({});
   it('verify only in the spelling we issued, as request tokens', async () => {
-    const { token } = await issueTransactionToken(signingKeys, 'mfa-enrollment', { txid: newTransactionId(), sub: 'tkt_1', notAfter: NOW + 3_600_000 }, NOW);
+    const { token } = await issueTransactionToken(signingKeys, 'mfa-enrollment', { txid: newTransactionId(), sub: 'tkt_1', generation: 0, notAfter: NOW + 3_600_000 }, NOW);
     for (const spelling of otherSpellings(token)) {
       await expect(verifyTransactionToken(signingKeys, 'mfa-enrollment', spelling, NOW), JSON.stringify(spelling)).rejects.toMatchObject({ code: 'invalid_transaction' });
     }

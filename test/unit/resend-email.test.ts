@@ -85,7 +85,7 @@ describe('POST /tickets/{ticket_id}/send', () => {
     const input = lastUpdate();
     expect(input.ConditionExpression).toContain('email = :email');
     expect(input.UpdateExpression).toContain('email_locale = :locale');
-    expect(input.UpdateExpression).not.toMatch(/generation|recipients/);
+    expect(input.UpdateExpression).not.toMatch(/generation|recipients|REMOVE/);
     expect(input.ExpressionAttributeValues).toMatchObject({ ':email': 'ada@example.com', ':locale': 'pt-BR' });
   });
 
@@ -102,6 +102,8 @@ describe('POST /tickets/{ticket_id}/send', () => {
     expect(change.UpdateExpression).toContain('generation = :generation');
     expect(change.UpdateExpression).toContain('recipients = list_append(if_not_exists(recipients, :noRecipients), :recipients)');
     expect(change.UpdateExpression).toContain('email_locale = :locale');
+    // Whatever the first recipient had started enrolling ends in the same write.
+    expect(change.UpdateExpression).toMatch(/ REMOVE pending_totp, pending_webauthn$/);
     expect(change.ConditionExpression).toContain('email = :from');
     expect(change.ConditionExpression).toContain('generation = :seenGeneration');
     expect(change.ConditionExpression).toContain('size(recipients) <= :recipientsBefore');

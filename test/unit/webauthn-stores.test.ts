@@ -37,10 +37,10 @@ describe('redeeming a ticket with a security key', () => {
     ddb.on(TransactWriteCommand).resolves({});
     const enrollment = await keyEnrollment(new SoftAuthenticator({ origin: webauthn.origin, rpId: webauthn.rpId }));
     const ticket = { ticket_id: 'tkt_x', user_id: 'user-1', allow_multiple_enrollments: false } as TicketRecord;
-    const result = await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id }, enrollment, NOW, []);
+    const result = await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id, generation: 0 }, enrollment, NOW, []);
     expect(result).toEqual({ ok: true });
     const [redeem, put, pointer, , credential] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(redeem!.Update!.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max AND pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now');
+    expect(redeem!.Update!.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts BETWEEN :one AND :max AND (attribute_not_exists(generation) OR generation = :generation) AND pending_webauthn.challenge_hash = :tx AND pending_webauthn.expires_at > :now');
     expect(redeem!.Update!.ExpressionAttributeValues).toMatchObject({ ':tx': 'h', ':now': NOW });
     expect(redeem!.Update!.UpdateExpression).toContain('REMOVE pending_shard, pending_totp, pending_webauthn');
     expect(put!.Put!.Item).toMatchObject({ factor: 'webauthn-roaming', credential_id: enrollment.credential_id });
@@ -54,7 +54,7 @@ describe('redeeming a ticket with a security key', () => {
     );
     const enrollment = await keyEnrollment(new SoftAuthenticator({ origin: webauthn.origin, rpId: webauthn.rpId }));
     const ticket = { ticket_id: 'tkt_x', user_id: 'user-1', allow_multiple_enrollments: true } as TicketRecord;
-    expect(await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id }, enrollment, NOW, [])).toEqual({
+    expect(await new EnrollmentStore(client, 't').redeem(ticket, { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id, generation: 0 }, enrollment, NOW, [])).toEqual({
       ok: false,
       reason: 'credential_registered',
     });
@@ -67,7 +67,7 @@ describe('one live recovery code per user', () => {
     const enrollment = await keyEnrollment(new SoftAuthenticator({ origin: webauthn.origin, rpId: webauthn.rpId }));
     const ticket = { ticket_id: 'tkt_x', user_id: 'user-1', allow_multiple_enrollments: true } as TicketRecord;
     const store = new EnrollmentStore(client, 't');
-    const proof = { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id } as const;
+    const proof = { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id, generation: 0 } as const;
     expect(await store.redeem(ticket, proof, enrollment, NOW, ['enr_older0000000000000000'])).toEqual({ ok: true });
     const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(items).toHaveLength(6);

@@ -1,0 +1,101 @@
+import { AppError } from '../errors';
+import { logger } from '../log';
+import { effectiveStatus, linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
+import type { AttemptProof, EnrollmentStore } from './enrollment-store';
+import { ticketEnded, ticketNotFound, ticketSuperseded } from './ticket-access';
+
+/**
+ * The ticket's attempt rule, shared by the TOTP confirm (page and device) and the WebAuthn confirm: an attempt is
+ * reserved on the ticket (one conditional write) BEFORE the proof is checked; a wrong proof keeps it and, when it held
+ * the last one, locks the ticket; a right one gives it back in the redeem (or, if the redeem did not happen, after).
+ * So at most MAX_ATTEMPTS proofs per ticket are ever checked, however many requests race.
+ */
+export type AttemptStore = Pick<EnrollmentStore, 'reserveAttempt' | 'lockExhausted' | 'releaseAttempt'>;
+
+/**
+ * 429 `too_many_attempts`, refused without being checked: every attempt of the ticket is held by requests whose
+ * proofs are being checked (it locks unless one of them is right), or by checks that never finished.
+ */
+export const attemptsTaken = () =>
+  new AppError(429, 'too_many_attempts', 'code: not checked: every attempt of this ticket is in use by another request; if none of them is right the ticket locks', {
+    retry_after_sec: 1,
+  });
+
+/**
+ * How long an attempt may stay taken by a check that never finished (a function killed mid-request, its timeout
+ * is 10 s): after that the attempt counts as a wrong one, and a ticket whose last attempt it held locks.
+ */
+const ABANDONED_AFTER_MS = 60_000;
+
+/**
+ * Takes an attempt for `proof`, or throws the answer that says why none was taken (each refused unchecked): the ticket
+ * gone or ended, the link replaced (`ticket_superseded`), the proof no longer the ticket's (`stale`), or every attempt
+ * taken (429, or 410 `ticket_locked` once the holders are long gone).
+ */
+export async function reserveAttempt(store: AttemptStore, ticketId: string, proof: AttemptProof, now: number, stale: () => AppError): Promise<number> {
+  const reserved = await store.reserveAttempt(ticketId, proof, now);
+  if (reserved.ok) return reserved.attempts;
+  const current = reserved.current;
+  if (!current) throw ticketNotFound();
+  const status = effectiveStatus(current, now);
+  if (status !== 'pending') throw ticketEnded(status);
+  if (linkGeneration(current) !== proof.generation) throw ticketSuperseded();
+  const pendingProof = proof.kind === 'totp' ? current.pending_totp?.tx : current.pending_webauthn?.challenge_hash;
+  const pendingExpired = proof.kind === 'webauthn' && (current.pending_webauthn?.expires_at ?? 0) <= now;
+  if (pendingProof !== (proof.kind === 'totp' ? proof.tx : proof.challengeHash) || pendingExpired) throw stale();
+  if (current.attempts >= MAX_ATTEMPTS) {
+    if ((current.last_attempt_at ?? 0) <= now - ABANDONED_AFTER_MS && (await store.lockExhausted(ticketId, now)).ok) {
+      logger.info('ticket locked: its last attempts were never finished', { ticketId });
+      throw ticketEnded('locked', { attempts_remaining: 0 });
+    }
+    throw attemptsTaken();
+  }
+  throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');
+}
+
+/**
+ * Runs the redeem of a verified (right) proof. When it does not happen, the attempt goes back (`releaseAttempt`): if
+ * the ticket is still pending after a refusal, and, best effort, when the redeem failed outright (throttling, an
+ * outage), so that the caller's retry finds the count as it was. A ticket that ended meanwhile needs no write.
+ */
+export async function redeemOrRelease<R extends { ok: true } | { ok: false; reason: string; current?: TicketRecord }>(
+  store: AttemptStore,
+  ticketId: string,
+  now: number,
+  redeem: () => Promise<R>,
+): Promise<R> {
+  let result: R;
+  try {
+    result = await redeem();
+  } catch (err) {
+    await store.releaseAttempt(ticketId, now).catch((releaseError: unknown) => {
+      logger.warn('attempt not given back after a failed redeem', { ticketId, error: (releaseError as Error).name });
+    });
+    throw err;
+  }
+  const pending = !result.ok && (result.reason !== 'ticket' || (result.current !== undefined && effectiveStatus(result.current, now) === 'pending'));
+  if (pending) await store.releaseAttempt(ticketId, now);
+  return result;
+}
+
+/**
+ * A wrong proof keeps its attempt. When it held the last one (`attempts` = the count its reservation made), the ticket
+ * locks: 410 `ticket_locked`; otherwise the route's wrong answer with the attempts left.
+ */
+export async function keepWrongAttempt(
+  store: AttemptStore,
+  ticket: Pick<TicketRecord, 'ticket_id'>,
+  attempts: number,
+  now: number,
+  wrong: (remaining: number) => AppError,
+): Promise<never> {
+  if (attempts < MAX_ATTEMPTS) throw wrong(MAX_ATTEMPTS - attempts);
+  const locked = await store.lockExhausted(ticket.ticket_id, now);
+  if (locked.ok) throw ticketEnded('locked', { attempts_remaining: 0 });
+  if (!locked.current) throw ticketNotFound();
+  const status = effectiveStatus(locked.current, now);
+  // A right proof among the last attempts redeemed first; or the ticket ended otherwise meanwhile.
+  if (status !== 'pending') throw ticketEnded(status);
+  // An attempt was given back meanwhile (a right proof that could not redeem): this one stays counted.
+  throw wrong(Math.max(0, MAX_ATTEMPTS - locked.current.attempts));
+}
