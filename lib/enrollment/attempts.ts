@@ -6,11 +6,11 @@ import { ticketEnded, ticketNotFound, ticketSuperseded } from './ticket-access';
 
 /**
  * The ticket's attempt rule, shared by the TOTP confirm (page and device) and the WebAuthn confirm: an attempt is
- * reserved on the ticket (one conditional write) BEFORE the proof is checked; a wrong proof keeps it and, when it held
- * the last one, locks the ticket; a right one gives it back in the redeem (or, if the redeem did not happen, after).
+ * reserved on the ticket (one conditional write) BEFORE the proof is checked; a wrong proof keeps it and is counted
+ * (`failures`), and the fifth failure locks the ticket (a right proof among the five never loses to the lock); a right one gives it back in the redeem (or, if the redeem did not happen, after).
  * So at most MAX_ATTEMPTS proofs per ticket are ever checked, however many requests race.
  */
-export type AttemptStore = Pick<EnrollmentStore, 'reserveAttempt' | 'lockExhausted' | 'releaseAttempt'>;
+export type AttemptStore = Pick<EnrollmentStore, 'reserveAttempt' | 'keepFailure' | 'lockExhausted' | 'releaseAttempt'>;
 
 /**
  * 429 `too_many_attempts`, refused without being checked: every attempt of the ticket is held by requests whose
@@ -44,7 +44,7 @@ export async function reserveAttempt(store: AttemptStore, ticketId: string, proo
   const pendingExpired = proof.kind === 'webauthn' && (current.pending_webauthn?.expires_at ?? 0) <= now;
   if (pendingProof !== (proof.kind === 'totp' ? proof.tx : proof.challengeHash) || pendingExpired) throw stale();
   if (current.attempts >= MAX_ATTEMPTS) {
-    if ((current.last_attempt_at ?? 0) <= now - ABANDONED_AFTER_MS && (await store.lockExhausted(ticketId, now)).ok) {
+    if ((current.last_attempt_at ?? 0) <= now - ABANDONED_AFTER_MS && (await store.lockExhausted(ticketId, now, 'attempts')).ok) {
       logger.info('ticket locked: its last attempts were never finished', { ticketId });
       throw ticketEnded('locked', { attempts_remaining: 0 });
     }
@@ -79,8 +79,9 @@ export async function redeemOrRelease<R extends { ok: true } | { ok: false; reas
 }
 
 /**
- * A wrong proof keeps its attempt. When it held the last one (`attempts` = the count its reservation made), the ticket
- * locks: 410 `ticket_locked`; otherwise the route's wrong answer with the attempts left.
+ * A wrong proof keeps its attempt and is counted as a failure. The fifth failure locks the ticket (410
+ * `ticket_locked`): only then were all five attempts wrong, so a right proof still being checked is never locked out.
+ * Otherwise the route's wrong answer with the attempts left (`attempts`: the count this request's reservation made).
  */
 export async function keepWrongAttempt(
   store: AttemptStore,
@@ -89,13 +90,18 @@ export async function keepWrongAttempt(
   now: number,
   wrong: (remaining: number) => AppError,
 ): Promise<never> {
-  if (attempts < MAX_ATTEMPTS) throw wrong(MAX_ATTEMPTS - attempts);
+  const kept = await store.keepFailure(ticket.ticket_id, now);
+  if (!kept.ok) {
+    if (!kept.current) throw ticketNotFound();
+    // A right proof among the attempts redeemed first; or the ticket ended otherwise meanwhile.
+    const status = effectiveStatus(kept.current, now);
+    throw status === 'pending' ? wrong(0) : ticketEnded(status);
+  }
+  if (kept.failures < MAX_ATTEMPTS) throw wrong(Math.max(0, MAX_ATTEMPTS - Math.max(attempts, kept.failures)));
   const locked = await store.lockExhausted(ticket.ticket_id, now);
   if (locked.ok) throw ticketEnded('locked', { attempts_remaining: 0 });
   if (!locked.current) throw ticketNotFound();
+  // Locked by another of the five failures, or ended otherwise meanwhile.
   const status = effectiveStatus(locked.current, now);
-  // A right proof among the last attempts redeemed first; or the ticket ended otherwise meanwhile.
-  if (status !== 'pending') throw ticketEnded(status);
-  // An attempt was given back meanwhile (a right proof that could not redeem): this one stays counted.
-  throw wrong(Math.max(0, MAX_ATTEMPTS - locked.current.attempts));
+  throw status === 'pending' ? wrong(0) : ticketEnded(status);
 }

@@ -179,14 +179,40 @@ export class EnrollmentStore {
   }
 
   /**
-   * Locks a ticket whose every attempt is taken, after a wrong proof that held one of them (or when the holders of
-   * the last ones are long gone): out of the pending index, pending secret and challenge dropped. A right proof
-   * still being checked then loses, which keeps the bound: no more than MAX_ATTEMPTS proofs were checked.
+   * Counts a wrong proof that held an attempt (`failures` + 1; attempts stay as reserved). Returns the failures
+   * counted, or the ticket as it is when it is no longer pending (a right proof redeemed it meanwhile, it expired).
    */
-  async lockExhausted(ticketId: string, now: number): Promise<{ ok: true } | Refused> {
+  async keepFailure(ticketId: string, now: number): Promise<{ ok: true; failures: number } | Refused> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ticketKey(ticketId),
+          UpdateExpression: 'SET failures = if_not_exists(failures, :zero) + :one, last_attempt_at = :now',
+          ConditionExpression: '#status = :pending AND expires_at > :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':pending': 'pending', ':now': now },
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, failures: Number(Attributes?.failures) };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const item = (err as { Item?: Record<string, unknown> }).Item;
+      return { ok: false, current: fromWire(item) ?? (await this.ticket(ticketId)) };
+    }
+  }
+
+  /**
+   * Locks the ticket: out of the pending index, pending secret and challenge dropped. `failures`: every attempt was
+   * a wrong proof (so no right one is still being checked: it never loses to the lock); `attempts`: every attempt is
+   * taken and the holders are long gone (checks that never finished count as wrong).
+   */
+  async lockExhausted(ticketId: string, now: number, counted: 'failures' | 'attempts' = 'failures'): Promise<{ ok: true } | Refused> {
     return this.conditionalUpdate(ticketId, {
       UpdateExpression: 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
-      ConditionExpression: '#status = :pending AND expires_at > :now AND attempts >= :max',
+      ConditionExpression: `#status = :pending AND expires_at > :now AND ${counted} >= :max`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
     });

@@ -71,6 +71,8 @@ export interface TicketRecord {
   redeemed_tx?: string;
   /** When the last wrong code was entered (`attempts` counts them). */
   last_attempt_at?: number;
+  /** Wrong proofs among the attempts (`attempts` also counts the ones being checked); the fifth locks the ticket. */
+  failures?: number;
   /** Present only while pending: the key of the sparse `pending-by-expiry` index. */
   pending_shard?: string;
   ttl: number;
