@@ -27,30 +27,39 @@ export const attemptsTaken = () =>
  */
 const ABANDONED_AFTER_MS = 60_000;
 
+/** How long a request waits for the checks holding every attempt to settle: 6 × 250 ms, well inside a page's patience. */
+const SETTLE_WAITS = 6;
+const SETTLE_DELAY_MS = 250;
+
 /**
  * Takes an attempt for `proof`, or throws the answer that says why none was taken (each refused unchecked): the ticket
  * gone or ended, the link replaced (`ticket_superseded`), the proof no longer the ticket's (`stale`), or every attempt
  * taken (429, or 410 `ticket_locked` once the holders are long gone).
  */
 export async function reserveAttempt(store: AttemptStore, ticketId: string, proof: AttemptProof, now: number, stale: () => AppError): Promise<number> {
-  const reserved = await store.reserveAttempt(ticketId, proof, now);
-  if (reserved.ok) return reserved.attempts;
-  const current = reserved.current;
-  if (!current) throw ticketNotFound();
-  const status = effectiveStatus(current, now);
-  if (status !== 'pending') throw ticketEnded(status);
-  if (linkGeneration(current) !== proof.generation) throw ticketSuperseded();
-  const pendingProof = proof.kind === 'totp' ? current.pending_totp?.tx : current.pending_webauthn?.challenge_hash;
-  const pendingExpired = proof.kind === 'webauthn' && (current.pending_webauthn?.expires_at ?? 0) <= now;
-  if (pendingProof !== (proof.kind === 'totp' ? proof.tx : proof.challengeHash) || pendingExpired) throw stale();
-  if (current.attempts >= MAX_ATTEMPTS) {
+  for (let waits = 0; ; waits += 1) {
+    const reserved = await store.reserveAttempt(ticketId, proof, now);
+    if (reserved.ok) return reserved.attempts;
+    const current = reserved.current;
+    if (!current) throw ticketNotFound();
+    const status = effectiveStatus(current, now);
+    if (status !== 'pending') throw ticketEnded(status);
+    if (linkGeneration(current) !== proof.generation) throw ticketSuperseded();
+    const pendingProof = proof.kind === 'totp' ? current.pending_totp?.tx : current.pending_webauthn?.challenge_hash;
+    const pendingExpired = proof.kind === 'webauthn' && (current.pending_webauthn?.expires_at ?? 0) <= now;
+    if (pendingProof !== (proof.kind === 'totp' ? proof.tx : proof.challengeHash) || pendingExpired) throw stale();
+    if (current.attempts < MAX_ATTEMPTS) {
+      throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');
+    }
     if ((current.last_attempt_at ?? 0) <= now - ABANDONED_AFTER_MS && (await store.lockExhausted(ticketId, now, 'attempts')).ok) {
       logger.info('ticket locked: its last attempts were never finished', { ticketId });
       throw ticketEnded('locked', { attempts_remaining: 0 });
     }
-    throw attemptsTaken();
+    // Every attempt is held by a check in flight: wait for them to settle, then answer how the ticket ended (a
+    // racing right code redeemed it, or five wrong ones locked it); 429 only if they are still out after that.
+    if (waits >= SETTLE_WAITS) throw attemptsTaken();
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_DELAY_MS));
   }
-  throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');
 }
 
 /**
@@ -81,23 +90,30 @@ export async function redeemOrRelease<R extends { ok: true } | { ok: false; reas
 /**
  * A wrong proof keeps its attempt and is counted as a failure. The fifth failure locks the ticket (410
  * `ticket_locked`): only then were all five attempts wrong, so a right proof still being checked is never locked out.
- * Otherwise the route's wrong answer with the attempts left (`attempts`: the count this request's reservation made).
+ * Otherwise the route's wrong answer with the attempts left (five less the failures counted: each answer its own).
  */
 export async function keepWrongAttempt(
   store: AttemptStore,
   ticket: Pick<TicketRecord, 'ticket_id'>,
-  attempts: number,
   now: number,
   wrong: (remaining: number) => AppError,
 ): Promise<never> {
-  const kept = await store.keepFailure(ticket.ticket_id, now);
+  let kept: Awaited<ReturnType<AttemptStore['keepFailure']>>;
+  try {
+    kept = await store.keepFailure(ticket.ticket_id, now);
+  } catch (err) {
+    // The failure could not be counted: give the attempt back (best effort) so the retry after this 503 finds the
+    // ticket as it was, as a failed redeem does.
+    await store.releaseAttempt(ticket.ticket_id, now).catch(() => undefined);
+    throw err;
+  }
   if (!kept.ok) {
     if (!kept.current) throw ticketNotFound();
     // A right proof among the attempts redeemed first; or the ticket ended otherwise meanwhile.
     const status = effectiveStatus(kept.current, now);
     throw status === 'pending' ? wrong(0) : ticketEnded(status);
   }
-  if (kept.failures < MAX_ATTEMPTS) throw wrong(Math.max(0, MAX_ATTEMPTS - Math.max(attempts, kept.failures)));
+  if (kept.failures < MAX_ATTEMPTS) throw wrong(MAX_ATTEMPTS - kept.failures);
   const locked = await store.lockExhausted(ticket.ticket_id, now);
   if (locked.ok) throw ticketEnded('locked', { attempts_remaining: 0 });
   if (!locked.current) throw ticketNotFound();

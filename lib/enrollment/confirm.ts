@@ -71,12 +71,12 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
   if (!pending || pending.tx !== tx) throw transactionSuperseded();
 
   const proof: AttemptProof = { kind: 'totp', tx, generation: claims.generation };
-  const attempts = await reserveAttempt(deps.enrollments, ticket.ticket_id, proof, now, transactionSuperseded);
+  await reserveAttempt(deps.enrollments, ticket.ticket_id, proof, now, transactionSuperseded);
   const secret = open(pending.secret, config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx));
   const step = verifyTotp(secret, input.code, now);
   if (step === undefined) {
-    logger.info('wrong enrollment code', { ticketId: ticket.ticket_id, attempts });
-    return keepWrongAttempt(deps.enrollments, ticket, attempts, now, wrongCode);
+    logger.info('wrong enrollment code', { ticketId: ticket.ticket_id });
+    return keepWrongAttempt(deps.enrollments, ticket, now, wrongCode);
   }
 
   const random = deps.random ?? randomBytes;
@@ -97,8 +97,10 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput):
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const retired = await deps.enrollments.recoveryCodeHolders(ticket.user_id);
-  const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, () => deps.enrollments.redeem(ticket, proof, enrollment, now, retired));
+  // Inside the redeem step: a failed read of the older codes gives the attempt back like a failed redeem.
+  const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, async () =>
+    deps.enrollments.redeem(ticket, proof, enrollment, now, await deps.enrollments.recoveryCodeHolders(ticket.user_id)),
+  );
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId });
     return { enrollment_id: enrollmentId, ...(recoveryCode ? { recovery_code: recoveryCode } : {}), redirect_url: ticket.result_url };

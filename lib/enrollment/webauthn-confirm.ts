@@ -53,7 +53,7 @@ export async function confirmWebauthnEnrollment(
   if (!pending || pending.expires_at <= now || (pending.generation ?? 0) !== generation) throw ceremonyExpired();
 
   const proof: AttemptProof = { kind: 'webauthn', challengeHash: pending.challenge_hash, generation };
-  const attempts = await reserveAttempt(deps.enrollments, ticket.ticket_id, proof, now, ceremonyExpired);
+  await reserveAttempt(deps.enrollments, ticket.ticket_id, proof, now, ceremonyExpired);
   let credential;
   try {
     credential = await verifyRegistration(input.credential, {
@@ -65,7 +65,7 @@ export async function confirmWebauthnEnrollment(
     if (!(err instanceof CeremonyError)) throw err;
     logger.warn('webauthn registration refused', { ticketId: ticket.ticket_id, reason: err.reason });
     const reason = err.reason;
-    return keepWrongAttempt(deps.enrollments, ticket, attempts, now, (remaining) =>
+    return keepWrongAttempt(deps.enrollments, ticket, now, (remaining) =>
       badRequest('invalid_credential', `credential: the security key's answer did not verify (${reason})`, { attempts_remaining: remaining }),
     );
   }
@@ -87,9 +87,9 @@ export async function confirmWebauthnEnrollment(
     ticket_id: ticket.ticket_id,
     created_at: now,
   };
-  const retired = await deps.enrollments.recoveryCodeHolders(ticket.user_id);
-  const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, () =>
-    deps.enrollments.redeem(ticket, { ...proof, credentialId: credential.credential_id }, enrollment, now, retired),
+  // Inside the redeem step: a failed read of the older codes gives the attempt back like a failed redeem.
+  const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, async () =>
+    deps.enrollments.redeem(ticket, { ...proof, credentialId: credential.credential_id }, enrollment, now, await deps.enrollments.recoveryCodeHolders(ticket.user_id)),
   );
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId, factor });

@@ -214,7 +214,8 @@ interface HttpFlow<C> {
   html?: boolean;
   /**
    * The flow reserves an attempt on the ticket before it checks a code (lib/enrollment/attempts.ts): a right code
-   * whose redeem then fails gives it back, so the run's only writes are that pair and the ticket's count is unchanged.
+   * whose redeem then fails, or a wrong one whose failure cannot be counted, gives it back, so the run's only writes
+   * are that pair and the ticket's count is unchanged.
    */
   reservesAttempt?: boolean;
 }
@@ -319,6 +320,7 @@ const flows: HttpFlow<any>[] = [
   },
   {
     name: 'confirm (wrong code)',
+    reservesAttempt: true,
     setup: () => startedTicket('wrong'),
     request: (t) => confirmWith(t, wrongCode(base32Decode(t.secret!), Date.now())),
     succeeded: async (t, res) => {

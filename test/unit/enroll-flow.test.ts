@@ -78,6 +78,10 @@ function givenTicket(ticket: TicketRecord | undefined, enrollmentCount = 0) {
 }
 
 const RESERVE = 'SET attempts = attempts + :one, last_attempt_at = :now';
+const KEEP = 'SET failures = if_not_exists(failures, :zero) + :one, last_attempt_at = :now';
+const LOCK = 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn';
+/** The wrong code is the ticket's `failures`-th. */
+const givenFailures = (failures: number) => ddb.on(UpdateCommand, { UpdateExpression: KEEP }).resolves({ Attributes: { failures } });
 const givenReservation = (attempts: number) => ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).resolves({ Attributes: { attempts } });
 const updates = (expression: string) => ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.UpdateExpression === expression).map((c) => c.args[0].input);
 
@@ -382,9 +386,10 @@ describe('confirm: a right code redeems once, in one transaction', () => {
 });
 
 describe('confirm: an attempt is reserved before the code is checked; wrong codes keep it, the fifth locks the ticket', () => {
-  it('reserves with one conditional write before checking; a wrong code keeps it and reports the attempts left', async () => {
-    const { ticket, token, tx } = await startedTicket({ attempts: 1 });
+  it('reserves with one conditional write before checking; a wrong code keeps it, is counted, and reports the attempts left', async () => {
+    const { ticket, token, tx } = await startedTicket({ attempts: 1, failures: 1 });
     givenTicket(ticket);
+    givenFailures(2);
     const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
     expect(error).toMatchObject({ status: 400, code: 'invalid_code', details: { attempts_remaining: 3 } });
     const [reserve] = updates(RESERVE);
@@ -392,28 +397,50 @@ describe('confirm: an attempt is reserved before the code is checked; wrong code
       '#status = :pending AND expires_at > :now AND attempts < :max AND (attribute_not_exists(generation) OR generation = :generation) AND pending_totp.tx = :tx',
     );
     expect(reserve!.ExpressionAttributeValues).toMatchObject({ ':one': 1, ':max': 5, ':generation': 0, ':tx': ticket.pending_totp!.tx });
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(updates(KEEP)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(2);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
-  it('the wrong code that held the fifth attempt locks the ticket: 410 ticket_locked', async () => {
-    const { ticket, token, tx } = await startedTicket({ attempts: 4 });
+  it('the fifth wrong code locks the ticket: 410 ticket_locked (only five failures lock it, not five attempts held)', async () => {
+    const { ticket, token, tx } = await startedTicket({ attempts: 4, failures: 4 });
     givenTicket(ticket);
-    ddb.on(UpdateCommand, { UpdateExpression: 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn' }).resolves({});
+    givenFailures(5);
+    ddb.on(UpdateCommand, { UpdateExpression: LOCK }).resolves({});
     const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
     expect(error).toMatchObject({ status: 410, code: 'ticket_locked', details: { attempts_remaining: 0 } });
-    const [lock] = updates('SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn');
-    expect(lock!.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts >= :max');
+    const [lock] = updates(LOCK);
+    expect(lock!.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND failures >= :max');
   });
 
-  it('every attempt taken by requests still being checked: 429 too_many_attempts, the code not checked', async () => {
+  it('a wrong code holding the fifth attempt while a right one is still being checked does not lock: 400, none left', async () => {
+    const { ticket, token, tx } = await startedTicket({ attempts: 4, failures: 3 });
+    givenTicket(ticket);
+    givenFailures(4);
+    const error = await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: wrongCode(SECRET, NOW) }));
+    expect(error).toMatchObject({ status: 400, code: 'invalid_code', details: { attempts_remaining: 1 } });
+    expect(updates(LOCK)).toHaveLength(0);
+  });
+
+  it('every attempt taken by requests still being checked: waits for them to settle, then 429 too_many_attempts, the code not checked', async () => {
     const { ticket, token, tx } = await startedTicket({ attempts: 4 });
     givenTicket(ticket);
     ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).rejects(conditionFailed({ ...ticket, attempts: 5, last_attempt_at: NOW - 1000 }));
-    // Even the right code: it is refused without being checked.
+    // Even the right code: it is refused without being checked (six waits of 250 ms, then the answer).
     expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 429, code: 'too_many_attempts' });
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(updates(RESERVE)).toHaveLength(7);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('every attempt taken, and a racing right code redeems meanwhile: the wait answers 410 ticket_redeemed', async () => {
+    const { ticket, token, tx } = await startedTicket({ attempts: 4 });
+    givenTicket(ticket);
+    ddb
+      .on(UpdateCommand, { UpdateExpression: RESERVE })
+      .rejectsOnce(conditionFailed({ ...ticket, attempts: 5, last_attempt_at: NOW - 1000 }))
+      .rejects(conditionFailed({ ...ticket, status: 'redeemed', redeemed_at: NOW }));
+    expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_redeemed' });
+    expect(updates(RESERVE)).toHaveLength(2);
   });
 
   it('attempts taken by checks that never finished (a minute ago) count as wrong: the ticket locks, 410 ticket_locked', async () => {
@@ -446,6 +473,7 @@ describe('enrollment handlers: HTTP mapping', () => {
     const { handler } = await import('../../functions/enroll-confirm');
     const { ticket, token, tx } = await startedTicket({ expires_at: Date.now() + 3600_000 }, Date.now());
     givenTicket(ticket);
+    givenFailures(1);
     const res = await handler(post('/enroll/confirm', { ticket: token, transaction_token: tx, code: wrongCode(SECRET, Date.now()) }), context);
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body!)).toEqual({ error: 'invalid_code', message: 'code: wrong code; 4 attempts left', attempts_remaining: 4 });

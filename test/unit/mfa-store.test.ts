@@ -115,8 +115,10 @@ describe('the login writes: an attempt is reserved before the code is checked', 
     expect(refund!.Update).toMatchObject({
       Key: { pk: 'USER#user-1', sk: 'PROFILE' },
       UpdateExpression: 'SET mfa_failure_tat = mfa_failure_tat - :refill',
-      ConditionExpression: 'attribute_exists(mfa_failure_tat) AND (attribute_not_exists(locked_out_at) OR locked_out_at < :reserved)',
-      ExpressionAttributeValues: { ':refill': 360_000, ':reserved': NOW },
+      // Only while the budget is not spent (nobody holds its last attempt), and no lockout since this attempt began.
+      ConditionExpression:
+        'attribute_exists(mfa_failure_tat) AND mfa_failure_tat <= :limit AND (attribute_not_exists(locked_out_at) OR locked_out_at < :reserved)',
+      ExpressionAttributeValues: { ':refill': 360_000, ':reserved': NOW, ':limit': NOW + 9 * 360_000 },
     });
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
     expect(JSON.stringify(ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input))).not.toContain(totp(SECRET, NOW));
