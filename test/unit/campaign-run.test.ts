@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { campaignApi, type Answer, type CampaignApi } from '../../infra/campaign/api';
 import { JournalError, pacer, readJournal, runCampaign, type CampaignOptions, type ResultRow } from '../../infra/campaign/campaign';
 import { csvLine } from '../../infra/campaign/csv';
+import { Progress } from '../../infra/campaign/progress';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs, type Clock } from '../../infra/campaign/retry';
 import type { CampaignRow } from '../../infra/campaign/rows';
 
@@ -240,5 +241,34 @@ describe('campaign run and resume', () => {
       at.push(clock.now() - start);
     }
     expect(at).toEqual([0, 250, 500, 750, 1000]);
+  });
+});
+
+describe('campaign progress on stderr', () => {
+  const counts = { done: 5, created: 3, skipped: 1, failed: 1, retries: 2 };
+  it('redraws one bar in place on a terminal, at most every 100 ms', async () => {
+    let now = 0;
+    const out: string[] = [];
+    const progress = new Progress({ write: (t: string) => out.push(t), isTTY: true, columns: 120 }, 10, () => now);
+    now = 1_000;
+    progress.update(counts);
+    progress.update(counts); // same instant: not redrawn
+    progress.finish(counts);
+    expect(out[0]).toMatch(/^\r\x1b\[2K\[#+\.+\] 5\/10 \(50%\) · created 3 · skipped 1 · failed 1 · retries 2 · 5\.0\/s · ETA 1s$/);
+    expect(out).toHaveLength(3);
+    expect(out[2]).toBe('\n');
+  });
+
+  it('writes plain lines, one per interval, when stderr is not a terminal (CI)', async () => {
+    let now = 0;
+    const out: string[] = [];
+    const progress = new Progress({ write: (t: string) => out.push(t) }, 10, () => now, 5_000);
+    progress.update(counts);
+    now = 4_000;
+    progress.update(counts);
+    now = 5_000;
+    progress.update(counts);
+    expect(out).toHaveLength(2);
+    expect(out.every((line) => line.endsWith('\n') && !line.includes('\r'))).toBe(true);
   });
 });
