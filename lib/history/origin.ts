@@ -55,9 +55,12 @@ export function uaSummary(header: string | undefined): string | undefined {
   return browser ?? system;
 }
 
+/** An origin before it is written: the writer adds `at`, the time of its write. */
+export type RequestOrigin = Omit<Origin, 'at'>;
+
 /** What an HTTP request that writes an event-causing item records about itself. */
-export function originOfRequest(event: Pick<APIGatewayProxyEventV2, 'requestContext' | 'headers'>, via: Via, now: number): Origin {
+export function originOfRequest(event: Pick<APIGatewayProxyEventV2, 'requestContext'>, via: Via): RequestOrigin {
   const http = event.requestContext?.http;
   const ip = typeof http?.sourceIp === 'string' && /^[0-9a-fA-F.:]{2,45}$/.test(http.sourceIp) ? http.sourceIp : undefined;
-  return { via, ip, ua_summary: uaSummary(http?.userAgent), at: now };
+  return { via, ip, ua_summary: uaSummary(http?.userAgent) };
 }
