@@ -23,7 +23,7 @@ async function waitForHistory(userId: string, count: number): Promise<HistoryPag
 }
 
 describe('MFA history on the local stack', () => {
-  it('tells one user\'s story, newest first: enrolled, signed in with the app, then with a recovery code, then removed', async () => {
+  it('tells one user\'s story, newest first: enrolled, signed in with the app, then with a recovery code, then removed', { timeout: 240_000 }, async () => {
     const userId = uniqueUser('history');
     const ticket = await createTicket({ user_id: userId });
     const started = await start(ticket.token);
@@ -35,6 +35,10 @@ describe('MFA history on the local stack', () => {
     expect((await pageVerify({ request_token: first.request_token, code: nextCode(started.body.secret) })).status).toBe(200);
     const second = await createChallenge({ user_id: userId });
     expect((await pageVerify({ request_token: second.request_token, recovery_code: confirmed.body.recovery_code })).status).toBe(200);
+    // A removal is dated when the stream saw it, which DynamoDB gives to the second and DynamoDB Local to the minute
+    // (docs/HISTORY.md "Order"): one in the same minute as the logins would sort before them here, so the story
+    // waits for the next minute before the removal.
+    await new Promise((r) => setTimeout(r, 60_100 - (Date.now() % 60_000)));
     expect((await api('DELETE', `/api/v2/guardian/enrollments/${enrollmentId}`)).status).toBe(204);
 
     const { events } = await waitForHistory(userId, 6);
