@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { adminRoute, json, parseJsonBody, requestOrigin } from '../lib/http';
 import { logger } from '../lib/log';
 import { emailLookupFor } from '../lib/signup/email-lookup';
@@ -11,7 +12,8 @@ const lookupEmail = emailLookupFor(config);
 /** POST /api/v2/guardian/enrollments/ticket and POST /tickets: 200 `{ ticket_id, ticket_url, expires_at }`, as the vendor answers. */
 export const handler = adminRoute(config, async (event) => {
   const input = parseJsonBody(event, createTicketSchema);
-  const created = await createTicket({ store, config, now, baseUrl: requestOrigin(event, config), lookupEmail }, input);
+  const deps = { store, config, now, baseUrl: requestOrigin(event, config), lookupEmail };
+  const created = await createTicket(deps, input, { origin: originOfRequest(event, 'admin') });
   logger.info('ticket created', { ticketId: created.ticket_id, factor: input.factor ?? 'otp' });
   return json(200, created);
 });

@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { adminRoute, json } from '../lib/http';
 import { logger } from '../lib/log';
 import { ticketContext } from '../lib/tickets';
@@ -10,7 +11,7 @@ const { config, store, now } = ticketContext('adminKeyHashes');
 export const handler = adminRoute(config, async (event) => {
   const ticketId = event.pathParameters?.ticket_id ?? '';
   if (!isTicketId(ticketId)) throw ticketNotFound(ticketId);
-  const ticket = await revokeTicket(store, ticketId, now());
+  const ticket = await revokeTicket(store, ticketId, now(), originOfRequest(event, 'admin'));
   logger.info('ticket revoked', { ticketId });
   return json(200, ticket);
 });

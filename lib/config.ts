@@ -107,6 +107,8 @@ export interface Settings {
   enrollment: EnrollmentConfig;
   /** Lifecycle events published to EventBridge from the table's stream (lib/events, docs/EVENTS.md). */
   events: EventsConfig;
+  /** MFA_HISTORY_DAYS: how long each user's MFA history keeps an event (default 90, 1 to 3650; docs/HISTORY.md). */
+  historyDays: number;
   /** Security keys and passkeys (lib/factors/webauthn.ts); undefined without PUBLIC_BASE_URL (no origin to bind to). */
   webauthn: WebauthnConfig | undefined;
 }
@@ -360,6 +362,7 @@ const envSchema = v.object({
   SWEEP_MODE: v.pipe(optionalString, v.optional(oneOf(['expire', 'delete']), 'expire')),
   SWEEP_BATCH_SIZE: envInt(100, 1, 1000),
   SWEEP_SAFETY_MARGIN_MS: envInt(10_000, 0, 900_000),
+  MFA_HISTORY_DAYS: envInt(90, 1, 3650),
   TOTP_ISSUER: v.pipe(optionalString, v.optional(v.pipe(v.string(), v.maxLength(64, 'must be at most 64 characters')))),
   TOTP_LABEL: v.pipe(optionalString, v.optional(oneOf(['email', 'user_id']), 'email')),
   EVENT_BUS: v.pipe(
@@ -464,6 +467,7 @@ export function loadConfig<K extends SecretName = SecretName>(
       totpLabel: e.TOTP_LABEL,
     },
     events: { bus: e.EVENT_BUS, source: e.EVENT_SOURCE, endpoint: e.EVENTBRIDGE_ENDPOINT },
+    historyDays: e.MFA_HISTORY_DAYS,
     webauthn: undefined,
   };
   config.webauthn = webauthnSettings(e, config.enrollment.totpIssuer);

@@ -18,6 +18,8 @@ const ROOT = join(__dirname, '..', '..');
 const MAILER_FUNCTION = 'mfa-tickets-local-sendTicketEmail';
 /** The other stream consumer: lifecycle events, published to the local event sink (docs/EVENTS.md). */
 const EVENTS_FUNCTION = 'mfa-tickets-local-publishLifecycleEvents';
+/** The third: each user's MFA history, from the same records (docs/HISTORY.md). */
+const HISTORY_FUNCTION = 'mfa-tickets-local-recordMfaHistory';
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 
 /**
@@ -129,14 +131,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let mailer: ReturnType<typeof lambdaInvoker> | undefined;
   let eventsPoller: StreamPoller | undefined;
   let publisher: ReturnType<typeof lambdaInvoker> | undefined;
+  let historyPoller: StreamPoller | undefined;
+  let recorder: ReturnType<typeof lambdaInvoker> | undefined;
   let sink: EventSink | undefined;
   let receiver: ResultReceiver | undefined;
   const stop = async () => {
     await receiver?.close();
     await poller?.stop();
     await eventsPoller?.stop();
+    await historyPoller?.stop();
     mailer?.close();
     publisher?.close();
+    recorder?.close();
     await sink?.close();
     await Promise.all(services.reverse().map((s) => stopService(s)));
   };
@@ -218,6 +224,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       filterPatterns: lifecycleStreamFilter as unknown as FilterPattern[],
       batchSize: 50,
       log: (message) => process.stderr.write(`[lifecycle-events] ${message}\n`),
+    }).start();
+    // The history recorder: the publisher's filter file, its own poller (serverless.yml recordMfaHistory).
+    recorder = lambdaInvoker(lambdaEndpoint, HISTORY_FUNCTION);
+    const warmRecorder = await recorder({ Records: [] });
+    if (!warmRecorder.ok) throw new Error(`The history recorder ${HISTORY_FUNCTION} failed to start: ${warmRecorder.error}`);
+    historyPoller = new StreamPoller({
+      dynamodbEndpoint,
+      tableName: options.tableName,
+      invoke: recorder,
+      filterPatterns: lifecycleStreamFilter as unknown as FilterPattern[],
+      batchSize: 50,
+      log: (message) => process.stderr.write(`[mfa-history] ${message}\n`),
     }).start();
     if (options.resultReceiverPort) receiver = await startResultReceiver({ port: options.resultReceiverPort, apiUrl });
 

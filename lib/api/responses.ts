@@ -13,6 +13,8 @@ import type { ResultPayload } from '../mfa/result-token';
 import type { enrollmentTransactionStateView } from '../guardian/enrollment';
 import type { enrollmentStartFlow } from '../guardian/enrollment-start';
 import type { loginRecoverAccount, loginStartFlow, loginTransactionStateView } from '../guardian/login';
+import { DETAIL_TYPES } from '../events/catalog';
+import type { HistoryPage } from '../history/list';
 
 /**
  * What every JSON route answers, as valibot schemas: the one description of the response bodies. The OpenAPI
@@ -125,6 +127,28 @@ export const enrollment = v.strictObject({
   enrolled_at: timestamp,
 });
 export const enrollmentList = v.array(enrollment);
+
+export const historyEvent = v.strictObject({
+  event_id: described(v.string(), "The lifecycle event's `event_id` (the EventBridge detail's)."),
+  type: described(v.picklist(DETAIL_TYPES as [string, ...string[]]), 'The lifecycle detail-type (docs/EVENTS.md).'),
+  occurred_at: timestamp,
+  factor: v.optional(v.string()),
+  enrollment_id: v.optional(v.string()),
+  ticket_id: v.optional(v.string()),
+  challenge_id: v.optional(v.string()),
+  via: v.optional(
+    described(
+      v.picklist(['page', 'device', 'admin', 'signup', 'system']),
+      'Where it came from: the hosted page, the device API, the admin API, a signup, or the service itself (mailer, sweep). Absent when unknown.',
+    ),
+  ),
+  ip: v.optional(described(v.string(), 'The address of the request that caused it, when one did and recorded it.')),
+  user_agent: v.optional(described(v.string(), "That request's browser and OS (`Chrome on macOS`), never the whole header.")),
+});
+export const historyPage = v.strictObject({
+  events: described(v.array(historyEvent), 'Newest first.'),
+  next_cursor: v.optional(described(v.string(), 'Present when older events may follow: pass it as `cursor`.')),
+});
 
 export const createdChallenge = v.strictObject({
   challenge_id: v.string(),
@@ -277,6 +301,7 @@ export type ContractChecks = [
   Documents<typeof confirmedEnrollment, Returned<typeof confirmEnrollment>>,
   Documents<typeof enrollment, ReturnType<typeof enrollmentView>>,
   Documents<typeof createdChallenge, CreatedChallenge>,
+  Documents<typeof historyPage, HistoryPage>,
   Documents<typeof challenge, ReturnType<typeof challengeView>>,
   Documents<typeof loginSuccess, LoginSuccess>,
   Documents<typeof factorVerified, { verified: true } & FactorVerified>,

@@ -7,6 +7,7 @@ import { createChallengeSchema } from '../mfa/create-challenge';
 import { pageVerifySchema, verifyUserSchema, webauthnLoginSchema, webauthnOptionsSchema } from '../mfa/schemas';
 import { verifyResultSchema } from '../mfa/verify-result';
 import { createTicketSchema } from '../tickets/create-ticket';
+import { HISTORY_QUERY } from '../history/list';
 import * as res from './responses';
 
 /**
@@ -152,6 +153,21 @@ export const ROUTES: readonly Route[] = [
     pathParams: userIdParam,
     ok: { 200: { description: 'The enrollments, oldest first.', json: res.enrollmentList, name: 'EnrollmentList' } },
     errors: { invalid_user_id: 400 },
+  },
+  {
+    fn: 'listMfaEvents',
+    method: 'get',
+    path: '/api/v2/users/{user_id}/mfa/events',
+    operationId: 'listMfaEvents',
+    summary: "A user's MFA history: lifecycle events, newest first",
+    description:
+      'Kept for MFA_HISTORY_DAYS (default 90). Each page is one read; follow `next_cursor` for older events (docs/HISTORY.md).',
+    tag: 'Users',
+    auth: 'admin',
+    pathParams: userIdParam,
+    query: Object.fromEntries(Object.entries(HISTORY_QUERY).map(([name, description]) => [name, { description }])),
+    ok: { 200: { description: 'One page of events.', json: res.historyPage, name: 'MfaEventPage' } },
+    errors: { invalid_user_id: 400, unknown_field: 400, invalid_from: 400, invalid_type: 400, invalid_per_page: 400, invalid_cursor: 400 },
   },
   {
     fn: 'deleteEnrollment',

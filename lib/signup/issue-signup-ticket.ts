@@ -74,7 +74,7 @@ export async function issueSignupTicket(deps: SignupDeps, signup: Signup): Promi
       factor: config.factor,
       ttl_sec: config.ttlSec,
     });
-    const created = await createTicket(deps.create, input, { idempotencyKey: signupIdempotencyKey(input.user_id) });
+    const created = await createTicket(deps.create, input, { idempotencyKey: signupIdempotencyKey(input.user_id), origin: { via: 'signup' } });
     return { outcome: 'issued', ticketId: created.ticket_id };
   } catch (err) {
     if (!(err instanceof AppError)) throw err;

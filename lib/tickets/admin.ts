@@ -1,4 +1,5 @@
 import { conflict, notFound } from '../errors';
+import type { RequestOrigin } from '../history/origin';
 import { effectiveStatus, ticketView, type TicketView } from './ticket';
 import type { TicketStore } from './ticket-store';
 
@@ -11,8 +12,8 @@ export async function getTicket(store: TicketStore, ticketId: string, now: numbe
 }
 
 /** Revokes a pending ticket. Revoking twice is a no-op; a ticket that already ended otherwise is a 409. */
-export async function revokeTicket(store: TicketStore, ticketId: string, now: number): Promise<TicketView> {
-  const result = await store.revoke(ticketId, now);
+export async function revokeTicket(store: TicketStore, ticketId: string, now: number, origin?: RequestOrigin): Promise<TicketView> {
+  const result = await store.revoke(ticketId, now, origin);
   if (result.ok) return ticketView(result.ticket, now);
   if (!result.current) throw ticketNotFound(ticketId);
   const status = effectiveStatus(result.current, now);

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { emailLocaleSchema } from '../email/locales';
 import { newEmailRequest } from '../email/requests';
 import { AppError, badRequest, conflict } from '../errors';
+import type { RequestOrigin } from '../history/origin';
 import { codedCheck, email } from '../validation';
 import { newTicketId, ticketToken } from './tokens';
 import type { TicketStore } from './ticket-store';
@@ -90,6 +91,8 @@ export interface CreateTicketOptions {
    * written in the same transaction. A key already used is a 409 `ticket_already_issued` naming the first ticket.
    */
   idempotencyKey?: string;
+  /** Who asks (lib/history/origin.ts): kept on the ticket for the user's MFA history. */
+  origin?: RequestOrigin;
 }
 
 /** `result_url` must be https on an allow-listed origin (http://localhost too, on the local stack only). */
@@ -157,6 +160,7 @@ export async function createTicket(
     recipients: email ? [{ email, at: now, generation: 0 }] : undefined,
     created_at: now,
     expires_at: expiresAt,
+    origin: options.origin && { ...options.origin, at: now },
     pending_shard: pendingShard(ticketId),
     ttl: Math.ceil(expiresAt / 1000) + RETENTION_SEC,
     // The table's stream is the outbox: the mailer (functions/send-ticket-email.ts) sends because this was written.

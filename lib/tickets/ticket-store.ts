@@ -10,6 +10,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import table from '../../infra/table.js';
 import { userProfileKey } from '../enrollment/records';
+import type { RequestOrigin } from '../history/origin';
 import { ticketKey, type TicketRecord } from './ticket';
 
 const isConditionFailure = (err: unknown) =>
@@ -112,15 +113,17 @@ export class TicketStore {
   }
 
   /** pending ∧ unexpired → revoked, and out of the pending index. */
-  async revoke(ticketId: string, now: number): Promise<Transition> {
+  /** `origin`: who revoked it, kept for the user's MFA history (lib/history/origin.ts). */
+  async revoke(ticketId: string, now: number, origin?: RequestOrigin): Promise<Transition> {
+    const setOrigin = origin ? ', origin = :origin' : '';
     return this.transition(
       new UpdateCommand({
         TableName: this.tableName,
         Key: ticketKey(ticketId),
-        UpdateExpression: 'SET #status = :revoked, revoked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
+        UpdateExpression: `SET #status = :revoked, revoked_at = :now${setOrigin} REMOVE pending_shard, pending_totp, pending_webauthn`,
         ConditionExpression: '#status = :pending AND expires_at > :now',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':revoked': 'revoked', ':pending': 'pending', ':now': now },
+        ExpressionAttributeValues: { ':revoked': 'revoked', ':pending': 'pending', ':now': now, ...(origin ? { ':origin': { ...origin, at: now } } : {}) },
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),

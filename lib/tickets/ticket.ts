@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PendingTotp, PendingWebauthn } from '../enrollment/records';
+import type { Origin } from '../history/origin';
 
 /** Factor names, as in the vendor's Management API plus our `recovery-code`. */
 export const FACTORS = ['otp', 'webauthn-roaming', 'webauthn-platform', 'recovery-code', 'email'] as const;
@@ -54,6 +55,8 @@ export interface TicketRecord {
   recipients?: Recipient[];
   created_at: number;
   expires_at: number;
+  /** Who created it (the admin API's caller, or a signup), for the user's MFA history (lib/history/origin.ts). */
+  origin?: Origin;
   redeemed_at?: number;
   revoked_at?: number;
   locked_at?: number;

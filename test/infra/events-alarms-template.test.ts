@@ -40,6 +40,20 @@ describe('packaged template: lifecycle events', () => {
     expect(plain.LifecycleEventFailuresQueue!.Properties).toMatchObject({ SqsManagedSseEnabled: true });
   });
 
+  it('runs the history recorder on the same records as the publisher but apart from it: its own mapping, failure queue and alarm', () => {
+    const [[, mapping]] = ofType(plain, 'AWS::Lambda::EventSourceMapping').filter(([id]) => id.startsWith('RecordMfaHistory')) as [[string, any]];
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['TicketsTable', 'StreamArn'] },
+      ParallelizationFactor: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['HistoryFailuresQueue', 'Arn'] } } },
+    });
+    expect(mapping.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(lifecycleFilter);
+    expect(plain.RecordMfaHistoryLambdaFunction!.Properties.Environment.Variables).toMatchObject({ MFA_HISTORY_DAYS: '90' });
+    expect(alarmsOf(plain).HistoryFailuresAlarm!.Properties.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['HistoryFailuresQueue', 'QueueName'] } }]);
+  });
+
   it('lets the publisher put events on the default bus of its own account only, and send to its failure queue', () => {
     expect(statements(plain, 'PublishLifecycleEventsIamRoleLambdaExecution').slice(2)).toEqual([
       { Effect: 'Allow', Action: ['events:PutEvents'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' } },

@@ -66,6 +66,8 @@ describe('packaged CloudFormation template', () => {
       RevokeTicketLambdaFunction: [A],
       SendTicketLambdaFunction: [A],
       ListEnrollmentsLambdaFunction: [A],
+      ListMfaEventsLambdaFunction: [A],
+      RecordMfaHistoryLambdaFunction: [],
       DeleteEnrollmentLambdaFunction: [A],
       SendTicketEmailLambdaFunction: [S],
       OnUserSignupLambdaFunction: [S],
@@ -183,6 +185,9 @@ describe('packaged CloudFormation template', () => {
       EnrollConfirm: { GetItem: [T], Query: [U], UpdateItem: [T, U], PutItem: [N, U] },
       EnrollWebauthn: { GetItem: [T], Query: [U], UpdateItem: [T, U], PutItem: [N, U, W] },
       ListEnrollments: { Query: [U] },
+      // The history (lib/history): its own partitions, never the user's factors.
+      ListMfaEvents: { Query: ['HISTORY#*'] },
+      RecordMfaHistory: { PutItem: ['HISTORY#*'] },
       DeleteEnrollment: { GetItem: [N], DeleteItem: [N, U, W], UpdateItem: [U] },
       CreateMfaChallenge: { Query: [U], PutItem: [C] },
       GetMfaChallenge: { GetItem: [C] },
@@ -253,6 +258,7 @@ describe('packaged CloudFormation template', () => {
       'POST /guardian/api/recover-account',
       'POST /guardian/api/transaction-state',
       'DELETE /api/v2/users/{user_id}/authenticators',
+      'GET /api/v2/users/{user_id}/mfa/events',
     ]));
   });
 

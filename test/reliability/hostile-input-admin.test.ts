@@ -16,6 +16,10 @@ import {
   type Handler,
 } from './harness';
 import { figureLog } from './figures';
+import { historyItemsOf } from '../../lib/history/history';
+import { HistoryStore } from '../../lib/history/history-store';
+import { encodeCursor } from '../../lib/history/list';
+import { transitions } from '../support/lifecycle-records';
 
 /**
  * Hostile input to every admin route — create, get, revoke, send, list and delete enrollments — run in-process on a
@@ -35,6 +39,7 @@ let revoke: Handler;
 let send: Handler;
 let list: Handler;
 let remove: Handler;
+let history: Handler;
 
 /** Fixtures with ids that are the same in every run: a pending ticket with an email, one without, a revoked one, an enrollment. */
 let withEmail: string;
@@ -42,6 +47,7 @@ let withoutEmail: string;
 let revoked: string;
 let enrolledUser: string;
 let enrollmentId: string;
+const HISTORY_USER = 'admin-history';
 
 beforeAll(async () => {
   await useDedicatedTable(TABLE, {
@@ -53,6 +59,16 @@ beforeAll(async () => {
   ({ handler: send } = await import('../../functions/send-ticket'));
   ({ handler: list } = await import('../../functions/list-enrollments'));
   ({ handler: remove } = await import('../../functions/delete-enrollment'));
+  ({ handler: history } = await import('../../functions/list-mfa-events'));
+  // A user with one of every lifecycle event in their history, as the stream consumer writes them.
+  const store = new HistoryStore(db, TABLE);
+  for (const [, rec] of transitions) {
+    const images = rec.dynamodb!;
+    const relabel = (image: typeof images.NewImage) => image && { ...image, user_id: { S: HISTORY_USER } };
+    for (const item of historyItemsOf({ ...rec, dynamodb: { ...images, NewImage: relabel(images.NewImage), OldImage: relabel(images.OldImage) } }, 90)) {
+      await store.putOnce(item);
+    }
+  }
   const { handler: start } = await import('../../functions/enroll-start');
   const { handler: confirm } = await import('../../functions/enroll-confirm');
   await captureOutput(async () => {
@@ -208,6 +224,49 @@ describe('hostile input to the admin API', () => {
       ),
     );
     recordFigure('list enrollments: user ids', { cases, non_empty_lists: listed, violations: 0 });
+  });
+
+  it('MFA history: any user_id × query parameters → 200 with a page newest first that never carries a secret, or a clean 4xx', async () => {
+    let cases = 0;
+    let pages = 0;
+    const codes = new Set<string>();
+    const before = await itemCount(db, TABLE);
+    const fields = ['from', 'type', 'per_page', 'cursor', 'page', 'include_totals', '__proto__', 'constructor'];
+    const value = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.string({ unit: 'binary', maxLength: 60 }),
+      fc.nat({ max: 5000 }).map((n) => 'x'.repeat(n)),
+      fc.constantFrom('2026-01-01', '2026-11-25T10:00:00Z', '1969-12-31T23:59:59Z', '9999-12-31T23:59:59.999Z', '2026-02-30', '0', '-1', '1', '100', '101', '1e2', ' 5',
+        'Enrollment Created', 'enrollment_created,ticket_created', 'Enrollment Created,', ',', 'enrollment_created,'.repeat(30), 'Ticket Created OR 1=1',
+        encodeCursor(`2026-11-25T10:00:00.000Z#${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`), encodeCursor('USER#admin-enrolled'), Buffer.from('{"before":1}').toString('base64url'),
+        Buffer.from('{"before":"2026-11-25T10:00:00.000Z#x","pk":"USER#a"}').toString('base64url')),
+    );
+    const userId = fc.oneof(fc.constant(HISTORY_USER), fc.string({ maxLength: 40 }), fc.nat({ max: 2000 }).map((n) => 'u'.repeat(n)), fc.constantFrom('', `HISTORY#${HISTORY_USER}`, `${HISTORY_USER}#`, '__proto__'));
+    await captureOutput(() =>
+      fc.assert(
+        fc.asyncProperty(userId, fc.dictionary(fc.constantFrom(...fields), value, { maxKeys: 4 }), async (user, query) => {
+          cases += 1;
+          const res = await call(history, { method: 'GET', path: `/api/v2/users/${user}/mfa/events`, headers: auth, pathParameters: { user_id: user }, queryStringParameters: query });
+          if (res.status !== 200) {
+            codes.add(expectCleanRejection(res).error);
+            return;
+          }
+          const body = JSON.parse(res.body);
+          expect(Object.keys(body).filter((k) => k !== 'next_cursor')).toEqual(['events']);
+          const times = body.events.map((e: { occurred_at: string }) => e.occurred_at);
+          expect([...times].sort().reverse()).toEqual(times);
+          expect(body.events.length).toBeLessThanOrEqual(Number(query.per_page ?? 50));
+          if (user !== HISTORY_USER) expect(body.events).toEqual([]);
+          for (const secret of ['totp_secret', 'recovery_code_hash', 'grace.hopper@example.com', 'nonce-from-the-app', 'pk', 'ttl']) expect(res.body).not.toContain(secret);
+          if (body.events.length > 0) pages += 1;
+        }),
+        { numRuns: 500, seed: 20261207 },
+      ),
+    );
+    // Reading writes nothing; and a caller without the key learns nothing.
+    expect(await itemCount(db, TABLE)).toBe(before);
+    expect((await call(history, { method: 'GET', pathParameters: { user_id: HISTORY_USER } })).status).toBe(401);
+    recordFigure('MFA history: user ids × query parameters', { cases, non_empty_pages: pages, error_codes: [...codes].sort().join(' '), violations: 0 });
   });
 
   it('delete enrollment: any id → 404 JSON, except the one real enrollment, removed once (204)', async () => {
