@@ -99,6 +99,9 @@ async function resources({ resolveVariable }) {
   out.LifecycleEventFailuresAlarm = alarm('lifecycle-event-failures-queue',
     'The lifecycle-event publisher gave up on stream records after its retries: their events were not published. The queue holds the records\' shard and sequence numbers (docs/EVENTS.md "Failures").',
     queue('LifecycleEventFailuresQueue'));
+  out.SecurityNotificationFailuresAlarm = alarm('security-notification-failures-queue',
+    'The security notifier gave up on stream records after its retries: users were not told of a change to their MFA. The queue holds the records\' shard and sequence numbers (docs/EMAIL.md "Security notifications").',
+    queue('SecurityNotificationFailuresQueue'));
   out.SignupTicketFailedAlarm = alarm('signup-ticket-failed',
     'A signup got no enrollment ticket (SignupTicketFailed ≥ 1 in 5 minutes): configuration, the table, or a refused request. The onUserSignup logs say which (docs/SIGNUP-AND-SWEEP.md).',
     sum(ours('SignupTicketFailed')));
