@@ -1,18 +1,16 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { documentClient } from '../lib/aws';
 import { getConfig, notifierConfig } from '../lib/config';
 import { sesClient } from '../lib/email/ses';
 import { logger, withInvocationLogger } from '../lib/log';
 import { NotificationMarkerStore } from '../lib/notify/marker-store';
-import { notifyRecord, type NotifyDeps } from '../lib/notify/notifications';
+import { emfMetrics, notifyRecords, type NotifyDeps } from '../lib/notify/notifications';
 import { emailLookupFor } from '../lib/signup/email-lookup';
 
 // Cold start: configuration checked (a missing EMAIL_FROM fails here). Templates are checked per locale on first use.
 const config = notifierConfig(getConfig());
 const db = documentClient(config);
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'mfa-tickets' });
+const metrics = emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'mfa-tickets');
 const deps: NotifyDeps = {
   db,
   tableName: config.tableName,
@@ -24,7 +22,6 @@ const deps: NotifyDeps = {
   metrics,
   now: () => Date.now(),
 };
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 /**
  * The table's stream → security notification emails (lib/notify, docs/EMAIL.md "Security notifications"). A record
@@ -35,11 +32,8 @@ const processor = new BatchProcessor(EventType.DynamoDBStreams);
 export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> =>
   withInvocationLogger(context, {}, async () => {
     try {
-      return await processPartialResponse(event, (record: DynamoDBRecord) => notifyRecord(deps, record), processor, {
-        context,
-        processInParallel: false,
-      });
+      return await notifyRecords(deps, event.Records);
     } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      metrics.flush();
     }
   });

@@ -13,7 +13,7 @@ export const SECURITY_NOTIFICATION_KINDS = [
   'locked_out',
   /**
    * Remembered browsers forgotten. No lifecycle event produces it yet: when that feature adds its event to
-   * lib/events/catalog.ts, one line in lib/notify/notifications.ts `kindOf` and its template branch send it.
+   * lib/events/catalog.ts, one line in lib/notify/notifications.ts `kindOf`, its sentences in each locale's security/strings.liquid and MAILED_KINDS (lib/notify/templates.ts) send it.
    */
   'browsers_forgotten',
 ] as const;

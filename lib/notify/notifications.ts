@@ -1,7 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
-import type { DynamoDBRecord } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { SecurityNotificationsConfig } from '../config';
 import { DEFAULT_EMAIL_LOCALE, emailLocaleFor } from '../email/locales';
 import { formatUtc } from '../email/render';
@@ -30,8 +29,50 @@ export interface NotifyDeps extends RecipientDeps {
   markers: Pick<NotificationMarkerStore, 'claim' | 'finish'>;
   config: SecurityNotificationsConfig & { emailFrom: string; sesConfigurationSet: string | undefined };
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  metrics: Pick<Metrics, 'addMetric'>;
+  metrics: { addMetric: (name: string, unit: 'Count', value: number) => void };
   now: () => number;
+}
+
+/**
+ * Counts as CloudWatch embedded metric format lines, in the namespace and `service` dimension the Powertools Metrics
+ * of the other functions use (the alarms read them alike). Written here, not with @aws-lambda-powertools/metrics and
+ * its batch processor, to keep this function's bundle under the 400 KB budget (docs/BENCHMARKS.md).
+ */
+export function emfMetrics(namespace: string, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) {
+  const counts = new Map<string, number>();
+  return {
+    addMetric: (name: string, _unit: 'Count', value: number) => void counts.set(name, (counts.get(name) ?? 0) + value),
+    flush: () => {
+      if (counts.size === 0) return;
+      const service = process.env.POWERTOOLS_SERVICE_NAME ?? namespace;
+      write(JSON.stringify({
+        _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['service']], Metrics: [...counts.keys()].map((Name) => ({ Name, Unit: 'Count' })) }] },
+        service,
+        ...Object.fromEntries(counts),
+      }));
+      counts.clear();
+    },
+  };
+}
+
+/**
+ * A batch in order, one record at a time (a record and its redelivery meet the marker the other left). At the first
+ * record that fails for a retryable reason it stops and reports that record: Lambda retries from it (the records
+ * after it come again too, and their markers make that harmless), bisecting, then parks it in the failure queue.
+ */
+export async function notifyRecords(deps: NotifyDeps, records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
+  for (const record of records) {
+    try {
+      await notifyRecord(deps, record);
+    } catch (err) {
+      deps.logger.warn('stream record reported for retry', {
+        correlation_id: record.eventID,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
+      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+    }
+  }
+  return { batchItemFailures: [] };
 }
 
 /** Thrown for a failure worth retrying: the record is reported in batchItemFailures. */
@@ -79,10 +120,9 @@ export function maskedFactorName(name: unknown): string {
   return chars.length > NAME_SHOWN ? `${chars.slice(0, NAME_SHOWN).join('')}…` : shown;
 }
 
-/** What an event's mail says about the factor: its kind and the enrollment's masked name (from the item, not the event). */
+/** The factor an added/removed mail names, with the enrollment's masked name (from the item, not the event); none otherwise. */
 function factorOf(kind: SecurityNotificationKind, event: LifecycleEvent, item: Item | undefined) {
   if (kind === 'added' || kind === 'removed') return { factor: String(event.detail.factor ?? ''), factor_name: maskedFactorName(item?.name) };
-  if (kind === 'recovery_code_used') return { factor: 'recovery-code', factor_name: '' };
   return { factor: '', factor_name: '' };
 }
 
@@ -110,7 +150,7 @@ async function notifyEvent(deps: NotifyDeps, kind: SecurityNotificationKind, eve
   });
   if (!recipient) {
     deps.logger.warn('security notification not sent: no address for the user', ids);
-    deps.metrics.addMetric(NOTIFICATION_METRICS.unaddressed, MetricUnit.Count, 1);
+    deps.metrics.addMetric(NOTIFICATION_METRICS.unaddressed, 'Count', 1);
     return;
   }
 
@@ -161,17 +201,17 @@ async function notifyEvent(deps: NotifyDeps, kind: SecurityNotificationKind, eve
     if (failure.permanent) {
       await deps.markers.finish(detail.event_id, 'rejected', deps.now());
       deps.logger.warn('security notification refused by SES for good; not retried', { ...ids, errorCode: failure.code });
-      deps.metrics.addMetric(NOTIFICATION_METRICS.rejected, MetricUnit.Count, 1);
+      deps.metrics.addMetric(NOTIFICATION_METRICS.rejected, 'Count', 1);
       return;
     }
     // Best effort: a `sending` marker left behind is taken over by the retry just the same.
     await deps.markers.finish(detail.event_id, 'failed', deps.now()).catch(() => undefined);
     deps.logger.warn('security notification not sent; will be retried', { ...ids, errorCode: failure.code });
-    deps.metrics.addMetric(NOTIFICATION_METRICS.failed, MetricUnit.Count, 1);
+    deps.metrics.addMetric(NOTIFICATION_METRICS.failed, 'Count', 1);
     throw new RetryableNotificationError(failure.code);
   }
 
-  deps.metrics.addMetric(NOTIFICATION_METRICS.sent, MetricUnit.Count, 1);
+  deps.metrics.addMetric(NOTIFICATION_METRICS.sent, 'Count', 1);
   try {
     await deps.markers.finish(detail.event_id, 'sent', deps.now(), messageId);
     deps.logger.info('security notification sent', { ...ids, messageId, locale, source: recipient.source });

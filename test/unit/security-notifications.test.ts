@@ -11,7 +11,7 @@ import securityFilter from '../../infra/security-notification-stream-filter.json
 import { loadConfig } from '../../lib/config';
 import { SECURITY_NOTIFICATION_KINDS } from '../../lib/notify/kinds';
 import { NotificationMarkerStore } from '../../lib/notify/marker-store';
-import { maskedFactorName, notifyRecord, NOTIFICATION_METRICS, type NotifyDeps } from '../../lib/notify/notifications';
+import { emfMetrics, maskedFactorName, notifyRecord, NOTIFICATION_METRICS, type NotifyDeps } from '../../lib/notify/notifications';
 import { checkSecurityTemplates, renderSecurityEmail } from '../../lib/notify/templates';
 import { budget, challenge, enrollment, quiet, record, T0, ticket, transitions } from '../support/lifecycle-records';
 
@@ -52,7 +52,7 @@ beforeEach(() => {
   ddb.reset();
   table = new FakeTable();
   table.items.set(`${ticket.pk}|TICKET`, { ...ticket, status: 'redeemed' });
-  table.items.set(`${enrollment.pk}|${enrollment.sk}`, enrollment);
+  table.items.set(`${enrollment.pk}|${enrollment.sk}`, { ...enrollment });
   ddb.on(PutCommand).callsFake((input) => table.put(input));
   ddb.on(UpdateCommand).callsFake((input) => table.update(input));
   ddb.on(GetCommand).callsFake((input) => ({ Item: table.items.get(table.key(input.Key)) }));
@@ -160,7 +160,7 @@ describe('security notifications', () => {
 });
 
 describe('notifyRecord with its own settings', () => {
-  const deps = (kinds: Iterable<string>, contactUrl?: string, identity?: string): NotifyDeps & { metrics: { addMetric: ReturnType<typeof vi.fn> } } => {
+  const deps = (kinds: Iterable<string>, contactUrl?: string, identity?: string) => {
     const db = DynamoDBDocumentClient.from(new (require('@aws-sdk/client-dynamodb').DynamoDBClient)({}));
     return {
       db,
@@ -170,9 +170,9 @@ describe('notifyRecord with its own settings', () => {
       markers: new NotificationMarkerStore(db, 't'),
       config: { kinds: new Set(kinds) as never, contactUrl, emailFrom: 'security@example.com', sesConfigurationSet: undefined },
       logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn() },
-      metrics: { addMetric: vi.fn() },
+      metrics: { addMetric: vi.fn<NotifyDeps['metrics']['addMetric']>() },
       now: () => T0,
-    };
+    } satisfies NotifyDeps;
   };
 
   it('a kind switched off sends nothing and writes no marker', async () => {
@@ -213,6 +213,20 @@ describe('security templates and settings', () => {
     });
     expect(out.html).toContain('Security key (&lt;b&gt;key&lt;/b&gt;  Bcc: x)');
     expect(out.text).not.toContain('\r');
+  });
+
+  it('writes its counts as one embedded-metric line in the namespace and service dimension the alarms read', () => {
+    const lines: string[] = [];
+    const m = emfMetrics('mfa-tickets', (line) => lines.push(line));
+    m.flush();
+    m.addMetric(NOTIFICATION_METRICS.sent, 'Count', 1);
+    m.addMetric(NOTIFICATION_METRICS.sent, 'Count', 1);
+    m.flush();
+    expect(lines).toHaveLength(1);
+    const emf = JSON.parse(lines[0]!);
+    expect(emf._aws.CloudWatchMetrics).toEqual([{ Namespace: 'mfa-tickets', Dimensions: [['service']], Metrics: [{ Name: 'SecurityNotificationsSent', Unit: 'Count' }] }]);
+    expect(emf.SecurityNotificationsSent).toBe(2);
+    expect(typeof emf.service).toBe('string');
   });
 
   it('masks the factor name', () => {
