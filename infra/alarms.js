@@ -102,6 +102,9 @@ async function resources({ resolveVariable }) {
   out.HistoryFailuresAlarm = alarm('history-failures-queue',
     'The MFA history recorder gave up on stream records after its retries: their events are missing from users\' histories (the lifecycle events went out). The queue holds the records\' shard and sequence numbers (docs/HISTORY.md "Failures").',
     queue('HistoryFailuresQueue'));
+  out.SecurityNotificationFailuresAlarm = alarm('security-notification-failures-queue',
+    'The security notifier gave up on stream records after its retries: users were not told of a change to their MFA. The queue holds the records\' shard and sequence numbers (docs/EMAIL.md "Security notifications").',
+    queue('SecurityNotificationFailuresQueue'));
   out.SignupTicketFailedAlarm = alarm('signup-ticket-failed',
     'A signup got no enrollment ticket (SignupTicketFailed ≥ 1 in 5 minutes): configuration, the table, or a refused request. The onUserSignup logs say which (docs/SIGNUP-AND-SWEEP.md).',
     sum(ours('SignupTicketFailed')));

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import * as v from 'valibot';
 import { DEFAULT_TTL_SEC, FACTORS, MAX_TTL_SEC, MIN_TTL_SEC, REDEEMABLE_FACTORS, type Factor } from './tickets/ticket';
+import { SECURITY_NOTIFICATION_KINDS, type SecurityNotificationKind } from './notify/kinds';
 import { email, plainMessage } from './validation';
 
 /** A named secret key; the first key of a list is the one used for new material, the others still verify. */
@@ -111,6 +112,15 @@ export interface Settings {
   historyDays: number;
   /** Security keys and passkeys (lib/factors/webauthn.ts); undefined without PUBLIC_BASE_URL (no origin to bind to). */
   webauthn: WebauthnConfig | undefined;
+  /** Emails telling users about changes to their MFA (lib/notify, docs/EMAIL.md "Security notifications"). */
+  securityNotifications: SecurityNotificationsConfig;
+}
+
+export interface SecurityNotificationsConfig {
+  /** SECURITY_NOTIFICATIONS: the kinds sent, comma-separated (default all; `none` sends none). */
+  kinds: ReadonlySet<SecurityNotificationKind>;
+  /** SECURITY_CONTACT_URL: where the user gets help (an https: or mailto: URL); without it the mails omit that line. */
+  contactUrl: string | undefined;
 }
 
 export interface WebauthnConfig {
@@ -389,6 +399,38 @@ const envSchema = v.object({
     'must be a lower-case host name such as example.com',
   ),
   WEBAUTHN_USER_VERIFICATION: v.pipe(optionalString, v.optional(oneOf(['required', 'preferred', 'discouraged']), 'preferred')),
+  SECURITY_NOTIFICATIONS: v.pipe(
+    optionalString,
+    v.rawTransform(({ dataset, addIssue, NEVER }): ReadonlySet<SecurityNotificationKind> => {
+      const raw = dataset.value;
+      if (raw === undefined) return new Set(SECURITY_NOTIFICATION_KINDS);
+      const names = raw.split(',').map((n) => n.trim()).filter(Boolean);
+      if (names.length === 1 && names[0] === 'none') return new Set();
+      const unknown = names.filter((n) => !(SECURITY_NOTIFICATION_KINDS as readonly string[]).includes(n));
+      if (names.length === 0 || unknown.length > 0) {
+        addIssue({ message: `must be "none" or a comma-separated list of ${SECURITY_NOTIFICATION_KINDS.join(', ')}` });
+        return NEVER;
+      }
+      return new Set(names as SecurityNotificationKind[]);
+    }),
+  ),
+  SECURITY_CONTACT_URL: v.pipe(
+    optionalString,
+    v.optional(
+      v.pipe(
+        v.string(),
+        v.maxLength(500, 'must be at most 500 characters'),
+        v.check((value: string) => {
+          try {
+            const url = new URL(value);
+            return (url.protocol === 'https:' || url.protocol === 'mailto:') && !/[\s\p{Cc}]/u.test(value);
+          } catch {
+            return false;
+          }
+        }, 'must be an https: or mailto: URL such as https://help.example.com/security'),
+      ),
+    ),
+  ),
 });
 
 /**
@@ -469,6 +511,7 @@ export function loadConfig<K extends SecretName = SecretName>(
     events: { bus: e.EVENT_BUS, source: e.EVENT_SOURCE, endpoint: e.EVENTBRIDGE_ENDPOINT },
     historyDays: e.MFA_HISTORY_DAYS,
     webauthn: undefined,
+    securityNotifications: { kinds: e.SECURITY_NOTIFICATIONS, contactUrl: e.SECURITY_CONTACT_URL },
   };
   config.webauthn = webauthnSettings(e, config.enrollment.totpIssuer);
   return withSecrets(config, needs);
@@ -494,6 +537,15 @@ export function mailerConfig(config: ConfigWith<'signingKeys'>): MailerConfig {
   ].filter(Boolean);
   if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join('; ')}`);
   return config as MailerConfig;
+}
+
+/** What the security notifier needs: a From address (it builds no URL and holds no key). */
+export type NotifierConfig = Settings & { emailFrom: string };
+
+/** Fails loudly at the notifier's cold start without EMAIL_FROM. */
+export function notifierConfig<C extends Settings>(config: C): C & NotifierConfig {
+  if (!config.emailFrom) throw new Error('Invalid configuration: EMAIL_FROM: is required by the security notifier');
+  return config as C & NotifierConfig;
 }
 
 /** What the functions that sign MFA results need on top of their configuration. */

@@ -1,4 +1,3 @@
-import { Liquid } from 'liquidjs';
 import deHtml from '../../templates/email/de/body.html.liquid';
 import deText from '../../templates/email/de/body.txt.liquid';
 import deSubject from '../../templates/email/de/subject.liquid';
@@ -15,8 +14,8 @@ import layoutHtml from '../../templates/email/layout.html.liquid';
 import ptBrHtml from '../../templates/email/pt-BR/body.html.liquid';
 import ptBrText from '../../templates/email/pt-BR/body.txt.liquid';
 import ptBrSubject from '../../templates/email/pt-BR/subject.liquid';
-import { LIQUID_DATE_LOCALE } from '../liquid';
 import { EMAIL_LOCALES, type EmailLocale } from './locales';
+import { bundledEmailRenderer, formatUtc, type RenderedEmail } from './render';
 
 /**
  * The ticket email's templates, bundled into the function at build time (esbuild's text loader), so an operator
@@ -59,35 +58,10 @@ export interface TicketEmailVariables {
   ticket_id: string;
 }
 
-export interface RenderedEmail {
-  subject: string;
-  html: string;
-  text: string;
-}
+export type { RenderedEmail };
 
-// In-memory templates only: `{% include %}` / `{% layout %}` resolve among the bundled files, never the file system.
-// The engines are made on first use, and each parses a template the first time it renders it (`cache: true`).
-// `locale` (the `date` filter's) explicit, so that constructing an engine does not load ICU: lib/liquid.ts.
-const options = { templates: BUNDLED, strictVariables: true, strictFilters: true, cache: true, locale: LIQUID_DATE_LOCALE } as const;
-let engines: { html: Liquid; text: Liquid } | undefined;
-const engine = () => (engines ??= { html: new Liquid({ ...options, outputEscape: 'escape' }), text: new Liquid(options) });
-
-/** Control characters (CR/LF included) out of every value, so nothing can add a line to the subject or fake a header. */
-function plain(variables: TicketEmailVariables): TicketEmailVariables {
-  return Object.fromEntries(
-    Object.entries(variables).map(([name, value]) => [name, String(value).replace(/[\p{Cc}\u2028\u2029]/gu, ' ')]),
-  ) as unknown as TicketEmailVariables;
-}
-
-function render(locale: EmailLocale, variables: TicketEmailVariables): RenderedEmail {
-  const scope = plain(variables);
-  const { html, text } = engine();
-  return {
-    subject: text.renderFileSync(`${locale}/subject.liquid`, scope).replace(/\s+/g, ' ').trim(),
-    html: html.renderFileSync(`${locale}/body.html.liquid`, scope),
-    text: text.renderFileSync(`${locale}/body.txt.liquid`, scope),
-  };
-}
+const renderFiles = bundledEmailRenderer(BUNDLED);
+const render = (locale: EmailLocale, variables: TicketEmailVariables): RenderedEmail => renderFiles(`${locale}/`, variables);
 
 const SAMPLE: TicketEmailVariables = {
   ticket_url: 'https://example.com/enroll?ticket=sample',
@@ -131,7 +105,6 @@ export function checkTemplates(): void {
 /** Expiry in the recipient's locale, in UTC (we do not know their time zone) and saying so. */
 export function formatExpiry(expiresAt: number, now: number, localeTag: string, fallback: EmailLocale) {
   const tag = Intl.DateTimeFormat.supportedLocalesOf([localeTag]).length > 0 ? localeTag : fallback;
-  const date = new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(expiresAt);
   const left = Math.max(0, expiresAt - now);
   const relative = new Intl.RelativeTimeFormat(tag, { numeric: 'always' });
   const MINUTE = 60_000;
@@ -144,5 +117,5 @@ export function formatExpiry(expiresAt: number, now: number, localeTag: string, 
       : left >= 2 * HOUR
         ? relative.format(Math.round(left / HOUR), 'hour')
         : relative.format(Math.max(1, Math.round(left / MINUTE)), 'minute');
-  return { expires_at: `${date} UTC`, expires_in: expiresIn, expires_at_iso: new Date(expiresAt).toISOString() };
+  return { expires_at: formatUtc(expiresAt, localeTag, fallback), expires_in: expiresIn, expires_at_iso: new Date(expiresAt).toISOString() };
 }

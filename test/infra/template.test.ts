@@ -78,6 +78,8 @@ describe('packaged CloudFormation template', () => {
       CleanupExpiredTicketsLambdaFunction: [],
       EnrollAssetsLambdaFunction: [],
       PublishLifecycleEventsLambdaFunction: [],
+      // Mails what happened, never a link: no ticket signing key, nothing to open.
+      SendSecurityNotificationLambdaFunction: [],
       CreateMfaChallengeLambdaFunction: [A, S],
       GetMfaChallengeLambdaFunction: [A],
       MfaPageLambdaFunction: [S],
@@ -141,10 +143,27 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it('grants the mailer ses:SendEmail only (no SendRawEmail it never calls)', () => {
-    const role = resources.SendTicketEmailIamRoleLambdaExecution!;
+  it.each(['SendTicketEmail', 'SendSecurityNotification'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
+    const role = resources[`${fn}IamRoleLambdaExecution`]!;
     const actions = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).flatMap((st: any) => [st.Action].flat());
     expect(actions.filter((a: string) => a.startsWith('ses:'))).toEqual(['ses:SendEmail']);
+  });
+
+  it('wires the security notifier to the stream with retries, bisection, its own failure queue and alarm, and its settings', () => {
+    const [[, mapping]] = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) =>
+      JSON.stringify(m.Properties.FunctionName).includes('SendSecurityNotification')) as [[string, Resource]];
+    expect(mapping.Properties).toMatchObject({
+      MaximumRetryAttempts: 5,
+      BisectBatchOnFunctionError: true,
+      ParallelizationFactor: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['SecurityNotificationFailuresQueue', 'Arn'] } } },
+    });
+    expect(mapping.Properties.FilterCriteria.Filters).toHaveLength(4);
+    expect(resources.SecurityNotificationFailuresAlarm!.Properties.Dimensions[0].Value).toEqual({ 'Fn::GetAtt': ['SecurityNotificationFailuresQueue', 'QueueName'] });
+    const vars = resources.SendSecurityNotificationLambdaFunction!.Properties.Environment.Variables;
+    expect(Object.keys(vars)).toEqual(expect.arrayContaining(['EMAIL_FROM', 'SECURITY_NOTIFICATIONS', 'SECURITY_CONTACT_URL', 'COGNITO_USER_POOL_ID']));
+    expect(vars.TICKET_SIGNING_KEYS).toBeUndefined();
   });
 
   it('gives each function its own role with no wildcard DynamoDB action and resources scoped to the table', () => {
@@ -205,6 +224,8 @@ describe('packaged CloudFormation template', () => {
       GuardianTransactionState: { GetItem: [C, T] },
       EnrollAssets: {},
       PublishLifecycleEvents: {},
+      // Its once-per-event marker, the enrolling ticket's address, the user's enrollments (which ticket enrolled them).
+      SendSecurityNotification: { PutItem: ['NOTIFIED#*'], UpdateItem: ['NOTIFIED#*'], GetItem: [T], Query: [U] },
       MfaJwks: {},
       OpenApiDocument: {},
     };

@@ -1,4 +1,3 @@
-import { Liquid } from 'liquidjs';
 import deHtml from '../../../templates/email/de/code/body.html.liquid';
 import deText from '../../../templates/email/de/code/body.txt.liquid';
 import deSubject from '../../../templates/email/de/code/subject.liquid';
@@ -16,8 +15,7 @@ import ptBrHtml from '../../../templates/email/pt-BR/code/body.html.liquid';
 import ptBrText from '../../../templates/email/pt-BR/code/body.txt.liquid';
 import ptBrSubject from '../../../templates/email/pt-BR/code/subject.liquid';
 import { EMAIL_LOCALES, type EmailLocale } from '../../email/locales';
-import type { RenderedEmail } from '../../email/templates';
-import { LIQUID_DATE_LOCALE } from '../../liquid';
+import { bundledEmailRenderer, type RenderedEmail } from '../../email/render';
 
 /**
  * The email that carries a code, in the ticket email's five locales and with its machinery (lib/email/templates.ts):
@@ -69,34 +67,21 @@ interface CodeEmailVariables {
   locale: string;
 }
 
-// The same options as the ticket email's engines (lib/email/templates.ts keeps its own private, so they are repeated,
-// not imported): the bundled templates only, compiled on first use and cached, `date` locale fixed (lib/liquid.ts).
-const options = { templates: BUNDLED, strictVariables: true, strictFilters: true, cache: true, locale: LIQUID_DATE_LOCALE } as const;
-let engines: { html: Liquid; text: Liquid } | undefined;
-const engine = () => (engines ??= { html: new Liquid({ ...options, outputEscape: 'escape' }), text: new Liquid(options) });
-
-/** Control characters (CR/LF included) out of a value, so none can add a line to the subject or fake a header. */
-const plain = (value: string | number) => String(value).replace(/[\p{Cc}\u2028\u2029]/gu, ' ');
+const renderFiles = bundledEmailRenderer(BUNDLED);
 
 function variables(locale: EmailLocale, input: CodeEmailInput): CodeEmailVariables {
   const expiresIn = new Intl.RelativeTimeFormat(locale, { numeric: 'always' }).format(input.expires_in_minutes, 'minute');
   return {
-    code: plain(input.code),
+    code: input.code,
     purpose: input.purpose,
-    expires_in_minutes: plain(input.expires_in_minutes),
-    expires_in: plain(expiresIn),
+    expires_in_minutes: String(input.expires_in_minutes),
+    expires_in: expiresIn,
     locale,
   };
 }
 
 function render(locale: EmailLocale, input: CodeEmailInput): RenderedEmail {
-  const scope = variables(locale, input);
-  const { html, text } = engine();
-  return {
-    subject: text.renderFileSync(`${locale}/code/subject.liquid`, scope).replace(/\s+/g, ' ').trim(),
-    html: html.renderFileSync(`${locale}/code/body.html.liquid`, scope),
-    text: text.renderFileSync(`${locale}/code/body.txt.liquid`, scope),
-  };
+  return renderFiles(`${locale}/code/`, variables(locale, input));
 }
 
 const SAMPLE_CODE = '918273';
