@@ -7,6 +7,7 @@ import { startDynamoDbLocal, LOCAL_DIR } from './dynamodb-local';
 import { freePort, httpAnswers, portIsFree, startService, stopService, waitFor, type Service } from './processes';
 import emailStreamFilter from '../email-stream-filter.json';
 import lifecycleStreamFilter from '../lifecycle-stream-filter.json';
+import securityNotificationStreamFilter from '../security-notification-stream-filter.json';
 import { startEventSink, type EventSink } from './event-sink';
 import { lambdaInvoker, StreamPoller, type FilterPattern } from './stream-poller';
 import { localResultSigningKeys, resultPublicKeysOf } from './result-keys';
@@ -20,6 +21,8 @@ const MAILER_FUNCTION = 'mfa-tickets-local-sendTicketEmail';
 const EVENTS_FUNCTION = 'mfa-tickets-local-publishLifecycleEvents';
 /** The third: each user's MFA history, from the same records (docs/HISTORY.md). */
 const HISTORY_FUNCTION = 'mfa-tickets-local-recordMfaHistory';
+/** The fourth: security notifications to the user (docs/EMAIL.md); npm start runs it, the test harness opts in per test. */
+const NOTIFIER_FUNCTION = 'mfa-tickets-local-sendSecurityNotification';
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 
 /**
@@ -49,6 +52,11 @@ export interface StackOptions {
   tableName: string;
   /** Folder that keeps DynamoDB Local's data across restarts; in memory when absent. */
   dataDir?: string;
+  /**
+   * Email users when their factors change (npm start does; the test harness does not, since every user its tests
+   * enroll would get mail: the notifier's own tests drive its handler).
+   */
+  securityNotifications?: boolean;
   /** Run the hourly sweep schedule (npm start does; tests run the sweep themselves and must not be raced). */
   sweepSchedule?: boolean;
   /** Port of the local MFA result receiver (infra/local/result-receiver.ts), whose origin joins RESULT_URL_ORIGINS; none when absent. */
@@ -107,6 +115,7 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv, dataDir = join(LOCAL
     tableName: env.TABLE_NAME ?? 'mfa-tickets-local-tickets',
     dataDir,
     resultReceiverPort: port('RESULT_RECEIVER_PORT', 5173),
+    securityNotifications: true,
   };
 }
 
@@ -127,22 +136,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   const services: Service[] = [];
-  let poller: StreamPoller | undefined;
-  let mailer: ReturnType<typeof lambdaInvoker> | undefined;
-  let eventsPoller: StreamPoller | undefined;
-  let publisher: ReturnType<typeof lambdaInvoker> | undefined;
-  let historyPoller: StreamPoller | undefined;
-  let recorder: ReturnType<typeof lambdaInvoker> | undefined;
+  /** The table-stream consumers the pollers run (each its own filter and batch size, as serverless.yml wires them). */
+  const consumers: Array<{ poller: StreamPoller; invoke: ReturnType<typeof lambdaInvoker> }> = [];
   let sink: EventSink | undefined;
   let receiver: ResultReceiver | undefined;
   const stop = async () => {
     await receiver?.close();
-    await poller?.stop();
-    await eventsPoller?.stop();
-    await historyPoller?.stop();
-    mailer?.close();
-    publisher?.close();
-    recorder?.close();
+    for (const consumer of consumers) await consumer.poller.stop();
+    for (const consumer of consumers) consumer.invoke.close();
     await sink?.close();
     await Promise.all(services.reverse().map((s) => stopService(s)));
   };
@@ -207,36 +208,31 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Generous: bundling every function on a busy 2-core machine has taken over 90 s.
     await waitFor(offline, async () => (await fetch(`${apiUrl}/tickets/x`, { signal: AbortSignal.timeout(2000) })).status === 401, 240_000);
 
-    // serverless-offline emulates no DynamoDB stream: a poller hands the table's stream to the mailer (docs/EMAIL.md).
+    // serverless-offline emulates no DynamoDB stream: a poller per consumer hands it the table's stream, with the
+    // filter file and batch size serverless.yml gives it (docs/EMAIL.md, EVENTS.md, HISTORY.md).
     const lambdaEndpoint = `http://127.0.0.1:${options.lambdaPort}`;
-    mailer = lambdaInvoker(lambdaEndpoint, MAILER_FUNCTION);
-    const warm = await mailer({ Records: [] }); // loads the mailer now (config, templates): the first email is quick
-    if (!warm.ok) throw new Error(`The mailer ${MAILER_FUNCTION} failed to start: ${warm.error}`);
-    poller = new StreamPoller({ dynamodbEndpoint, tableName: options.tableName, invoke: mailer, filterPatterns: [emailStreamFilter] }).start();
-    // The second consumer, read the same way with its own filter and batch size (serverless.yml publishLifecycleEvents).
-    publisher = lambdaInvoker(lambdaEndpoint, EVENTS_FUNCTION);
-    const warmPublisher = await publisher({ Records: [] });
-    if (!warmPublisher.ok) throw new Error(`The event publisher ${EVENTS_FUNCTION} failed to start: ${warmPublisher.error}`);
-    eventsPoller = new StreamPoller({
-      dynamodbEndpoint,
-      tableName: options.tableName,
-      invoke: publisher,
-      filterPatterns: lifecycleStreamFilter as unknown as FilterPattern[],
-      batchSize: 50,
-      log: (message) => process.stderr.write(`[lifecycle-events] ${message}\n`),
-    }).start();
-    // The history recorder: the publisher's filter file, its own poller (serverless.yml recordMfaHistory).
-    recorder = lambdaInvoker(lambdaEndpoint, HISTORY_FUNCTION);
-    const warmRecorder = await recorder({ Records: [] });
-    if (!warmRecorder.ok) throw new Error(`The history recorder ${HISTORY_FUNCTION} failed to start: ${warmRecorder.error}`);
-    historyPoller = new StreamPoller({
-      dynamodbEndpoint,
-      tableName: options.tableName,
-      invoke: recorder,
-      filterPatterns: lifecycleStreamFilter as unknown as FilterPattern[],
-      batchSize: 50,
-      log: (message) => process.stderr.write(`[mfa-history] ${message}\n`),
-    }).start();
+    const streamConsumers: Array<{ fn: string; label: string; filter: FilterPattern[]; batchSize?: number }> = [
+      { fn: MAILER_FUNCTION, label: 'mailer', filter: [emailStreamFilter] },
+      { fn: EVENTS_FUNCTION, label: 'lifecycle-events', filter: lifecycleStreamFilter as unknown as FilterPattern[], batchSize: 50 },
+      { fn: HISTORY_FUNCTION, label: 'mfa-history', filter: lifecycleStreamFilter as unknown as FilterPattern[], batchSize: 50 },
+      ...(options.securityNotifications
+        ? [{ fn: NOTIFIER_FUNCTION, label: 'security-notifications', filter: securityNotificationStreamFilter as unknown as FilterPattern[], batchSize: 10 }]
+        : []),
+    ];
+    for (const { fn, label, filter, batchSize } of streamConsumers) {
+      const invoke = lambdaInvoker(lambdaEndpoint, fn);
+      // Loads the function now (config, templates): the first email or event is quick.
+      const warm = await invoke({ Records: [] });
+      if (!warm.ok) throw new Error(`The ${label} consumer ${fn} failed to start: ${warm.error}`);
+      const poller = new StreamPoller({
+        dynamodbEndpoint,
+        tableName: options.tableName,
+        invoke,
+        filterPatterns: filter,
+        ...(batchSize ? { batchSize, log: (message: string) => process.stderr.write(`[${label}] ${message}\n`) } : {}),
+      }).start();
+      consumers.push({ poller, invoke });
+    }
     if (options.resultReceiverPort) receiver = await startResultReceiver({ port: options.resultReceiverPort, apiUrl });
 
     return {
