@@ -4,7 +4,7 @@ import { bearerMode, credentials, deviceRoute, invalidToken, TRANSACTION_STATE_E
 import { loginTransactionStateView } from '../lib/guardian/login';
 import { json } from '../lib/http';
 import { signEnrollmentResult } from '../lib/mfa/result-token';
-import { totpFactor } from '../lib/factors/totp';
+import { totpFactor } from '../lib/factors/totp/login';
 
 const { config, tickets, store, now } = signingDeviceContext('signingKeys');
 /**

@@ -107,7 +107,7 @@ export interface Settings {
   enrollment: EnrollmentConfig;
   /** Lifecycle events published to EventBridge from the table's stream (lib/events, docs/EVENTS.md). */
   events: EventsConfig;
-  /** Security keys and passkeys (lib/factors/webauthn.ts); undefined without PUBLIC_BASE_URL (no origin to bind to). */
+  /** Security keys and passkeys (lib/factors/webauthn/webauthn.ts); undefined without PUBLIC_BASE_URL (no origin to bind to). */
   webauthn: WebauthnConfig | undefined;
 }
 

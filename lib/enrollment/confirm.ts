@@ -6,11 +6,11 @@ import { effectiveStatus, linkGeneration, type TicketRecord } from '../tickets/t
 import type { TicketStore } from '../tickets/ticket-store';
 import { keepWrongAttempt, redeemOrRelease, reserveAttempt, type AttemptStore } from './attempts';
 import type { AttemptProof, EnrollmentStore } from './enrollment-store';
-import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type TotpEnrollmentRecord } from './records';
-import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
-import { open, seal } from './secret-box';
+import { enrollmentKey, enrollmentSecretContext, newEnrollmentId, pendingSecretContext, type TotpEnrollmentRecord } from '../store/records';
+import { hashRecoveryCode, newRecoveryCode } from '../factors/recovery-code/code';
+import { open, seal } from '../crypto/secret-box';
 import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded } from './ticket-access';
-import { TOTP_PARAMS, verifyTotp } from './totp';
+import { TOTP_PARAMS, verifyTotp } from '../factors/totp/totp';
 import { invalidTransaction, transactionHash, verifyTransactionToken, type TransactionClaims } from './transaction-token';
 
 export interface ConfirmDeps {

@@ -5,14 +5,14 @@ import { logger } from '../log';
 import { effectiveStatus, linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import type { EnrollmentStore } from './enrollment-store';
-import { newEnrollmentId, pendingSecretContext, type PendingTotp } from './records';
-import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
+import { newEnrollmentId, pendingSecretContext, type PendingTotp } from '../store/records';
+import { hashRecoveryCode, newRecoveryCode } from '../factors/recovery-code/code';
 import type { startEnrollmentSchema } from './schemas';
-import { seal } from './secret-box';
+import { seal } from '../crypto/secret-box';
 import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded, unsupportedFactor } from './ticket-access';
 
 export { unsupportedFactor };
-import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from './totp';
+import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from '../factors/totp/totp';
 import { issueTransactionToken, newTransactionId, transactionHash } from './transaction-token';
 
 export interface StartDeps {
@@ -25,7 +25,7 @@ export interface StartDeps {
 
 /**
  * What a client needs to add the account to an authenticator app. The hosted page's answer adds the QR code
- * (lib/enrollment/qr-code.ts: `StartedEnrollment`); the device protocol's start-flow answers without one, so its
+ * (lib/factors/totp/qr-code.ts: `StartedEnrollment`); the device protocol's start-flow answers without one, so its
  * function does not bundle the QR encoder.
  */
 export interface StartedTotp {

@@ -1,5 +1,5 @@
 import type { KeyRing } from '../config';
-import type { EnrollmentRecord } from '../enrollment/records';
+import type { EnrollmentRecord } from '../store/records';
 import type { FactorUse } from './usable';
 
 /**

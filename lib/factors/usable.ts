@@ -1,9 +1,9 @@
-import type { EnrollmentRecord } from '../enrollment/records';
+import type { EnrollmentRecord } from '../store/records';
 import type { FactorName } from './factor';
 
 /**
  * Which enrollments each code factor can use: all a challenge needs to list a user's factors. Kept apart from the
- * factors' checks (lib/factors/totp.ts, recovery-code.ts build on these), so the challenge function does not bundle
+ * factors' checks (lib/factors/totp/login.ts, recovery-code/login.ts build on these), so the challenge function does not bundle
  * what checks a proof (otpauth: its module has top-level statements, so esbuild keeps it whole once imported).
  */
 export interface FactorUse {

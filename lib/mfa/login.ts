@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Config, SigningKeyRing } from '../config';
 import type { FactorMatch, LoginFactor, MfaMethod } from '../factors';
-import { recoveryCodeFactor } from '../factors/recovery-code';
-import { totpFactor } from '../factors/totp';
+import { recoveryCodeFactor } from '../factors/recovery-code/login';
+import { totpFactor } from '../factors/totp/login';
 import { logger } from '../log';
 import { afterFailure, attemptsLeft, reservationAt, retryAfterSec, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeStatus, isChallengeId, type ChallengeRecord } from './challenge';

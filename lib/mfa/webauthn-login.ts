@@ -1,7 +1,7 @@
 import { webauthnConfig, type Config, type WebauthnConfig } from '../config';
-import { isWebauthnEnrollment, webauthnAmr, challengeHash } from '../factors/webauthn';
-import { CeremonyError, verifyAssertion } from '../factors/webauthn-ceremony';
-import type { AssertionJson } from '../factors/webauthn-schemas';
+import { isWebauthnEnrollment, webauthnAmr, challengeHash } from '../factors/webauthn/webauthn';
+import { CeremonyError, verifyAssertion } from '../factors/webauthn/ceremony';
+import type { AssertionJson } from '../factors/webauthn/schemas';
 import type { LoginFactor } from '../factors';
 import { logger } from '../log';
 import type { ChallengeRecord } from './challenge';

@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { webauthnConfig, type Config, type KeyRing } from '../config';
-import type { EnrollmentRecord, WebauthnEnrollmentRecord } from '../enrollment/records';
-import { authenticationOptions, isWebauthnEnrollment } from '../factors/webauthn';
+import type { EnrollmentRecord, WebauthnEnrollmentRecord } from '../store/records';
+import { authenticationOptions, isWebauthnEnrollment } from '../factors/webauthn/webauthn';
 import { notEnrolled } from './errors';
 import { openChallenge, type OpenChallengeDeps } from './login';
 import type { MfaStore } from './mfa-store';

@@ -27,7 +27,7 @@ describe('what each function bundles', () => {
   }, 120_000);
 
   it('WebAuthn verification: only the ceremony-verifying functions', () => {
-    expect(carriersOf(/node_modules\/@passwordless-id\/webauthn\/|node_modules\/@levischuck\/tiny-cbor\/|node_modules\/@simplewebauthn\/server\/|lib\/factors\/webauthn-ceremony\.ts$/)).toEqual(['enroll-webauthn.ts', 'mfa-webauthn.ts']);
+    expect(carriersOf(/node_modules\/@passwordless-id\/webauthn\/|node_modules\/@levischuck\/tiny-cbor\/|node_modules\/@simplewebauthn\/server\/|lib\/factors\/webauthn\/ceremony\.ts$/)).toEqual(['enroll-webauthn.ts', 'mfa-webauthn.ts']);
   });
 
   it('the QR encoder: only the hosted page\'s start, which answers with a QR code', () => {

@@ -1,10 +1,10 @@
-import { filedEnrollmentOwner } from '../enrollment/records';
-import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCode, verifyRecoveryCode } from '../enrollment/recovery-code';
-import type { LoginFactor } from './factor';
-import { recoveryCodeUse } from './usable';
+import { filedEnrollmentOwner } from '../../store/records';
+import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCode, verifyRecoveryCode } from './code';
+import type { LoginFactor } from '../factor';
+import { recoveryCodeUse } from '../usable';
 
 /**
- * The one-time recovery code (lib/enrollment/recovery-code.ts): single use, and spending it issues the next one, whose
+ * The one-time recovery code (lib/factors/recovery-code/code.ts): single use, and spending it issues the next one, whose
  * hash replaces the spent one in the same conditional write.
  */
 export const recoveryCodeFactor: LoginFactor = {

@@ -1,8 +1,8 @@
-import { filedEnrollmentOwner } from '../enrollment/records';
-import { enrollmentSecretContext, open } from '../enrollment/secret-box';
-import { verifyTotp } from '../enrollment/totp';
-import type { LoginFactor } from './factor';
-import { totpUse } from './usable';
+import { filedEnrollmentOwner } from '../../store/records';
+import { enrollmentSecretContext, open } from '../../crypto/secret-box';
+import { verifyTotp } from './totp';
+import type { LoginFactor } from '../factor';
+import { totpUse } from '../usable';
 
 /**
  * An authenticator app's 6-digit code (RFC 6238, ±1 step). A code whose time step is not newer than the last one
