@@ -1,11 +1,16 @@
 import type { KeyRing } from '../config';
 import type { EnrollmentRecord } from '../store/records';
-import type { FactorUse } from './usable';
 
 /**
- * The one interface every login factor offers (Ory's strategies, Keycloak's authenticators): the challenge flow
- * (lib/mfa/login.ts) and the app's verify API call factors only through it and never branch on their internals.
- * Enrolling stays in lib/enrollment for now (TOTP is the only factor enrolled there).
+ * The interfaces every factor offers (Ory's strategies, Keycloak's authenticators); docs/FACTORS.md says what a
+ * factor folder holds. The flows — enrollment (lib/enrollment), login (lib/mfa), the device protocol (lib/guardian),
+ * the admin list — call factors only through these and never branch on their internals:
+ * - `FactorDescriptor`: light (no crypto library), listed in lib/factors/registry.ts: names, method, `amr`, which
+ *   enrollments it can use, its admin view.
+ * - `LoginFactor`: signing in — check a proof against the user's enrollments and say what write spends it.
+ * - `EnrollFactor` (lib/enrollment/flow.ts): enrolling from a ticket — begin, then finish.
+ * The heavy modules (a factor's `login.ts`, `enroll.ts`) are picked by the handlers in functions/ and passed to the
+ * flows, so each function bundles only the factors it serves.
  *
  * A factor is pure: it reads the user's enrollments as loaded and says which one the proof matches and what write
  * spends it; the store turns that into one conditional update inside the transaction that accepts the login, so a
@@ -42,10 +47,50 @@ export interface FactorContext {
   random: (size: number) => Buffer;
 }
 
+/** The admin list's `type` and `auth_method` values (the vendor's; docs/openapi.json lists them): a new factor adds its own. */
+export type ViewType = 'authenticator' | 'webauthn-roaming' | 'webauthn-platform';
+export type ViewAuthMethod = 'authenticator' | 'webauthn';
+
+/** One row of the admin list (`GET /api/v2/users/{user_id}/enrollments`), in the vendor's vocabulary. */
+export interface FactorView {
+  type: ViewType;
+  auth_method: ViewAuthMethod;
+  /** The enrollment's `name` when none was given. */
+  defaultName: string;
+  /** The enrollment's identifier, masked for the list (an address: `a•••@example.com`); absent when it has none. */
+  maskedIdentifier?: (enrollment: EnrollmentRecord) => string | undefined;
+}
+
+/** What the registry knows of a factor without loading its checks. */
+export interface FactorDescriptor {
+  /** Its name in a challenge's `factors` (a factor with several kinds: its first; see `available`). */
+  name: FactorName;
+  method: MfaMethod;
+  /** RFC 8176 authentication method references for the result token (when the proof itself says none). */
+  amr: readonly string[];
+  /** Whether this enrollment can be used with this factor. */
+  usable(enrollment: EnrollmentRecord): boolean;
+  /** The names a challenge lists for this user (default: `name` when any enrollment is usable). */
+  available?(enrollments: readonly EnrollmentRecord[]): FactorName[];
+  /** The ticket `factor`s it enrolls (an enrollment item's `factor`); none for a factor that rides on another's. */
+  enrolls: readonly FactorName[];
+  /** The admin list's row for an enrollment whose `factor` is one of `enrolls`. */
+  view?(factor: FactorName): FactorView;
+}
+
+/** What a challenge needs to list a user's factors. */
+export type FactorUse = Pick<FactorDescriptor, 'name' | 'usable'>;
+
 export interface LoginFactor<Proof = string> extends FactorUse {
   method: MfaMethod;
   /** RFC 8176 authentication method references for the result token. */
   amr: readonly string[];
   /** The enrollment the proof matches and the write that spends it; undefined for a wrong, replayed or malformed proof. */
   verify(enrollments: readonly EnrollmentRecord[], proof: Proof, context: FactorContext): FactorMatch | undefined;
+}
+
+/** Signing in, before the proof: what the page needs to ask for it (WebAuthn: the ceremony options). */
+export interface PromptFactor<Prompt> {
+  /** The prompt for this login; undefined when the user has no enrollment this factor can use. Writes nothing. */
+  prompt(enrollments: readonly EnrollmentRecord[], login: { challengeId: string }): Prompt | undefined;
 }

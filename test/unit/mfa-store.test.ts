@@ -8,7 +8,10 @@ import { enrollmentKey, enrollmentSecretContext, type EnrollmentRecord } from '.
 import { seal } from '../../lib/crypto/secret-box';
 import { AppError } from '../../lib/errors';
 import { challengeKey, type ChallengeRecord } from '../../lib/mfa/challenge';
-import { verifyLoginOtp } from '../../lib/mfa/login';
+import { totpFactor } from '../../lib/factors/totp/login';
+import { login, type LoginDeps } from '../../lib/mfa/login';
+
+const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code: string) => login(deps, challenge, totpFactor, code);
 import { MfaStore } from '../../lib/mfa/mfa-store';
 import { totp, wrongCode } from '../support/totp';
 

@@ -6,7 +6,7 @@ import type { WebauthnEnrollmentRecord } from '../../lib/store/records';
 import { challengeHash } from '../../lib/factors/webauthn/webauthn';
 import { CeremonyError, verifyAssertion, verifyRegistration } from '../../lib/factors/webauthn/ceremony';
 import type { AssertionJson, RegistrationJson } from '../../lib/factors/webauthn/schemas';
-import { webauthnLoginFactor } from '../../lib/mfa/webauthn-login';
+import { webauthnLoginFactor } from '../../lib/factors/webauthn/login';
 
 /**
  * Ceremonies recorded from Chromium's virtual authenticators by test/e2e/webauthn.test.ts
