@@ -1,5 +1,5 @@
 import type { KeyRing } from '../config';
-import type { EnrollmentRecord } from '../store/records';
+import type { EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/records';
 
 /**
  * The interfaces every factor offers (Ory's strategies, Keycloak's authenticators); docs/FACTORS.md says what a
@@ -93,4 +93,40 @@ export interface LoginFactor<Proof = string> extends FactorUse {
 export interface PromptFactor<Prompt> {
   /** The prompt for this login; undefined when the user has no enrollment this factor can use. Writes nothing. */
   prompt(enrollments: readonly EnrollmentRecord[], login: { challengeId: string }): Prompt | undefined;
+}
+
+/** What a finish needs besides the ticket and the proof. */
+export interface FinishContext {
+  /** ENCRYPTION_KEYS: seal the enrolled secret, key the recovery code's MAC. */
+  keys: KeyRing;
+  now: number;
+  random: (size: number) => Buffer;
+}
+
+/** The pending enrollment a finish reads: the ticket as the start left it (lib/tickets/ticket.ts `TicketRecord`). */
+export interface PendingTicket {
+  ticket_id: string;
+  user_id: string;
+  /** The ticket's `factor` (a factor with several kinds enrolls the one the ticket names). */
+  factor: string;
+  pending_totp?: PendingTotp;
+  pending_webauthn?: PendingWebauthn;
+}
+
+/**
+ * What a finish decided. Right: the enrollment item to write in the transaction that redeems the ticket, the
+ * recovery code to show once (absent when the start already handed it out), and the credential whose uniqueness item
+ * the redeem also writes (its condition: no one registered it). Wrong: why, for the answer and the log.
+ */
+export type Finished =
+  | { ok: true; enrollment: EnrollmentRecord; recoveryCode?: string; credentialId?: string }
+  | { ok: false; reason?: string };
+
+/**
+ * Enrolling from a ticket, the finish (the start, `begin`, is still the flow's: lib/enrollment/start.ts and
+ * webauthn-start.ts). The flow (lib/enrollment/confirm.ts `finishEnrollment`) holds the ticket's rules — an attempt
+ * reserved before this check, a wrong proof kept and counted, the redeem — and calls this once per reserved attempt.
+ */
+export interface EnrollFactor<Proof> {
+  finish(ticket: PendingTicket, proof: Proof, context: FinishContext): Finished | Promise<Finished>;
 }
