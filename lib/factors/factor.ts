@@ -7,9 +7,11 @@ import type { EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/re
  * the admin list — call factors only through these and never branch on their internals:
  * - `FactorDescriptor`: light (no crypto library), listed in lib/factors/registry.ts: names, method, `amr`, which
  *   enrollments it can use, its admin view.
- * - `LoginFactor`: signing in — check a proof against the user's enrollments and say what write spends it.
- * - `EnrollFactor` (lib/enrollment/flow.ts): enrolling from a ticket — begin, then finish.
- * The heavy modules (a factor's `login.ts`, `enroll.ts`) are picked by the handlers in functions/ and passed to the
+ * - `LoginFactor`: signing in — check a proof against the user's enrollments and say what write spends it;
+ *   `PromptFactor`: what the page needs before the proof (WebAuthn options).
+ * - `EnrollFactor`: enrolling from a ticket — the finish (lib/enrollment/confirm.ts `finishEnrollment`); the
+ *   begin is still the starts' (lib/enrollment/start.ts, webauthn-start.ts).
+ * The heavy modules (a factor's `login.ts`, `enroll.ts`, `prompt.ts`) are picked by the handlers in functions/ and passed to the
  * flows, so each function bundles only the factors it serves.
  *
  * A factor is pure: it reads the user's enrollments as loaded and says which one the proof matches and what write
