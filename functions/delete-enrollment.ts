@@ -1,6 +1,6 @@
 import { enrollmentContext } from '../lib/enrollment';
 import { deleteEnrollment, enrollmentNotFound } from '../lib/enrollment/admin';
-import { isEnrollmentId } from '../lib/enrollment/records';
+import { isEnrollmentId } from '../lib/store/records';
 import { adminRoute } from '../lib/http';
 import { logger } from '../lib/log';
 

@@ -1,5 +1,6 @@
 import { enrollmentContext } from '../lib/enrollment';
 import { confirmEnrollment } from '../lib/enrollment/confirm';
+import { totpEnrollment } from '../lib/factors/totp/enroll';
 import { confirmEnrollmentSchema } from '../lib/enrollment/schemas';
 import { json, parseJsonBody, route } from '../lib/http';
 
@@ -12,5 +13,5 @@ const { config, tickets, enrollments, now } = enrollmentContext('signingKeys', '
  */
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, confirmEnrollmentSchema);
-  return json(200, await confirmEnrollment({ config, tickets, enrollments, now }, input));
+  return json(200, await confirmEnrollment({ config, tickets, enrollments, now }, input, totpEnrollment));
 });

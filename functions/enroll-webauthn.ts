@@ -3,9 +3,10 @@ import { webauthnRegistrationSchema } from '../lib/enrollment/schemas';
 import { confirmWebauthnEnrollment } from '../lib/enrollment/webauthn-confirm';
 import { json, parseJsonBody, route } from '../lib/http';
 import { webauthnConfig } from '../lib/config';
+import { webauthnEnrollment } from '../lib/factors/webauthn/enroll';
 
 const { config, tickets, enrollments, now } = enrollmentContext('signingKeys', 'encryptionKeys');
-webauthnConfig(config); // no relying party configured: refuse to start, loudly
+const factor = webauthnEnrollment(webauthnConfig(config)); // no relying party configured: refuse to start, loudly
 
 /**
  * POST /enroll/webauthn (public; the ticket token authenticates): the browser's registration ceremony for a security
@@ -15,5 +16,5 @@ webauthnConfig(config); // no relying party configured: refuse to start, loudly
  */
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, webauthnRegistrationSchema);
-  return json(200, await confirmWebauthnEnrollment({ config, tickets, enrollments, now }, input));
+  return json(200, await confirmWebauthnEnrollment({ config, tickets, enrollments, now }, input, factor));
 });

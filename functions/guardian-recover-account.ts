@@ -1,6 +1,7 @@
 import { signingDeviceContext } from '../lib/guardian/context';
 import { bearerMode, credentials, deviceRoute, invalidToken, RECOVER_ACCOUNT_ERRORS } from '../lib/guardian/http';
 import { loginRecoverAccount } from '../lib/guardian/login';
+import { recoveryCodeFactor } from '../lib/factors/recovery-code/login';
 import { recoverAccountSchema } from '../lib/guardian/schemas';
 import { json, parseJsonBody } from '../lib/http';
 
@@ -16,7 +17,7 @@ export const handler = deviceRoute(
     const auth = credentials(event);
     if (auth.kind !== 'bearer' || bearerMode(auth.token) !== 'login') throw invalidToken('authorization: Bearer <transaction_token> of a sign-in is required');
     const { recovery_code: recoveryCode } = parseJsonBody(event, recoverAccountSchema);
-    return json(200, await loginRecoverAccount({ config, store, now }, auth.token, recoveryCode));
+    return json(200, await loginRecoverAccount({ config, store, now }, auth.token, recoveryCode, recoveryCodeFactor));
   },
   RECOVER_ACCOUNT_ERRORS,
 );

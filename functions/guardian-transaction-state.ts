@@ -4,7 +4,7 @@ import { bearerMode, credentials, deviceRoute, invalidToken, TRANSACTION_STATE_E
 import { loginTransactionStateView } from '../lib/guardian/login';
 import { json } from '../lib/http';
 import { signEnrollmentResult } from '../lib/mfa/result-token';
-import { totpFactor } from '../lib/factors/totp';
+import { totpDescriptor } from '../lib/factors/totp/descriptor';
 
 const { config, tickets, store, now } = signingDeviceContext('signingKeys');
 /**
@@ -12,7 +12,7 @@ const { config, tickets, store, now } = signingDeviceContext('signingKeys');
  * enrollment result (`purpose: "mfa-enrollment"`, its own audience), which no login check accepts.
  */
 const sign = (result: EnrollmentResult) =>
-  signEnrollmentResult(config.resultSigningKeys, config.publicBaseUrl, { ...result, method: totpFactor.method, amr: totpFactor.amr });
+  signEnrollmentResult(config.resultSigningKeys, config.publicBaseUrl, { ...result, method: totpDescriptor.method, amr: totpDescriptor.amr });
 
 /**
  * POST /guardian/api/transaction-state (the vendor's device protocol, polled every 5 s), `Bearer <transaction_token>`:

@@ -2,6 +2,8 @@ import { signingDeviceContext } from '../lib/guardian/context';
 import { enrollmentVerifyOtp } from '../lib/guardian/enrollment';
 import { bearerMode, credentials, deviceRoute, invalidToken } from '../lib/guardian/http';
 import { loginVerifyOtp } from '../lib/guardian/login';
+import { totpEnrollment } from '../lib/factors/totp/enroll';
+import { totpFactor } from '../lib/factors/totp/login';
 import { verifyOtpSchema } from '../lib/guardian/schemas';
 import { json, parseJsonBody } from '../lib/http';
 
@@ -16,6 +18,6 @@ export const handler = deviceRoute(async (event) => {
   const auth = credentials(event);
   if (auth.kind !== 'bearer') throw invalidToken('authorization: Bearer <transaction_token> is required');
   const { code } = parseJsonBody(event, verifyOtpSchema);
-  if (bearerMode(auth.token) === 'enrollment') return json(200, await enrollmentVerifyOtp({ config, tickets, enrollments, now }, auth.token, code));
-  return json(200, await loginVerifyOtp({ config, store, now }, auth.token, code));
+  if (bearerMode(auth.token) === 'enrollment') return json(200, await enrollmentVerifyOtp({ config, tickets, enrollments, now }, auth.token, code, totpEnrollment));
+  return json(200, await loginVerifyOtp({ config, store, now }, auth.token, code, totpFactor));
 });

@@ -1,6 +1,8 @@
 import { json, parseJsonBody, route } from '../lib/http';
 import { signingMfaContext } from '../lib/mfa';
-import { openChallenge, verifyLoginOtp, verifyLoginRecoveryCode } from '../lib/mfa/login';
+import { recoveryCodeFactor } from '../lib/factors/recovery-code/login';
+import { totpFactor } from '../lib/factors/totp/login';
+import { login, openChallenge } from '../lib/mfa/login';
 import { pageVerifySchema } from '../lib/mfa/schemas';
 
 const { config, store, now } = signingMfaContext('signingKeys', 'encryptionKeys');
@@ -16,7 +18,7 @@ export const handler = route(async (event) => {
   const challenge = await openChallenge(deps, input.request_token);
   const result =
     input.code !== undefined
-      ? await verifyLoginOtp(deps, challenge, input.code)
-      : await verifyLoginRecoveryCode(deps, challenge, input.recovery_code!);
+      ? await login(deps, challenge, totpFactor, input.code)
+      : await login(deps, challenge, recoveryCodeFactor, input.recovery_code!);
   return json(200, result);
 });

@@ -1,10 +1,12 @@
 import { json, parseJsonBody, route } from '../lib/http';
 import { mfaContext } from '../lib/mfa';
 import { webauthnOptionsSchema } from '../lib/mfa/schemas';
-import { webauthnLoginOptions } from '../lib/mfa/webauthn-options';
+import { webauthnPrompt } from '../lib/factors/webauthn/prompt';
+import { loginPrompt } from '../lib/mfa/prompt';
 
 const { config, store, now } = mfaContext('signingKeys');
 const deps = { config, store, now };
+const factor = webauthnPrompt(config);
 
 /**
  * POST /mfa/webauthn/options (public; the request token authenticates): `{ public_key }`, the options of the
@@ -13,5 +15,5 @@ const deps = { config, store, now };
  */
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, webauthnOptionsSchema);
-  return json(200, await webauthnLoginOptions(deps, input.request_token));
+  return json(200, await loginPrompt(deps, input.request_token, factor));
 });

@@ -1,9 +1,9 @@
 import { webauthnConfig } from '../lib/config';
 import { json, parseJsonBody, route } from '../lib/http';
 import { signingMfaContext } from '../lib/mfa';
-import { openChallenge } from '../lib/mfa/login';
+import { webauthnLoginFor } from '../lib/factors/webauthn/login';
+import { login, openChallenge } from '../lib/mfa/login';
 import { webauthnLoginSchema } from '../lib/mfa/schemas';
-import { verifyLoginWebauthn } from '../lib/mfa/webauthn-login';
 
 const { config, store, now } = signingMfaContext('signingKeys');
 webauthnConfig(config); // no relying party configured: refuse to start, loudly
@@ -17,5 +17,5 @@ const deps = { config, store, now };
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, webauthnLoginSchema);
   const challenge = await openChallenge(deps, input.request_token);
-  return json(200, await verifyLoginWebauthn(deps, challenge, input.credential));
+  return json(200, await login(deps, challenge, webauthnLoginFor(config, challenge.challenge_id), input.credential));
 });

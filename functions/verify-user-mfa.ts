@@ -1,5 +1,7 @@
 import { adminRoute, json, parseJsonBody } from '../lib/http';
 import { mfaContext } from '../lib/mfa';
+import { recoveryCodeFactor } from '../lib/factors/recovery-code/login';
+import { totpFactor } from '../lib/factors/totp/login';
 import { verifyUserFactor } from '../lib/mfa/login';
 import { checkUserId, verifyUserSchema } from '../lib/mfa/user-mfa';
 
@@ -14,7 +16,7 @@ export const handler = adminRoute(config, async (event) => {
   const body = parseJsonBody(event, verifyUserSchema);
   const verified =
     body.code !== undefined
-      ? await verifyUserFactor({ store, config, now }, userId, 'totp', body.code)
-      : await verifyUserFactor({ store, config, now }, userId, 'recovery-code', body.recovery_code!);
+      ? await verifyUserFactor({ store, config, now }, userId, totpFactor, body.code)
+      : await verifyUserFactor({ store, config, now }, userId, recoveryCodeFactor, body.recovery_code!);
   return json(200, { verified: true, ...verified });
 });

@@ -110,7 +110,7 @@ export interface Settings {
   events: EventsConfig;
   /** MFA_HISTORY_DAYS: how long each user's MFA history keeps an event (default 90, 1 to 3650; docs/HISTORY.md). */
   historyDays: number;
-  /** Security keys and passkeys (lib/factors/webauthn.ts); undefined without PUBLIC_BASE_URL (no origin to bind to). */
+  /** Security keys and passkeys (lib/factors/webauthn/webauthn.ts); undefined without PUBLIC_BASE_URL (no origin to bind to). */
   webauthn: WebauthnConfig | undefined;
   /** Emails telling users about changes to their MFA (lib/notify, docs/EMAIL.md "Security notifications"). */
   securityNotifications: SecurityNotificationsConfig;

@@ -3,7 +3,7 @@ import type { CreatedTicket } from '../tickets/create-ticket';
 import type { TicketView } from '../tickets/ticket';
 import { FACTORS } from '../tickets/ticket';
 import type { startPageEnrollment } from '../enrollment/webauthn-start';
-import type { webauthnLoginOptions as webauthnLoginOptionsOf } from '../mfa/webauthn-options';
+import type { webauthnPrompt } from '../factors/webauthn/prompt';
 import type { confirmEnrollment } from '../enrollment/confirm';
 import type { enrollmentView } from '../enrollment/admin';
 import type { CreatedChallenge } from '../mfa/create-challenge';
@@ -297,7 +297,7 @@ export type ContractChecks = [
   Documents<typeof createdTicket, CreatedTicket>,
   Documents<typeof ticket, TicketView>,
   Documents<typeof startedPageEnrollment, Returned<typeof startPageEnrollment>>,
-  Documents<typeof webauthnLoginOptions, Returned<typeof webauthnLoginOptionsOf>>,
+  Documents<typeof webauthnLoginOptions, NonNullable<ReturnType<ReturnType<typeof webauthnPrompt>['prompt']>>>,
   Documents<typeof confirmedEnrollment, Returned<typeof confirmEnrollment>>,
   Documents<typeof enrollment, ReturnType<typeof enrollmentView>>,
   Documents<typeof createdChallenge, CreatedChallenge>,

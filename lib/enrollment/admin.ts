@@ -1,21 +1,21 @@
 import { badRequest, notFound } from '../errors';
+import { viewOf } from '../factors/registry';
 import type { EnrollmentStore, EnrollmentSummary } from './enrollment-store';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * An enrollment as `GET /api/v2/users/{user_id}/enrollments` shows it, in the vendor's shape (`id`, `status`, `type`,
- * `name`, `enrolled_at`, `auth_method`) plus `created_at`. Never the secret or the recovery code hash. An
- * authenticator app is `type: "authenticator"`; a security key or passkey shows its factor (`webauthn-roaming`,
- * `webauthn-platform`) with `auth_method: "webauthn"`.
+ * `name`, `enrolled_at`, `auth_method`) plus `created_at`. Never the secret or the recovery code hash. `type` and
+ * `auth_method` are the factor's (its descriptor's `view`, lib/factors/registry.ts).
  */
 export function enrollmentView(enrollment: EnrollmentSummary) {
-  const { factor } = enrollment;
+  const view = viewOf(enrollment.factor);
   return {
     id: enrollment.enrollment_id,
     status: enrollment.status,
-    type: factor === 'otp' ? ('authenticator' as const) : factor,
-    auth_method: factor === 'otp' ? ('authenticator' as const) : ('webauthn' as const),
+    type: view.type,
+    auth_method: view.auth_method,
     name: enrollment.name,
     created_at: iso(enrollment.created_at),
     enrolled_at: iso(enrollment.created_at),

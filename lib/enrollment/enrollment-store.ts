@@ -19,7 +19,7 @@ import {
   type PendingWebauthn,
   type WebauthnEnrollmentRecord,
   credentialKey,
-} from './records';
+} from '../store/records';
 
 /**
  * What an attempt is made with: the TOTP start's transaction, or the registration challenge, each under the link
@@ -330,7 +330,7 @@ export class EnrollmentStore {
   /**
    * A user's confirmed enrollments (one Query, paged), secrets left unread. An item whose own user and id disagree
    * with the key it is filed under (an enrollment copied under another user's key) is not theirs and is left out;
-   * its secret would not open there either (lib/enrollment/secret-box.ts binds it to the user and enrollment).
+   * its secret would not open there either (lib/crypto/secret-box.ts binds it to the user and enrollment).
    */
   async listForUser(userId: string): Promise<EnrollmentSummary[]> {
     const items: EnrollmentSummary[] = [];

@@ -3,7 +3,7 @@ import { Liquid, type Template } from 'liquidjs';
 import type { Config } from '../config';
 import { header } from '../admin-auth';
 import { AppError } from '../errors';
-import { isWebauthnFactor } from '../factors/webauthn';
+import { isWebauthnFactor } from '../factors/webauthn/webauthn';
 import { effectiveStatus, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import { formatExpiry, PAGE_TEXT, pageLocale, type MessageKind, type PageLocale } from './messages';

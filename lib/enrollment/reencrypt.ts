@@ -1,7 +1,7 @@
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KeyRing } from '../config';
-import { ENROLLMENT_SK_PREFIX, enrollmentPointerKey } from './records';
-import { enrollmentSecretContext, isSealedCurrent, open, seal, sealedInfo } from './secret-box';
+import { ENROLLMENT_SK_PREFIX, enrollmentPointerKey } from '../store/records';
+import { enrollmentSecretContext, isSealedCurrent, open, seal, sealedInfo } from '../crypto/secret-box';
 
 /**
  * Re-encrypts every enrolled TOTP secret under the current encryption key and the current format (v2: bound to the

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { registrationJsonSchema } from '../factors/webauthn-schemas';
+import { registrationJsonSchema } from '../factors/webauthn/schemas';
 
 /** The ticket token from the page URL, `<ticket_id>.<secret>`; its shape is checked by the 404 path, not here. */
 const ticket = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(128, 'must be at most 128 characters'));

@@ -5,14 +5,17 @@ import { logger } from '../log';
 import { effectiveStatus, linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import type { EnrollmentStore } from './enrollment-store';
-import { newEnrollmentId, pendingSecretContext, type PendingTotp } from './records';
-import { hashRecoveryCode, newRecoveryCode } from './recovery-code';
+import { newEnrollmentId, pendingSecretContext, type PendingTotp } from '../store/records';
+import { hashRecoveryCode, newRecoveryCode } from '../factors/recovery-code/code';
 import type { startEnrollmentSchema } from './schemas';
-import { seal } from './secret-box';
+import { seal } from '../crypto/secret-box';
 import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded, unsupportedFactor } from './ticket-access';
 
 export { unsupportedFactor };
-import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from './totp';
+import type { StartedTotp } from '../factors/totp/enroll';
+import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from '../factors/totp/totp';
+
+export type { StartedTotp };
 import { issueTransactionToken, newTransactionId, transactionHash } from './transaction-token';
 
 export interface StartDeps {
@@ -21,33 +24,6 @@ export interface StartDeps {
   config: Pick<Config, 'signingKeys' | 'encryptionKeys' | 'enrollment'>;
   now: () => number;
   random?: (size: number) => Buffer;
-}
-
-/**
- * What a client needs to add the account to an authenticator app. The hosted page's answer adds the QR code
- * (lib/enrollment/qr-code.ts: `StartedEnrollment`); the device protocol's start-flow answers without one, so its
- * function does not bundle the QR encoder.
- */
-export interface StartedTotp {
-  factor: 'otp';
-  /** The per-start handle: only it can confirm this secret. Kept in memory by the client, never stored by us. */
-  transaction_token: string;
-  transaction_expires_at: string;
-  /** The transaction id inside the token (the device protocol echoes it). */
-  txid: string;
-  /** Base32, for typing into the app by hand. */
-  secret: string;
-  otpauth_uri: string;
-  issuer: string;
-  account_name: string;
-  algorithm: 'SHA1';
-  digits: number;
-  period: number;
-  attempts_remaining: number;
-  expires_at: string;
-  /** With `issueRecoveryCode` only. */
-  enrollment_id?: string;
-  recovery_code?: string;
 }
 
 export function accountName(ticket: Pick<TicketRecord, 'email' | 'user_id'>, label: Config['enrollment']['totpLabel']): string {

@@ -10,11 +10,11 @@ import {
   newCeremonyChallenge,
   registrationOptions,
   type RegistrationOptions,
-} from '../factors/webauthn';
+} from '../factors/webauthn/webauthn';
 import type { EnrollmentStore } from './enrollment-store';
-import type { PendingWebauthn, WebauthnFactor } from './records';
+import type { PendingWebauthn, WebauthnFactor } from '../store/records';
 import type { startEnrollmentSchema } from './schemas';
-import { withQrCode, type StartedEnrollment } from './qr-code';
+import { withQrCode, type StartedEnrollment } from '../factors/totp/qr-code';
 import { accountName, openTicketToStart, startRefused, startTotp, unsupportedFactor, type StartDeps } from './start';
 
 export interface StartedWebauthnEnrollment {

@@ -1,11 +1,18 @@
 import type { KeyRing } from '../config';
-import type { EnrollmentRecord } from '../enrollment/records';
-import type { FactorUse } from './usable';
+import type { EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/records';
 
 /**
- * The one interface every login factor offers (Ory's strategies, Keycloak's authenticators): the challenge flow
- * (lib/mfa/login.ts) and the app's verify API call factors only through it and never branch on their internals.
- * Enrolling stays in lib/enrollment for now (TOTP is the only factor enrolled there).
+ * The interfaces every factor offers (Ory's strategies, Keycloak's authenticators); docs/FACTORS.md says what a
+ * factor folder holds. The flows — enrollment (lib/enrollment), login (lib/mfa), the device protocol (lib/guardian),
+ * the admin list — call factors only through these and never branch on their internals:
+ * - `FactorDescriptor`: light (no crypto library), listed in lib/factors/registry.ts: names, method, `amr`, which
+ *   enrollments it can use, its admin view.
+ * - `LoginFactor`: signing in — check a proof against the user's enrollments and say what write spends it;
+ *   `PromptFactor`: what the page needs before the proof (WebAuthn options).
+ * - `EnrollFactor`: enrolling from a ticket — the finish (lib/enrollment/confirm.ts `finishEnrollment`); the
+ *   begin is still the starts' (lib/enrollment/start.ts, webauthn-start.ts).
+ * The heavy modules (a factor's `login.ts`, `enroll.ts`, `prompt.ts`) are picked by the handlers in functions/ and passed to the
+ * flows, so each function bundles only the factors it serves.
  *
  * A factor is pure: it reads the user's enrollments as loaded and says which one the proof matches and what write
  * spends it; the store turns that into one conditional update inside the transaction that accepts the login, so a
@@ -42,10 +49,86 @@ export interface FactorContext {
   random: (size: number) => Buffer;
 }
 
+/** The admin list's `type` and `auth_method` values (the vendor's; docs/openapi.json lists them): a new factor adds its own. */
+export type ViewType = 'authenticator' | 'webauthn-roaming' | 'webauthn-platform';
+export type ViewAuthMethod = 'authenticator' | 'webauthn';
+
+/** One row of the admin list (`GET /api/v2/users/{user_id}/enrollments`), in the vendor's vocabulary. */
+export interface FactorView {
+  type: ViewType;
+  auth_method: ViewAuthMethod;
+  /** The enrollment's `name` when none was given. */
+  defaultName: string;
+  /** The enrollment's identifier, masked for the list (an address: `a•••@example.com`); absent when it has none. */
+  maskedIdentifier?: (enrollment: EnrollmentRecord) => string | undefined;
+}
+
+/** What the registry knows of a factor without loading its checks. */
+export interface FactorDescriptor {
+  /** Its name in a challenge's `factors` (a factor with several kinds: its first; see `available`). */
+  name: FactorName;
+  method: MfaMethod;
+  /** RFC 8176 authentication method references for the result token (when the proof itself says none). */
+  amr: readonly string[];
+  /** Whether this enrollment can be used with this factor. */
+  usable(enrollment: EnrollmentRecord): boolean;
+  /** The names a challenge lists for this user (default: `name` when any enrollment is usable). */
+  available?(enrollments: readonly EnrollmentRecord[]): FactorName[];
+  /** The ticket `factor`s it enrolls (an enrollment item's `factor`); none for a factor that rides on another's. */
+  enrolls: readonly FactorName[];
+  /** The admin list's row for an enrollment whose `factor` is one of `enrolls`. */
+  view?(factor: FactorName): FactorView;
+}
+
+/** What a challenge needs to list a user's factors. */
+export type FactorUse = Pick<FactorDescriptor, 'name' | 'usable'>;
+
 export interface LoginFactor<Proof = string> extends FactorUse {
   method: MfaMethod;
   /** RFC 8176 authentication method references for the result token. */
   amr: readonly string[];
   /** The enrollment the proof matches and the write that spends it; undefined for a wrong, replayed or malformed proof. */
   verify(enrollments: readonly EnrollmentRecord[], proof: Proof, context: FactorContext): FactorMatch | undefined;
+}
+
+/** Signing in, before the proof: what the page needs to ask for it (WebAuthn: the ceremony options). */
+export interface PromptFactor<Prompt> {
+  /** The prompt for this login; undefined when the user has no enrollment this factor can use. Writes nothing. */
+  prompt(enrollments: readonly EnrollmentRecord[], login: { challengeId: string }): Prompt | undefined;
+}
+
+/** What a finish needs besides the ticket and the proof. */
+export interface FinishContext {
+  /** ENCRYPTION_KEYS: seal the enrolled secret, key the recovery code's MAC. */
+  keys: KeyRing;
+  now: number;
+  random: (size: number) => Buffer;
+}
+
+/** The pending enrollment a finish reads: the ticket as the start left it (lib/tickets/ticket.ts `TicketRecord`). */
+export interface PendingTicket {
+  ticket_id: string;
+  user_id: string;
+  /** The ticket's `factor` (a factor with several kinds enrolls the one the ticket names). */
+  factor: string;
+  pending_totp?: PendingTotp;
+  pending_webauthn?: PendingWebauthn;
+}
+
+/**
+ * What a finish decided. Right: the enrollment item to write in the transaction that redeems the ticket, the
+ * recovery code to show once (absent when the start already handed it out), and the credential whose uniqueness item
+ * the redeem also writes (its condition: no one registered it). Wrong: why, for the answer and the log.
+ */
+export type Finished =
+  | { ok: true; enrollment: EnrollmentRecord; recoveryCode?: string; credentialId?: string }
+  | { ok: false; reason?: string };
+
+/**
+ * Enrolling from a ticket, the finish (the start, `begin`, is still the flow's: lib/enrollment/start.ts and
+ * webauthn-start.ts). The flow (lib/enrollment/confirm.ts `finishEnrollment`) holds the ticket's rules — an attempt
+ * reserved before this check, a wrong proof kept and counted, the redeem — and calls this once per reserved attempt.
+ */
+export interface EnrollFactor<Proof> {
+  finish(ticket: PendingTicket, proof: Proof, context: FinishContext): Finished | Promise<Finished>;
 }

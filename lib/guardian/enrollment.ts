@@ -1,4 +1,5 @@
 import type { ConfirmDeps } from '../enrollment/confirm';
+import type { EnrollFactor } from '../factors/factor';
 import { confirmEnrollment } from '../enrollment/confirm';
 import { enrollmentTransactionState, type TransactionStateDeps } from '../enrollment/transaction-state';
 
@@ -28,8 +29,8 @@ export interface EnrollmentResult {
 export type ResultSigner = (result: EnrollmentResult) => Promise<string>;
 
 /** verify-otp with an enrollment transaction: the transaction token is the credential; the body is empty on success. */
-export async function enrollmentVerifyOtp(deps: ConfirmDeps, transactionToken: string, code: string): Promise<Record<string, never>> {
-  await confirmEnrollment(deps, { transaction_token: transactionToken, code });
+export async function enrollmentVerifyOtp(deps: ConfirmDeps, transactionToken: string, code: string, factor: EnrollFactor<string>): Promise<Record<string, never>> {
+  await confirmEnrollment(deps, { transaction_token: transactionToken, code }, factor);
   return {};
 }
 

@@ -1,14 +1,8 @@
 import { invalidTransaction, issueTransactionToken, newTransactionId, transactionHash, verifyTransactionToken } from '../enrollment/transaction-token';
 import { isChallengeId, type ChallengeRecord } from '../mfa/challenge';
 import { challengeEnded, challengeNotFound } from '../mfa/errors';
-import {
-  openChallenge,
-  requirePendingChallenge,
-  verifyLoginOtp,
-  verifyLoginRecoveryCode,
-  type LoginDeps,
-  type OpenChallengeDeps,
-} from '../mfa/login';
+import type { LoginFactor } from '../factors/factor';
+import { login, openChallenge, requirePendingChallenge, type LoginDeps, type OpenChallengeDeps } from '../mfa/login';
 import { verifyRequestToken } from '../mfa/request-token';
 import { challengeTransactionState, type ChallengeAsker } from '../mfa/transaction-state';
 import { claimedAudience } from './http';
@@ -70,15 +64,17 @@ export async function loginStartFlow(deps: OpenChallengeDeps, requestToken: stri
   };
 }
 
-export async function loginVerifyOtp(deps: LoginDeps, token: string, code: string): Promise<Record<string, never>> {
+/** verify-otp with a login transaction; `factor`: the authenticator app's, which its handler passes. */
+export async function loginVerifyOtp(deps: LoginDeps, token: string, code: string, factor: LoginFactor): Promise<Record<string, never>> {
   const { challenge, deviceTx } = await openForProof(deps, token);
-  await verifyLoginOtp(deps, challenge, code, deviceTx);
+  await login(deps, challenge, factor, code, deviceTx);
   return {};
 }
 
-export async function loginRecoverAccount(deps: LoginDeps, token: string, recoveryCode: string): Promise<{ recovery_code?: string }> {
+/** recover-account; `factor`: the recovery code's, which its handler passes. */
+export async function loginRecoverAccount(deps: LoginDeps, token: string, recoveryCode: string, factor: LoginFactor): Promise<{ recovery_code?: string }> {
   const { challenge, deviceTx } = await openForProof(deps, token);
-  const result = await verifyLoginRecoveryCode(deps, challenge, recoveryCode, deviceTx);
+  const result = await login(deps, challenge, factor, recoveryCode, deviceTx);
   return { recovery_code: result.recovery_code };
 }
 

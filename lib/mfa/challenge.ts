@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FactorName, MfaMethod } from '../factors';
+import type { FactorName, MfaMethod } from '../factors/registry';
 
 /**
  * An MFA challenge: the app asked us to check a user's second factor (POST /api/v2/mfa/challenges). It ends once:

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import type { Config } from '../config';
 import { emailLocaleSchema } from '../email/locales';
-import { availableFactors, type FactorName } from '../factors';
+import { availableFactors, type FactorName } from '../factors/registry';
 import { checkResultUrl, ttlSecSchema, userIdSchema } from '../tickets/create-ticket';
 import {
   CHALLENGE_DEFAULT_TTL_SEC,

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config, SigningKeyRing } from '../config';
-import type { FactorMatch, LoginFactor, MfaMethod } from '../factors';
-import { recoveryCodeFactor } from '../factors/recovery-code';
-import { totpFactor } from '../factors/totp';
+import { factorOfMethod, type FactorMatch, type LoginFactor, type MfaMethod } from '../factors/registry';
 import { logger } from '../log';
 import { afterFailure, attemptsLeft, reservationAt, retryAfterSec, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeStatus, isChallengeId, type ChallengeRecord } from './challenge';
@@ -30,8 +28,8 @@ import { signResult } from './result-token';
  * - `openChallenge(deps, requestToken)` → the challenge (a `ChallengeRecord`, read-only) when it can still be
  *   attempted. Throws AppError `challenge_not_found` (404: bad, forged or unknown token), `challenge_expired` /
  *   `challenge_accepted` / `challenge_locked` (410). Never writes: opening a page or starting a device flow is free.
- * - `verifyLoginOtp(deps, challenge, code)` and `verifyLoginRecoveryCode(deps, challenge, recoveryCode)` → a
- *   `LoginSuccess`: `{ signature, state?, post_action_url, mfa_method, enrollment_id, recovery_code? }`
+ * - `login(deps, challenge, factor, proof)` → a `LoginSuccess` (the factor, lib/factors/factor.ts `LoginFactor`, is
+ *   the one the handler serves: lib/factors/<factor>/login.ts): `{ signature, state?, post_action_url, mfa_method, enrollment_id, recovery_code? }`
  *   (`recovery_code`: the next one, bare 24 characters, returned this once). Throws AppError with stable codes:
  *   `invalid_code` (400, `attempts_remaining`), `too_many_attempts` (429, `retry_after_sec`), `challenge_locked`
  *   (410, the fifth wrong proof on a challenge, or no attempt left for this one), `challenge_expired` /
@@ -40,6 +38,7 @@ import { signResult } from './result-token';
  * - `resultForChallenge(deps, challenge)` → the `signature` of an accepted challenge again (the same claims and `jti`
  *   each time), for a protocol that delivers the result later (a device client polling `transaction-state`).
  * - `verifyUserFactor(deps, userId, factor, proof)` → the same checks without a challenge (the app's own UI).
+ * - lib/mfa/prompt.ts `loginPrompt(deps, requestToken, factor)` → what the page needs before a proof (WebAuthn options).
  *
  * Attempts are reserved before a proof is checked (`prove` below): one transaction takes an attempt from the
  * challenge and a failure from the user's budget, then the proof is checked, then one write accepts it (giving the
@@ -115,13 +114,7 @@ export function requirePendingChallenge(challenge: ChallengeRecord, now: number)
   if (status !== 'pending') throw challengeEnded(status, status === 'locked' ? { attempts_remaining: 0 } : undefined);
 }
 
-export const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code: string, deviceTx?: string) =>
-  login(deps, challenge, totpFactor, code, deviceTx);
-
-export const verifyLoginRecoveryCode = (deps: LoginDeps, challenge: ChallengeRecord, recoveryCode: string, deviceTx?: string) =>
-  login(deps, challenge, recoveryCodeFactor, recoveryCode, deviceTx);
-
-/** One login on a challenge with any factor: lib/mfa/webauthn-login.ts uses it with a security key's assertion. */
+/** One login on a challenge with the factor the caller serves (its handler picks it: lib/factors/<factor>/login.ts). */
 export async function login<P>(deps: LoginDeps, challenge: ChallengeRecord, factor: LoginFactor<P>, proof: P, deviceTx?: string): Promise<LoginSuccess> {
   const { match, now } = await prove(deps, challenge.user_id, challenge, factor, proof, deviceTx);
   const accepted: ChallengeRecord = {
@@ -148,7 +141,7 @@ export function resultForChallenge(deps: Pick<LoginDeps, 'config'>, challenge: C
   if (challenge.status !== 'accepted' || challenge.accepted_at === undefined || !challenge.method || !challenge.enrollment_id) {
     throw new Error(`challenge ${challenge.challenge_id} is not accepted`);
   }
-  const amr = challenge.amr ?? (challenge.method === 'totp' ? totpFactor : recoveryCodeFactor).amr;
+  const amr = challenge.amr ?? factorOfMethod(challenge.method).amr;
   return signResult(deps.config.resultSigningKeys, deps.config.publicBaseUrl, {
     sub: challenge.user_id,
     aud: new URL(challenge.result_url).origin,
@@ -163,13 +156,8 @@ export function resultForChallenge(deps: Pick<LoginDeps, 'config'>, challenge: C
 }
 
 /** The app's own UI: the same rules, the user's budget, no challenge. */
-export async function verifyUserFactor(
-  deps: ProveDeps,
-  userId: string,
-  method: MfaMethod,
-  proof: string,
-): Promise<FactorVerified> {
-  const { match } = await prove(deps, userId, undefined, method === 'totp' ? totpFactor : recoveryCodeFactor, proof);
+export async function verifyUserFactor<P>(deps: ProveDeps, userId: string, factor: LoginFactor<P>, proof: P): Promise<FactorVerified> {
+  const { match } = await prove(deps, userId, undefined, factor, proof);
   logger.info('mfa verified', { enrollmentId: match.enrollment.enrollment_id, method: match.method });
   return { mfa_method: match.method, enrollment_id: match.enrollment.enrollment_id, recovery_code: match.nextRecoveryCode };
 }

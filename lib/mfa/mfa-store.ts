@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, transactWrite, type CancellationReason } from '../dynamodb-transactions';
-import { enrollmentKey, userProfileKey, type EnrollmentRecord } from '../enrollment/records';
-import type { FactorMatch } from '../factors';
+import { enrollmentKey, userProfileKey, type EnrollmentRecord } from '../store/records';
+import type { FactorMatch } from '../factors/registry';
 import { budgetLimit, REFILL_MS, type FailureTat, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeKey, type ChallengeRecord } from './challenge';
 

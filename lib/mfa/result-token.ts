@@ -1,6 +1,6 @@
 import { exportJWK, errors, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { PublicKeyRing, SigningKeyRing } from '../config';
-import type { MfaMethod } from '../factors';
+import type { MfaMethod } from '../factors/registry';
 
 /**
  * The result the app receives (`signature`): an ES256 JWS with `kid`, keys published at `/.well-known/jwks.json`.

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { assertionJsonSchema } from '../factors/webauthn-schemas';
+import { assertionJsonSchema } from '../factors/webauthn/schemas';
 import { codedCheck } from '../validation';
 
 const requestToken = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(2048, 'must be at most 2048 characters'));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import type { EnrollmentStore } from '../enrollment/enrollment-store';
-import { hashRecoveryCode, newRecoveryCode } from '../enrollment/recovery-code';
+import { hashRecoveryCode, newRecoveryCode } from '../factors/recovery-code/code';
 import { badRequest } from '../errors';
 import { busy, notEnrolled } from './errors';
 import type { MfaStore } from './mfa-store';

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import table from '../../infra/table.js';
-import { userProfileKey } from '../enrollment/records';
+import { userProfileKey } from '../store/records';
 import type { RequestOrigin } from '../history/origin';
 import { ticketKey, type TicketRecord } from './ticket';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PendingTotp, PendingWebauthn } from '../enrollment/records';
+import type { PendingTotp, PendingWebauthn } from '../store/records';
 import type { Origin } from '../history/origin';
 
 /** Factor names, as in the vendor's Management API plus our `recovery-code`. */
@@ -63,7 +63,7 @@ export interface TicketRecord {
   expired_at?: number;
   /**
    * Present only while pending, once the user started enrolling: the TOTP secret offered by the latest start and the
-   * hash of that start's transaction (lib/enrollment/records.ts). Every transition that ends the ticket removes it,
+   * hash of that start's transaction (lib/store/records.ts). Every transition that ends the ticket removes it,
    * and so does a change of recipient (the link's generation moves on; the transaction carries the old one).
    */
   pending_totp?: PendingTotp;

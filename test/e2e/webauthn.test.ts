@@ -7,7 +7,7 @@ import { launchChromium, watch, type PageIncidents } from '../support/browser';
 import { createTicket, ticketItem } from '../support/enroll';
 import { createChallenge } from '../support/mfa';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { credentialKey } from '../../lib/enrollment/records';
+import { credentialKey } from '../../lib/store/records';
 import { api, db, stack, uniqueUser } from '../support/stack';
 
 /**

@@ -27,7 +27,7 @@ describe('what each function bundles', () => {
   }, 120_000);
 
   it('WebAuthn verification: only the ceremony-verifying functions', () => {
-    expect(carriersOf(/node_modules\/@passwordless-id\/webauthn\/|node_modules\/@levischuck\/tiny-cbor\/|node_modules\/@simplewebauthn\/server\/|lib\/factors\/webauthn-ceremony\.ts$/)).toEqual(['enroll-webauthn.ts', 'mfa-webauthn.ts']);
+    expect(carriersOf(/node_modules\/@passwordless-id\/webauthn\/|node_modules\/@levischuck\/tiny-cbor\/|node_modules\/@simplewebauthn\/server\/|lib\/factors\/webauthn\/ceremony\.ts$/)).toEqual(['enroll-webauthn.ts', 'mfa-webauthn.ts']);
   });
 
   it('the QR encoder: only the hosted page\'s start, which answers with a QR code', () => {
@@ -38,5 +38,16 @@ describe('what each function bundles', () => {
     const carriers = carriersOf(/node_modules\/otpauth\//);
     expect(carriers).toContain('mfa-verify.ts');
     expect(carriers).not.toContain('create-mfa-challenge.ts');
+    expect(carriers.filter((f) => /webauthn/.test(f))).toEqual([]);
+  });
+
+  it('each function carries only the factors its handler picks: the registry brings no factor\'s checks', () => {
+    const loginChecks = (factor: string) => carriersOf(new RegExp(`lib\\/factors\\/${factor}\\/login\\.ts$`));
+    expect(loginChecks('totp')).toEqual(['guardian-verify-otp.ts', 'mfa-verify.ts', 'verify-user-mfa.ts']);
+    expect(loginChecks('recovery-code')).toEqual(['guardian-recover-account.ts', 'mfa-verify.ts', 'verify-user-mfa.ts']);
+    expect(loginChecks('webauthn')).toEqual(['mfa-webauthn.ts']);
+    // The registry (light descriptors) is everywhere a flow lists or names factors; no check comes with it.
+    expect(carriersOf(/lib\/factors\/registry\.ts$/)).toContain('create-mfa-challenge.ts');
+    expect(carriersOf(/lib\/factors\/webauthn\/ceremony\.ts$/)).not.toContain('enroll-confirm.ts');
   });
 });

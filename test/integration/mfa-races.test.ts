@@ -4,7 +4,13 @@ import { AppError } from '../../lib/errors';
 import { REFILL_MS } from '../../lib/mfa/budget';
 import { createChallenge } from '../../lib/mfa/create-challenge';
 import { mfaConfig } from '../../lib/mfa';
-import { openChallenge, verifyLoginOtp, verifyLoginRecoveryCode, verifyUserFactor } from '../../lib/mfa/login';
+import { recoveryCodeFactor } from '../../lib/factors/recovery-code/login';
+import { totpFactor } from '../../lib/factors/totp/login';
+import { login, openChallenge, verifyUserFactor, type LoginDeps } from '../../lib/mfa/login';
+import type { ChallengeRecord } from '../../lib/mfa/challenge';
+
+const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code: string) => login(deps, challenge, totpFactor, code);
+const verifyLoginRecoveryCode = (deps: LoginDeps, challenge: ChallengeRecord, code: string) => login(deps, challenge, recoveryCodeFactor, code);
 import { MfaStore } from '../../lib/mfa/mfa-store';
 import { enroll, RESULT_URL } from '../support/mfa';
 import { db, stack, uniqueUser } from '../support/stack';
@@ -55,19 +61,19 @@ describe('concurrent attempts', () => {
     const challenges = await Promise.all(Array.from({ length: 3 }, () => challengeFor(user.userId, now)));
     const attempts = [
       ...challenges.map((c) => verifyLoginRecoveryCode(at(now), c, user.recoveryCode)),
-      ...[1, 2, 3].map(() => verifyUserFactor(at(now), user.userId, 'recovery-code', user.recoveryCode)),
+      ...[1, 2, 3].map(() => verifyUserFactor(at(now), user.userId, recoveryCodeFactor, user.recoveryCode)),
     ];
     const settled = await Promise.allSettled(attempts);
     const next = settled.flatMap((s) => (s.status === 'fulfilled' && s.value.recovery_code ? [s.value.recovery_code] : []));
     expect(next).toHaveLength(1);
-    expect((await outcome(verifyUserFactor(at(now), user.userId, 'recovery-code', next[0]!)))).toBe('ok');
+    expect((await outcome(verifyUserFactor(at(now), user.userId, recoveryCodeFactor, next[0]!)))).toBe('ok');
   });
 
   it('20 wrong codes at once: exactly 10 count, the rest are refused with 429, and none slips through as a crash', async () => {
     const user = await enroll(uniqueUser('race-budget'));
     const now = Date.now();
     const wrong = wrongCode(base32Decode(user.secret), now);
-    const results = await Promise.all(Array.from({ length: 20 }, () => outcome(verifyUserFactor(at(now), user.userId, 'totp', wrong))));
+    const results = await Promise.all(Array.from({ length: 20 }, () => outcome(verifyUserFactor(at(now), user.userId, totpFactor, wrong))));
     expect(tally(results)).toEqual({ invalid_code: 9, too_many_attempts: 11 });
   });
 });
@@ -77,14 +83,14 @@ describe('the failure budget over time', () => {
     const user = await enroll(uniqueUser('budget-clock'));
     const secret = base32Decode(user.secret);
     const t0 = Date.now();
-    for (let i = 0; i < 10; i += 1) await outcome(verifyUserFactor(at(t0), user.userId, 'totp', wrongCode(secret, t0)));
-    expect(await outcome(verifyUserFactor(at(t0), user.userId, 'totp', totp(secret, t0)))).toBe('too_many_attempts');
+    for (let i = 0; i < 10; i += 1) await outcome(verifyUserFactor(at(t0), user.userId, totpFactor, wrongCode(secret, t0)));
+    expect(await outcome(verifyUserFactor(at(t0), user.userId, totpFactor, totp(secret, t0)))).toBe('too_many_attempts');
     const almost = t0 + REFILL_MS - 1000;
-    expect(await outcome(verifyUserFactor(at(almost), user.userId, 'totp', totp(secret, almost)))).toBe('too_many_attempts');
+    expect(await outcome(verifyUserFactor(at(almost), user.userId, totpFactor, totp(secret, almost)))).toBe('too_many_attempts');
     const later = t0 + REFILL_MS;
     // One attempt is back: a wrong one spends it (429 again), after another 6 minutes a right one succeeds.
-    expect(await outcome(verifyUserFactor(at(later), user.userId, 'totp', wrongCode(secret, later)))).toBe('too_many_attempts');
+    expect(await outcome(verifyUserFactor(at(later), user.userId, totpFactor, wrongCode(secret, later)))).toBe('too_many_attempts');
     const later2 = later + REFILL_MS;
-    expect(await outcome(verifyUserFactor(at(later2), user.userId, 'totp', totp(secret, later2)))).toBe('ok');
+    expect(await outcome(verifyUserFactor(at(later2), user.userId, totpFactor, totp(secret, later2)))).toBe('ok');
   });
 });

@@ -15,8 +15,8 @@ import { figureLog } from './figures';
  * in-process against DynamoDB Local, on a table of their own; the TOTP check is counted where it happens.
  */
 const evaluated = vi.hoisted(() => ({ codes: 0, ceremonies: 0 }));
-vi.mock('../../lib/enrollment/totp', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../lib/enrollment/totp')>();
+vi.mock('../../lib/factors/totp/totp', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../lib/factors/totp/totp')>();
   return {
     ...real,
     verifyTotp: (...args: Parameters<typeof real.verifyTotp>) => {
@@ -25,8 +25,8 @@ vi.mock('../../lib/enrollment/totp', async (importOriginal) => {
     },
   };
 });
-vi.mock('../../lib/factors/webauthn-ceremony', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../lib/factors/webauthn-ceremony')>();
+vi.mock('../../lib/factors/webauthn/ceremony', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../lib/factors/webauthn/ceremony')>();
   return {
     ...real,
     verifyRegistration: (...args: Parameters<typeof real.verifyRegistration>) => {

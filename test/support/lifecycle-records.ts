@@ -1,6 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { TotpEnrollmentRecord as EnrollmentRecord } from '../../lib/enrollment/records';
+import type { TotpEnrollmentRecord as EnrollmentRecord } from '../../lib/store/records';
 import type { TicketRecord } from '../../lib/tickets/ticket';
 import resendFixture from '../fixtures/events/dynamodb-stream-modify-resend.json';
 

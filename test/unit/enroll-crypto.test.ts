@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import { groupRecoveryCode, hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode, verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
+import { groupRecoveryCode, hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode, verifyRecoveryCode } from '../../lib/factors/recovery-code/code';
 import {
   enrollmentSecretContext,
   isSealedCurrent,
@@ -9,9 +9,9 @@ import {
   seal,
   sealedInfo,
   secretAad,
-} from '../../lib/enrollment/secret-box';
+} from '../../lib/crypto/secret-box';
 import { legacySeal } from '../support/legacy-seal';
-import { base32, newTotpSecret, otpauthUri, timeStep, verifyTotp } from '../../lib/enrollment/totp';
+import { base32, newTotpSecret, otpauthUri, timeStep, verifyTotp } from '../../lib/factors/totp/totp';
 import { base32Decode, totp, wrongCode } from '../support/totp';
 
 const ring = (...keys: Array<[string, number]>) => {

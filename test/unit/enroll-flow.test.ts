@@ -11,13 +11,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { AppError } from '../../lib/errors';
-import { confirmEnrollment } from '../../lib/enrollment/confirm';
+import { confirmEnrollment as confirmWith, type ConfirmDeps, type ConfirmInput } from '../../lib/enrollment/confirm';
+import { totpEnrollment } from '../../lib/factors/totp/enroll';
+
 import { EnrollmentStore } from '../../lib/enrollment/enrollment-store';
-import { enrollmentSecretContext, pendingSecretContext, type TotpEnrollmentRecord as EnrollmentRecord } from '../../lib/enrollment/records';
-import { verifyRecoveryCode } from '../../lib/enrollment/recovery-code';
-import { open, seal } from '../../lib/enrollment/secret-box';
+import { enrollmentSecretContext, pendingSecretContext, type TotpEnrollmentRecord as EnrollmentRecord } from '../../lib/store/records';
+import { verifyRecoveryCode } from '../../lib/factors/recovery-code/code';
+import { open, seal } from '../../lib/crypto/secret-box';
 import QRCode from 'qrcode';
-import { withQrCode } from '../../lib/enrollment/qr-code';
+import { withQrCode } from '../../lib/factors/totp/qr-code';
 import { startEnrollment } from '../../lib/enrollment/start';
 import { issueTransactionToken, transactionHash, verifyTransactionToken } from '../../lib/enrollment/transaction-token';
 import { ticketKey, type TicketRecord } from '../../lib/tickets/ticket';
@@ -25,6 +27,9 @@ import { TicketStore } from '../../lib/tickets/ticket-store';
 import { newTicketId, ticketToken } from '../../lib/tickets/tokens';
 import { httpEvent } from '../support/events';
 import { base32Decode, totp, wrongCode } from '../support/totp';
+
+/** The page's confirm with the factor its handler (functions/enroll-confirm.ts) passes. */
+const confirmEnrollment = (deps: ConfirmDeps, input: ConfirmInput) => confirmWith(deps, input, totpEnrollment);
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const config = loadConfig(process.env);

@@ -4,11 +4,14 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, resultSigningConfig } from '../../lib/config';
-import { enrollmentKey, enrollmentSecretContext, type EnrollmentRecord } from '../../lib/enrollment/records';
-import { seal } from '../../lib/enrollment/secret-box';
+import { enrollmentKey, enrollmentSecretContext, type EnrollmentRecord } from '../../lib/store/records';
+import { seal } from '../../lib/crypto/secret-box';
 import { AppError } from '../../lib/errors';
 import { challengeKey, type ChallengeRecord } from '../../lib/mfa/challenge';
-import { verifyLoginOtp } from '../../lib/mfa/login';
+import { totpFactor } from '../../lib/factors/totp/login';
+import { login, type LoginDeps } from '../../lib/mfa/login';
+
+const verifyLoginOtp = (deps: LoginDeps, challenge: ChallengeRecord, code: string) => login(deps, challenge, totpFactor, code);
 import { MfaStore } from '../../lib/mfa/mfa-store';
 import { totp, wrongCode } from '../support/totp';
 

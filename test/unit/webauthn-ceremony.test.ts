@@ -1,9 +1,9 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { WebauthnConfig } from '../../lib/config';
-import type { WebauthnEnrollmentRecord } from '../../lib/enrollment/records';
-import { challengeHash, newCeremonyChallenge } from '../../lib/factors/webauthn';
-import { CeremonyError, verifyAssertion, verifyRegistration } from '../../lib/factors/webauthn-ceremony';
+import type { WebauthnEnrollmentRecord } from '../../lib/store/records';
+import { challengeHash, newCeremonyChallenge } from '../../lib/factors/webauthn/webauthn';
+import { CeremonyError, verifyAssertion, verifyRegistration } from '../../lib/factors/webauthn/ceremony';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 
 const config: WebauthnConfig = { rpId: 'mfa.example.com', origin: 'https://mfa.example.com', rpName: 'Example', userVerification: 'preferred' };

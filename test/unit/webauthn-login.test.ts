@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { WebauthnConfig } from '../../lib/config';
-import type { WebauthnEnrollmentRecord } from '../../lib/enrollment/records';
-import { challengeHash, newCeremonyChallenge, webauthnAmr } from '../../lib/factors/webauthn';
-import { verifyRegistration } from '../../lib/factors/webauthn-ceremony';
-import { webauthnLoginFactor } from '../../lib/mfa/webauthn-login';
+import type { WebauthnEnrollmentRecord } from '../../lib/store/records';
+import { challengeHash, newCeremonyChallenge, webauthnAmr } from '../../lib/factors/webauthn/webauthn';
+import { verifyRegistration } from '../../lib/factors/webauthn/ceremony';
+import { webauthnLoginFactor } from '../../lib/factors/webauthn/login';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 
 const config: WebauthnConfig = { rpId: 'mfa.example.com', origin: 'https://mfa.example.com', rpName: 'Example', userVerification: 'preferred' };

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WebauthnConfig } from '../../lib/config';
-import type { WebauthnEnrollmentRecord } from '../../lib/enrollment/records';
-import { challengeHash } from '../../lib/factors/webauthn';
-import { CeremonyError, verifyAssertion, verifyRegistration } from '../../lib/factors/webauthn-ceremony';
-import type { AssertionJson, RegistrationJson } from '../../lib/factors/webauthn-schemas';
-import { webauthnLoginFactor } from '../../lib/mfa/webauthn-login';
+import type { WebauthnEnrollmentRecord } from '../../lib/store/records';
+import { challengeHash } from '../../lib/factors/webauthn/webauthn';
+import { CeremonyError, verifyAssertion, verifyRegistration } from '../../lib/factors/webauthn/ceremony';
+import type { AssertionJson, RegistrationJson } from '../../lib/factors/webauthn/schemas';
+import { webauthnLoginFactor } from '../../lib/factors/webauthn/login';
 
 /**
  * Ceremonies recorded from Chromium's virtual authenticators by test/e2e/webauthn.test.ts

@@ -5,14 +5,15 @@ import { jwtVerify, importSPKI } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, resultSigningConfig } from '../../lib/config';
 import { EnrollmentStore, RETIRED_CODES_PER_REDEEM } from '../../lib/enrollment/enrollment-store';
-import { credentialKey, enrollmentKey, enrollmentPointerKey, type WebauthnEnrollmentRecord } from '../../lib/enrollment/records';
-import { challengeHash, newCeremonyChallenge } from '../../lib/factors/webauthn';
-import { verifyRegistration } from '../../lib/factors/webauthn-ceremony';
+import { credentialKey, enrollmentKey, enrollmentPointerKey, type WebauthnEnrollmentRecord } from '../../lib/store/records';
+import { challengeHash, newCeremonyChallenge } from '../../lib/factors/webauthn/webauthn';
+import { verifyRegistration } from '../../lib/factors/webauthn/ceremony';
 import { AppError } from '../../lib/errors';
 import { challengeKey, type ChallengeRecord } from '../../lib/mfa/challenge';
 import { MfaStore } from '../../lib/mfa/mfa-store';
-import { verifyLoginWebauthn } from '../../lib/mfa/webauthn-login';
-import { loginCeremonyChallenge } from '../../lib/mfa/webauthn-options';
+import { webauthnLoginFor } from '../../lib/factors/webauthn/login';
+import { loginCeremonyChallenge } from '../../lib/factors/webauthn/prompt';
+import { login } from '../../lib/mfa/login';
 import type { TicketRecord } from '../../lib/tickets/ticket';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 
@@ -106,7 +107,7 @@ describe('a login with a security key', () => {
     ddb.on(QueryCommand).resolves({ Items: [{ pk: 'USER#user-1', sk: 'PROFILE', type: 'user' }, enrollment] });
     ddb.on(TransactWriteCommand).resolves({});
     const assertion = key.assert(loginCeremonyChallenge(config.signingKeys, challenge.challenge_id));
-    const result = await verifyLoginWebauthn(deps, challenge, assertion);
+    const result = await login(deps, challenge, webauthnLoginFor(config, challenge.challenge_id), assertion);
     expect(result).toMatchObject({ mfa_method: 'webauthn', enrollment_id: ENR });
     // The first transaction reserved the attempt; the second accepts.
     const [accept, spend] = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
@@ -125,7 +126,7 @@ describe('a login with a security key', () => {
     ddb.on(TransactWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { ...challenge, attempts: 1, failures: 1 } });
     const assertion = key.assert(loginCeremonyChallenge(config.signingKeys, challenge.challenge_id));
-    const error = await verifyLoginWebauthn(deps, challenge, assertion).catch((err: unknown) => err);
+    const error = await login(deps, challenge, webauthnLoginFor(config, challenge.challenge_id), assertion).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('invalid_code');
     // The attempt reserved before the check (challenge and budget) stays spent; the challenge counts the failure.

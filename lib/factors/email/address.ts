@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { KeyRing } from '../../config';
 import { emailSchema } from '../../tickets/create-ticket';
-import { keyedDigest } from './keyed-hash';
+import { keyedDigest } from '../../crypto/keyed-hash';
 
 /**
  * The address the email factor sends codes to: how it is checked, shown and counted.

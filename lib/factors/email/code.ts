@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { KeyRing } from '../../config';
-import { keyedDigest } from './keyed-hash';
+import { keyedDigest } from '../../crypto/keyed-hash';
 
 /**
  * The one-time code of the email factor: 6 decimal digits, emailed, typed back within 10 minutes, good once.

@@ -23,8 +23,8 @@ export const enrollmentKey = (userId: string, enrollmentId: string) => ({
 });
 export const enrollmentPointerKey = (enrollmentId: string) => ({ pk: `ENROLLMENT#${enrollmentId}`, sk: 'ENROLLMENT' as const });
 
-/** Whom a sealed TOTP secret belongs to (its AES-GCM additional authenticated data): defined in secret-box.ts. */
-export { enrollmentSecretContext, pendingSecretContext } from './secret-box';
+/** Whom a sealed TOTP secret belongs to (its AES-GCM additional authenticated data): defined in lib/crypto/secret-box.ts. */
+export { enrollmentSecretContext, pendingSecretContext } from '../crypto/secret-box';
 
 /**
  * Whom an enrollment item's secret belongs to, read from where the item is filed (`USER#<user>` / `ENROLLMENT#<id>`),
@@ -91,7 +91,7 @@ interface EnrollmentBase {
   name: string;
   /**
    * Keyed hash (`rc2$<key id>$<digest>`, bound to the user and this enrollment) of the current recovery code
-   * (lib/enrollment/recovery-code.ts): shown at enrollment, replaced each time one is spent or regenerated. Absent
+   * (lib/factors/recovery-code/code.ts): shown at enrollment, replaced each time one is spent or regenerated. Absent
    * when a regeneration moved the user's code to another of their enrollments.
    */
   recovery_code_hash?: string;
@@ -107,7 +107,7 @@ export interface TotpEnrollmentRecord extends EnrollmentBase {
   factor: 'otp';
   /**
    * The TOTP secret, AES-256-GCM under an encryption key kept outside the table, bound to this user and enrollment
-   * (lib/enrollment/secret-box.ts): it opens only under `USER#<user_id>` / `ENROLLMENT#<enrollment_id>`.
+   * (lib/crypto/secret-box.ts): it opens only under `USER#<user_id>` / `ENROLLMENT#<enrollment_id>`.
    */
   totp_secret: string;
   algorithm: 'SHA1';
@@ -119,7 +119,7 @@ export interface TotpEnrollmentRecord extends EnrollmentBase {
 
 export type WebauthnFactor = 'webauthn-roaming' | 'webauthn-platform';
 
-/** A security key or passkey (lib/factors/webauthn.ts). Nothing here is secret: the private key never leaves the authenticator. */
+/** A security key or passkey (lib/factors/webauthn/webauthn.ts). Nothing here is secret: the private key never leaves the authenticator. */
 export interface WebauthnEnrollmentRecord extends EnrollmentBase {
   factor: WebauthnFactor;
   /** The credential id, base64url (also the key of its uniqueness item, `WEBAUTHN#<id>`). */

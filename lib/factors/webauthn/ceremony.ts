@@ -1,9 +1,9 @@
 import { createHash, createPublicKey, timingSafeEqual, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { decodePartialCBOR } from '@levischuck/tiny-cbor';
 import { parsers, server } from '@passwordless-id/webauthn';
-import type { WebauthnConfig } from '../config';
-import type { WebauthnEnrollmentRecord } from '../enrollment/records';
-import type { AssertionJson, RegistrationJson } from './webauthn-schemas';
+import type { WebauthnConfig } from '../../config';
+import type { WebauthnEnrollmentRecord } from '../../store/records';
+import type { AssertionJson, RegistrationJson } from './schemas';
 
 /**
  * Checking a ceremony's answer: the only module that loads a WebAuthn library, imported only by the functions that
@@ -50,7 +50,7 @@ function refuseCrossOrigin(client: { crossOrigin?: unknown }) {
 /** Flags byte of authenticator data (WebAuthn §6.1). */
 const FLAG = { UP: 0x01, UV: 0x04, BE: 0x08, BS: 0x10, AT: 0x40, ED: 0x80 } as const;
 
-/** What a verified registration yields: the stored credential's fields (lib/enrollment/records.ts documents them). */
+/** What a verified registration yields: the stored credential's fields (lib/store/records.ts documents them). */
 export type RegisteredCredential = Pick<
   WebauthnEnrollmentRecord,
   'credential_id' | 'public_key' | 'algorithm' | 'sign_count' | 'transports' | 'aaguid' | 'device_type' | 'backed_up' | 'user_verified'

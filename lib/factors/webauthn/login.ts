@@ -1,12 +1,11 @@
-import { webauthnConfig, type Config, type WebauthnConfig } from '../config';
-import { isWebauthnEnrollment, webauthnAmr, challengeHash } from '../factors/webauthn';
-import { CeremonyError, verifyAssertion } from '../factors/webauthn-ceremony';
-import type { AssertionJson } from '../factors/webauthn-schemas';
-import type { LoginFactor } from '../factors';
-import { logger } from '../log';
-import type { ChallengeRecord } from './challenge';
-import { login, type LoginDeps, type LoginSuccess } from './login';
-import { loginCeremonyChallenge } from './webauthn-options';
+import { webauthnConfig, type Config, type WebauthnConfig } from '../../config';
+import { logger } from '../../log';
+import type { LoginFactor } from '../factor';
+import { CeremonyError, verifyAssertion } from './ceremony';
+import { webauthnDescriptor } from './descriptor';
+import { loginCeremonyChallenge } from './prompt';
+import type { AssertionJson } from './schemas';
+import { challengeHash, isWebauthnEnrollment, webauthnAmr } from './webauthn';
 
 /**
  * A security key or passkey as a login factor, for one login's WebAuthn challenge, checked through lib/mfa/login.ts
@@ -17,10 +16,7 @@ import { loginCeremonyChallenge } from './webauthn-options';
  */
 export function webauthnLoginFactor(config: WebauthnConfig, expectedChallengeHash: string): LoginFactor<AssertionJson> {
   return {
-    name: 'webauthn-roaming',
-    method: 'webauthn',
-    amr: ['hwk'],
-    usable: isWebauthnEnrollment,
+    ...webauthnDescriptor,
     verify(enrollments, assertion) {
       const enrollment = enrollments.filter(isWebauthnEnrollment).find((e) => e.credential_id === assertion.id);
       if (!enrollment) return undefined;
@@ -52,11 +48,7 @@ export function webauthnLoginFactor(config: WebauthnConfig, expectedChallengeHas
   };
 }
 
-export type WebauthnLoginDeps = LoginDeps & { config: LoginDeps['config'] & Pick<Config, 'webauthn'> };
-
-/** `POST /mfa/webauthn` `{ request_token, credential }`: the assertion proves the login; the answer is lib/mfa/login.ts's. */
-export function verifyLoginWebauthn(deps: WebauthnLoginDeps, challenge: ChallengeRecord, assertion: AssertionJson): Promise<LoginSuccess> {
-  const config = webauthnConfig(deps.config);
-  const expected = challengeHash(loginCeremonyChallenge(deps.config.signingKeys, challenge.challenge_id));
-  return login(deps, challenge, webauthnLoginFactor(config, expected), assertion);
+/** The factor for one login (`POST /mfa/webauthn`): the assertion must answer that login's ceremony challenge. */
+export function webauthnLoginFor(config: Pick<Config, 'signingKeys' | 'webauthn'>, challengeId: string): LoginFactor<AssertionJson> {
+  return webauthnLoginFactor(webauthnConfig(config), challengeHash(loginCeremonyChallenge(config.signingKeys, challengeId)));
 }

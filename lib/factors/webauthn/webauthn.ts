@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { WebauthnConfig } from '../config';
-import type { EnrollmentRecord, WebauthnEnrollmentRecord, WebauthnFactor } from '../enrollment/records';
+import type { WebauthnConfig } from '../../config';
+import type { EnrollmentRecord, WebauthnEnrollmentRecord, WebauthnFactor } from '../../store/records';
 
 /**
  * Security keys (`webauthn-roaming`) and passkeys (`webauthn-platform`): what the flows need to know of them that
  * needs no WebAuthn library — the ceremony options, who can use which, the `amr` of a login. Checking a ceremony's
- * answer is lib/factors/webauthn-ceremony.ts, which only the functions that verify ceremonies import (docs/WEBAUTHN.md).
+ * answer is lib/factors/webauthn/ceremony.ts, which only the functions that verify ceremonies import (docs/WEBAUTHN.md).
  */
 export const WEBAUTHN_FACTORS = ['webauthn-roaming', 'webauthn-platform'] as const satisfies readonly WebauthnFactor[];
 

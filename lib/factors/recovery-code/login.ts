@@ -1,17 +1,14 @@
-import { filedEnrollmentOwner } from '../enrollment/records';
-import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCode, verifyRecoveryCode } from '../enrollment/recovery-code';
-import type { LoginFactor } from './factor';
-import { recoveryCodeUse } from './usable';
+import { filedEnrollmentOwner } from '../../store/records';
+import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCode, verifyRecoveryCode } from './code';
+import type { LoginFactor } from '../factor';
+import { recoveryCodeDescriptor } from './descriptor';
 
 /**
- * The one-time recovery code (lib/enrollment/recovery-code.ts): single use, and spending it issues the next one, whose
+ * The one-time recovery code (lib/factors/recovery-code/code.ts): single use, and spending it issues the next one, whose
  * hash replaces the spent one in the same conditional write.
  */
 export const recoveryCodeFactor: LoginFactor = {
-  ...recoveryCodeUse,
-  method: 'recovery-code',
-  // RFC 8176 has no value for look-up secrets; it is a one-time code, and `mfa_method` tells the two apart.
-  amr: ['otp'],
+  ...recoveryCodeDescriptor,
   verify(enrollments, proof, { keys, random }) {
     if (!isRecoveryCodeShape(proof)) return undefined;
     if (!keys) throw new Error('checking a recovery code needs ENCRYPTION_KEYS');

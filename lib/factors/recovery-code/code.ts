@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Key, KeyRing } from '../config';
+import type { Key, KeyRing } from '../../config';
 
 /**
  * Recovery codes: 24 alphanumerics, the vendor's format (its device client refuses anything else before sending),

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import type { Key } from '../../config';
+import type { Key } from '../config';
 
 /**
  * HMAC-SHA256 under a subkey (HKDF-SHA256) of one ENCRYPTION_KEYS key, the subkey bound to one use by its `info`

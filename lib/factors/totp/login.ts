@@ -1,8 +1,8 @@
-import { filedEnrollmentOwner } from '../enrollment/records';
-import { enrollmentSecretContext, open } from '../enrollment/secret-box';
-import { verifyTotp } from '../enrollment/totp';
-import type { LoginFactor } from './factor';
-import { totpUse } from './usable';
+import { filedEnrollmentOwner } from '../../store/records';
+import { enrollmentSecretContext, open } from '../../crypto/secret-box';
+import { verifyTotp } from './totp';
+import type { LoginFactor } from '../factor';
+import { totpDescriptor } from './descriptor';
 
 /**
  * An authenticator app's 6-digit code (RFC 6238, ±1 step). A code whose time step is not newer than the last one
@@ -10,9 +10,7 @@ import { totpUse } from './usable';
  * within its window.
  */
 export const totpFactor: LoginFactor = {
-  ...totpUse,
-  method: 'totp',
-  amr: ['otp'],
+  ...totpDescriptor,
   verify(enrollments, proof, { keys, now }) {
     const code = proof.replace(/[\s-]/g, '');
     if (!/^\d{6}$/.test(code)) return undefined;

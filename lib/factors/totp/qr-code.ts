@@ -2,7 +2,7 @@
 // of bundle for output we never produce). Same output as `QRCode.toString(uri, { type: 'svg', ... })`.
 import { create as createQrCode } from 'qrcode/lib/core/qrcode';
 import { render as renderSvg } from 'qrcode/lib/renderer/svg-tag';
-import type { StartedTotp } from './start';
+import type { StartedTotp } from './enroll';
 
 /** The hosted page's TOTP start: the secret and, for scanning, its otpauth URI as a QR code. */
 export interface StartedEnrollment extends StartedTotp {

@@ -1,0 +1,39 @@
+import type { EnrollmentRecord } from '../store/records';
+import type { FactorDescriptor, FactorName, FactorView, MfaMethod } from './factor';
+import { recoveryCodeDescriptor } from './recovery-code/descriptor';
+import { totpDescriptor } from './totp/descriptor';
+import { webauthnDescriptor } from './webauthn/descriptor';
+
+export type { FactorMatch, FactorName, LoginFactor, MfaMethod, Spend } from './factor';
+
+/**
+ * The factors, in the order a challenge lists them: light descriptors only (no crypto library). What checks a proof
+ * or enrolls one lives in each folder's `login.ts` / `enroll.ts`, which the handlers in functions/ import and pass to
+ * the flows, so each function bundles only the factors it serves (test/infra/bundle-contents.test.ts).
+ */
+export const FACTORS: readonly FactorDescriptor[] = [totpDescriptor, recoveryCodeDescriptor, webauthnDescriptor];
+
+const availableOf = (factor: FactorDescriptor, enrollments: readonly EnrollmentRecord[]): FactorName[] =>
+  factor.available ? factor.available(enrollments) : enrollments.some((e) => factor.usable(e)) ? [factor.name] : [];
+
+/** What the user can log in with (a challenge's `factors`). */
+export function availableFactors(enrollments: readonly EnrollmentRecord[]): FactorName[] {
+  return FACTORS.flatMap((factor) => availableOf(factor, enrollments));
+}
+
+/** The factor of a login method (an accepted challenge's `method`). */
+export function factorOfMethod(method: MfaMethod): FactorDescriptor {
+  const factor = FACTORS.find((f) => f.method === method);
+  if (!factor) throw new Error(`no factor for method ${method}`);
+  return factor;
+}
+
+/** The factor a ticket or an enrollment item names (`factor`), if any enrolls it. */
+export const factorEnrolling = (name: string): FactorDescriptor | undefined => FACTORS.find((f) => (f.enrolls as readonly string[]).includes(name));
+
+/** The admin list's view of an enrollment item's `factor`. */
+export function viewOf(name: FactorName): FactorView {
+  const view = factorEnrolling(name)?.view?.(name);
+  if (!view) throw new Error(`no admin view for factor ${name}`);
+  return view;
+}
