@@ -165,7 +165,7 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
     lockout: true,
   }),
 
-  // Enrollments (lib/enrollment/records.ts EnrollmentRecord): written with the redemption, deleted by the admin API.
+  // Enrollments (lib/store/records.ts EnrollmentRecord): written with the redemption, deleted by the admin API.
   rule(details.enrollmentCreated, {
     detailType: 'Enrollment Created',
     itemType: 'enrollment',
