@@ -9,7 +9,7 @@ import { call, captureOutput, localDocumentClient, scanAll, tokenOfUrl, useDedic
 import { figureLog } from './figures';
 
 /**
- * Attempt limits under bursts (issue 20, N2): a ticket allows 5 codes, whatever the concurrency. Each confirm first
+ * Attempt limits under bursts: a ticket allows 5 codes, whatever the concurrency. Each confirm first
  * reserves an attempt on the ticket with one conditional write, and only then checks its code, so a burst of N
  * concurrent codes gets at most 5 of them checked — the right one hidden at any position included. Handlers run
  * in-process against DynamoDB Local, on a table of their own; the TOTP check is counted where it happens.
