@@ -101,7 +101,7 @@ describe('admin API over HTTP against DynamoDB Local', () => {
     const urls = new Set(results.map((r) => r.body.ticket_url));
     expect(ids.size).toBe(50);
     expect(urls.size).toBe(50);
-    const stored = (await scanTable()).filter((i) => i.user_id === user);
+    const stored = (await scanTable()).filter((i) => i.user_id === user && i.type === 'ticket');
     expect(stored).toHaveLength(50);
   });
 });
