@@ -18,10 +18,10 @@ import type { EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/re
  * spends it; the store turns that into one conditional update inside the transaction that accepts the login, so a
  * proof is spent exactly once however many requests race with it.
  */
-export type MfaMethod = 'totp' | 'recovery-code' | 'webauthn';
+export type MfaMethod = 'totp' | 'recovery-code' | 'webauthn' | 'email';
 
 /** The names apps see in a challenge's `factors` (the vendor's authenticator types). */
-export type FactorName = 'otp' | 'recovery-code' | 'webauthn-roaming' | 'webauthn-platform';
+export type FactorName = 'otp' | 'recovery-code' | 'webauthn-roaming' | 'webauthn-platform' | 'email';
 
 /** The write that spends a proof, as a condition on the enrollment it matched. */
 export type Spend =
@@ -50,8 +50,8 @@ export interface FactorContext {
 }
 
 /** The admin list's `type` and `auth_method` values (the vendor's; docs/openapi.json lists them): a new factor adds its own. */
-export type ViewType = 'authenticator' | 'webauthn-roaming' | 'webauthn-platform';
-export type ViewAuthMethod = 'authenticator' | 'webauthn';
+export type ViewType = 'authenticator' | 'webauthn-roaming' | 'webauthn-platform' | 'email';
+export type ViewAuthMethod = 'authenticator' | 'webauthn' | 'email';
 
 /** One row of the admin list (`GET /api/v2/users/{user_id}/enrollments`), in the vendor's vocabulary. */
 export interface FactorView {

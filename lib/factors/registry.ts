@@ -1,5 +1,6 @@
 import type { EnrollmentRecord } from '../store/records';
 import type { FactorDescriptor, FactorName, FactorView, MfaMethod } from './factor';
+import { emailDescriptor } from './email/descriptor';
 import { recoveryCodeDescriptor } from './recovery-code/descriptor';
 import { totpDescriptor } from './totp/descriptor';
 import { webauthnDescriptor } from './webauthn/descriptor';
@@ -11,7 +12,7 @@ export type { FactorMatch, FactorName, LoginFactor, MfaMethod, Spend } from './f
  * or enrolls one lives in each folder's `login.ts` / `enroll.ts`, which the handlers in functions/ import and pass to
  * the flows, so each function bundles only the factors it serves (test/infra/bundle-contents.test.ts).
  */
-export const FACTORS: readonly FactorDescriptor[] = [totpDescriptor, recoveryCodeDescriptor, webauthnDescriptor];
+export const FACTORS: readonly FactorDescriptor[] = [totpDescriptor, recoveryCodeDescriptor, webauthnDescriptor, emailDescriptor];
 
 const availableOf = (factor: FactorDescriptor, enrollments: readonly EnrollmentRecord[]): FactorName[] =>
   factor.available ? factor.available(enrollments) : enrollments.some((e) => factor.usable(e)) ? [factor.name] : [];

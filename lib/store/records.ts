@@ -141,7 +141,19 @@ export interface WebauthnEnrollmentRecord extends EnrollmentBase {
   rp_id: string;
 }
 
-export type EnrollmentRecord = TotpEnrollmentRecord | WebauthnEnrollmentRecord;
+/** An email address that receives one-time codes (lib/factors/email/). */
+export interface EmailEnrollmentRecord extends EnrollmentBase {
+  factor: 'email';
+  /**
+   * The address as enrolled, AES-256-GCM sealed like a TOTP secret and bound to this user and enrollment
+   * (lib/crypto/secret-box.ts): personal data, opened only to send a code.
+   */
+  email: string;
+  /** The address as lists show it (`a•••@example.com`), kept apart so listing never opens the seal. */
+  masked_email: string;
+}
+
+export type EnrollmentRecord = TotpEnrollmentRecord | WebauthnEnrollmentRecord | EmailEnrollmentRecord;
 
 /** `WEBAUTHN#<credential id>`: one per credential, so the same key is never registered twice (for anyone). */
 export const credentialKey = (credentialId: string) => ({ pk: `WEBAUTHN#${credentialId}`, sk: 'CREDENTIAL' as const });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Key, KeyRing } from '../../lib/config';
 import { addressKey, isEmailAddress, maskEmail, normalizeEmailAddress } from '../../lib/factors/email/address';
-import { hashEmailCode } from '../../lib/factors/email/code';
+import { hashDeliveredCode } from '../../lib/delivered-code/code';
 
 const key = (id: string, fill: string): Key => ({ id, secret: Buffer.alloc(32, fill) });
 const ring = (...keys: Key[]): KeyRing => ({ current: keys[0]!, byId: new Map(keys.map((k) => [k.id, k])) });
@@ -64,7 +64,7 @@ describe('email factor address: rate-limit key', () => {
     const other = ring(key('e1', 'b'));
     expect(addressKey('ada@example.com', other)).not.toBe(addressKey('ada@example.com', KEYS));
     const digest = addressKey('ada@example.com', KEYS).split('.')[1];
-    const codeDigest = hashEmailCode('123456', { purpose: 'login', challengeId: 'c', userId: 'ada@example.com' }, KEYS).split('$')[2];
+    const codeDigest = hashDeliveredCode('123456', { channel: 'email', purpose: 'login', challengeId: 'c', userId: 'ada@example.com' }, KEYS).split('$')[2];
     expect(digest).not.toBe(codeDigest);
   });
 });

@@ -51,10 +51,10 @@ const BUNDLED: Record<string, string> = {
 export type CodeEmailPurpose = 'enroll' | 'login';
 
 export interface CodeEmailInput {
-  /** The 6-digit code, as `newEmailCode` made it. */
+  /** The 6-digit code, as `newDeliveredCode` made it. */
   code: string;
   purpose: CodeEmailPurpose;
-  /** The code's lifetime (EMAIL_CODE_TTL_MS in minutes), written for the locale, e.g. "in 10 minutes". */
+  /** The code's lifetime (CODE_TTL_MS in minutes), written for the locale, e.g. "in 10 minutes". */
   expires_in_minutes: number;
 }
 

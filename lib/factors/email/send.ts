@@ -4,7 +4,7 @@ import { DEFAULT_EMAIL_LOCALE, emailLocaleFor } from '../../email/locales';
 import { classifySendError } from '../../email/ses';
 import { AppError } from '../../errors';
 import { logger } from '../../log';
-import { EMAIL_CODE_TTL_MS } from './code';
+import { CODE_TTL_MS } from '../../delivered-code/code';
 import { renderCodeEmail, type CodeEmailPurpose } from './message';
 
 /** What sending a code needs: the ticket mailer's From address and configuration set (EMAIL_FROM, SES_CONFIGURATION_SET). */
@@ -44,7 +44,7 @@ export async function sendCodeEmail(
   const message = renderCodeEmail(locale, {
     code: input.code,
     purpose: input.purpose,
-    expires_in_minutes: EMAIL_CODE_TTL_MS / 60_000,
+    expires_in_minutes: CODE_TTL_MS / 60_000,
   });
   try {
     const sent = await ses.send(

@@ -3,15 +3,9 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors';
-import { EmailSendLimitStore, addressSendUpdate } from '../../lib/factors/email/send-limit-store';
-import {
-  DEFAULT_EMAIL_SEND_LIMITS,
-  checkPendingSend,
-  emailSendLimitsFromEnv,
-  hourWindow,
-  pendingSendCondition,
-  tooManySends,
-} from '../../lib/factors/email/send-limits';
+import { DestinationRateStore, destinationSendUpdate } from '../../lib/delivered-code/destination-rate';
+import { checkPendingSend, hourWindow, pendingSendCondition, tooManySends } from '../../lib/delivered-code/send-limits';
+import { DEFAULT_EMAIL_SEND_LIMITS, emailRate, emailSendLimitsFromEnv } from '../../lib/factors/email/send-limits';
 import { errorResult } from '../../lib/http';
 
 const NOW = Date.UTC(2026, 2, 1, 12, 40, 15); // 12:40:15 UTC
@@ -31,22 +25,22 @@ describe('email sends: per ticket or challenge (pure)', () => {
   });
 
   it('states the same rule as a DynamoDB condition, with prefixed names that merge into the caller\'s write', () => {
-    expect(pendingSendCondition(NOW)).toEqual({
+    expect(pendingSendCondition('pending_email', NOW)).toEqual({
       ConditionExpression:
-        '(attribute_not_exists(#emailPending) OR (#emailPending.sends < :emailMaxSends AND #emailPending.sent_at <= :emailCooldownEdge))',
-      ExpressionAttributeNames: { '#emailPending': 'pending_email' },
-      ExpressionAttributeValues: { ':emailMaxSends': 5, ':emailCooldownEdge': NOW - 30_000 },
+        '(attribute_not_exists(#codePending) OR (#codePending.sends < :codeMaxSends AND #codePending.sent_at <= :codeCooldownEdge))',
+      ExpressionAttributeNames: { '#codePending': 'pending_email' },
+      ExpressionAttributeValues: { ':codeMaxSends': 5, ':codeCooldownEdge': NOW - 30_000 },
     });
-    expect(pendingSendCondition(NOW, { cooldownSec: 60, maxSends: 3 }, 'pending_code').ExpressionAttributeValues).toEqual({
-      ':emailMaxSends': 3,
-      ':emailCooldownEdge': NOW - 60_000,
+    expect(pendingSendCondition('pending_code', NOW, { cooldownSec: 60, maxSends: 3 }).ExpressionAttributeValues).toEqual({
+      ':codeMaxSends': 3,
+      ':codeCooldownEdge': NOW - 60_000,
     });
   });
 
   it('agrees with the pure check at every edge (condition evaluated by hand over the same cases)', () => {
-    const { ExpressionAttributeValues: values } = pendingSendCondition(NOW);
+    const { ExpressionAttributeValues: values } = pendingSendCondition('pending_email', NOW);
     const condition = (p?: { sends: number; sent_at: number }) =>
-      p === undefined || (p.sends < values[':emailMaxSends']! && p.sent_at <= values[':emailCooldownEdge']!);
+      p === undefined || (p.sends < values[':codeMaxSends']! && p.sent_at <= values[':codeCooldownEdge']!);
     for (const pending of [undefined, ...[1, 4, 5, 6].flatMap((sends) => [0, 29_999, 30_000, 30_001].map((ago) => ({ sends, sent_at: NOW - ago })))]) {
       expect(condition(pending)).toBe(checkPendingSend(pending, NOW, ENDS).ok);
     }
@@ -60,7 +54,7 @@ describe('email sends: the refusal', () => {
     const result = errorResult(err);
     expect(result.statusCode).toBe(429);
     expect(JSON.parse(result.body as string)).toEqual({ error: 'too_many_sends', message: expect.stringContaining('17 s'), retry_after_sec: 17 });
-    expect(tooManySends(600, 'address').message).toBe('too many codes were sent to this address; try again in 600 s');
+    expect(tooManySends(600, 'destination').message).toBe('too many codes were sent to this address or number; try again in 600 s');
     expect(tooManySends(9000, 'max_sends').message).toMatch(/no more codes/);
   });
 });
@@ -81,7 +75,7 @@ describe('email sends: configuration', () => {
 
 describe('email sends: per address and hour (DynamoDB)', () => {
   const ddb = mockClient(DynamoDBDocumentClient);
-  const store = new EmailSendLimitStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 'tickets-unit', { maxPerAddressPerHour: 5 });
+  const store = new DestinationRateStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 'tickets-unit', emailRate({ maxPerAddressPerHour: 5 }));
   const KEY = 'e1.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ';
   beforeEach(() => {
     ddb.reset();
@@ -94,7 +88,7 @@ describe('email sends: per address and hour (DynamoDB)', () => {
 
   it('takes a send with one conditional ADD on the mailbox\'s hour item, expiring with the hour', async () => {
     ddb.on(UpdateCommand).resolves({});
-    await expect(store.takeAddressSend(KEY, NOW)).resolves.toEqual({ ok: true });
+    await expect(store.takeDestinationSend(KEY, NOW)).resolves.toEqual({ ok: true });
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
     expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toEqual({
       TableName: 'tickets-unit',
@@ -108,18 +102,18 @@ describe('email sends: per address and hour (DynamoDB)', () => {
 
   it('turns the failed condition (the hour\'s cap reached) into a refusal until the hour turns', async () => {
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-    const refused = await store.takeAddressSend(KEY, NOW);
-    expect(refused).toEqual({ ok: false, reason: 'address', retry_after_sec: 19 * 60 + 45 });
+    const refused = await store.takeDestinationSend(KEY, NOW);
+    expect(refused).toEqual({ ok: false, reason: 'destination', retry_after_sec: 19 * 60 + 45 });
     if (!refused.ok) expect(errorResult(tooManySends(refused.retry_after_sec, refused.reason)).statusCode).toBe(429);
   });
 
   it('passes any other failure on (the caller sends nothing)', async () => {
     ddb.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
-    await expect(store.takeAddressSend(KEY, NOW)).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+    await expect(store.takeDestinationSend(KEY, NOW)).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
   });
 
   it('offers the same write for a transaction, with the configured cap', () => {
-    const update = addressSendUpdate('tickets-unit', KEY, NOW, 12);
+    const update = destinationSendUpdate('tickets-unit', emailRate({ maxPerAddressPerHour: 12 }), KEY, NOW);
     expect(update.Key).toEqual({ pk: `EMAILRATE#${KEY}`, sk: '2026-03-01T12' });
     expect(update.ExpressionAttributeValues[':max']).toBe(12);
   });

@@ -1,0 +1,66 @@
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../dynamodb-transactions';
+import { hourWindow, secondsUntil, type SendDecision } from './send-limits';
+
+/**
+ * The per-destination hourly send cap (send-limits.ts rule 2) in the tickets table: one counter item per destination
+ * and clock hour, `pk: <PREFIX>#<destination key>`, `sk: <hour, e.g. 2026-03-01T12>`, removed by DynamoDB TTL when its
+ * hour ends. The destination key is a keyed hash (the email factor's `addressKey`, the phone factor's number key):
+ * the table holds no address or number in a key.
+ *
+ * Counting is one conditional UpdateItem, `ADD sends :one` if the hour's count is still under the cap: concurrent
+ * sends to one destination each take a slot or are refused, with no read before the write.
+ */
+export interface DestinationRate {
+  /** The counter items' key prefix and `type` (`EMAILRATE` / `email-rate`). */
+  prefix: string;
+  type: string;
+  /** Sends to one destination per clock hour, over all tickets and challenges. */
+  maxPerHour: number;
+}
+
+export const destinationRateKey = (prefix: string, destinationKey: string, window: string) => ({ pk: `${prefix}#${destinationKey}`, sk: window });
+
+/**
+ * The write that takes one send from the destination's hour: as an UpdateCommand input (what `takeDestinationSend`
+ * sends) or, unchanged, as the `Update` of a TransactWriteItems entry, for a caller that wants the ticket's or
+ * challenge's own send condition and this counter to commit together (a refusal by either then leaves both unchanged).
+ */
+export function destinationSendUpdate(tableName: string, rate: DestinationRate, destinationKey: string, now: number) {
+  const { window, endsAt } = hourWindow(now);
+  return {
+    TableName: tableName,
+    Key: destinationRateKey(rate.prefix, destinationKey, window),
+    UpdateExpression: 'ADD sends :one SET #type = :type, #ttl = :ttl',
+    ConditionExpression: 'attribute_not_exists(sends) OR sends < :max',
+    ExpressionAttributeNames: { '#type': 'type', '#ttl': 'ttl' },
+    // The item is of no use once its hour is over; TTL never deletes it earlier than that.
+    ExpressionAttributeValues: { ':one': 1, ':max': rate.maxPerHour, ':type': rate.type, ':ttl': Math.ceil(endsAt / 1000) },
+  };
+}
+
+export class DestinationRateStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly rate: DestinationRate,
+  ) {}
+
+  /**
+   * Takes one send from the destination's current hour, or refuses: `{ ok: false, reason: 'destination',
+   * retry_after_sec }`, the seconds until the hour turns. Other failures (throttling, network) are thrown: the caller
+   * sends nothing then. Used alone, call it after the ticket's or challenge's own conditional write passed: a send
+   * refused there then costs the destination nothing (else anyone could spend a victim's hour with requests their own
+   * ticket refuses), while a send refused here has replaced the pending code with one never sent. To avoid both,
+   * prefer one transaction holding that write and `destinationSendUpdate`.
+   */
+  async takeDestinationSend(destinationKey: string, now: number): Promise<SendDecision> {
+    try {
+      await this.db.send(new UpdateCommand(destinationSendUpdate(this.tableName, this.rate, destinationKey, now)));
+      return { ok: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return { ok: false, reason: 'destination', retry_after_sec: secondsUntil(hourWindow(now).endsAt, now) };
+    }
+  }
+}
