@@ -1,4 +1,5 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { badRequest } from '../errors';
 import { factorSwitchesKey, type EnrollmentRecord } from '../store/records';
 import type { FactorName, FactorUse } from './factor';
 import { FACTORS, factorEnrolling } from './registry';
@@ -31,6 +32,9 @@ export function switchFor(factor: Pick<FactorUse, 'name'>, enrollment: Pick<Enro
 /** The enrollments `factor` may use while `switches` hold: none of a switched-off kind. */
 export const enabledFor = <E extends EnrollmentRecord>(factor: Pick<FactorUse, 'name'>, enrollments: readonly E[], switches: FactorSwitches | undefined): E[] =>
   enrollments.filter((e) => isOn(switches, switchFor(factor, e)));
+
+/** 400 `factor_disabled`: an operator switched this factor off for everyone (`PUT /api/v2/guardian/factors/{name}`). */
+export const factorDisabled = (name: string) => badRequest('factor_disabled', `factor: ${name} is switched off for this deployment`);
 
 const MAX_AGE_LIMIT_SEC = 60;
 
