@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { KeyRing } from '../config';
 import { AppError, badRequest, conflict, notFound } from '../errors';
 import type { FactorName, ImportFactor } from '../factors/factor';
+import { importTypeOf, METHOD_TYPES, methodTypeOf, RECOVERY_CODE } from '../factors/method-types';
 import { isOn, type FactorSwitches } from '../factors/switches';
 import { checkUserId } from '../mfa/user-mfa';
 import { isEnrollmentId } from '../store/records';
@@ -22,7 +23,6 @@ import type { EnrollmentDetail, EnrollmentStore, NewEnrollment } from './enrollm
  * Never a secret, hash or recovery code in an answer.
  */
 
-export const METHOD_TYPES = ['totp', 'webauthn-roaming', 'webauthn-platform', 'passkey', 'email', 'phone'] as const;
 const RECOVERY_CODE_PREFIX = 'recovery-code|';
 
 const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.maxLength(max, `must be at most ${max} characters`)));
@@ -68,14 +68,12 @@ export function pagingOf(query: Record<string, string | undefined> | undefined):
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-/** The vendor's `type` of an enrollment's `factor` (its authenticator app is `totp`; the others keep their names). */
-const methodType = (factor: string) => (factor === 'otp' ? 'totp' : factor);
 
 /** An enrollment as the vendor lists a method, plus `enabled` (its factor's switch). Public fields only. */
 export function methodView(e: EnrollmentDetail, switches: FactorSwitches | undefined) {
   const common = {
     id: e.enrollment_id,
-    type: methodType(e.factor),
+    type: methodTypeOf(e.factor),
     confirmed: true,
     name: e.name,
     created_at: iso(e.created_at),
@@ -101,11 +99,11 @@ export type MethodView = ReturnType<typeof methodView>;
 function recoveryCodeView(holder: EnrollmentDetail, switches: FactorSwitches | undefined) {
   return {
     id: `${RECOVERY_CODE_PREFIX}${holder.enrollment_id}`,
-    type: 'recovery-code',
+    type: RECOVERY_CODE,
     confirmed: true,
     created_at: iso(holder.created_at),
     enrolled_at: iso(holder.created_at),
-    enabled: isOn(switches, 'recovery-code'),
+    enabled: isOn(switches, RECOVERY_CODE),
   };
 }
 
@@ -164,7 +162,7 @@ export async function deleteMethod(deps: MethodsDeps, userId: string, methodId: 
 
 /** One request item → the enrollment to write, through its factor's parser; 400 naming the field otherwise. */
 function parseItem(deps: MethodsDeps, userId: string, item: CreateMethodInput, at: string): NewEnrollment {
-  const type = item.type === 'webauthn-platform' ? 'passkey' : item.type;
+  const type = importTypeOf(item.type);
   const importer = deps.importers.find((i) => i.type === type);
   if (!importer) throw badRequest('unsupported_type', `${at}type: ${item.type} methods cannot be imported`);
   const parsed = importer.parse(item, { userId, keys: deps.config.encryptionKeys, now: deps.now(), random: deps.random ?? randomBytes, rpId: deps.config.rpId });

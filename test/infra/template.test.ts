@@ -92,6 +92,9 @@ describe('packaged CloudFormation template', () => {
       VerifyUserMfaLambdaFunction: [A, E],
       RegenerateRecoveryCodeLambdaFunction: [A, E],
       DeleteUserAuthenticatorsLambdaFunction: [A],
+      // Imports seal TOTP secrets as enrollment does.
+      AuthenticationMethodsLambdaFunction: [A, E],
+      GuardianFactorsLambdaFunction: [A],
       GuardianStartFlowLambdaFunction: [S, E],
       GuardianVerifyOtpLambdaFunction: [S, E, R],
       GuardianRecoverAccountLambdaFunction: [S, E, R],
