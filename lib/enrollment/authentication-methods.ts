@@ -12,7 +12,7 @@ import type { EnrollmentDetail, EnrollmentStore, NewEnrollment } from './enrollm
 
 /**
  * The vendor's Management API for a user's factors (`/api/v2/users/{id}/authentication-methods`, its SDK's
- * `users.authenticationMethods`), over our enrollments. Decisions (docs/MIGRATION.md):
+ * `users.authenticationMethods`), over our enrollments. Decisions (docs/AUTHENTICATION-METHODS.md):
  * - A method's `id` is the enrollment id (`enr_…`): the vendor's SDK passes it through as an opaque path segment.
  * - A recovery code is not a method of its own here: it rides on an enrollment (its `recovery_code_hash`). The list
  *   shows it as the vendor does, one `recovery-code` item while the user holds a live code, whose id is
