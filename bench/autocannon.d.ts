@@ -16,6 +16,8 @@ declare module 'autocannon' {
     body?: string;
     /** Called with every answer to this request (status, the whole body, a per-connection context, headers). */
     onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
+    /** Called before each send: may return the request changed (a fresh id per request). */
+    setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
   }
   interface Options {
     url: string;

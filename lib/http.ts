@@ -139,7 +139,7 @@ export function parse<S extends v.GenericSchema>(schema: S, value: unknown): v.I
 }
 
 /** JSON object body: content type, size, syntax, then the schema. Any failure is a 400 that names what is wrong. */
-export function parseJsonBody<S extends v.GenericSchema>(event: HttpEvent, schema: S): v.InferOutput<S> {
+export function parseJsonBody<S extends v.GenericSchema>(event: HttpEvent, schema: S, shape: 'object' | 'array' = 'object'): v.InferOutput<S> {
   const contentType = header(event.headers, 'content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(contentType)) {
     throw badRequest('unsupported_media_type', 'content-type: must be application/json');
@@ -154,8 +154,8 @@ export function parseJsonBody<S extends v.GenericSchema>(event: HttpEvent, schem
   } catch {
     throw badRequest('invalid_json', 'body: is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badRequest('invalid_body', 'body: must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value) !== (shape === 'array')) {
+    throw badRequest('invalid_body', `body: must be a JSON ${shape}`);
   }
   return parse(schema, value);
 }

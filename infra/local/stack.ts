@@ -187,6 +187,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       EVENTBRIDGE_ENDPOINT: sink.url,
       EMAIL_FROM: process.env.EMAIL_FROM ?? 'tickets@localhost.test',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // Locally a factor switch shows at once (deployed: cached up to 30 s per function container).
+      FACTOR_SWITCHES_CACHE_SEC: process.env.FACTOR_SWITCHES_CACHE_SEC ?? '0',
     };
     const offline = startService(
       'serverless-offline',

@@ -312,3 +312,40 @@ export type ContractChecks = [
   Documents<typeof deviceTransactionState, Returned<typeof loginTransactionStateView>>,
   Documents<typeof resultClaims, Required<Pick<ResultPayload, 'iss' | 'iat' | 'aud'>> & ResultPayload & { purpose: 'mfa-login' }>,
 ];
+
+/** A user's factor as the vendor's Management API shows an authentication method (never a secret). */
+export const authenticationMethod = v.strictObject({
+  id: described(v.string(), 'The enrollment id (`enr_…`), or `recovery-code|<enrollment id>` for the recovery code that enrollment carries.'),
+  type: v.picklist(['totp', 'webauthn-roaming', 'webauthn-platform', 'passkey', 'recovery-code', 'email', 'phone']),
+  confirmed: v.boolean(),
+  name: v.optional(v.string()),
+  created_at: timestamp,
+  enrolled_at: timestamp,
+  last_auth_at: v.optional(timestamp),
+  enabled: described(v.boolean(), "False while the factor is switched off for everyone (`PUT /api/v2/guardian/factors/{name}`)."),
+  key_id: v.optional(described(v.string(), 'The credential id, base64url.')),
+  public_key: v.optional(described(v.string(), 'SubjectPublicKeyInfo DER, base64.')),
+  aaguid: v.optional(v.string()),
+  relying_party_identifier: v.optional(v.string()),
+  credential_device_type: v.optional(v.picklist(['single_device', 'multi_device'])),
+  credential_backed_up: v.optional(v.boolean()),
+  transports: v.optional(v.array(v.string())),
+});
+export const authenticationMethodList = v.union([
+  v.array(authenticationMethod),
+  v.strictObject({ start: v.number(), limit: v.number(), total: v.number(), authenticators: v.array(authenticationMethod) }),
+]);
+export const authenticationMethodArray = v.array(authenticationMethod);
+
+/** `GET /api/v2/guardian/enrollments/{id}`, the vendor's shape. */
+export const guardianEnrollment = v.strictObject({
+  id: v.string(),
+  status: v.picklist(['confirmed']),
+  name: v.string(),
+  enrolled_at: timestamp,
+  last_auth: v.optional(timestamp),
+});
+
+/** The factor switches (`GET /api/v2/guardian/factors`). */
+export const guardianFactors = v.array(v.strictObject({ name: v.string(), enabled: v.boolean(), trial_expired: v.boolean() }));
+export const guardianFactorSet = v.strictObject({ enabled: v.boolean() });

@@ -6,6 +6,8 @@ import { recoverAccountSchema, startFlowSchema, verifyOtpSchema } from '../guard
 import { createChallengeSchema } from '../mfa/create-challenge';
 import { pageVerifySchema, verifyUserSchema, webauthnLoginSchema, webauthnOptionsSchema } from '../mfa/schemas';
 import { verifyResultSchema } from '../mfa/verify-result';
+import { createMethodSchema, replaceMethodsSchema, updateMethodSchema } from '../enrollment/authentication-methods';
+import { setFactorSchema } from '../factors/switch-admin';
 import { createTicketSchema } from '../tickets/create-ticket';
 import { HISTORY_QUERY } from '../history/list';
 import * as res from './responses';
@@ -38,7 +40,7 @@ export interface JsonResponse {
 export interface Route {
   /** The serverless.yml function whose httpApi event this is. */
   fn: string;
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   operationId: string;
   summary: string;
@@ -67,7 +69,7 @@ const TICKET_ENDED = { ticket_redeemed: 410, ticket_expired: 410, ticket_revoked
 const CHALLENGE_ENDED = { challenge_expired: 410, challenge_accepted: 410, challenge_locked: 410 };
 const TRANSACTION = { invalid_transaction: 401, transaction_expired: 401, transaction_superseded: 409 };
 const RESULT_URL = { invalid_result_url: 400, result_url_not_allowed: 400 };
-const LOGIN_ATTEMPT = { ...CHALLENGE_ENDED, challenge_not_found: 404, invalid_code: 400, too_many_attempts: 429, not_enrolled: 409 };
+const LOGIN_ATTEMPT = { ...CHALLENGE_ENDED, challenge_not_found: 404, invalid_code: 400, too_many_attempts: 429, not_enrolled: 409, factor_disabled: 400 };
 
 const userIdParam = { user_id: 'The user id the tickets were created with (URL-encoded).' };
 const ticketIdParam = { ticket_id: 'The ticket_id answered at creation.' };
@@ -89,7 +91,7 @@ export const ROUTES: readonly Route[] = [
       auth: 'admin',
       body: { name: 'CreateTicketRequest', schema: createTicketSchema, required: true },
       ok: { 200: { description: 'Created.', json: res.createdTicket, name: 'CreatedTicket' } },
-      errors: { unsupported_factor: 400, unsupported_locale: 400, ...RESULT_URL, email_required: 400, user_not_found: 400, already_enrolled: 409 },
+      errors: { unsupported_factor: 400, factor_disabled: 400, unsupported_locale: 400, ...RESULT_URL, email_required: 400, user_not_found: 400, already_enrolled: 409 },
     }),
   ),
   {
@@ -181,6 +183,48 @@ export const ROUTES: readonly Route[] = [
     ok: { 204: { description: 'Removed.' } },
     errors: { enrollment_not_found: 404 },
   },
+  // ── Admin API: the vendor's authentication-methods routes and factor switches ────────────────────────────────────
+  ...((): Route[] => {
+    const base = '/api/v2/users/{user_id}/authentication-methods';
+    const one = `${base}/{method_id}`;
+    const methodParams = { ...userIdParam, method_id: 'The method id: an enrollment id (`enr_…`) or `recovery-code|<enrollment id>`.' };
+    const common = { fn: 'authenticationMethods', tag: 'Authentication methods', auth: 'admin' as const };
+    const imports = { invalid_type: 400, unsupported_type: 400, invalid_totp_secret: 400, invalid_key_id: 400, invalid_public_key: 400, invalid_relying_party_identifier: 400, invalid_aaguid: 400, invalid_credential_device_type: 400, invalid_transports: 400, invalid_name: 400, credential_registered: 409, conflict: 409 };
+    const method = { description: 'The method.', json: res.authenticationMethod, name: 'AuthenticationMethod' };
+    return [
+      { ...common, method: 'get', path: base, operationId: 'listAuthenticationMethods', summary: "A user's authentication methods (the vendor's shape; `page`, `per_page`, `include_totals`)", pathParams: userIdParam,
+        query: { page: { description: 'Page index from 0 (default 0).' }, per_page: { description: 'Items per page, 1–100 (default 50).' }, include_totals: { description: '`true`: an object with `start`, `limit`, `total`, `authenticators`.' } },
+        ok: { 200: { description: 'The methods, oldest first.', json: res.authenticationMethodList, name: 'AuthenticationMethodList' } },
+        errors: { invalid_user_id: 400, invalid_page: 400, invalid_per_page: 400, invalid_include_totals: 400 } },
+      { ...common, method: 'post', path: base, operationId: 'createAuthenticationMethod', summary: 'Import one existing factor (`totp`, `webauthn-roaming`, `passkey`)', pathParams: userIdParam,
+        description: 'Stored exactly as an enrolled factor (the TOTP secret sealed, bound to the user), usable at the next login. `email` and `phone` answer 400 `unsupported_type`.',
+        body: { name: 'CreateAuthenticationMethodRequest', schema: createMethodSchema, required: true },
+        ok: { 201: { ...method, description: 'Imported (no secret in the answer).' } }, errors: { invalid_user_id: 400, ...imports } },
+      { ...common, method: 'put', path: base, operationId: 'replaceAuthenticationMethods', summary: "Replace all of a user's methods with these, in one transaction", pathParams: userIdParam,
+        body: { name: 'ReplaceAuthenticationMethodsRequest', schema: replaceMethodsSchema, required: true },
+        ok: { 200: { description: 'The methods now held.', json: res.authenticationMethodArray, name: 'AuthenticationMethodArray' } },
+        errors: { invalid_user_id: 400, too_many_methods: 400, ...imports } },
+      { ...common, method: 'delete', path: base, operationId: 'deleteAuthenticationMethods', summary: "Remove all of a user's methods", pathParams: userIdParam,
+        ok: { 204: { description: 'Removed (also when there were none).' } }, errors: { invalid_user_id: 400 } },
+      { ...common, method: 'get', path: one, operationId: 'getAuthenticationMethod', summary: 'One authentication method', pathParams: methodParams,
+        ok: { 200: method }, errors: { invalid_user_id: 400, authentication_method_not_found: 404 } },
+      { ...common, method: 'patch', path: one, operationId: 'updateAuthenticationMethod', summary: 'Rename an authentication method', pathParams: methodParams,
+        body: { name: 'UpdateAuthenticationMethodRequest', schema: updateMethodSchema, required: true },
+        ok: { 200: method }, errors: { invalid_user_id: 400, invalid_name: 400, invalid_preferred_authentication_method: 400, unsupported_type: 400, authentication_method_not_found: 404 } },
+      { ...common, method: 'delete', path: one, operationId: 'deleteAuthenticationMethod', summary: 'Remove one authentication method (its enrollment)', pathParams: methodParams,
+        ok: { 204: { description: 'Removed.' } }, errors: { invalid_user_id: 400, unsupported_type: 400, authentication_method_not_found: 404 } },
+      { ...common, method: 'get', path: '/api/v2/guardian/enrollments/{id}', operationId: 'getGuardianEnrollment', summary: 'One authenticator by id (the vendor\'s guardian enrollment shape)', tag: 'Users',
+        pathParams: { id: 'The enrollment id (`enr_...`).' },
+        ok: { 200: { description: 'The enrollment.', json: res.guardianEnrollment, name: 'GuardianEnrollment' } }, errors: { enrollment_not_found: 404 } },
+      { fn: 'guardianFactors', method: 'get', path: '/api/v2/guardian/factors', operationId: 'listGuardianFactors', summary: 'The factor switches', tag: 'Factors', auth: 'admin',
+        ok: { 200: { description: 'Each factor this deployment offers, and whether it is on.', json: res.guardianFactors, name: 'GuardianFactorList' } }, errors: {} },
+      { fn: 'guardianFactors', method: 'put', path: '/api/v2/guardian/factors/{name}', operationId: 'setGuardianFactor', summary: 'Switch a factor on or off for everyone',
+        description: 'Takes effect in every function within FACTOR_SWITCHES_CACHE_SEC (default 30 s): a switched-off factor is not ticketed, offered or accepted at login.',
+        tag: 'Factors', auth: 'admin', pathParams: { name: 'The factor: `otp`, `recovery-code`, `webauthn-roaming`, `webauthn-platform`.' },
+        body: { name: 'SetGuardianFactorRequest', schema: setFactorSchema, required: true },
+        ok: { 200: { description: 'The switch as set.', json: res.guardianFactorSet, name: 'GuardianFactorSet' } }, errors: { unsupported_factor: 400 } },
+    ];
+  })(),
   {
     fn: 'deleteUserAuthenticators',
     method: 'delete',
@@ -217,7 +261,7 @@ export const ROUTES: readonly Route[] = [
     pathParams: userIdParam,
     body: { name: 'VerifyUserRequest', schema: verifyUserSchema, required: true },
     ok: { 200: { description: 'Verified.', json: res.factorVerified, name: 'FactorVerified' } },
-    errors: { invalid_user_id: 400, invalid_code: 400, not_enrolled: 409, too_many_attempts: 429 },
+    errors: { invalid_user_id: 400, invalid_code: 400, not_enrolled: 409, factor_disabled: 400, too_many_attempts: 429 },
   },
   // ── Admin API: MFA at login ───────────────────────────────────────────────────────────────────────────────────
   {

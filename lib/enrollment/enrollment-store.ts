@@ -65,6 +65,42 @@ export const RETIRED_CODES_PER_REDEEM = 90;
 /** The fields of an enrollment the admin API shows: never the secret or the recovery code hash, not even read. */
 export type EnrollmentSummary = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'>;
 
+/** The pointer from an enrollment's id to its user (and credential, so removing it frees the uniqueness item). */
+const pointerOf = (enrollment: EnrollmentRecord, credentialId: string | undefined): EnrollmentPointerRecord => ({
+  ...enrollmentPointerKey(enrollment.enrollment_id),
+  type: 'enrollment-pointer',
+  enrollment_id: enrollment.enrollment_id,
+  user_id: enrollment.user_id,
+  ...(credentialId ? { credential_id: credentialId } : {}),
+});
+
+/** One item per credential id: the same key is never registered twice, for this user or another. */
+const credentialPut = (tableName: string, credentialId: string, enrollment: EnrollmentRecord, sameUserMayHoldIt = false) => ({
+  Put: {
+    TableName: tableName,
+    Item: { ...credentialKey(credentialId), type: 'webauthn-credential', user_id: enrollment.user_id, enrollment_id: enrollment.enrollment_id },
+    ...(sameUserMayHoldIt
+      ? { ConditionExpression: 'attribute_not_exists(pk) OR user_id = :user', ExpressionAttributeValues: { ':user': enrollment.user_id } }
+      : { ConditionExpression: 'attribute_not_exists(pk)' }),
+  },
+});
+
+/** What a user's enrollment is when read whole for the admin API: secrets and the recovery code hash dropped. */
+export type EnrollmentDetail = EnrollmentRecord extends infer E
+  ? E extends EnrollmentRecord
+    ? Omit<E, 'totp_secret' | 'recovery_code_hash'> & {
+        /** Whether it carries the user's live recovery code (never the hash itself). */
+        holds_recovery_code: boolean;
+      }
+    : never
+  : never;
+
+/** An enrollment to write outside a redeem (an import): the item and, for a key, its credential id. */
+export interface NewEnrollment {
+  enrollment: EnrollmentRecord;
+  credentialId?: string;
+}
+
 /** Items returned by a failed condition come in wire format, even through the DocumentClient. */
 const fromWire = (item: Record<string, unknown> | undefined) => (item ? (unmarshall(item as never) as TicketRecord) : undefined);
 
@@ -245,13 +281,7 @@ export class EnrollmentStore {
    * Concurrent redeems of one ticket: exactly one commits; the others see the ticket redeemed.
    */
   async redeem(ticket: TicketRecord, proof: RedeemProof, enrollment: EnrollmentRecord, now: number, retiredCodes: readonly string[]): Promise<RedeemResult> {
-    const pointer: EnrollmentPointerRecord = {
-      ...enrollmentPointerKey(enrollment.enrollment_id),
-      type: 'enrollment-pointer',
-      enrollment_id: enrollment.enrollment_id,
-      user_id: enrollment.user_id,
-      ...(proof.kind === 'webauthn' ? { credential_id: proof.credentialId } : {}),
-    };
+    const pointer = pointerOf(enrollment, proof.kind === 'webauthn' ? proof.credentialId : undefined);
     // The TOTP start's transaction, or the registration challenge, unexpired: either is spent by this write alone.
     const spent = proofCondition(proof);
     const input: TransactWriteCommandInput = {
@@ -296,16 +326,7 @@ export class EnrollmentStore {
             },
           },
         },
-        // One item per credential id: the same key is never registered twice, for this user or another.
-        ...(proof.kind === 'webauthn'
-          ? [{
-              Put: {
-                TableName: this.tableName,
-                Item: { ...credentialKey(proof.credentialId), type: 'webauthn-credential', user_id: enrollment.user_id, enrollment_id: enrollment.enrollment_id },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            }]
-          : []),
+        ...(proof.kind === 'webauthn' ? [credentialPut(this.tableName, proof.credentialId, enrollment)] : []),
         ...retiredCodes.slice(0, RETIRED_CODES_PER_REDEEM).map((enrollmentId) => ({
           Update: {
             TableName: this.tableName,
@@ -361,10 +382,11 @@ export class EnrollmentStore {
     );
     const pointer = Item as EnrollmentPointerRecord | undefined;
     if (!pointer) return false;
+    const [pointerItem, enrollmentItem, ...credentialItems] = this.removal(pointer);
     const reasons = await transactWrite(this.db, {
       TransactItems: [
-        { Delete: { TableName: this.tableName, Key: enrollmentPointerKey(enrollmentId), ConditionExpression: 'attribute_exists(pk)' } },
-        { Delete: { TableName: this.tableName, Key: enrollmentKey(pointer.user_id, enrollmentId), ConditionExpression: 'attribute_exists(pk)' } },
+        pointerItem!,
+        enrollmentItem!,
         {
           Update: {
             TableName: this.tableName,
@@ -374,12 +396,111 @@ export class EnrollmentStore {
             ExpressionAttributeValues: { ':now': now, ':minus_one': -1, ':zero': 0 },
           },
         },
-        ...(pointer.credential_id ? [{ Delete: { TableName: this.tableName, Key: credentialKey(pointer.credential_id) } }] : []),
+        ...credentialItems,
       ],
     });
     if (!reasons) return true;
     if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
     throw new Error(`deleting enrollment ${enrollmentId} kept conflicting with other writes`);
+  }
+
+  /** The deletes that remove one enrollment: its pointer and item (each while there), and its credential's uniqueness item. */
+  private removal(pointer: Pick<EnrollmentPointerRecord, 'enrollment_id' | 'user_id' | 'credential_id'>) {
+    return [
+      { Delete: { TableName: this.tableName, Key: enrollmentPointerKey(pointer.enrollment_id), ConditionExpression: 'attribute_exists(pk)' } },
+      { Delete: { TableName: this.tableName, Key: enrollmentKey(pointer.user_id, pointer.enrollment_id), ConditionExpression: 'attribute_exists(pk)' } },
+      ...(pointer.credential_id ? [{ Delete: { TableName: this.tableName, Key: credentialKey(pointer.credential_id) } }] : []),
+    ];
+  }
+
+  /**
+   * A user's enrollments whole (one Query, paged), for the admin API's authentication methods: the TOTP secret and
+   * the recovery code hash are never returned (only whether a code is held). Items filed under another user's key
+   * are left out, as in `listForUser`.
+   */
+  async detailsForUser(userId: string): Promise<EnrollmentDetail[]> {
+    const items: EnrollmentDetail[] = [];
+    const pages = paginateQuery({ client: this.db }, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const { totp_secret: _secret, recovery_code_hash: code, ...rest } = item as EnrollmentRecord & { totp_secret?: string };
+        if (rest.user_id === userId && rest.sk === `${ENROLLMENT_SK_PREFIX}${rest.enrollment_id}` && rest.type === 'enrollment') {
+          items.push({ ...rest, holds_recovery_code: typeof code === 'string' } as EnrollmentDetail);
+        }
+      }
+    }
+    return items.sort((a, b) => a.created_at - b.created_at);
+  }
+
+  /**
+   * Writes enrollments that come from elsewhere (an import), and with `replacing` removes those enrollments first, in
+   * ONE transaction: each enrollment with its pointer (and a key's uniqueness item, refused if anyone registered that
+   * credential), and the user's count moved by the difference (`ADD`, so a redeem committing meanwhile stays counted).
+   * `credential_registered` names the credential already taken; `busy`: something changed meanwhile (retry).
+   */
+  async writeImported(
+    userId: string,
+    added: readonly NewEnrollment[],
+    now: number,
+    replacing: ReadonlyArray<Pick<EnrollmentPointerRecord, 'enrollment_id' | 'user_id' | 'credential_id'>> = [],
+  ): Promise<{ ok: true } | { ok: false; reason: 'credential_registered'; credentialId: string } | { ok: false; reason: 'busy' }> {
+    // A key both removed and added again (a replace that keeps it) is one write of its uniqueness item: DynamoDB allows
+    // one operation per item in a transaction, and the item may then already be this user's.
+    const kept = new Set(replacing.flatMap((p) => (p.credential_id && added.some((a) => a.credentialId === p.credential_id) ? [p.credential_id] : [])));
+    const removals = replacing.flatMap((pointer) => this.removal(pointer.credential_id && kept.has(pointer.credential_id) ? { ...pointer, credential_id: undefined } : pointer));
+    const writes = added.flatMap(({ enrollment, credentialId }) => [
+      { Put: { TableName: this.tableName, Item: enrollment, ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: this.tableName, Item: pointerOf(enrollment, credentialId), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...(credentialId ? [credentialPut(this.tableName, credentialId, enrollment, kept.has(credentialId))] : []),
+    ]);
+    const profile = {
+      Update: {
+        TableName: this.tableName,
+        Key: userProfileKey(userId),
+        UpdateExpression: 'SET #type = :user, user_id = :user_id, updated_at = :now ADD enrollment_count :delta',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: { ':user': 'user', ':user_id': userId, ':now': now, ':delta': added.length - replacing.length },
+      },
+    };
+    const items = [...removals, ...writes, profile];
+    const reasons = await transactWrite(this.db, { TransactItems: items });
+    if (!reasons) return { ok: true };
+    const taken = reasons.findIndex((r, i) => r?.Code === 'ConditionalCheckFailed' && String((items[i] as { Put?: { Item: { pk: string } } }).Put?.Item.pk ?? '').startsWith('WEBAUTHN#'));
+    if (taken >= 0) return { ok: false, reason: 'credential_registered', credentialId: String((items[taken] as { Put: { Item: { pk: string } } }).Put.Item.pk).slice('WEBAUTHN#'.length) };
+    return { ok: false, reason: 'busy' };
+  }
+
+  /** Whose enrollment an id is (its pointer), or undefined. */
+  async ownerOf(enrollmentId: string): Promise<Pick<EnrollmentPointerRecord, 'user_id' | 'credential_id'> | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: enrollmentPointerKey(enrollmentId), ConsistentRead: true, ProjectionExpression: 'user_id, credential_id' }),
+    );
+    return Item as Pick<EnrollmentPointerRecord, 'user_id' | 'credential_id'> | undefined;
+  }
+
+  /** Renames one of the user's enrollments (the vendor's PATCH `name`); false when it is not theirs. */
+  async rename(userId: string, enrollmentId: string, name: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: enrollmentKey(userId, enrollmentId),
+          UpdateExpression: 'SET #name = :name',
+          ConditionExpression: 'attribute_exists(pk) AND user_id = :user AND enrollment_id = :id',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: { ':name': name, ':user': userId, ':id': enrollmentId },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   private async ticket(ticketId: string): Promise<TicketRecord | undefined> {

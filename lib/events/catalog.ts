@@ -55,6 +55,8 @@ const at = (item: Item, field: string, change: ItemChange) =>
   iso(typeof item[field] === 'number' ? (item[field] as number) : change.seenAt);
 const count = (item: Item, field: string) => (typeof item[field] === 'number' ? (item[field] as number) : 0);
 
+/** An enrollment names the ticket it redeemed; an imported one has none. */
+const optionalTicket = (item: Item) => (item.ticket_id === undefined ? {} : { ticket_id: id(item, 'ticket_id') });
 const ticketFields = (item: Item) => ({ ticket_id: id(item, 'ticket_id'), user_id: id(item, 'user_id'), factor: id(item, 'factor') });
 const emailDelivery = (item: Item) => (item.email_delivery ?? {}) as Item;
 const fromPending = { on: 'becomes', field: 'status', from: ['pending'] } as const;
@@ -174,7 +176,7 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
       enrollment_id: id(item, 'enrollment_id'),
       user_id: id(item, 'user_id'),
       factor: id(item, 'factor'),
-      ticket_id: id(item, 'ticket_id'),
+      ...optionalTicket(item),
       occurred_at: at(item, 'created_at', change),
       created_at: at(item, 'created_at', change),
     }),
@@ -187,7 +189,7 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
       enrollment_id: id(item, 'enrollment_id'),
       user_id: id(item, 'user_id'),
       factor: id(item, 'factor'),
-      ticket_id: id(item, 'ticket_id'),
+      ...optionalTicket(item),
       occurred_at: iso(change.seenAt),
       deleted_at: iso(change.seenAt),
     }),

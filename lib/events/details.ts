@@ -91,7 +91,7 @@ export const enrollmentCreated = v.strictObject({
   ...common,
   enrollment_id: text('The enrolled authenticator (`enr_…`).'),
   factor: text('Its factor (`otp`, `webauthn-roaming`, `webauthn-platform`).'),
-  ticket_id: text('The ticket whose redemption created it.'),
+  ticket_id: v.optional(text('The ticket whose redemption created it; absent for a factor imported through the admin API.')),
   created_at: time('When it was confirmed.'),
 });
 
@@ -99,7 +99,7 @@ export const enrollmentDeleted = v.strictObject({
   ...common,
   enrollment_id: text('The removed authenticator.'),
   factor: text('Its factor.'),
-  ticket_id: text('The ticket that had created it.'),
+  ticket_id: v.optional(text('The ticket that had created it; absent for an imported factor.')),
   deleted_at: time('When the stream saw the deletion (second precision).'),
 });
 

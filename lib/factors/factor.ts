@@ -132,3 +132,29 @@ export type Finished =
 export interface EnrollFactor<Proof> {
   finish(ticket: PendingTicket, proof: Proof, context: FinishContext): Finished | Promise<Finished>;
 }
+
+/** What an import needs besides the request's item: whose it is, the keys to seal with, the relying party. */
+export interface ImportContext {
+  userId: string;
+  keys: KeyRing;
+  now: number;
+  random: (size: number) => Buffer;
+  /** The configured relying party id (undefined: WebAuthn not configured, nothing to import keys into). */
+  rpId: string | undefined;
+}
+
+/** A factor moved in from elsewhere: the enrollment to write (as an enrolled one would be), or the field at fault. */
+export type Imported =
+  | { ok: true; enrollment: EnrollmentRecord; credentialId?: string }
+  | { ok: false; field: string; message: string };
+
+/**
+ * Importing an existing factor (`POST`/`PUT /api/v2/users/{id}/authentication-methods`, the vendor's `type`s): parses
+ * one request item into the enrollment item it stands for. The flow (lib/enrollment/authentication-methods.ts) writes
+ * it in one transaction with its pointer, its uniqueness item and the user's count, as a redeem does.
+ */
+export interface ImportFactor {
+  /** The vendor's `type` this parser takes. */
+  type: string;
+  parse(body: Readonly<Record<string, unknown>>, context: ImportContext): Imported;
+}

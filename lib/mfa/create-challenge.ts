@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { Config } from '../config';
 import { emailLocaleSchema } from '../email/locales';
 import { availableFactors, type FactorName } from '../factors/registry';
+import { isOn } from '../factors/switches';
 import { checkResultUrl, ttlSecSchema, userIdSchema } from '../tickets/create-ticket';
 import {
   CHALLENGE_DEFAULT_TTL_SEC,
@@ -37,7 +38,7 @@ export interface CreatedChallenge {
 }
 
 export interface CreateChallengeDeps {
-  store: Pick<MfaStore, 'loadUser' | 'putChallenge'>;
+  store: Pick<MfaStore, 'loadUser' | 'putChallenge' | 'factorSwitches'>;
   config: Pick<Config, 'signingKeys' | 'resultUrlOrigins' | 'localMode'> & { publicBaseUrl: string };
   now: () => number;
   random?: (size: number) => Buffer;
@@ -48,8 +49,8 @@ export const challengeUrl = (baseUrl: string, requestToken: string) => `${baseUr
 /** One read (the user's enrollments), one conditional put; the request token is signed, never stored. */
 export async function createChallenge(deps: CreateChallengeDeps, input: CreateChallengeInput): Promise<CreatedChallenge> {
   const resultUrl = checkResultUrl(input.result_url, deps.config);
-  const user = await deps.store.loadUser(input.user_id);
-  const factors = availableFactors(user.enrollments);
+  const [user, switches] = await Promise.all([deps.store.loadUser(input.user_id), deps.store.factorSwitches()]);
+  const factors = availableFactors(user.enrollments).filter((name) => isOn(switches, name));
   if (factors.length === 0) throw notEnrolled(input.user_id);
 
   const now = deps.now();

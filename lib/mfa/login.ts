@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config, SigningKeyRing } from '../config';
+import { enabledFor, factorDisabled } from '../factors/switches';
 import { factorOfMethod, type FactorMatch, type LoginFactor, type MfaMethod } from '../factors/registry';
 import { logger } from '../log';
 import { afterFailure, attemptsLeft, reservationAt, retryAfterSec, type Reservation } from './budget';
@@ -56,7 +57,7 @@ import { signResult } from './result-token';
  * challenge (plus the lock or the lockout when it is the one).
  */
 export interface LoginDeps {
-  store: Pick<MfaStore, 'getChallenge' | 'loadUser' | 'reserve' | 'accept' | 'giveBack' | 'keepFailure' | 'lockChallenge' | 'recordLockout'>;
+  store: Pick<MfaStore, 'getChallenge' | 'loadUser' | 'factorSwitches' | 'reserve' | 'accept' | 'giveBack' | 'keepFailure' | 'lockChallenge' | 'recordLockout'>;
   config: Pick<Config, 'signingKeys'> & Partial<Pick<Config, 'encryptionKeys'>> & { resultSigningKeys: SigningKeyRing; publicBaseUrl: string };
   now: () => number;
   random?: (size: number) => Buffer;
@@ -200,10 +201,12 @@ async function prove<P>(
       }
     }
     round += 1;
-    const user = await deps.store.loadUser(userId);
+    const [loaded, switches] = await Promise.all([deps.store.loadUser(userId), deps.store.factorSwitches()]);
+    // Only enrollments of switched-on factors can prove anything; a switched-off one is refused before an attempt.
+    const user = { ...loaded, enrollments: enabledFor(factor, loaded.enrollments, switches) };
     const budget = reservationAt(user.failureTat, now);
     if (!budget) throw tooManyAttempts(retryAfterSec(user.failureTat, now));
-    if (!user.enrollments.some((e) => factor.usable(e))) throw notEnrolled(userId);
+    if (!user.enrollments.some((e) => factor.usable(e))) throw loaded.enrollments.some((e) => factor.usable(e)) ? factorDisabled(factor.name) : notEnrolled(userId);
     const reserved = await deps.store.reserve({ userId, challenge, budget, now });
     if (reserved.ok) return check(deps, { userId, challenge, factor, proof, user, budget, now, deviceTx });
     // Refused: the challenge as it is now (ended, or its attempts all taken), or the budget moved: decide again.

@@ -10,6 +10,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, transactWrite, type CancellationReason } from '../dynamodb-transactions';
 import { enrollmentKey, userProfileKey, type EnrollmentRecord } from '../store/records';
 import type { FactorMatch } from '../factors/registry';
+import { FactorSwitchStore, type FactorSwitches } from '../factors/switches';
 import { budgetLimit, REFILL_MS, type FailureTat, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeKey, type ChallengeRecord } from './challenge';
 
@@ -51,6 +52,11 @@ export class MfaStore {
   async getChallenge(challengeId: string): Promise<ChallengeRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: challengeKey(challengeId), ConsistentRead: true }));
     return Item as ChallengeRecord | undefined;
+  }
+
+  /** The factor switches (lib/factors/switches.ts): cached per container, so most logins read nothing for them. */
+  factorSwitches(): Promise<FactorSwitches> {
+    return new FactorSwitchStore(this.db, this.tableName).get();
   }
 
   /** The user's profile and enrollments: one Query on their partition (strongly consistent). */

@@ -95,8 +95,10 @@ interface EnrollmentBase {
    * when a regeneration moved the user's code to another of their enrollments.
    */
   recovery_code_hash?: string;
-  /** The ticket this enrollment redeemed. */
-  ticket_id: string;
+  /** The ticket this enrollment redeemed; absent on a factor imported through the admin API (`imported_at` instead). */
+  ticket_id?: string;
+  /** When the admin API imported it (`POST`/`PUT /api/v2/users/{id}/authentication-methods`), epoch ms. */
+  imported_at?: number;
   created_at: number;
   /** When a login last used it. */
   last_used_at?: number;
@@ -167,3 +169,9 @@ export interface EnrollmentPointerRecord {
   /** A security key's or passkey's credential id, so removing the enrollment also frees its uniqueness item. */
   credential_id?: string;
 }
+
+/**
+ * `CONFIG#guardian-factors` / `CONFIG`: the factor switches (`GET`/`PUT /api/v2/guardian/factors`), one item for the
+ * deployment; absent means every configured factor is on (lib/factors/switches.ts).
+ */
+export const factorSwitchesKey = () => ({ pk: 'CONFIG#guardian-factors', sk: 'CONFIG' as const });

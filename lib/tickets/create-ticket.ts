@@ -3,6 +3,8 @@ import type { Config } from '../config';
 import { emailLocaleSchema } from '../email/locales';
 import { newEmailRequest } from '../email/requests';
 import { AppError, badRequest, conflict } from '../errors';
+import type { FactorName } from '../factors/factor';
+import { factorDisabled, isOn } from '../factors/switches';
 import type { RequestOrigin } from '../history/origin';
 import { codedCheck, email } from '../validation';
 import { newTicketId, ticketToken } from './tokens';
@@ -132,6 +134,8 @@ export async function createTicket(
     throw badRequest('email_required', `email: required when send_mail is true${why}`);
   }
   const resultUrl = input.result_url === undefined ? undefined : checkResultUrl(input.result_url, deps.config);
+  const factor = (input.factor as Factor | undefined) ?? 'otp';
+  if (!isOn(await deps.store.factorSwitches(), factor as FactorName)) throw factorDisabled(factor);
   // The vendor's rule: without allow_multiple_enrollments a user who already has an authenticator gets no ticket.
   // Redeeming re-checks it inside the redeem transaction (lib/enrollment/enrollment-store.ts), so a race cannot slip by.
   if (!input.allow_multiple_enrollments && (await deps.store.enrollmentCount(input.user_id)) > 0) {
@@ -149,7 +153,7 @@ export async function createTicket(
     user_id: input.user_id,
     email,
     email_locale: input.email_locale,
-    factor: (input.factor as Factor | undefined) ?? 'otp',
+    factor,
     send_mail: input.send_mail ?? false,
     allow_multiple_enrollments: input.allow_multiple_enrollments ?? false,
     result_url: resultUrl,

@@ -10,6 +10,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import table from '../../infra/table.js';
 import { userProfileKey } from '../store/records';
+import { FactorSwitchStore, type FactorSwitches } from '../factors/switches';
 import type { RequestOrigin } from '../history/origin';
 import { ticketKey, type TicketRecord } from './ticket';
 
@@ -45,6 +46,11 @@ export class TicketStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  /** The factor switches (lib/factors/switches.ts), cached per container: a switched-off factor is not ticketed. */
+  factorSwitches(): Promise<FactorSwitches> {
+    return new FactorSwitchStore(this.db, this.tableName).get();
+  }
 
   async insert(ticket: TicketRecord): Promise<void> {
     await this.db.send(

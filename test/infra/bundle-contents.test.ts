@@ -41,6 +41,10 @@ describe('what each function bundles', () => {
     expect(carriers.filter((f) => /webauthn/.test(f))).toEqual([]);
   });
 
+  it('factor imports: only the authentication-methods function', () => {
+    expect(carriersOf(/lib\/factors\/(totp|webauthn)\/import\.ts$/)).toEqual(['authentication-methods.ts']);
+  });
+
   it('each function carries only the factors its handler picks: the registry brings no factor\'s checks', () => {
     const loginChecks = (factor: string) => carriersOf(new RegExp(`lib\\/factors\\/${factor}\\/login\\.ts$`));
     expect(loginChecks('totp')).toEqual(['guardian-verify-otp.ts', 'mfa-verify.ts', 'verify-user-mfa.ts']);

@@ -92,6 +92,9 @@ describe('packaged CloudFormation template', () => {
       VerifyUserMfaLambdaFunction: [A, E],
       RegenerateRecoveryCodeLambdaFunction: [A, E],
       DeleteUserAuthenticatorsLambdaFunction: [A],
+      // Imports seal TOTP secrets as enrollment does.
+      AuthenticationMethodsLambdaFunction: [A, E],
+      GuardianFactorsLambdaFunction: [A],
       GuardianStartFlowLambdaFunction: [S, E],
       GuardianVerifyOtpLambdaFunction: [S, E, R],
       GuardianRecoverAccountLambdaFunction: [S, E, R],
@@ -188,14 +191,16 @@ describe('packaged CloudFormation template', () => {
     const N = 'ENROLLMENT#*';
     const W = 'WEBAUTHN#*';
     const C = 'CHALLENGE#*';
+    /** The factor switches' item (lib/factors/switches.ts). */
+    const K = 'CONFIG#*';
     /** Per function (its role), per action: the leading keys it may touch. `@index` is the sweep's sparse index. */
     const expected: Record<string, Record<string, string[]>> = {
-      CreateTicket: { PutItem: [T], GetItem: [U] },
+      CreateTicket: { PutItem: [T], GetItem: [U, K] },
       GetTicket: { GetItem: [T] },
       RevokeTicket: { UpdateItem: [T] },
       SendTicket: { UpdateItem: [T] },
       SendTicketEmail: { UpdateItem: [T] },
-      OnUserSignup: { PutItem: ['IDEMPOTENCY#*', T], GetItem: [U] },
+      OnUserSignup: { PutItem: ['IDEMPOTENCY#*', T], GetItem: [U, K] },
       // The sweep reads the pending index and expires (or deletes) tickets: never an enrollment or a user's item.
       CleanupExpiredTickets: { 'Query@index': ['pending#*'], UpdateItem: [T], DeleteItem: [T] },
       // The public pages read their ticket or challenge (and the enrollment page the user's profile count): nothing else.
@@ -208,19 +213,22 @@ describe('packaged CloudFormation template', () => {
       ListMfaEvents: { Query: ['HISTORY#*'] },
       RecordMfaHistory: { PutItem: ['HISTORY#*'] },
       DeleteEnrollment: { GetItem: [N], DeleteItem: [N, U, W], UpdateItem: [U] },
-      CreateMfaChallenge: { Query: [U], PutItem: [C] },
+      CreateMfaChallenge: { Query: [U], PutItem: [C], GetItem: [K] },
       GetMfaChallenge: { GetItem: [C] },
       MfaPage: { GetItem: [C] },
-      MfaVerify: { GetItem: [C], Query: [U], UpdateItem: [C, U] },
+      MfaVerify: { GetItem: [C, K], Query: [U], UpdateItem: [C, U] },
       MfaWebauthnOptions: { GetItem: [C], Query: [U] },
-      MfaWebauthn: { GetItem: [C], Query: [U], UpdateItem: [C, U] },
+      MfaWebauthn: { GetItem: [C, K], Query: [U], UpdateItem: [C, U] },
       VerifyMfaResult: { PutItem: ['RESULT#*'] },
-      VerifyUserMfa: { Query: [U], UpdateItem: [U] },
+      VerifyUserMfa: { Query: [U], UpdateItem: [U], GetItem: [K] },
       RegenerateRecoveryCode: { Query: [U], UpdateItem: [U] },
       DeleteUserAuthenticators: { Query: [U], GetItem: [N], DeleteItem: [N, U, W], UpdateItem: [U] },
+      // The vendor's authentication-methods routes: imports write as a redeem does; the switches for `enabled`.
+      AuthenticationMethods: { Query: [U], GetItem: [N, K], UpdateItem: [U], PutItem: [N, U, W], DeleteItem: [N, U, W] },
+      GuardianFactors: { GetItem: [K], UpdateItem: [K] },
       GuardianStartFlow: { GetItem: [C, T, U], UpdateItem: [T] },
-      GuardianVerifyOtp: { GetItem: [C, T], Query: [U], UpdateItem: [C, T, U], PutItem: [N, U] },
-      GuardianRecoverAccount: { GetItem: [C], Query: [U], UpdateItem: [C, U] },
+      GuardianVerifyOtp: { GetItem: [C, T, K], Query: [U], UpdateItem: [C, T, U], PutItem: [N, U] },
+      GuardianRecoverAccount: { GetItem: [C, K], Query: [U], UpdateItem: [C, U] },
       GuardianTransactionState: { GetItem: [C, T] },
       EnrollAssets: {},
       PublishLifecycleEvents: {},

@@ -1,6 +1,10 @@
 import { ManagementClient } from 'auth0';
 import { describe, expect, it } from 'vitest';
-import { api, stack, uniqueUser } from '../support/stack';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { codeFor } from '../support/enroll';
+import { createChallenge, enroll, nextCode, pageVerify, RESULT_URL, userVerify } from '../support/mfa';
+import { SoftAuthenticator } from '../support/soft-authenticator';
+import { api, db, stack, uniqueUser } from '../support/stack';
 
 /**
  * The vendor's own Node SDK, unchanged. It always calls `https://<domain>/api/v2/...`; the local stack speaks plain
@@ -33,5 +37,118 @@ describe("the vendor's Node SDK (auth0) against our API, only the origin changed
       statusCode: 400,
       body: { error: 'invalid_user_id' },
     });
+  });
+});
+
+describe("the vendor's factor management calls (users.authenticationMethods, guardian.factors, guardian.enrollments)", () => {
+  const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+  const profileCount = async (userId: string) =>
+    (await db.send(new GetCommand({ TableName: stack.tableName, Key: { pk: `USER#${userId}`, sk: 'PROFILE' }, ConsistentRead: true }))).Item?.enrollment_count;
+  const keyOf = (soft: SoftAuthenticator) => ({
+    key_id: soft.credentialId.toString('base64'),
+    public_key: Buffer.from(soft.register('unused').response.publicKey, 'base64url').toString('base64'),
+    relying_party_identifier: 'localhost',
+  });
+  const softKey = () => new SoftAuthenticator({ origin: stack.apiUrl, rpId: 'localhost', userVerified: true });
+
+  it('imports a TOTP secret (create), which then signs in; lists, reads, renames and deletes it', async () => {
+    const user = uniqueUser('sdk-totp');
+    const created = await client.users.authenticationMethods.create(user, { type: 'totp', totp_secret: SECRET, name: 'Old phone' });
+    expect(requested.at(-1)).toBe(`https://${DOMAIN}/api/v2/users/${user}/authentication-methods`);
+    expect(created).toMatchObject({ id: expect.stringMatching(/^enr_/), type: 'totp', confirmed: true, name: 'Old phone', enabled: true });
+    expect(JSON.stringify(created)).not.toContain(SECRET);
+    expect(await profileCount(user)).toBe(1);
+
+    // Usable at the next login, with a code computed from the imported secret.
+    const challenge = await createChallenge({ user_id: user });
+    expect(challenge.factors).toEqual(['otp']);
+    expect((await pageVerify({ request_token: challenge.request_token, code: codeFor(SECRET) })).status).toBe(200);
+
+    const page = await client.users.authenticationMethods.list(user, { page: 0, per_page: 10 });
+    expect(page.data).toEqual([expect.objectContaining({ id: created.id, type: 'totp', last_auth_at: expect.any(String) })]);
+    expect(await client.users.authenticationMethods.get(user, created.id!)).toMatchObject({ id: created.id, name: 'Old phone' });
+    expect(await client.users.authenticationMethods.update(user, created.id!, { name: 'Work phone' })).toMatchObject({ name: 'Work phone' });
+    expect(await client.guardian.enrollments.get(created.id!)).toMatchObject({ id: created.id, status: 'confirmed', name: 'Work phone', enrolled_at: expect.any(String) });
+    await client.users.authenticationMethods.delete(user, created.id!);
+    expect((await client.users.authenticationMethods.list(user)).data).toEqual([]);
+    expect(await profileCount(user)).toBe(0);
+    await expect(client.users.authenticationMethods.get(user, created.id!)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('imports a passkey, which then signs in with the same key', async () => {
+    const user = uniqueUser('sdk-passkey');
+    const soft = softKey();
+    const created = await client.users.authenticationMethods.create(user, { type: 'passkey', ...keyOf(soft), credential_backed_up: true });
+    expect(created).toMatchObject({ type: 'passkey', key_id: soft.credentialId.toString('base64url'), credential_device_type: 'multi_device' });
+    const challenge = await createChallenge({ user_id: user });
+    expect(challenge.factors).toEqual(['webauthn-platform']);
+    const options = await api<{ public_key: { challenge: string } }>('POST', '/mfa/webauthn/options', { body: { request_token: challenge.request_token }, auth: null });
+    const signedIn = await api('POST', '/mfa/webauthn', { body: { request_token: challenge.request_token, credential: soft.assert(options.body.public_key.challenge) }, auth: null });
+    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200);
+    // The same credential cannot be imported for anyone else.
+    await expect(client.users.authenticationMethods.create(uniqueUser('sdk-thief'), { type: 'webauthn-roaming', ...keyOf(soft) })).rejects.toMatchObject({
+      statusCode: 409,
+      body: { error: 'credential_registered' },
+    });
+  });
+
+  it('replaces all (set) in one transaction and deletes all (deleteAll), counts kept right', async () => {
+    const user = uniqueUser('sdk-set');
+    const enrolled = await enroll(user);
+    const before = (await client.users.authenticationMethods.list(user, { include_totals: true })).data;
+    // A ticket's enrollment carries the user's recovery code: listed as the vendor lists it, never the code.
+    expect(before.map((m) => m.type)).toEqual(['totp', 'recovery-code']);
+    expect(before[1]!.id).toBe(`recovery-code|${enrolled.enrollmentId}`);
+    await expect(client.users.authenticationMethods.delete(user, before[1]!.id!)).rejects.toMatchObject({ statusCode: 400, body: { error: 'unsupported_type' } });
+
+    // The vendor's PUT takes totp, phone and email; keys are our addition (the SDK's type does not list them).
+    const key = { type: 'webauthn-roaming', ...keyOf(softKey()) } as unknown as { type: 'totp' };
+    const set = await client.users.authenticationMethods.set(user, [{ type: 'totp', totp_secret: SECRET }, key]);
+    expect(set.map((m) => m.type)).toEqual(['totp', 'webauthn-roaming']);
+    expect((await client.users.authenticationMethods.list(user)).data.map((m) => m.id)).toEqual(set.map((m) => m.id));
+    expect(await profileCount(user)).toBe(2);
+    expect((await userVerify(user, { code: nextCode(enrolled.secret) })).body.error).not.toBe(undefined);
+    await client.users.authenticationMethods.deleteAll(user);
+    expect((await client.users.authenticationMethods.list(user)).data).toEqual([]);
+    expect(await profileCount(user)).toBe(0);
+  });
+
+  it('refuses bad material with a 400 naming the field, and email/phone as not importable yet', async () => {
+    const user = uniqueUser('sdk-bad');
+    const refused = (body: Parameters<typeof client.users.authenticationMethods.create>[1]) => client.users.authenticationMethods.create(user, body);
+    await expect(refused({ type: 'totp', totp_secret: 'not base32!' })).rejects.toMatchObject({ statusCode: 400, body: { error: 'invalid_totp_secret' } });
+    await expect(refused({ type: 'webauthn-roaming', ...keyOf(softKey()), relying_party_identifier: 'example.com' })).rejects.toMatchObject({ body: { error: 'invalid_relying_party_identifier' } });
+    await expect(refused({ type: 'passkey', ...keyOf(softKey()), public_key: 'AAAA' })).rejects.toMatchObject({ body: { error: 'invalid_public_key' } });
+    await expect(refused({ type: 'email', email: 'a@example.com' })).rejects.toMatchObject({ body: { error: 'unsupported_type' } });
+    await expect(refused({ type: 'phone', phone_number: '+12015550123' })).rejects.toMatchObject({ body: { error: 'unsupported_type' } });
+    expect((await client.users.authenticationMethods.list(user)).data).toEqual([]);
+  });
+
+  it('switches a factor off for everyone (guardian.factors.set): not ticketed, not offered, not accepted, listed as disabled', async () => {
+    const user = uniqueUser('sdk-switch');
+    const soft = softKey();
+    await client.users.authenticationMethods.create(user, { type: 'passkey', ...keyOf(soft) });
+    const options = async () => {
+      const challenge = await createChallenge({ user_id: user });
+      return { challenge, options: await api<{ public_key: { challenge: string } }>('POST', '/mfa/webauthn/options', { body: { request_token: challenge.request_token }, auth: null }) };
+    };
+    const open = await options();
+    expect((await client.guardian.factors.list()).map((f) => f.name)).toEqual(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform']);
+    try {
+      expect(await client.guardian.factors.set('webauthn-platform', { enabled: false })).toEqual({ enabled: false });
+      expect((await client.guardian.factors.list()).find((f) => f.name === 'webauthn-platform')).toEqual({ name: 'webauthn-platform', enabled: false, trial_expired: false });
+      await expect(client.guardian.enrollments.createTicket({ user_id: user, factor: 'webauthn-platform' })).rejects.toMatchObject({ statusCode: 400, body: { error: 'factor_disabled' } });
+      expect((await api('POST', '/api/v2/mfa/challenges', { body: { user_id: user, result_url: RESULT_URL } })).body.error).toBe('not_enrolled');
+      // A challenge opened before the switch: its proof is refused all the same.
+      const late = await api('POST', '/mfa/webauthn', { body: { request_token: open.challenge.request_token, credential: soft.assert(open.options.body.public_key.challenge) }, auth: null });
+      expect([late.status, late.body.error]).toEqual([400, 'factor_disabled']);
+      expect((await client.users.authenticationMethods.list(user)).data[0]).toMatchObject({ type: 'webauthn-platform', enabled: false });
+    } finally {
+      await client.guardian.factors.set('webauthn-platform', { enabled: true });
+    }
+    const again = await options();
+    const signedIn = await api('POST', '/mfa/webauthn', { body: { request_token: again.challenge.request_token, credential: soft.assert(again.options.body.public_key.challenge) }, auth: null });
+    expect(signedIn.status).toBe(200);
+    await expect(client.guardian.factors.set('push-notification', { enabled: true })).rejects.toMatchObject({ statusCode: 400, body: { error: 'unsupported_factor' } });
   });
 });
