@@ -68,8 +68,9 @@ describe('packaged template: signup and sweep wiring', () => {
     expect(plain.CleanupExpiredTicketsLambdaFunction!.Properties.Environment.Variables.SWEEP_MODE).toBe('expire');
   });
 
-  it('gives the signup function only PutItem/GetItem on the table (its transaction is two Puts), and no pool to read', () => {
+  it('gives the signup function only PutItem/GetItem on the table (its transaction is two Puts; the factor switches read), and no pool to read', () => {
     expect(statements(plain, 'OnUserSignupIamRoleLambdaExecution').slice(1)).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] }, Condition: leadingKeys('CONFIG#*') },
       { Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] }, Condition: leadingKeys('IDEMPOTENCY#*', 'TICKET#*') },
       { Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: { 'Fn::GetAtt': ['TicketsTable', 'Arn'] }, Condition: leadingKeys('USER#*') },
       { Effect: 'Deny', Action: ['cognito-idp:AdminGetUser'], Resource: '*' },
