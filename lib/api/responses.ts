@@ -163,6 +163,8 @@ export const challenge = v.strictObject({
   user_id: v.string(),
   status: v.picklist(['pending', 'accepted', 'expired', 'locked']),
   factors: v.array(factorName),
+  allowed_factors: v.optional(described(v.array(factorName), 'A step-up: the factors this login may use (from `factors` and `acr_values`).')),
+  acr_values: v.optional(described(v.string(), 'The `acr_values` the challenge was created with.')),
   result_url: v.string(),
   created_at: timestamp,
   expires_at: timestamp,
@@ -272,13 +274,17 @@ export const deviceTransactionState = v.union([
 ]);
 
 /** Our error shape (lib/http.ts `errorResult`): `error` is one of the route's documented stable codes. */
-export const errorBody = (codes: readonly [string, ...string[]]) =>
-  v.strictObject({
-    error: v.picklist(codes),
-    message: described(v.string(), 'For humans; names the field at fault. Switch on `error`, not on this.'),
-    attempts_remaining: v.optional(count),
-    retry_after_sec: v.optional(count),
-  });
+const errorFields = (codes: readonly [string, ...string[]]) => ({
+  error: v.picklist(codes),
+  message: described(v.string(), 'For humans; names the field at fault. Switch on `error`, not on this.'),
+  attempts_remaining: v.optional(count),
+  retry_after_sec: v.optional(count),
+});
+export const errorBody = (codes: readonly [string, ...string[]]): v.GenericSchema =>
+  // `available_factors` only where a route can answer `no_allowed_factor` (a step-up the user cannot take).
+  codes.includes('no_allowed_factor')
+    ? v.strictObject({ ...errorFields(codes), available_factors: v.optional(described(v.array(factorName), '`no_allowed_factor`: the factors the user does have.')) })
+    : v.strictObject(errorFields(codes));
 
 /** The device protocol's error shape (lib/guardian/http.ts `deviceError`), as the vendor's client reads it. */
 export const deviceErrorBody = (codes: readonly [string, ...string[]]) =>

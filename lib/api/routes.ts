@@ -230,7 +230,7 @@ export const ROUTES: readonly Route[] = [
     auth: 'admin',
     body: { name: 'CreateChallengeRequest', schema: createChallengeSchema, required: true },
     ok: { 200: { description: 'Created.', json: res.createdChallenge, name: 'CreatedChallenge' } },
-    errors: { unsupported_locale: 400, ...RESULT_URL, not_enrolled: 409 },
+    errors: { unsupported_locale: 400, ...RESULT_URL, invalid_acr_values: 400, not_enrolled: 409, no_allowed_factor: 409 },
   },
   {
     fn: 'getMfaChallenge',

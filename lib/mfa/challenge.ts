@@ -35,8 +35,12 @@ export interface ChallengeRecord {
   /** Copied into the result token. */
   nonce?: string;
   email_locale?: string;
-  /** What the user could use when the challenge was made. */
+  /** What the user could use when the challenge was made (a step-up: of those it allows). */
   factors: FactorName[];
+  /** A step-up: the factors a proof may use (the app's `factors` and `acr_values`); absent: any. */
+  allowed_factors?: FactorName[];
+  /** The app's `acr_values`, in its order: the result's `acr` is the first the login satisfied. */
+  acr_values?: string[];
   status: Exclude<ChallengeStatus, 'expired'>;
   /** Attempts taken, each before its proof is checked (lib/mfa/login.ts); a right proof gives its own back. */
   attempts: number;
@@ -73,6 +77,8 @@ export function challengeView(challenge: ChallengeRecord, now: number) {
     user_id: challenge.user_id,
     status: challengeStatus(challenge, now),
     factors: challenge.factors,
+    allowed_factors: challenge.allowed_factors,
+    acr_values: challenge.acr_values?.join(' '),
     result_url: challenge.result_url,
     created_at: iso(challenge.created_at)!,
     expires_at: iso(challenge.expires_at)!,

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import type { Config } from '../config';
 import { emailLocaleSchema } from '../email/locales';
-import { availableFactors, type FactorName } from '../factors/registry';
+import { availableFactors, FACTOR_NAMES, type FactorName } from '../factors/registry';
+import { codedCheck } from '../validation';
 import { checkResultUrl, ttlSecSchema, userIdSchema } from '../tickets/create-ticket';
 import {
   CHALLENGE_DEFAULT_TTL_SEC,
@@ -13,7 +14,8 @@ import {
   newChallengeId,
   type ChallengeRecord,
 } from './challenge';
-import { notEnrolled } from './errors';
+import { noAllowedFactor, notEnrolled } from './errors';
+import { ACR_VALUES, knownAcrValues, loginPolicy } from './policy';
 import type { MfaStore } from './mfa-store';
 import { signRequestToken } from './request-token';
 
@@ -25,6 +27,22 @@ export const createChallengeSchema = v.strictObject({
   nonce: v.optional(v.pipe(v.string(), v.maxLength(256, 'must be at most 256 characters'))),
   ttl_sec: v.optional(ttlSecSchema(CHALLENGE_MIN_TTL_SEC, CHALLENGE_MAX_TTL_SEC, '15 minutes')),
   email_locale: v.optional(emailLocaleSchema),
+  // A step-up: only these factors (a subset of what a challenge lists) may prove this login.
+  factors: v.optional(
+    v.pipe(
+      v.array(v.picklist(FACTOR_NAMES as FactorName[], `must each be one of ${FACTOR_NAMES.join(', ')}`)),
+      v.minLength(1, 'must name at least one factor'),
+      v.maxLength(FACTOR_NAMES.length * 2, `must be at most ${FACTOR_NAMES.length * 2} names`),
+    ),
+  ),
+  // Space-separated, as OpenID Connect's: the phishing-resistant policy allows security keys and passkeys only.
+  acr_values: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(512, 'must be at most 512 characters'),
+      codedCheck('invalid_acr_values', knownAcrValues, `acr_values: must be space-separated values among ${ACR_VALUES.join(', ')}`),
+    ),
+  ),
 });
 export type CreateChallengeInput = v.InferOutput<typeof createChallengeSchema>;
 
@@ -49,8 +67,11 @@ export const challengeUrl = (baseUrl: string, requestToken: string) => `${baseUr
 export async function createChallenge(deps: CreateChallengeDeps, input: CreateChallengeInput): Promise<CreatedChallenge> {
   const resultUrl = checkResultUrl(input.result_url, deps.config);
   const user = await deps.store.loadUser(input.user_id);
-  const factors = availableFactors(user.enrollments);
-  if (factors.length === 0) throw notEnrolled(input.user_id);
+  const policy = loginPolicy(input);
+  const available = availableFactors(user.enrollments);
+  if (available.length === 0) throw notEnrolled(input.user_id);
+  const factors = policy.allowed ? available.filter((name) => policy.allowed!.includes(name)) : available;
+  if (factors.length === 0) throw noAllowedFactor(input.user_id, available);
 
   const now = deps.now();
   const challengeId = newChallengeId(deps.random ?? randomBytes);
@@ -66,6 +87,8 @@ export async function createChallenge(deps: CreateChallengeDeps, input: CreateCh
     nonce: input.nonce,
     email_locale: input.email_locale,
     factors,
+    ...(policy.allowed ? { allowed_factors: policy.allowed } : {}),
+    ...(policy.acrValues ? { acr_values: policy.acrValues } : {}),
     status: 'pending',
     attempts: 0,
     created_at: now,

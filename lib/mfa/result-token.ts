@@ -5,7 +5,8 @@ import type { MfaMethod } from '../factors/registry';
 /**
  * The result the app receives (`signature`): an ES256 JWS with `kid`, keys published at `/.well-known/jwks.json`.
  * Claims: `iss` (PUBLIC_BASE_URL), `sub` (user id), `aud`, `purpose`, `iat`, `exp` (auth_time + 5 min), `jti`, `txid`,
- * `auth_time`, `nonce`, `state`, `amr` (RFC 8176), `acr` (the vendor's multi-factor URI), `mfa_method`,
+ * `auth_time`, `nonce`, `state`, `amr` (RFC 8176), `acr` (the
+ * acr value the login satisfied, lib/mfa/policy.ts; the vendor's multi-factor URI unless the app asked for another), `mfa_method`,
  * `enrollment_id`.
  *
  * Two kinds share the keys and the shape, so each says what it is, twice:
@@ -38,6 +39,8 @@ export interface ResultClaims {
   authTime: number;
   method: MfaMethod;
   amr: readonly string[];
+  /** The acr value the login satisfied (default: the multi-factor one). */
+  acr?: string;
   enrollmentId: string;
   nonce?: string;
   state?: string;
@@ -62,7 +65,7 @@ function sign(keys: SigningKeyRing, issuer: string, purpose: ResultPurpose, clai
     nonce: claims.nonce,
     state: claims.state,
     amr: [...claims.amr],
-    acr: MULTI_FACTOR_ACR,
+    acr: claims.acr ?? MULTI_FACTOR_ACR,
     mfa_method: claims.method,
     enrollment_id: claims.enrollmentId,
   })
