@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import type { Config } from '../config';
+import { badRequest } from '../errors';
 import { emailLocaleSchema } from '../email/locales';
 import { availableFactors, FACTOR_NAMES, type FactorName } from '../factors/registry';
 import { codedCheck } from '../validation';
@@ -43,6 +44,10 @@ export const createChallengeSchema = v.strictObject({
       codedCheck('invalid_acr_values', knownAcrValues, `acr_values: must be space-separated values among ${ACR_VALUES.join(', ')}`),
     ),
   ),
+  // The page offers "Remember this browser for N days" (REMEMBER_BROWSER_DAYS).
+  remember_browser: v.optional(v.boolean()),
+  // A remembered browser completes this login without a code; never with a step-up (`factors`, `acr_values`).
+  allow_remembered: v.optional(v.boolean()),
 });
 export type CreateChallengeInput = v.InferOutput<typeof createChallengeSchema>;
 
@@ -68,6 +73,9 @@ export async function createChallenge(deps: CreateChallengeDeps, input: CreateCh
   const resultUrl = checkResultUrl(input.result_url, deps.config);
   const user = await deps.store.loadUser(input.user_id);
   const policy = loginPolicy(input);
+  if (input.allow_remembered && policy.allowed) {
+    throw badRequest('invalid_allow_remembered', 'allow_remembered: not with factors or acr_values (a step-up asks for a factor every time)');
+  }
   const available = availableFactors(user.enrollments);
   if (available.length === 0) throw notEnrolled(input.user_id);
   const factors = policy.allowed ? available.filter((name) => policy.allowed!.includes(name)) : available;
@@ -89,6 +97,8 @@ export async function createChallenge(deps: CreateChallengeDeps, input: CreateCh
     factors,
     ...(policy.allowed ? { allowed_factors: policy.allowed } : {}),
     ...(policy.acrValues ? { acr_values: policy.acrValues } : {}),
+    ...(input.remember_browser ? { remember_browser: true } : {}),
+    ...(input.allow_remembered ? { allow_remembered: true } : {}),
     status: 'pending',
     attempts: 0,
     created_at: now,
