@@ -87,9 +87,6 @@ export function setBrowserCookie(publicBaseUrl: string, cookie: BrowserCookie, e
   return cookieLine(publicBaseUrl, `${cookie.browserId}.${cookie.token}`, maxAge);
 }
 
-/** Removes the cookie (a token no longer valid: asked for a code as usual, and the stale cookie goes). */
-export const clearBrowserCookie = (publicBaseUrl: string) => cookieLine(publicBaseUrl, '', 0);
-
 const cookieLine = (publicBaseUrl: string, value: string, maxAge: number) =>
   `${REMEMBER_COOKIE}=${value}; Path=${cookiePath(publicBaseUrl)}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure(publicBaseUrl) ? '; Secure' : ''}`;
 
