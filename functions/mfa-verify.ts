@@ -3,22 +3,30 @@ import { signingMfaContext } from '../lib/mfa';
 import { recoveryCodeFactor } from '../lib/factors/recovery-code/login';
 import { totpFactor } from '../lib/factors/totp/login';
 import { login, openChallenge } from '../lib/mfa/login';
+import { answerProof, loginRemembered, requestBrowserCookies, withCookie } from '../lib/mfa/remembered-login';
+import { RememberedBrowserStore } from '../lib/mfa/remembered-store';
 import { pageVerifySchema } from '../lib/mfa/schemas';
 
-const { config, store, now } = signingMfaContext('signingKeys', 'encryptionKeys');
-const deps = { config, store, now };
+const { config, store, db, now } = signingMfaContext('signingKeys', 'encryptionKeys');
+const deps = { config, store, now, browsers: new RememberedBrowserStore(db, config.tableName) };
 
 /**
  * POST /mfa/verify (public; the request token authenticates): the hosted login page's check. 200 `{ signature,
  * state?, post_action_url, mfa_method, enrollment_id, recovery_code? }`, which the page form-POSTs to the app;
- * errors as lib/mfa/login.ts lists them.
+ * errors as lib/mfa/login.ts lists them. `remember_browser: true` (the box) also sets the remembered browser's cookie;
+ * `remembered_browser: true` instead of a code: the cookie is the proof (lib/mfa/remembered-login.ts), 400
+ * `browser_not_remembered` when it is not one.
  */
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, pageVerifySchema);
   const challenge = await openChallenge(deps, input.request_token);
+  if (input.remembered_browser) {
+    const { result, cookie } = await loginRemembered(deps, challenge, requestBrowserCookies(event));
+    return withCookie(json(200, result), cookie);
+  }
   const result =
     input.code !== undefined
       ? await login(deps, challenge, totpFactor, input.code)
       : await login(deps, challenge, recoveryCodeFactor, input.recovery_code!);
-  return json(200, result);
+  return answerProof(deps, challenge, event, input.remember_browser, result);
 });

@@ -112,6 +112,11 @@ export interface Settings {
   historyDays: number;
   /** Security keys and passkeys (lib/factors/webauthn/webauthn.ts); undefined without PUBLIC_BASE_URL (no origin to bind to). */
   webauthn: WebauthnConfig | undefined;
+  /**
+   * "Remember this browser" (lib/mfa/remembered-browser.ts): REMEMBER_BROWSER_DAYS (default 30, 1 to 365) from the
+   * proof, REMEMBER_BROWSER_IDLE_DAYS (default 7, 1 to 365) without use.
+   */
+  rememberBrowser: { days: number; idleDays: number };
   /** Emails telling users about changes to their MFA (lib/notify, docs/EMAIL.md "Security notifications"). */
   securityNotifications: SecurityNotificationsConfig;
 }
@@ -373,6 +378,8 @@ const envSchema = v.object({
   SWEEP_BATCH_SIZE: envInt(100, 1, 1000),
   SWEEP_SAFETY_MARGIN_MS: envInt(10_000, 0, 900_000),
   MFA_HISTORY_DAYS: envInt(90, 1, 3650),
+  REMEMBER_BROWSER_DAYS: envInt(30, 1, 365),
+  REMEMBER_BROWSER_IDLE_DAYS: envInt(7, 1, 365),
   TOTP_ISSUER: v.pipe(optionalString, v.optional(v.pipe(v.string(), v.maxLength(64, 'must be at most 64 characters')))),
   TOTP_LABEL: v.pipe(optionalString, v.optional(oneOf(['email', 'user_id']), 'email')),
   EVENT_BUS: v.pipe(
@@ -511,6 +518,7 @@ export function loadConfig<K extends SecretName = SecretName>(
     events: { bus: e.EVENT_BUS, source: e.EVENT_SOURCE, endpoint: e.EVENTBRIDGE_ENDPOINT },
     historyDays: e.MFA_HISTORY_DAYS,
     webauthn: undefined,
+    rememberBrowser: { days: e.REMEMBER_BROWSER_DAYS, idleDays: e.REMEMBER_BROWSER_IDLE_DAYS },
     securityNotifications: { kinds: e.SECURITY_NOTIFICATIONS, contactUrl: e.SECURITY_CONTACT_URL },
   };
   config.webauthn = webauthnSettings(e, config.enrollment.totpIssuer);

@@ -8,6 +8,7 @@ import type { confirmEnrollment } from '../enrollment/confirm';
 import type { enrollmentView } from '../enrollment/admin';
 import type { CreatedChallenge } from '../mfa/create-challenge';
 import type { challengeView } from '../mfa/challenge';
+import type { listRememberedBrowsers } from '../mfa/remembered-admin';
 import type { FactorVerified, LoginSuccess } from '../mfa/login';
 import type { ResultPayload } from '../mfa/result-token';
 import type { enrollmentTransactionStateView } from '../guardian/enrollment';
@@ -163,6 +164,11 @@ export const challenge = v.strictObject({
   user_id: v.string(),
   status: v.picklist(['pending', 'accepted', 'expired', 'locked']),
   factors: v.array(factorName),
+  allowed_factors: v.optional(described(v.array(factorName), 'A step-up: the factors this login may use (from `factors` and `acr_values`).')),
+  acr_values: v.optional(described(v.string(), 'The `acr_values` the challenge was created with.')),
+  remember_browser: v.optional(described(v.boolean(), 'The page offers "Remember this browser".')),
+  allow_remembered: v.optional(described(v.boolean(), 'A remembered browser may complete it without a code.')),
+  remembered_browser: v.optional(described(v.boolean(), 'Accepted on a remembered browser, without a code.')),
   result_url: v.string(),
   created_at: timestamp,
   expires_at: timestamp,
@@ -171,6 +177,18 @@ export const challenge = v.strictObject({
   mfa_method: v.optional(mfaMethod),
   enrollment_id: v.optional(v.string()),
   attempts_remaining: count,
+});
+
+export const rememberedBrowsers = v.strictObject({
+  browsers: v.array(
+    v.strictObject({
+      id: v.string(),
+      created_at: described(timestamp, 'When a proof with "Remember this browser" ticked remembered it.'),
+      last_used_at: described(timestamp, 'Its last sign-in without a code (or its creation).'),
+      expires_at: described(timestamp, 'REMEMBER_BROWSER_DAYS after its creation; unused for REMEMBER_BROWSER_IDLE_DAYS, it lapses earlier.'),
+      user_agent: v.optional(described(v.string(), 'Browser and OS family (`Chrome on macOS`), never the whole header.')),
+    }),
+  ),
 });
 
 export const loginSuccess = v.strictObject({
@@ -208,6 +226,7 @@ export const resultClaims = described(
     acr: v.string(),
     mfa_method: mfaMethod,
     enrollment_id: v.string(),
+    remembered_browser: v.optional(described(v.literal(true), 'Completed on a remembered browser without a code; `auth_time` is the proof that remembered it.')),
   }),
   "The result's claims, answered once per result.",
 );
@@ -272,13 +291,17 @@ export const deviceTransactionState = v.union([
 ]);
 
 /** Our error shape (lib/http.ts `errorResult`): `error` is one of the route's documented stable codes. */
-export const errorBody = (codes: readonly [string, ...string[]]) =>
-  v.strictObject({
-    error: v.picklist(codes),
-    message: described(v.string(), 'For humans; names the field at fault. Switch on `error`, not on this.'),
-    attempts_remaining: v.optional(count),
-    retry_after_sec: v.optional(count),
-  });
+const errorFields = (codes: readonly [string, ...string[]]) => ({
+  error: v.picklist(codes),
+  message: described(v.string(), 'For humans; names the field at fault. Switch on `error`, not on this.'),
+  attempts_remaining: v.optional(count),
+  retry_after_sec: v.optional(count),
+});
+export const errorBody = (codes: readonly [string, ...string[]]): v.GenericSchema =>
+  // `available_factors` only where a route can answer `no_allowed_factor` (a step-up the user cannot take).
+  codes.includes('no_allowed_factor')
+    ? v.strictObject({ ...errorFields(codes), available_factors: v.optional(described(v.array(factorName), '`no_allowed_factor`: the factors the user does have.')) })
+    : v.strictObject(errorFields(codes));
 
 /** The device protocol's error shape (lib/guardian/http.ts `deviceError`), as the vendor's client reads it. */
 export const deviceErrorBody = (codes: readonly [string, ...string[]]) =>
@@ -303,6 +326,7 @@ export type ContractChecks = [
   Documents<typeof createdChallenge, CreatedChallenge>,
   Documents<typeof historyPage, HistoryPage>,
   Documents<typeof challenge, ReturnType<typeof challengeView>>,
+  Documents<typeof rememberedBrowsers, Returned<typeof listRememberedBrowsers>>,
   Documents<typeof loginSuccess, LoginSuccess>,
   Documents<typeof factorVerified, { verified: true } & FactorVerified>,
   Documents<typeof deviceStartFlow, Returned<typeof enrollmentStartFlow>>,

@@ -51,6 +51,10 @@ export interface EnrollmentPageVariables extends SeedVariables {
   cspNonce: string;
   widgetScriptUrl: string;
   widgetStyleUrl: string;
+  /** Login: the days "Remember this browser" lasts when the challenge offers the box, else absent. */
+  rememberBrowserDays?: string;
+  /** Login: `true` when the challenge allows a remembered browser and this request carries the cookie, else absent. */
+  rememberedBrowser?: string;
   /** The page's words in `locale`, greeting and expiry filled in. */
   t: { title: string; heading: string; greeting: string; intro: string; expires: string; noscript: string; loginUnavailable: string };
 }
@@ -135,6 +139,8 @@ export interface PageContext {
   acceptLanguage: string | undefined;
   origin: string;
   requestId: string;
+  /** The request's cookies (`name=value`): the login page looks for a remembered browser's, never reads its value. */
+  cookies?: readonly string[];
 }
 
 /**
@@ -155,6 +161,7 @@ export function pageRoute(
         acceptLanguage: header(event.headers, 'accept-language'),
         origin: requestOrigin(event, config),
         requestId: event.requestContext?.requestId ?? context.awsRequestId,
+        cookies: event.cookies ?? header(event.headers, 'cookie')?.split(';'),
       };
       try {
         const rendered = await render(page);

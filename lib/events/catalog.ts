@@ -235,6 +235,45 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
     }),
     lockout: true,
   }),
+
+  // Remembered browsers (lib/mfa/remembered-browser.ts RememberedBrowserRecord, `USER#<user_id>` / `BROWSER#<id>`):
+  // put after a proof with the box ticked, deleted when forgotten (admin, all authenticators deleted, a replayed token)
+  // or by TTL at expiry. A replayed token is first marked on its browser (`reuse_detected_at`), then all are deleted.
+  rule(details.mfaBrowserRemembered, {
+    detailType: 'MFA Browser Remembered',
+    itemType: 'remembered-browser',
+    trigger: { on: 'created' },
+    detail: (item, change) => ({
+      user_id: id(item, 'user_id'),
+      browser_id: id(item, 'browser_id'),
+      occurred_at: at(item, 'created_at', change),
+      created_at: at(item, 'created_at', change),
+      expires_at: at(item, 'expires_at', change),
+    }),
+  }),
+  rule(details.mfaBrowserForgotten, {
+    detailType: 'MFA Browser Forgotten',
+    itemType: 'remembered-browser',
+    trigger: { on: 'removed' },
+    detail: (item, change) => ({
+      user_id: id(item, 'user_id'),
+      browser_id: id(item, 'browser_id'),
+      occurred_at: iso(change.seenAt),
+      forgotten_at: iso(change.seenAt),
+      expired: typeof item.expires_at === 'number' && item.expires_at <= change.seenAt,
+    }),
+  }),
+  rule(details.mfaBrowserTokenReused, {
+    detailType: 'MFA Browser Token Reused',
+    itemType: 'remembered-browser',
+    trigger: { on: 'becomes', field: 'reuse_detected_at' },
+    detail: (item, change) => ({
+      user_id: id(item, 'user_id'),
+      browser_id: id(item, 'browser_id'),
+      occurred_at: at(item, 'reuse_detected_at', change),
+      detected_at: at(item, 'reuse_detected_at', change),
+    }),
+  }),
 ];
 
 /** The item a rule reads when `change` fires it (after the write; before it for a removal), else undefined. */

@@ -121,3 +121,25 @@ export const mfaUserLockedOut = v.strictObject({
   ...common,
   locked_out_at: time('When the user\'s failure budget ran out; attempts come back over time.'),
 });
+
+const browser = { browser_id: text('The remembered browser (`rb_…`); never its token or the token\'s hash.') };
+
+export const mfaBrowserRemembered = v.strictObject({
+  ...common,
+  ...browser,
+  created_at: time('When a proof with "Remember this browser" ticked remembered it.'),
+  expires_at: time('When it stops completing sign-ins without a code (earlier if unused for REMEMBER_BROWSER_IDLE_DAYS).'),
+});
+
+export const mfaBrowserForgotten = v.strictObject({
+  ...common,
+  ...browser,
+  forgotten_at: time('When it was forgotten: by an admin, with all of the user\'s authenticators, after a replayed token, or at its expiry.'),
+  expired: v.pipe(v.boolean(), v.description('Whether it had expired (removed by the table\'s TTL) rather than being forgotten while valid.')),
+});
+
+export const mfaBrowserTokenReused = v.strictObject({
+  ...common,
+  ...browser,
+  detected_at: time('When a rotated-away token of this browser was presented again (a copied cookie): all of the user\'s remembered browsers were forgotten.'),
+});

@@ -21,6 +21,9 @@ export const EVENT_DESCRIPTIONS: Record<string, string> = {
   'MFA Challenge Accepted': 'A user passed a login challenge with an enrolled factor.',
   'MFA Challenge Locked': 'Too many wrong codes were entered on a login challenge; it cannot be used any more.',
   'MFA User Locked Out': 'A user ran out of attempts across all login paths; attempts come back over time.',
+  'MFA Browser Remembered': 'A user ticked "Remember this browser" with a right proof: that browser may skip the code on challenges that allow it.',
+  'MFA Browser Forgotten': 'A remembered browser was forgotten (by an admin, with all authenticators, after a replayed token) or expired.',
+  'MFA Browser Token Reused': 'A rotated-away remembered-browser token was presented again (a copied cookie): all the user\'s remembered browsers were forgotten.',
 };
 
 /** `Ticket Email Sent` → `ticket-email-sent`. */

@@ -70,6 +70,8 @@ export interface FactorDescriptor {
   method: MfaMethod;
   /** RFC 8176 authentication method references for the result token (when the proof itself says none). */
   amr: readonly string[];
+  /** Bound to the origin, so a phishing page cannot relay it: the factors a phishing-resistant step-up allows. */
+  phishingResistant: boolean;
   /** Whether this enrollment can be used with this factor. */
   usable(enrollment: EnrollmentRecord): boolean;
   /** The names a challenge lists for this user (default: `name` when any enrollment is usable). */
@@ -93,6 +95,8 @@ export interface LoginFactor<Proof = string> extends FactorUse {
 
 /** Signing in, before the proof: what the page needs to ask for it (WebAuthn: the ceremony options). */
 export interface PromptFactor<Prompt> {
+  /** The login method it prompts for (a step-up challenge prompts only for the enrollments it allows). */
+  method: MfaMethod;
   /** The prompt for this login; undefined when the user has no enrollment this factor can use. Writes nothing. */
   prompt(enrollments: readonly EnrollmentRecord[], login: { challengeId: string }): Prompt | undefined;
 }

@@ -22,6 +22,24 @@ export function availableFactors(enrollments: readonly EnrollmentRecord[]): Fact
   return FACTORS.flatMap((factor) => availableOf(factor, enrollments));
 }
 
+/** Every name a challenge's `factors` may hold, in the registry's order. */
+export const FACTOR_NAMES: readonly FactorName[] = [...new Set(FACTORS.flatMap((f) => [f.name, ...f.enrolls]))];
+
+/** The names of the phishing-resistant factors (a phishing-resistant step-up's `factors`). */
+export const PHISHING_RESISTANT_FACTORS: readonly FactorName[] = [
+  ...new Set(FACTORS.filter((f) => f.phishingResistant).flatMap((f) => [f.name, ...f.enrolls])),
+];
+
+/**
+ * The enrollments a proof of `method` may use when a challenge allows only `allowed` (a step-up); all of them when it
+ * sets no limit. A proof matching none of these is wrong, so it is counted like any wrong proof.
+ */
+export function allowedEnrollments(method: MfaMethod, enrollments: readonly EnrollmentRecord[], allowed: readonly FactorName[] | undefined): readonly EnrollmentRecord[] {
+  if (!allowed) return enrollments;
+  const factor = factorOfMethod(method);
+  return enrollments.filter((e) => availableOf(factor, [e]).some((name) => allowed.includes(name)));
+}
+
 /** The factor of a login method (an accepted challenge's `method`). */
 export function factorOfMethod(method: MfaMethod): FactorDescriptor {
   const factor = FACTORS.find((f) => f.method === method);

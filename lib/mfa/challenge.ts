@@ -35,8 +35,19 @@ export interface ChallengeRecord {
   /** Copied into the result token. */
   nonce?: string;
   email_locale?: string;
-  /** What the user could use when the challenge was made. */
+  /** What the user could use when the challenge was made (a step-up: of those it allows). */
   factors: FactorName[];
+  /** A step-up: the factors a proof may use (the app's `factors` and `acr_values`); absent: any. */
+  allowed_factors?: FactorName[];
+  /** The app's `acr_values`, in its order: the result's `acr` is the first the login satisfied. */
+  acr_values?: string[];
+  /** The page offers "Remember this browser" (lib/mfa/remembered-browser.ts). */
+  remember_browser?: boolean;
+  /** A remembered browser may complete it without a code (never with `allowed_factors`). */
+  allow_remembered?: boolean;
+  /** Once accepted on a remembered browser: so, and when the proof that remembered it was made. */
+  remembered_browser?: boolean;
+  remembered_auth_time?: number;
   status: Exclude<ChallengeStatus, 'expired'>;
   /** Attempts taken, each before its proof is checked (lib/mfa/login.ts); a right proof gives its own back. */
   attempts: number;
@@ -73,6 +84,8 @@ export function challengeView(challenge: ChallengeRecord, now: number) {
     user_id: challenge.user_id,
     status: challengeStatus(challenge, now),
     factors: challenge.factors,
+    allowed_factors: challenge.allowed_factors,
+    acr_values: challenge.acr_values?.join(' '),
     result_url: challenge.result_url,
     created_at: iso(challenge.created_at)!,
     expires_at: iso(challenge.expires_at)!,
@@ -80,6 +93,9 @@ export function challengeView(challenge: ChallengeRecord, now: number) {
     locked_at: iso(challenge.locked_at),
     mfa_method: challenge.method,
     enrollment_id: challenge.enrollment_id,
+    remember_browser: challenge.remember_browser,
+    allow_remembered: challenge.allow_remembered,
+    remembered_browser: challenge.remembered_browser,
     attempts_remaining: Math.max(0, CHALLENGE_MAX_ATTEMPTS - challenge.attempts),
   };
 }

@@ -8,6 +8,7 @@ import type { ChallengeStatus } from './challenge';
  * - 404 `challenge_not_found`: unknown challenge, or a request token that is not ours (forged, altered, wrong key).
  * - 410 `challenge_expired` | `challenge_accepted` | `challenge_locked`: the challenge is over; asking again will not help.
  * - 409 `not_enrolled`: the user has no confirmed authenticator to prove.
+ * - 409 `no_allowed_factor` (+ `available_factors`): a step-up challenge allows none of the user's factors.
  * The message tells a checked proof from one refused before it was looked at (no attempt could be reserved for it):
  * a wrong one's starts with "code: wrong code" (also the fifth, which locks, and the tenth, which spends the budget);
  * a refused one's says "this code was not checked".
@@ -54,5 +55,11 @@ export const challengeLockedNow = () =>
 
 export const notEnrolled = (userId: string) =>
   conflict('not_enrolled', `user_id: ${userId} has no confirmed authenticator; create an enrollment ticket for them first`);
+
+/** A step-up the user cannot take: `available_factors` says what they have (the app may send an enrollment ticket). */
+export const noAllowedFactor = (userId: string, available: readonly string[]) =>
+  new AppError(409, 'no_allowed_factor', `factors: user_id ${userId} has none of the factors this challenge allows; they have ${available.join(', ')}`, {
+    available_factors: [...available],
+  });
 
 export const busy = () => new AppError(503, 'temporarily_unavailable', 'the sign-in is being changed by another request; retry in a moment');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config, SigningKeyRing } from '../config';
 import { enabledFor, factorDisabled } from '../factors/switches';
-import { factorOfMethod, type FactorMatch, type LoginFactor, type MfaMethod } from '../factors/registry';
+import { allowedEnrollments, factorOfMethod, type FactorMatch, type LoginFactor, type MfaMethod } from '../factors/registry';
 import { logger } from '../log';
 import { afterFailure, attemptsLeft, reservationAt, retryAfterSec, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeStatus, isChallengeId, type ChallengeRecord } from './challenge';
@@ -18,6 +18,7 @@ import {
 } from './errors';
 import type { MfaStore, UserMfaState } from './mfa-store';
 import { verifyRequestToken } from './request-token';
+import { satisfiedAcr } from './policy';
 import { signResult } from './result-token';
 
 /**
@@ -147,9 +148,12 @@ export function resultForChallenge(deps: Pick<LoginDeps, 'config'>, challenge: C
     sub: challenge.user_id,
     aud: new URL(challenge.result_url).origin,
     txid: challenge.challenge_id,
-    authTime: challenge.accepted_at,
+    authTime: challenge.remembered_auth_time ?? challenge.accepted_at,
+    issuedAt: challenge.accepted_at,
+    rememberedBrowser: challenge.remembered_browser,
     method: challenge.method,
     amr,
+    acr: satisfiedAcr(challenge.acr_values, challenge.method),
     enrollmentId: challenge.enrollment_id,
     nonce: challenge.nonce,
     state: challenge.state,
@@ -221,7 +225,9 @@ async function check<P>(
   attempt: { userId: string; challenge?: ChallengeRecord; factor: LoginFactor<P>; proof: P; user: UserMfaState; budget: Reservation; now: number; deviceTx?: string },
 ): Promise<{ match: FactorMatch; now: number }> {
   const { userId, challenge, factor, proof, user, budget, now, deviceTx } = attempt;
-  const match = factor.verify(user.enrollments, proof, { keys: deps.config.encryptionKeys, now, random: deps.random ?? randomBytes });
+  // A step-up allows only some enrollments: a proof by another one is wrong (and has taken its attempt like any).
+  const enrollments = allowedEnrollments(factor.method, user.enrollments, challenge?.allowed_factors);
+  const match = factor.verify(enrollments, proof, { keys: deps.config.encryptionKeys, now, random: deps.random ?? randomBytes });
   if (match) {
     let refund = true;
     for (let round = 0; ; round += 1) {

@@ -6,10 +6,11 @@ import { AppError } from '../errors';
 import type { ChallengeRecord } from './challenge';
 import { openChallenge, type OpenChallengeDeps } from './login';
 import { LOGIN_TEXT, type LoginMessageKind } from './messages';
+import { browserCookies } from './remembered-browser';
 
 export interface LoginPageDeps {
   store: OpenChallengeDeps['store'];
-  config: Pick<Config, 'signingKeys' | 'enrollment'> & { publicBaseUrl: string };
+  config: Pick<Config, 'signingKeys' | 'enrollment' | 'rememberBrowser'> & { publicBaseUrl: string };
   renderer: PageRenderer;
   assetUrls: (origin: string) => { script: string; style: string };
   now: () => number;
@@ -20,6 +21,7 @@ export interface LoginPageRequest {
   acceptLanguage: string | undefined;
   origin: string;
   requestId: string;
+  cookies?: readonly string[];
 }
 
 /** The login page renders as the enrollment page does, with the result's origin allowed as a form target. */
@@ -58,6 +60,9 @@ export async function loginPage(deps: LoginPageDeps, request: LoginPageRequest):
     globalTrackingId: request.requestId,
     // Which ways in the widget offers (code, recovery code, security key or passkey).
     factor: challenge.factors.join(' '),
+    // The box, and whether to try this browser's remembered cookie first (the page never reads or checks it).
+    rememberBrowserDays: challenge.remember_browser ? String(deps.config.rememberBrowser.days) : undefined,
+    rememberedBrowser: challenge.allow_remembered && browserCookies(request.cookies).length > 0 ? 'true' : undefined,
     locale,
     expiresAt: new Date(challenge.expires_at).toISOString(),
     expiresAtText,

@@ -1,4 +1,5 @@
 import type { PromptFactor } from '../factors/factor';
+import { allowedEnrollments } from '../factors/registry';
 import type { ChallengeRecord } from './challenge';
 import { notEnrolled } from './errors';
 import { openChallenge, type OpenChallengeDeps } from './login';
@@ -15,7 +16,9 @@ export interface PromptDeps extends OpenChallengeDeps {
  */
 export async function loginPrompt<P>(deps: PromptDeps, requestToken: string, factor: PromptFactor<P>): Promise<P> {
   const challenge: ChallengeRecord = await openChallenge(deps, requestToken);
-  const prompt = factor.prompt((await deps.store.loadUser(challenge.user_id)).enrollments, { challengeId: challenge.challenge_id });
+  const { enrollments } = await deps.store.loadUser(challenge.user_id);
+  // A step-up prompts only for the enrollments it allows.
+  const prompt = factor.prompt(allowedEnrollments(factor.method, enrollments, challenge.allowed_factors), { challengeId: challenge.challenge_id });
   if (prompt === undefined) throw notEnrolled(challenge.user_id);
   return prompt;
 }

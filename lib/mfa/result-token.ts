@@ -4,8 +4,9 @@ import type { MfaMethod } from '../factors/registry';
 
 /**
  * The result the app receives (`signature`): an ES256 JWS with `kid`, keys published at `/.well-known/jwks.json`.
- * Claims: `iss` (PUBLIC_BASE_URL), `sub` (user id), `aud`, `purpose`, `iat`, `exp` (auth_time + 5 min), `jti`, `txid`,
- * `auth_time`, `nonce`, `state`, `amr` (RFC 8176), `acr` (the vendor's multi-factor URI), `mfa_method`,
+ * Claims: `iss` (PUBLIC_BASE_URL), `sub` (user id), `aud`, `purpose`, `iat`, `exp` (iat + 5 min), `jti`, `txid`,
+ * `auth_time`, `nonce`, `state`, `amr` (RFC 8176), `acr` (the
+ * acr value the login satisfied, lib/mfa/policy.ts; the vendor's multi-factor URI unless the app asked for another), `mfa_method`,
  * `enrollment_id`.
  *
  * Two kinds share the keys and the shape, so each says what it is, twice:
@@ -16,7 +17,10 @@ import type { MfaMethod } from '../factors/registry';
  * `purpose` is a claim rather than a `typ` header because it is what apps see: a verified payload is all most JWT
  * libraries hand back, and POST /api/v2/mfa/results/verify answers the claims.
  *
- * `jti` is derived from the transaction (`res_<txid>`), and `iat`/`exp` from the moment the factor was proved, so
+ * `remembered_browser: true` when a remembered browser completed the login without a proof: then `auth_time` is the
+ * proof that remembered it and `iat` the login.
+ *
+ * `jti` is derived from the transaction (`res_<txid>`), and `iat`/`exp` from the moment the login completed, so
  * signing again for the same accepted challenge (a device-protocol poll) yields the same claims: there is one result
  * per login, and single use (POST /api/v2/mfa/results/verify, or the app's own jti check) covers every copy.
  */
@@ -36,8 +40,14 @@ export interface ResultClaims {
   txid: string;
   /** Epoch ms when the factor was proved. */
   authTime: number;
+  /** Epoch ms the result is issued at (`iat`, and `exp` from it): when the login completed; default `authTime`. */
+  issuedAt?: number;
+  /** Completed on a remembered browser without a proof: `authTime` is the proof that remembered it. */
+  rememberedBrowser?: boolean;
   method: MfaMethod;
   amr: readonly string[];
+  /** The acr value the login satisfied (default: the multi-factor one). */
+  acr?: string;
   enrollmentId: string;
   nonce?: string;
   state?: string;
@@ -55,6 +65,7 @@ export const signEnrollmentResult = (keys: SigningKeyRing, issuer: string, claim
 
 function sign(keys: SigningKeyRing, issuer: string, purpose: ResultPurpose, claims: ResultClaims): Promise<string> {
   const authTime = Math.floor(claims.authTime / 1000);
+  const issuedAt = Math.floor((claims.issuedAt ?? claims.authTime) / 1000);
   return new SignJWT({
     purpose,
     txid: claims.txid,
@@ -62,16 +73,17 @@ function sign(keys: SigningKeyRing, issuer: string, purpose: ResultPurpose, clai
     nonce: claims.nonce,
     state: claims.state,
     amr: [...claims.amr],
-    acr: MULTI_FACTOR_ACR,
+    acr: claims.acr ?? MULTI_FACTOR_ACR,
     mfa_method: claims.method,
     enrollment_id: claims.enrollmentId,
+    ...(claims.rememberedBrowser ? { remembered_browser: true } : {}),
   })
     .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: keys.current.id })
     .setIssuer(issuer)
     .setSubject(claims.sub)
     .setAudience(claims.aud)
-    .setIssuedAt(authTime)
-    .setExpirationTime(authTime + RESULT_TTL_SEC)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + RESULT_TTL_SEC)
     .setJti(resultJti(claims.txid))
     .sign(keys.current.privateKey);
 }
@@ -96,6 +108,7 @@ export type ResultPayload = JWTPayload & {
   acr: string;
   mfa_method: MfaMethod;
   enrollment_id: string;
+  remembered_browser?: true;
   nonce?: string;
   state?: string;
 };

@@ -17,8 +17,21 @@ const exactlyOneProof = <T extends { code?: string; recovery_code?: string }>() 
     'code: send exactly one of code or recovery_code',
   );
 
-/** `POST /mfa/verify` (the hosted page's widget): the request token and exactly one of `code` or `recovery_code`. */
-export const pageVerifySchema = v.pipe(v.strictObject({ request_token: requestToken, ...proofFields }), exactlyOneProof());
+/** The page's "Remember this browser" box, ticked: a right proof also remembers the browser (when the challenge offers it). */
+const rememberField = { remember_browser: v.optional(v.boolean()) };
+
+/**
+ * `POST /mfa/verify` (the hosted page's widget): the request token and exactly one of `code`, `recovery_code` or
+ * `remembered_browser: true` (the proof is then the browser's remembered cookie).
+ */
+export const pageVerifySchema = v.pipe(
+  v.strictObject({ request_token: requestToken, ...proofFields, ...rememberField, remembered_browser: v.optional(v.literal(true)) }),
+  codedCheck(
+    'invalid_body',
+    (body) => [body.code, body.recovery_code, body.remembered_browser].filter((proof) => proof !== undefined).length === 1,
+    'code: send exactly one of code, recovery_code or remembered_browser',
+  ),
+);
 
 /** `POST /api/v2/users/{user_id}/mfa/verify`: exactly one of `code` (TOTP) or `recovery_code`. */
 export const verifyUserSchema = v.pipe(v.strictObject(proofFields), exactlyOneProof());
@@ -27,4 +40,4 @@ export const verifyUserSchema = v.pipe(v.strictObject(proofFields), exactlyOnePr
 export const webauthnOptionsSchema = v.strictObject({ request_token: requestToken });
 
 /** `POST /mfa/webauthn`: the request token and what the browser's authentication ceremony returned. */
-export const webauthnLoginSchema = v.strictObject({ request_token: requestToken, credential: assertionJsonSchema });
+export const webauthnLoginSchema = v.strictObject({ request_token: requestToken, credential: assertionJsonSchema, ...rememberField });

@@ -57,6 +57,8 @@ export interface WidgetContext<Text = Words> {
   input: HTMLInputElement;
   /** POSTs JSON to `path` on the service (the widget's mfaServerUrl). */
   call(path: string, body: object): Promise<CallResult>;
+  /** Sign-in: a proof's body, with `remember_browser: true` when the user ticked "Remember this browser". */
+  withRemember(body: Record<string, unknown>): Record<string, unknown>;
   /** Empties the body for a new view, sets the widget's `data-state`, and returns the body to fill. */
   view(state: string): HTMLElement;
   /** Says `message` on the error line, and marks and focuses the input. */

@@ -8,13 +8,16 @@ export interface CallResult {
   data: Answer;
 }
 
-/** POSTs JSON to the service (no cookies, no cache, no referrer) and reads the JSON answer, whatever the status. */
-export function post(serverUrl: string, path: string, body: object): Promise<CallResult> {
+/**
+ * POSTs JSON to the service (no cache, no referrer) and reads the JSON answer, whatever the status. No cookies, but
+ * with `sameOrigin` (sign-in): then the page's own origin sends and keeps its remembered-browser cookie.
+ */
+export function post(serverUrl: string, path: string, body: object, sameOrigin = false): Promise<CallResult> {
   return fetch(serverUrl + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(body),
-    credentials: 'omit',
+    credentials: sameOrigin ? 'same-origin' : 'omit',
     cache: 'no-store',
     referrerPolicy: 'no-referrer',
   }).then((response) =>

@@ -51,6 +51,8 @@ function autoStart(): void {
       factor: d.factor,
       globalTrackingId: d.globalTrackingId,
       locale: d.locale,
+      rememberBrowserDays: d.rememberBrowserDays,
+      rememberedBrowser: d.rememberedBrowser,
     });
   }
 }

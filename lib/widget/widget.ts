@@ -33,6 +33,10 @@ export interface WidgetOptions {
   globalTrackingId?: unknown;
   locale?: unknown;
   requesterErrors?: ReadonlyArray<{ message?: unknown } | null | undefined>;
+  /** Sign-in: offer "Remember this browser for N days" (N; empty: no box). */
+  rememberBrowserDays?: unknown;
+  /** Sign-in: `true` to try this browser's remembered cookie before asking for a code. */
+  rememberedBrowser?: unknown;
   [seedOption: string]: unknown;
 }
 
@@ -63,6 +67,10 @@ export class Widget implements WidgetContext {
   submit!: HTMLButtonElement;
   /** Whether the sign-in view shows the alternative (a recovery code) rather than the challenge's factors. */
   alternative = false;
+  readonly rememberDays: string;
+  readonly tryRemembered: boolean;
+  /** The "Remember this browser" box of the sign-in view, when the challenge offers it. */
+  rememberBox: HTMLInputElement | undefined;
 
   constructor(options: WidgetOptions) {
     options = options || {};
@@ -78,6 +86,8 @@ export class Widget implements WidgetContext {
     this.factors = read(options.factor).split(/[\s,]+/).filter(Boolean);
     this.trackingId = read(options.globalTrackingId);
     this.requesterErrors = (options.requesterErrors || []).map((e) => read(e && e.message));
+    this.rememberDays = /^\d{1,3}$/.test(read(options.rememberBrowserDays)) ? read(options.rememberBrowserDays) : '';
+    this.tryRemembered = read(options.rememberedBrowser) === 'true';
     this.t = pickMessages(MESSAGES, read(options.locale)) as ShellText & Words;
     container.setAttribute('data-mfa-widget-ready', '');
     this.render();
@@ -98,12 +108,28 @@ export class Widget implements WidgetContext {
     this.root.appendChild(this.status);
     this.container.appendChild(this.root);
     if (this.ticket) return this.start();
-    if (this.requestToken) return this.showLogin(false);
+    if (this.requestToken) return this.tryRemembered ? this.signInRemembered() : this.showLogin(false);
     this.showEnded('loginUnavailable');
   }
 
   call(path: string, body: object): Promise<CallResult> {
-    return post(this.serverUrl, path, body);
+    // Sign-in calls carry the remembered-browser cookie (HttpOnly: the script never sees it).
+    return post(this.serverUrl, path, body, Boolean(this.requestToken));
+  }
+
+  withRemember(body: Record<string, unknown>): Record<string, unknown> {
+    if (this.rememberBox && this.rememberBox.checked) body.remember_browser = true;
+    return body;
+  }
+
+  /** A remembered browser signs in without a code; anything else (not remembered, expired, revoked) asks for one. */
+  signInRemembered(): void {
+    this.view('remembered').appendChild(el('p', { className: 'mfa-loading', text: this.t.signingIn }));
+    const ask = () => this.showLogin(false);
+    this.call('/mfa/verify', { request_token: this.requestToken, remembered_browser: true }).then(
+      (result) => (result.status === 200 ? this.loginSucceeded(result.data) : ask()),
+      ask,
+    );
   }
 
   setState(state: string): void {
@@ -212,7 +238,10 @@ export class Widget implements WidgetContext {
     const listed = FACTOR_UIS.filter(offersLogin).filter((ui) => !ui.login.alternative && ui.factors.some((f) => this.factors.indexOf(f) >= 0));
     const offered: Offered[] = listed.length ? listed : [DEFAULT_UI];
     const withForm = offered.find((ui) => ui.login.form);
-    const other = FACTOR_UIS.filter(offersLogin).find((ui) => ui.login.alternative);
+    // The alternative (a recovery code) only where the challenge allows it (a step-up may not).
+    const other = FACTOR_UIS.filter(offersLogin).find(
+      (ui) => ui.login.alternative && (this.factors.length === 0 || ui.factors.some((f) => this.factors.indexOf(f) >= 0)),
+    );
     const form = alternative ? other && other.login.form : withForm && withForm.login.form;
     const body = this.view(form ? form.state : 'login');
     this.fieldError = el('p', { id: 'mfa-code-error', className: 'mfa-field-error', role: 'alert' });
@@ -221,6 +250,7 @@ export class Widget implements WidgetContext {
     const linkTo = alternative ? withForm || offered[0] : other;
     const toggle = linkTo && el('button', { type: 'button', className: 'mfa-link-button mfa-toggle', text: linkTo.login.label(t) });
     if (toggle) toggle.addEventListener('click', () => this.showLogin(!alternative));
+    const remember = this.rememberDays ? this.rememberCheckbox() : undefined;
     if (!alternative) {
       for (const ui of offered) if (ui.login.step) body.appendChild(ui.login.step(this));
     }
@@ -243,14 +273,27 @@ export class Widget implements WidgetContext {
       // Only steps (security keys): the error line and the way to a recovery code still belong on the page.
       body.appendChild(el('div', { className: 'mfa-step' }, [this.fieldError, toggle]));
     }
+    if (remember) body.appendChild(remember);
+  }
+
+  /** "Remember this browser for N days", kept ticked across the views of one sign-in. */
+  rememberCheckbox(): HTMLElement {
+    const checked = Boolean(this.rememberBox && this.rememberBox.checked);
+    this.rememberBox = el('input', { type: 'checkbox', id: 'mfa-remember', name: 'remember_browser' });
+    this.rememberBox.checked = checked;
+    return el('label', { className: 'mfa-check mfa-remember', for: 'mfa-remember' }, [
+      this.rememberBox,
+      el('span', { text: this.t.rememberBrowser.replace('{n}', this.rememberDays) }),
+    ]);
   }
 
   verifyLogin(form: CodeForm<Words>): void {
     const t = this.t;
     const value = form.read(this.input.value);
     if (value === undefined) return this.showFieldError(form.formatError(t));
-    const body: Record<string, string> = { request_token: this.requestToken };
+    const body: Record<string, unknown> = { request_token: this.requestToken };
     body[form.field] = value;
+    this.withRemember(body);
     this.submit.disabled = true;
     this.input.setAttribute('aria-busy', 'true');
     this.status.textContent = t.verifying;

@@ -32,6 +32,13 @@ describe("the vendor's Node SDK (auth0) against our API, only the origin changed
     expect((await api('GET', `/tickets/${ticket.ticket_id}`)).body).toMatchObject({ user_id: user, email: 'sdk@example.com' });
   });
 
+  it("forgets a user's remembered browsers with users.multifactor.invalidateRememberBrowser", async () => {
+    const user = uniqueUser('sdk-rb');
+    await client.users.multifactor.invalidateRememberBrowser(user);
+    expect(requested.at(-1)).toBe(`https://${DOMAIN}/api/v2/users/${user}/multifactor/actions/invalidate-remember-browser`);
+    expect((await api('GET', `/api/v2/users/${user}/remembered-browsers`)).body).toEqual({ browsers: [] });
+  });
+
   it("surfaces our 400 through the SDK's own error type", async () => {
     await expect(client.guardian.enrollments.createTicket({ user_id: '' })).rejects.toMatchObject({
       statusCode: 400,

@@ -93,6 +93,14 @@ export const budget = {
 };
 
 /** One record per transition the catalog knows, and the detail-type it must produce. */
+/** A remembered browser (lib/mfa/remembered-browser.ts): its token's hash must never reach an event. */
+export const rememberedBrowser = {
+  pk: `USER#${ticket.user_id}`, sk: 'BROWSER#rb_AAAAAAAAAAAAAAAAAAAAAA', type: 'remembered-browser', user_id: ticket.user_id,
+  browser_id: 'rb_AAAAAAAAAAAAAAAAAAAAAA', token_hash: 'k1$browser-token-hash', previous_token_hash: 'k1$previous-token-hash',
+  created_at: T0, last_used_at: T0, expires_at: T0 + 30 * 86_400_000, user_agent: 'Chrome on macOS', auth_time: T0,
+  method: 'totp', enrollment_id: 'enr_1', ttl: Math.ceil((T0 + 30 * 86_400_000) / 1000),
+};
+
 export const transitions: Array<[string, DynamoDBRecord]> = [
   ['Ticket Created', record('INSERT', { after: ticket })],
   ['Ticket Email Sent', record('MODIFY', {
@@ -134,6 +142,9 @@ export const transitions: Array<[string, DynamoDBRecord]> = [
     after: { ...challenge, status: 'locked', attempts: 5, locked_at: T0 + 30_000 },
   })],
   ['MFA User Locked Out', record('MODIFY', { before: budget, after: { ...budget, mfa_failure_tat: T0 + 30_000 + 10 * 360_000, locked_out_at: T0 + 30_000 } })],
+  ['MFA Browser Remembered', record('INSERT', { after: rememberedBrowser })],
+  ['MFA Browser Forgotten', record('REMOVE', { before: rememberedBrowser })],
+  ['MFA Browser Token Reused', record('MODIFY', { before: rememberedBrowser, after: { ...rememberedBrowser, reuse_detected_at: T0 + 60_000 } })],
 ];
 
 /** Writes that are not lifecycle events. */

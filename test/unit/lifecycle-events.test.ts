@@ -12,13 +12,14 @@ import { SEALED, T0, budget, challenge, enrollment, quiet, record, ticket, trans
 
 const schemaOf = (detailType: string) => LIFECYCLE_RULES.find((r) => r.detailType === detailType)!.schema;
 /** Anything in the table that must never reach an event. */
-const SECRETS = [SEALED, enrollment.totp_secret, enrollment.recovery_code_hash, 'grace.hopper@example.com', 'https://app.example.com',
+const SECRETS = [SEALED, enrollment.totp_secret, enrollment.recovery_code_hash, 'browser-token-hash', 'previous-token-hash', 'grace.hopper@example.com', 'https://app.example.com',
   'nonce-from-the-app', 'state-from-the-app', ticket.key_id, 'not verified'];
 
 describe('which writes are lifecycle events', () => {
   it('covers every detail-type the product promises, each with a schema', () => {
     expect(DETAIL_TYPES.sort()).toEqual([
-      'Enrollment Created', 'Enrollment Deleted', 'MFA Challenge Accepted', 'MFA Challenge Locked', 'MFA User Locked Out',
+      'Enrollment Created', 'Enrollment Deleted', 'MFA Browser Forgotten', 'MFA Browser Remembered', 'MFA Browser Token Reused',
+      'MFA Challenge Accepted', 'MFA Challenge Locked', 'MFA User Locked Out',
       'Ticket Created', 'Ticket Email Failed', 'Ticket Email Sent', 'Ticket Expired', 'Ticket Locked', 'Ticket Redeemed', 'Ticket Revoked',
     ]);
     expect(new Set(transitions.map(([type]) => type))).toEqual(new Set(DETAIL_TYPES));

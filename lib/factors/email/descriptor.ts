@@ -9,6 +9,8 @@ export const emailDescriptor: FactorDescriptor = {
   name: 'email',
   method: 'email',
   amr: ['otp'],
+  // A code read from a mailbox can be phished like any code.
+  phishingResistant: false,
   usable: (enrollment: EnrollmentRecord) => enrollment.factor === 'email' && typeof enrollment.email === 'string',
   enrolls: ['email'],
   view: () => ({

@@ -9,6 +9,7 @@ export const recoveryCodeDescriptor: FactorDescriptor = {
   method: 'recovery-code',
   // RFC 8176 has no value for look-up secrets; it is a one-time code, and `mfa_method` tells the two apart.
   amr: ['otp'],
+  phishingResistant: false,
   usable: (enrollment) => typeof enrollment.recovery_code_hash === 'string',
   enrolls: [],
 };

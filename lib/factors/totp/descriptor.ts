@@ -10,6 +10,7 @@ export const totpDescriptor: FactorDescriptor = {
   name: 'otp',
   method: 'totp',
   amr: ['otp'],
+  phishingResistant: false,
   usable: (enrollment: EnrollmentRecord) => enrollment.factor === 'otp' && typeof enrollment.totp_secret === 'string',
   enrolls: ['otp'],
   view: () => ({ type: 'authenticator', auth_method: 'authenticator', defaultName: 'Authenticator app' }),

@@ -13,6 +13,7 @@ export const webauthnDescriptor: FactorDescriptor = {
   method: 'webauthn',
   // The login's own references depend on the key (FactorMatch.amr); this is what a bare `webauthn` method stands for.
   amr: ['hwk'],
+  phishingResistant: true,
   usable: isWebauthnEnrollment,
   available: (enrollments) => WEBAUTHN_FACTORS.filter((name) => enrollments.some((e) => isWebauthnEnrollment(e) && e.factor === name)),
   enrolls: WEBAUTHN_FACTORS,

@@ -26,6 +26,7 @@ export const webauthnCredentialsOf = (enrollments: readonly EnrollmentRecord[]):
 export function webauthnPrompt(config: Pick<Config, 'signingKeys' | 'webauthn'>): PromptFactor<{ public_key: ReturnType<typeof authenticationOptions> }> {
   const rp = webauthnConfig(config);
   return {
+    method: 'webauthn',
     prompt(enrollments, { challengeId }) {
       const credentials = webauthnCredentialsOf(enrollments);
       if (credentials.length === 0) return undefined;

@@ -266,7 +266,7 @@ function loginWithKey(ctx: Ctx, button: HTMLButtonElement): void {
         startedAt = Date.now();
         return lib.startAuthentication({ optionsJSON: publicKey }).then(
           (credential) =>
-            ctx.call('/mfa/webauthn', { request_token: ctx.requestToken, credential }).then((result) => {
+            ctx.call('/mfa/webauthn', ctx.withRemember({ request_token: ctx.requestToken, credential })).then((result) => {
               if (result.status === 200) {
                 finish();
                 return ctx.loginSucceeded(result.data);
