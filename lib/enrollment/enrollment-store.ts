@@ -165,10 +165,11 @@ export class EnrollmentStore {
   private async setPending(ticketId: string, field: 'pending_totp' | 'pending_webauthn' | 'pending', pending: { generation: number }, now: number) {
     const generation = sameGeneration(pending.generation);
     return this.conditionalUpdate(ticketId, {
-      UpdateExpression: `SET ${field} = :${field}`,
+      // Not `:${field}`: `:pending` already holds the status value.
+      UpdateExpression: `SET ${field} = :offered`,
       ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${generation.condition}`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { [`:${field}`]: pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...generation.values },
+      ExpressionAttributeValues: { ':offered': pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...generation.values },
     });
   }
 
