@@ -225,15 +225,22 @@ export async function enrollmentPage(deps: PageDeps, request: PageRequest): Prom
     widgetStyleUrl: urls.style,
     t: {
       title: text.title,
-      heading: isWebauthnFactor(ticket.factor) ? text.keyHeading : text.heading,
+      heading: headingOf(text, ticket.factor).heading,
       greeting: ticket.email ? text.greeting.replace('{email}', ticket.email) : text.greetingAnonymous,
-      intro: isWebauthnFactor(ticket.factor) ? text.keyIntro : text.intro,
+      intro: headingOf(text, ticket.factor).intro,
       expires: text.expires.replace('{date}', expiresAtText),
       noscript: text.noscript,
       loginUnavailable: text.loginUnavailable,
     },
   };
   return { statusCode: 200, body: await deps.renderer.renderEnrollment(variables), nonce };
+}
+
+/** The page's heading and intro for the factor the ticket enrolls (an authenticator app's unless said). */
+function headingOf(text: (typeof PAGE_TEXT)[PageLocale], factor: string): { heading: string; intro: string } {
+  if (isWebauthnFactor(factor)) return { heading: text.keyHeading, intro: text.keyIntro };
+  if (factor === 'email') return { heading: text.emailHeading, intro: text.emailIntro };
+  return { heading: text.heading, intro: text.intro };
 }
 
 /** The page for a link that cannot be used, or for an error of ours (then in the browser's language). */
