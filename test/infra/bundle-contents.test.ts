@@ -58,6 +58,8 @@ describe('what each function bundles', () => {
     const ses = carriersOf(/node_modules\/@aws-sdk\/client-ses\//);
     expect(ses).toContain('enroll-email-send.ts');
     expect(ses.filter((f) => f.startsWith('enroll-') && f !== 'enroll-email-send.ts')).toEqual([]);
-    expect(carriersOf(/templates\/email\/[^/]+\/code\//).filter((f) => f.startsWith('enroll'))).toEqual(['enroll-email-send.ts']);
+    // The code email pre-rendered (lib/factors/email/prerendered.ts): no template engine in the send route.
+    expect(carriersOf(/lib\/factors\/email\/code-emails\.generated\.ts$/)).toEqual(['enroll-email-send.ts']);
+    expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('enroll-email-send.ts');
   });
 });
