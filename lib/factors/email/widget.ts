@@ -7,7 +7,8 @@
 import { el } from '../../widget/dom';
 import type { FactorUI, WidgetContext } from '../../widget/factor';
 import { errorOf, type Answer, type CallResult } from '../../widget/http';
-import { wrongCodeText, type MessageTable } from '../../widget/messages';
+import type { MessageTable } from '../../widget/messages';
+import { confirmCode, RESTART } from '../../widget/confirm-code';
 
 const en = {
   emailEnrollTitle: 'Confirm your email address',
@@ -118,16 +119,8 @@ const messages: MessageTable<EmailText> = {
 
 type Ctx = WidgetContext<EmailText>;
 
-/** Error codes of a transaction that can no longer send or confirm: the widget starts a new one. */
-const RESTART = ['transaction_superseded', 'transaction_expired', 'invalid_transaction'];
 /** A `retry_after_sec` this long means no wait helps: the ticket's sends are used up. */
 const NO_MORE_AFTER_SEC = 3600;
-
-/** A code as typed (spaces and dashes allowed), or undefined unless it is 6 digits. */
-const readCode = (typed: string): string | undefined => {
-  const code = typed.replace(/[\s-]/g, '');
-  return /^\d{6}$/.test(code) ? code : undefined;
-};
 
 function showEnroll(ctx: Ctx, data: Answer, notice?: string): void {
   const t = ctx.t;
@@ -171,7 +164,7 @@ function showEnroll(ctx: Ctx, data: Answer, notice?: string): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     ctx.input = code;
-    confirm(ctx, transactionToken, code, submit);
+    confirmCode(ctx, '/enroll/email/confirm', transactionToken, code, submit, { done: t.emailEnrollDoneText, format: t.emailEnrollCodeFormat, restarted: t.emailEnrollRestarted });
   });
   ctx.input = address || code;
 
@@ -245,36 +238,6 @@ function sendRefused(ctx: Ctx, result: CallResult, address: HTMLInputElement | u
   if (error === 'email_unavailable') return ctx.notice(t.emailEnrollUnavailable);
   if (RESTART.indexOf(error as string) >= 0) return ctx.start(t.emailEnrollRestarted);
   ctx.handleError(result, () => ctx.start());
-}
-
-function confirm(ctx: Ctx, transactionToken: string, input: HTMLInputElement, submit: HTMLButtonElement): void {
-  const t = ctx.t;
-  const code = readCode(input.value);
-  if (code === undefined) return ctx.showFieldError(t.emailEnrollCodeFormat);
-  submit.disabled = true;
-  input.setAttribute('aria-busy', 'true');
-  ctx.status.textContent = t.verifying;
-  const done = () => {
-    submit.disabled = false;
-    input.removeAttribute('aria-busy');
-    ctx.status.textContent = '';
-  };
-  ctx.call('/enroll/email/confirm', { ticket: ctx.ticket, transaction_token: transactionToken, code }).then(
-    (result) => {
-      done();
-      if (result.status === 200) return ctx.showDone(result.data, t.emailEnrollDoneText);
-      const error = errorOf(result);
-      const left = result.data.attempts_remaining;
-      if (error === 'invalid_code' && typeof left === 'number') return ctx.showFieldError(wrongCodeText(t, left));
-      if (error === 'invalid_code') return ctx.showFieldError(t.emailEnrollCodeFormat);
-      if (RESTART.indexOf(error as string) >= 0) return ctx.start(t.emailEnrollRestarted);
-      ctx.handleError(result, () => ctx.start());
-    },
-    () => {
-      done();
-      ctx.showFieldError(t.network);
-    },
-  );
 }
 
 export const emailUI = {
