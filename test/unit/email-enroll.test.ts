@@ -122,3 +122,48 @@ describe('email factor: delivery', () => {
     expect(delivery.rate).toMatchObject({ prefix: 'EMAILRATE', maxPerHour: 5 });
   });
 });
+
+describe('email factor: the send flow around it (lib/enrollment/send-code.ts)', () => {
+  it('sends only after the send is taken, and logs neither the address nor the code; a refused send mails nothing', async () => {
+    const { vi } = await import('vitest');
+    const { logger } = await import('../../lib/log');
+    const { sendEnrollmentCode } = await import('../../lib/enrollment/send-code');
+    const { issueTransactionToken, transactionHash } = await import('../../lib/enrollment/transaction-token');
+    const { ticketKey } = await import('../../lib/tickets/ticket');
+    const { newTicketId, ticketToken } = await import('../../lib/tickets/tokens');
+    const logged: unknown[][] = [];
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) vi.spyOn(logger, level).mockImplementation((...args: unknown[]) => void logged.push(args));
+
+    const ticketId = newTicketId();
+    const txid = `tx_${'e'.repeat(22)}`;
+    const ticket = {
+      ...ticketKey(ticketId), type: 'ticket' as const, ticket_id: ticketId, user_id: 'u', email: 'ada.lovelace@example.com', factor: 'email' as const,
+      send_mail: false, allow_multiple_enrollments: false, status: 'pending' as const, attempts: 0, key_id: config.signingKeys.current.id,
+      generation: 0, created_at: NOW - 1000, expires_at: NOW + 3600_000, ttl: 0,
+      pending: { factor: 'email', tx: transactionHash(txid), generation: 0, started_at: NOW - 500 },
+    };
+    const token = ticketToken(ticketId, 0, config.signingKeys.current);
+    const transaction = (await issueTransactionToken(config.signingKeys, 'mfa-enrollment', { txid, sub: ticketId, generation: 0, notAfter: ticket.expires_at }, NOW)).token;
+    const delivered: string[] = [];
+    const delivery = { ...emailDelivery({} as never, {} as never, DEFAULT_EMAIL_SEND_LIMITS), deliver: async (_to: string, code: string) => void delivered.push(code) };
+    let stored: unknown;
+    const deps = (ok: boolean) => ({
+      config: { ...config, tableName: 'unit' },
+      now: () => NOW,
+      tickets: { get: async () => ticket },
+      enrollments: { storeSentCode: async (...args: unknown[]) => ((stored = args[2]), ok ? { ok: true as const } : { ok: false as const, reason: 'destination' as const }) },
+    });
+
+    const sent = await sendEnrollmentCode(deps(true), { ticket: token, transaction_token: transaction }, delivery);
+    expect(sent).toMatchObject({ sent_to: 'a•••@example.com', retry_after_sec: 30, sends_remaining: 4 });
+    expect(delivered).toHaveLength(1);
+    expect(stored).toMatchObject({ tx: ticket.pending.tx, sends: 1, destination: expect.stringMatching(/^v2\./) });
+    const text = JSON.stringify(logged);
+    expect(text).not.toContain(delivered[0]);
+    expect(text).not.toMatch(/ada|lovelace|example\.com/i);
+
+    await expect(sendEnrollmentCode(deps(false), { ticket: token, transaction_token: transaction }, delivery)).rejects.toMatchObject({ status: 429, code: 'too_many_sends' });
+    expect(delivered).toHaveLength(1);
+    vi.restoreAllMocks();
+  });
+});
