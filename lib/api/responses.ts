@@ -4,7 +4,9 @@ import type { TicketView } from '../tickets/ticket';
 import { FACTORS } from '../tickets/ticket';
 import type { startPageEnrollment } from '../enrollment/webauthn-start';
 import type { webauthnPrompt } from '../factors/webauthn/prompt';
-import type { confirmEnrollment } from '../enrollment/confirm';
+import type { confirmEnrollment, confirmStartedEnrollment } from '../enrollment/confirm';
+import type { sendEnrollmentCode } from '../enrollment/send-code';
+import type { StartedEmailOffer } from '../factors/email/enroll';
 import type { enrollmentView } from '../enrollment/admin';
 import type { CreatedChallenge } from '../mfa/create-challenge';
 import type { challengeView } from '../mfa/challenge';
@@ -108,7 +110,35 @@ export const startedWebauthnEnrollment = v.strictObject({
   expires_at: timestamp,
 });
 
-export const startedPageEnrollment = v.union([startedEnrollment, startedWebauthnEnrollment]);
+const transactionFields = {
+  transaction_token: described(v.string(), 'Sends codes for and confirms this start only; keep it in memory.'),
+  transaction_expires_at: timestamp,
+  attempts_remaining: count,
+  expires_at: timestamp,
+};
+
+export const startedEmailEnrollment = v.union([
+  v.strictObject({
+    factor: v.literal('email'),
+    ...transactionFields,
+    masked_email: described(v.string(), "The ticket's address, masked (`a•••@example.com`): the code goes there."),
+    address_required: v.literal(false),
+  }),
+  v.strictObject({
+    factor: v.literal('email'),
+    ...transactionFields,
+    address_required: described(v.literal(true), 'The ticket has no address: send one with the first code (`email`).'),
+  }),
+]);
+
+export const startedPageEnrollment = v.union([startedEnrollment, startedWebauthnEnrollment, startedEmailEnrollment]);
+
+export const sentEnrollmentCode = v.strictObject({
+  sent_to: described(v.string(), 'Where the code went, masked.'),
+  code_expires_at: timestamp,
+  retry_after_sec: described(count, 'When another code may be asked for.'),
+  sends_remaining: described(count, 'Codes this ticket may still send.'),
+});
 
 export const webauthnLoginOptions = v.strictObject({ public_key: publicKeyOptions('PublicKeyCredentialRequestOptionsJSON') });
 
@@ -319,7 +349,9 @@ type Returned<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 export type ContractChecks = [
   Documents<typeof createdTicket, CreatedTicket>,
   Documents<typeof ticket, TicketView>,
-  Documents<typeof startedPageEnrollment, Returned<typeof startPageEnrollment>>,
+  Documents<typeof startedPageEnrollment, Returned<typeof startPageEnrollment<StartedEmailOffer>>>,
+  Documents<typeof sentEnrollmentCode, Returned<typeof sendEnrollmentCode>>,
+  Documents<typeof confirmedEnrollment, Returned<typeof confirmStartedEnrollment>>,
   Documents<typeof webauthnLoginOptions, NonNullable<ReturnType<ReturnType<typeof webauthnPrompt>['prompt']>>>,
   Documents<typeof confirmedEnrollment, Returned<typeof confirmEnrollment>>,
   Documents<typeof enrollment, ReturnType<typeof enrollmentView>>,

@@ -1,5 +1,5 @@
 import type * as v from 'valibot';
-import { confirmEnrollmentSchema, startEnrollmentSchema, webauthnRegistrationSchema } from '../enrollment/schemas';
+import { confirmEmailEnrollmentSchema, confirmEnrollmentSchema, sendEmailCodeSchema, startEnrollmentSchema, webauthnRegistrationSchema } from '../enrollment/schemas';
 import { sendTicketSchema } from '../email/request-send';
 import { RECOVER_ACCOUNT_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
 import { recoverAccountSchema, startFlowSchema, verifyOtpSchema } from '../guardian/schemas';
@@ -372,11 +372,11 @@ export const ROUTES: readonly Route[] = [
     method: 'post',
     path: '/enroll/start',
     operationId: 'enrollStart',
-    summary: 'Start an enrollment (the ticket token authenticates): a TOTP secret bound to a new transaction, or a security key\'s / passkey\'s registration options',
+    summary: 'Start an enrollment (the ticket token authenticates): a TOTP secret bound to a new transaction, a security key\'s / passkey\'s registration options, or an email start (the address masked; nothing sent)',
     tag: 'Enrollment page',
     auth: 'none',
     body: { name: 'StartEnrollmentRequest', schema: startEnrollmentSchema, required: true },
-    ok: { 200: { description: 'Started: `StartedEnrollment` for a TOTP ticket, `StartedWebauthnEnrollment` for a webauthn-* ticket.', json: res.startedPageEnrollment, name: 'StartedPageEnrollment' } },
+    ok: { 200: { description: 'Started: `StartedEnrollment` for a TOTP ticket, `StartedWebauthnEnrollment` for a webauthn-* ticket, `StartedEmailEnrollment` for an email ticket.', json: res.startedPageEnrollment, name: 'StartedPageEnrollment' } },
     errors: { unsupported_factor: 400, ticket_not_found: 404, already_enrolled: 409, ...TICKET_ENDED },
   },
   {
@@ -404,6 +404,34 @@ export const ROUTES: readonly Route[] = [
     tag: 'Enrollment page',
     auth: 'none',
     body: { name: 'ConfirmEnrollmentRequest', schema: confirmEnrollmentSchema, required: true },
+    ok: { 200: { description: 'Enrolled.', json: res.confirmedEnrollment, name: 'ConfirmedEnrollment' } },
+    errors: { invalid_code: 400, ticket_not_found: 404, ...TRANSACTION, ticket_changed: 409, already_enrolled: 409, too_many_attempts: 429, ...TICKET_ENDED },
+  },
+  {
+    fn: 'enrollEmailSend',
+    method: 'post',
+    path: '/enroll/email/send',
+    operationId: 'enrollEmailSend',
+    summary: "Email a code for an email ticket's latest start (the only route that sends one)",
+    description:
+      "The code goes to the ticket's address, or, when the ticket has none, to `email` (another address than the ticket's is 400). At most one send per 30 s and 5 per ticket, and a cap per mailbox and hour: a refused send is 429 `too_many_sends` with `retry_after_sec` and sends nothing. A code works for 10 minutes, for this start only; a new code replaces the last.",
+    tag: 'Enrollment page',
+    auth: 'none',
+    body: { name: 'SendEmailCodeRequest', schema: sendEmailCodeSchema, required: true },
+    ok: { 200: { description: 'Sent.', json: res.sentEnrollmentCode, name: 'SentEnrollmentCode' } },
+    errors: { email_required: 400, ticket_not_found: 404, ...TRANSACTION, email_rejected: 422, too_many_sends: 429, too_many_attempts: 429, email_unavailable: 503, ...TICKET_ENDED },
+  },
+  {
+    fn: 'enrollEmailConfirm',
+    method: 'post',
+    path: '/enroll/email/confirm',
+    operationId: 'enrollEmailConfirm',
+    summary: 'Confirm an email ticket with the emailed code: redeems the ticket once',
+    description:
+      "Each code takes one of the ticket's 5 attempts before it is checked: a wrong or expired code is 400 `invalid_code` with `attempts_remaining`, the fifth locks the ticket (410 `ticket_locked`); when every attempt is in use by concurrent requests, 429 `too_many_attempts` (not checked).",
+    tag: 'Enrollment page',
+    auth: 'none',
+    body: { name: 'ConfirmEmailEnrollmentRequest', schema: confirmEmailEnrollmentSchema, required: true },
     ok: { 200: { description: 'Enrolled.', json: res.confirmedEnrollment, name: 'ConfirmedEnrollment' } },
     errors: { invalid_code: 400, ticket_not_found: 404, ...TRANSACTION, ticket_changed: 409, already_enrolled: 409, too_many_attempts: 429, ...TICKET_ENDED },
   },

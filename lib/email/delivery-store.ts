@@ -100,7 +100,7 @@ export class EmailDeliveryStore {
       } else {
         sets.push('generation = :generation');
         // Every enrollment started under the old link ends with it (its transaction carries the old generation too).
-        removes.push('pending_totp', 'pending_webauthn');
+        removes.push('pending_totp', 'pending_webauthn', 'pending');
         values[':generation'] = recipient.next;
         values[':from'] = recipient.from;
         conditions.push('email = :from');

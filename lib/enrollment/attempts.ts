@@ -45,9 +45,7 @@ export async function reserveAttempt(store: AttemptStore, ticketId: string, proo
     const status = effectiveStatus(current, now);
     if (status !== 'pending') throw ticketEnded(status);
     if (linkGeneration(current) !== proof.generation) throw ticketSuperseded();
-    const pendingProof = proof.kind === 'totp' ? current.pending_totp?.tx : current.pending_webauthn?.challenge_hash;
-    const pendingExpired = proof.kind === 'webauthn' && (current.pending_webauthn?.expires_at ?? 0) <= now;
-    if (pendingProof !== (proof.kind === 'totp' ? proof.tx : proof.challengeHash) || pendingExpired) throw stale();
+    if (!stillStarted(current, proof, now)) throw stale();
     if (current.attempts < MAX_ATTEMPTS) {
       throw new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');
     }
@@ -60,6 +58,13 @@ export async function reserveAttempt(store: AttemptStore, ticketId: string, proo
     if (waits >= SETTLE_WAITS) throw attemptsTaken();
     await new Promise((resolve) => setTimeout(resolve, SETTLE_DELAY_MS));
   }
+}
+
+/** Whether the ticket still holds the start `proof` was made for (a challenge: unexpired). */
+export function stillStarted(current: TicketRecord, proof: AttemptProof, now: number): boolean {
+  if (proof.kind === 'pending') return current.pending?.tx === proof.tx;
+  if (proof.kind === 'totp') return current.pending_totp?.tx === proof.tx;
+  return current.pending_webauthn?.challenge_hash === proof.challengeHash && (current.pending_webauthn?.expires_at ?? 0) > now;
 }
 
 /**

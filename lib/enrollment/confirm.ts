@@ -45,26 +45,8 @@ export const transactionSuperseded = () =>
  * `factor` checks the code and builds the enrollment (its handler passes lib/factors/totp/enroll.ts `totpEnrollment`).
  */
 export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput, factor: EnrollFactor<string>): Promise<ConfirmedEnrollment> {
-  const { config } = deps;
   const now = deps.now();
-  let ticket: TicketRecord | undefined;
-  let claims: TransactionClaims;
-  if (input.ticket !== undefined) {
-    // The page: the ticket first, so an ended ticket says so whatever transaction the page still holds.
-    ticket = await ticketForToken(deps.tickets, input.ticket, config.signingKeys);
-    requirePending(ticket, now);
-    claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', input.transaction_token, now);
-    if (ticket.ticket_id !== claims.sub) throw invalidTransaction();
-  } else {
-    // The device protocol: the transaction token is the only credential.
-    claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', input.transaction_token, now);
-    ticket = await deps.tickets.get(claims.sub);
-    if (!ticket) throw ticketNotFound();
-    requirePending(ticket, now);
-  }
-  // A transaction started under a link that a recipient change replaced belongs to the old recipient: never completes.
-  if (claims.generation !== linkGeneration(ticket)) throw ticketSuperseded();
-  const tx = transactionHash(claims.txid);
+  const { ticket, claims, tx } = await openTransaction(deps, input, now);
   const pending = ticket.pending_totp;
   if (!pending || pending.tx !== tx) throw transactionSuperseded();
 
@@ -73,6 +55,61 @@ export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput, 
     stale: transactionSuperseded,
     wrong: wrongCode,
     stillStarted: (current) => current.pending_totp?.tx === tx,
+  });
+}
+
+/**
+ * The ticket and transaction of a request that continues a start: with the ticket token (the page), the ticket first,
+ * so an ended ticket says so whatever transaction the page still holds; without it (the device protocol), the
+ * transaction token is the only credential. Either way the ticket is pending and the transaction was started under
+ * its current link (else 410 `ticket_superseded`: it belongs to the old recipient and never completes).
+ */
+export async function openTransaction(
+  deps: Pick<ConfirmDeps, 'tickets' | 'config'>,
+  input: { ticket?: string; transaction_token: string },
+  now: number,
+): Promise<{ ticket: TicketRecord; claims: TransactionClaims; tx: string }> {
+  const { config } = deps;
+  let ticket: TicketRecord | undefined;
+  let claims: TransactionClaims;
+  if (input.ticket !== undefined) {
+    ticket = await ticketForToken(deps.tickets, input.ticket, config.signingKeys);
+    requirePending(ticket, now);
+    claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', input.transaction_token, now);
+    if (ticket.ticket_id !== claims.sub) throw invalidTransaction();
+  } else {
+    claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', input.transaction_token, now);
+    ticket = await deps.tickets.get(claims.sub);
+    if (!ticket) throw ticketNotFound();
+    requirePending(ticket, now);
+  }
+  if (claims.generation !== linkGeneration(ticket)) throw ticketSuperseded();
+  return { ticket, claims, tx: transactionHash(claims.txid) };
+}
+
+/** The ticket's latest start through a factor's `begin` is this transaction's, for the ticket's factor (else 409). */
+export function requireStart(ticket: TicketRecord, tx: string): void {
+  if (ticket.pending?.tx !== tx || ticket.pending.factor !== ticket.factor) throw transactionSuperseded();
+}
+
+/**
+ * Confirms a start made through its factor's `begin` (`POST /enroll/email/confirm`): the ticket's latest start must
+ * be this transaction's; then the ticket's rules of `finishEnrollment` around `factor`'s finish, as for TOTP.
+ */
+export async function confirmStartedEnrollment<P>(
+  deps: ConfirmDeps,
+  input: { ticket: string; transaction_token: string },
+  factor: EnrollFactor<P>,
+  factorProof: P,
+): Promise<ConfirmedEnrollment> {
+  const now = deps.now();
+  const { ticket, claims, tx } = await openTransaction(deps, input, now);
+  requireStart(ticket, tx);
+  const proof: AttemptProof = { kind: 'pending', tx, generation: claims.generation };
+  return finishEnrollment(deps, ticket, proof, factor, factorProof, now, {
+    stale: transactionSuperseded,
+    wrong: wrongCode,
+    stillStarted: (current) => current.pending?.tx === tx,
   });
 }
 
@@ -141,5 +178,6 @@ export async function finishEnrollment<P>(
 export const credentialRegistered = () =>
   conflict('credential_already_registered', 'credential: this security key or passkey is already registered');
 
-const wrongCode = (remaining: number) =>
-  badRequest('invalid_code', `code: wrong code; ${remaining} attempt${remaining === 1 ? '' : 's'} left`, { attempts_remaining: remaining });
+/** 400 `invalid_code`; `reason`, when the factor gave one, says why the code is refused (e.g. it expired). */
+const wrongCode = (remaining: number, reason?: string) =>
+  badRequest('invalid_code', `code: ${reason ?? 'wrong code'}; ${remaining} attempt${remaining === 1 ? '' : 's'} left`, { attempts_remaining: remaining });

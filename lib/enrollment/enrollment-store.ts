@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, transactWrite } from '../dynamodb-transactions';
+import type { ConditionParts } from '../delivered-code/send-limits';
 import { MAX_ATTEMPTS, sameGeneration, ticketKey, type TicketRecord } from '../tickets/ticket';
 import {
   ENROLLMENT_SK_PREFIX,
@@ -17,6 +18,8 @@ import {
   type EnrollmentRecord,
   type PendingTotp,
   type PendingWebauthn,
+  type PendingEnrollCode,
+  type PendingStart,
   type WebauthnEnrollmentRecord,
   credentialKey,
 } from '../store/records';
@@ -25,14 +28,21 @@ import {
  * What an attempt is made with: the TOTP start's transaction, or the registration challenge, each under the link
  * generation it was started with. A reservation and the redeem both require it to be still the ticket's.
  */
-export type AttemptProof = { kind: 'totp'; tx: string; generation: number } | { kind: 'webauthn'; challengeHash: string; generation: number };
+export type AttemptProof =
+  | { kind: 'totp'; tx: string; generation: number }
+  | { kind: 'webauthn'; challengeHash: string; generation: number }
+  /** A start made through a factor's `begin` (the generic `pending` record): its transaction. */
+  | { kind: 'pending'; tx: string; generation: number };
 
 /** What the redeem spends: the attempt's proof (and, for a security key, the credential it made). */
-export type RedeemProof = Extract<AttemptProof, { kind: 'totp' }> | (Extract<AttemptProof, { kind: 'webauthn' }> & { credentialId: string });
+export type RedeemProof =
+  | Extract<AttemptProof, { kind: 'totp' | 'pending' }>
+  | (Extract<AttemptProof, { kind: 'webauthn' }> & { credentialId: string });
 
 /** The ticket's pending proof and link generation still those of `proof` (the challenge unexpired), as a condition. */
 function proofCondition(proof: AttemptProof): { condition: string; values: Record<string, unknown> } {
   const generation = sameGeneration(proof.generation);
+  if (proof.kind === 'pending') return { condition: `${generation.condition} AND pending.tx = :tx`, values: { ...generation.values, ':tx': proof.tx } };
   return proof.kind === 'totp'
     ? { condition: `${generation.condition} AND pending_totp.tx = :tx`, values: { ...generation.values, ':tx': proof.tx } }
     : {
@@ -132,13 +142,70 @@ export class EnrollmentStore {
     return this.setPending(ticketId, 'pending_webauthn', pending, now);
   }
 
-  private async setPending(ticketId: string, field: 'pending_totp' | 'pending_webauthn', pending: { generation: number }, now: number) {
+  /**
+   * Puts the start a factor's `begin` made on the pending ticket, replacing any earlier start's (of any factor): only
+   * the latest start can take a code or confirm, and only under the link generation it was started with.
+   */
+  async setPendingStart(ticketId: string, pending: PendingStart, now: number): Promise<{ ok: true } | Refused> {
+    return this.setPending(ticketId, 'pending', pending, now);
+  }
+
+  /**
+   * Stores the code sent for the ticket's latest start, in one transaction with the destination's hourly count
+   * (`destinationUpdate`, lib/delivered-code/destination-rate.ts), so a refusal by either leaves both unchanged:
+   * 1. the ticket: pending ∧ unexpired ∧ attempts left ∧ its link generation and latest start still `start`'s ∧ the
+   *    send rules on its last code (`pendingSendCondition`: none yet, or under the count and past the cooldown) →
+   *    `pending_code` replaced by `code`;
+   * 2. the destination's count for this hour, under its cap.
+   * `ticket` refused: the ticket as it is (the caller says why); `destination`: the cap is reached.
+   */
+  async storeSentCode(
+    ticketId: string,
+    start: { tx: string; generation: number },
+    code: PendingEnrollCode,
+    sendCondition: ConditionParts,
+    destinationUpdate: NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>,
+    now: number,
+  ): Promise<{ ok: true } | ({ reason: 'ticket' } & Refused) | { ok: false; reason: 'destination' } | { ok: false; reason: 'busy' }> {
+    const generation = sameGeneration(start.generation);
+    const reasons = await transactWrite(this.db, {
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: ticketKey(ticketId),
+            UpdateExpression: 'SET pending_code = :code',
+            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${generation.condition} AND pending.tx = :tx AND ${sendCondition.ConditionExpression}`,
+            ExpressionAttributeNames: { '#status': 'status', ...sendCondition.ExpressionAttributeNames },
+            ExpressionAttributeValues: {
+              ':code': code,
+              ':pending': 'pending',
+              ':now': now,
+              ':max': MAX_ATTEMPTS,
+              ':tx': start.tx,
+              ...generation.values,
+              ...sendCondition.ExpressionAttributeValues,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        { Update: destinationUpdate },
+      ],
+    });
+    if (!reasons) return { ok: true };
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'ticket', current: fromWire(reasons[0].Item) ?? (await this.ticket(ticketId)) };
+    if (reasons[1]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'destination' };
+    return { ok: false, reason: 'busy' };
+  }
+
+  private async setPending(ticketId: string, field: 'pending_totp' | 'pending_webauthn' | 'pending', pending: { generation: number }, now: number) {
     const generation = sameGeneration(pending.generation);
     return this.conditionalUpdate(ticketId, {
-      UpdateExpression: `SET ${field} = :${field}`,
+      // Not `:${field}`: `:pending` already holds the status value.
+      UpdateExpression: `SET ${field} = :offered`,
       ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${generation.condition}`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { [`:${field}`]: pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...generation.values },
+      ExpressionAttributeValues: { ':offered': pending, ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...generation.values },
     });
   }
 
@@ -247,7 +314,7 @@ export class EnrollmentStore {
    */
   async lockExhausted(ticketId: string, now: number, counted: 'failures' | 'attempts' = 'failures'): Promise<{ ok: true } | Refused> {
     return this.conditionalUpdate(ticketId, {
-      UpdateExpression: 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
+      UpdateExpression: 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code',
       ConditionExpression: `#status = :pending AND expires_at > :now AND ${counted} >= :max`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
@@ -291,7 +358,7 @@ export class EnrollmentStore {
             TableName: this.tableName,
             Key: ticketKey(ticket.ticket_id),
             UpdateExpression:
-              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx, attempts = attempts - :one REMOVE pending_shard, pending_totp, pending_webauthn',
+              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx, attempts = attempts - :one REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code',
             ConditionExpression: `#status = :pending AND expires_at > :now AND attempts BETWEEN :one AND :max AND ${spent.condition}`,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {

@@ -19,6 +19,9 @@ export interface PageText {
   /** The heading and intro of a security key or passkey ticket. */
   keyHeading: string;
   keyIntro: string;
+  /** The heading and intro of an email ticket. */
+  emailHeading: string;
+  emailIntro: string;
   /** `{date}` is replaced. */
   expires: string;
   noscript: string;
@@ -35,6 +38,8 @@ const en: PageText = {
     'Add a second layer of security to your account: scan a QR code with an authenticator app such as Google Authenticator, Microsoft Authenticator, 1Password or Authy, then enter the code it shows.',
   keyHeading: 'Set up your security key or passkey',
   keyIntro: 'Add a second layer of security to your account: register a security key, or create a passkey on this device. Your browser will guide you.',
+  emailHeading: 'Confirm your email address for sign-in codes',
+  emailIntro: 'Add a second layer of security to your account: we’ll email you a 6-digit code, and you enter it here. When you sign in, you’ll get a new code the same way.',
   expires: 'This link expires on {date}.',
   noscript: 'This page needs JavaScript to set up your authenticator app. Please turn it on and reload the page.',
   loginUnavailable: 'Signing in with a second factor is not available on this page.',
@@ -83,6 +88,8 @@ const es: PageText = {
     'Añade una capa extra de seguridad a tu cuenta: escanea un código QR con una aplicación de autenticación como Google Authenticator, Microsoft Authenticator, 1Password o Authy y escribe el código que te muestre.',
   keyHeading: 'Configura tu llave de seguridad o llave de acceso',
   keyIntro: 'Añade una segunda capa de seguridad a tu cuenta: registra una llave de seguridad o crea una llave de acceso en este dispositivo. El navegador te guiará.',
+  emailHeading: 'Confirma tu correo para los códigos de inicio de sesión',
+  emailIntro: 'Añade una segunda capa de seguridad a tu cuenta: te enviaremos un código de 6 dígitos por correo y lo escribirás aquí. Al iniciar sesión recibirás un código nuevo de la misma forma.',
   expires: 'Este enlace caduca el {date}.',
   noscript: 'Esta página necesita JavaScript para configurar tu aplicación de autenticación. Actívalo y vuelve a cargar la página.',
   loginUnavailable: 'El inicio de sesión con un segundo factor no está disponible en esta página.',
@@ -131,6 +138,8 @@ const fr: PageText = {
     'Ajoutez une protection supplémentaire à votre compte : scannez un code QR avec une application d’authentification comme Google Authenticator, Microsoft Authenticator, 1Password ou Authy, puis saisissez le code qu’elle affiche.',
   keyHeading: 'Configurez votre clé de sécurité ou clé d’accès',
   keyIntro: 'Ajoutez une deuxième protection à votre compte : enregistrez une clé de sécurité ou créez une clé d’accès sur cet appareil. Votre navigateur vous guidera.',
+  emailHeading: 'Confirmez votre adresse e-mail pour les codes de connexion',
+  emailIntro: 'Ajoutez une deuxième protection à votre compte : nous vous envoyons un code à 6 chiffres par e-mail, que vous saisissez ici. À chaque connexion, vous recevrez un nouveau code de la même façon.',
   expires: 'Ce lien expire le {date}.',
   noscript: 'Cette page a besoin de JavaScript pour configurer votre application d’authentification. Activez-le puis rechargez la page.',
   loginUnavailable: 'La connexion avec un second facteur n’est pas disponible sur cette page.',
@@ -179,6 +188,8 @@ const de: PageText = {
     'Schützen Sie Ihr Konto zusätzlich: Scannen Sie einen QR-Code mit einer Authenticator-App wie Google Authenticator, Microsoft Authenticator, 1Password oder Authy und geben Sie dann den angezeigten Code ein.',
   keyHeading: 'Sicherheitsschlüssel oder Passkey einrichten',
   keyIntro: 'Schützen Sie Ihr Konto zusätzlich: Registrieren Sie einen Sicherheitsschlüssel oder erstellen Sie einen Passkey auf diesem Gerät. Ihr Browser führt Sie durch die Schritte.',
+  emailHeading: 'E-Mail-Adresse für Anmeldecodes bestätigen',
+  emailIntro: 'Schützen Sie Ihr Konto zusätzlich: Wir senden Ihnen einen 6-stelligen Code per E-Mail, den Sie hier eingeben. Bei der Anmeldung erhalten Sie auf dieselbe Weise einen neuen Code.',
   expires: 'Dieser Link läuft am {date} ab.',
   noscript: 'Diese Seite benötigt JavaScript, um Ihre Authenticator-App einzurichten. Bitte aktivieren Sie es und laden Sie die Seite neu.',
   loginUnavailable: 'Die Anmeldung mit einem zweiten Faktor ist auf dieser Seite nicht verfügbar.',
@@ -227,6 +238,8 @@ const ptBR: PageText = {
     'Adicione uma camada extra de segurança à sua conta: escaneie um código QR com um aplicativo autenticador como Google Authenticator, Microsoft Authenticator, 1Password ou Authy e digite o código exibido.',
   keyHeading: 'Configure sua chave de segurança ou chave de acesso',
   keyIntro: 'Adicione uma segunda camada de segurança à sua conta: registre uma chave de segurança ou crie uma chave de acesso neste dispositivo. O navegador vai guiar você.',
+  emailHeading: 'Confirme seu e-mail para os códigos de acesso',
+  emailIntro: 'Adicione uma segunda camada de segurança à sua conta: enviaremos um código de 6 dígitos por e-mail, e você o digita aqui. Ao entrar, você receberá um novo código da mesma forma.',
   expires: 'Este link expira em {date}.',
   noscript: 'Esta página precisa de JavaScript para configurar seu aplicativo autenticador. Ative-o e recarregue a página.',
   loginUnavailable: 'O login com um segundo fator não está disponível nesta página.',

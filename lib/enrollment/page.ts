@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { header } from '../admin-auth';
 import { AppError } from '../errors';
 import { isWebauthnFactor } from '../factors/webauthn/webauthn';
+import { maskEmail } from '../factors/email/address';
 import { effectiveStatus, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import { formatExpiry, PAGE_TEXT, pageLocale, type MessageKind, type PageLocale } from './messages';
@@ -209,14 +210,17 @@ export async function enrollmentPage(deps: PageDeps, request: PageRequest): Prom
 
   const text = PAGE_TEXT[locale];
   const urls = deps.assetUrls(request.origin);
+  // An email ticket's address is the factor being proven: the page (and whoever runs it from the link alone, a
+  // scanner included) sees it masked, as the start answers it.
+  const email = ticket.email && ticket.factor === 'email' ? maskEmail(ticket.email) : ticket.email;
   const expiresAtText = formatExpiry(ticket.expires_at, locale);
   const variables: EnrollmentPageVariables = {
     ticket: request.token,
     requestToken: undefined,
     userData: {
       userId: ticket.user_id,
-      email: ticket.email ?? '',
-      friendlyUserId: ticket.email ?? ticket.user_id,
+      email: email ?? '',
+      friendlyUserId: email ?? ticket.user_id,
       tenant: deps.config.enrollment.totpIssuer,
     },
     errors: [],
@@ -232,15 +236,22 @@ export async function enrollmentPage(deps: PageDeps, request: PageRequest): Prom
     widgetStyleUrl: urls.style,
     t: {
       title: text.title,
-      heading: isWebauthnFactor(ticket.factor) ? text.keyHeading : text.heading,
-      greeting: ticket.email ? text.greeting.replace('{email}', ticket.email) : text.greetingAnonymous,
-      intro: isWebauthnFactor(ticket.factor) ? text.keyIntro : text.intro,
+      heading: headingOf(text, ticket.factor).heading,
+      greeting: email ? text.greeting.replace('{email}', email) : text.greetingAnonymous,
+      intro: headingOf(text, ticket.factor).intro,
       expires: text.expires.replace('{date}', expiresAtText),
       noscript: text.noscript,
       loginUnavailable: text.loginUnavailable,
     },
   };
   return { statusCode: 200, body: await deps.renderer.renderEnrollment(variables), nonce };
+}
+
+/** The page's heading and intro for the factor the ticket enrolls (an authenticator app's unless said). */
+function headingOf(text: (typeof PAGE_TEXT)[PageLocale], factor: string): { heading: string; intro: string } {
+  if (isWebauthnFactor(factor)) return { heading: text.keyHeading, intro: text.keyIntro };
+  if (factor === 'email') return { heading: text.emailHeading, intro: text.emailIntro };
+  return { heading: text.heading, intro: text.intro };
 }
 
 /** The page for a link that cannot be used, or for an error of ours (then in the browser's language). */

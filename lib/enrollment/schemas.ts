@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { registrationJsonSchema } from '../factors/webauthn/schemas';
+import { emailAddressSchema } from '../factors/email/address';
 
 /** The ticket token from the page URL, `<ticket_id>.<secret>`; its shape is checked by the 404 path, not here. */
 const ticket = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(128, 'must be at most 128 characters'));
@@ -26,4 +27,23 @@ export const webauthnRegistrationSchema = v.strictObject({
   credential: registrationJsonSchema,
   /** What the admin list and the user see for it; defaults by factor. */
   name: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(64, 'must be at most 64 characters'))),
+});
+
+/** `POST /enroll/email/send`: the start to send a code for; `email` only when the ticket has no address. */
+export const sendEmailCodeSchema = v.strictObject({
+  ticket,
+  transaction_token: transactionToken,
+  email: v.optional(emailAddressSchema),
+});
+
+/** `POST /enroll/email/confirm`: the code from the email, for the start that asked for it. */
+export const confirmEmailEnrollmentSchema = v.strictObject({
+  ticket,
+  transaction_token: transactionToken,
+  code: v.pipe(
+    v.string(),
+    v.maxLength(32, 'must be the 6 digits of the code we emailed'),
+    v.transform((code: string) => code.replace(/[\s-]/g, '')),
+    v.regex(/^\d{6}$/, 'must be the 6 digits of the code we emailed'),
+  ),
 });

@@ -17,6 +17,8 @@ import { base32, newTotpSecret, otpauthUri, TOTP_PARAMS } from '../factors/totp/
 
 export type { StartedTotp };
 import { issueTransactionToken, newTransactionId, transactionHash } from './transaction-token';
+import type { EnrollFactor } from '../factors/factor';
+import type { PendingStart } from '../store/records';
 
 export interface StartDeps {
   tickets: Pick<TicketStore, 'get' | 'enrollmentCount'>;
@@ -114,5 +116,49 @@ export async function startTotp(deps: StartDeps, ticket: TicketRecord, now: numb
     attempts_remaining: Math.max(0, MAX_ATTEMPTS - ticket.attempts),
     expires_at: new Date(ticket.expires_at).toISOString(),
     ...(enrollmentId && recoveryCode ? { enrollment_id: enrollmentId, recovery_code: recoveryCode } : {}),
+  };
+}
+
+/** What a start through a factor's `begin` answers: the flow's fields, then the factor's offer. */
+export type StartedWithFactor<Offer extends object = object> = {
+  factor: string;
+  /** The per-start handle: only it can take a code for this start or confirm it. Kept in memory by the page. */
+  transaction_token: string;
+  transaction_expires_at: string;
+  attempts_remaining: number;
+  expires_at: string;
+} & Offer;
+
+export type BeginDeps = Pick<StartDeps, 'config' | 'random'> & { enrollments: Pick<EnrollmentStore, 'setPendingStart'> };
+
+/**
+ * Starts enrolling a factor that begins through its `begin` (lib/factors/factor.ts): a new transaction, the factor's
+ * pending data stored with it on the ticket (`pending`, replacing any earlier start of any factor), and the
+ * transaction token. Like every start it writes only the pending state: nothing is sent, nothing redeemed, so a link
+ * scanner that runs the page gets a transaction no one uses.
+ */
+export async function beginEnrollment<Offer extends object>(
+  deps: BeginDeps,
+  ticket: TicketRecord,
+  factor: EnrollFactor<never, Offer>,
+  now: number,
+): Promise<StartedWithFactor<Offer>> {
+  const random = deps.random ?? randomBytes;
+  const txid = newTransactionId(random);
+  const tx = transactionHash(txid);
+  const generation = linkGeneration(ticket);
+  const begun = factor.begin!(ticket, { tx, now, random });
+  const pending: PendingStart = { ...begun.pending, factor: ticket.factor, tx, generation, started_at: now };
+  const stored = await deps.enrollments.setPendingStart(ticket.ticket_id, pending, now);
+  if (!stored.ok) startRefused(stored, ticket, now);
+  const transaction = await issueTransactionToken(deps.config.signingKeys, 'mfa-enrollment', { txid, sub: ticket.ticket_id, generation, notAfter: ticket.expires_at }, now);
+  logger.info('enrollment started', { ticketId: ticket.ticket_id, factor: ticket.factor, replaced: ticket.pending !== undefined });
+  return {
+    factor: ticket.factor,
+    transaction_token: transaction.token,
+    transaction_expires_at: new Date(transaction.expiresAt).toISOString(),
+    attempts_remaining: Math.max(0, MAX_ATTEMPTS - ticket.attempts),
+    expires_at: new Date(ticket.expires_at).toISOString(),
+    ...begun.offer,
   };
 }

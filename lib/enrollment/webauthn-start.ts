@@ -15,7 +15,8 @@ import type { EnrollmentStore } from './enrollment-store';
 import type { PendingWebauthn, WebauthnFactor } from '../store/records';
 import type { startEnrollmentSchema } from './schemas';
 import { withQrCode, type StartedEnrollment } from '../factors/totp/qr-code';
-import { accountName, openTicketToStart, startRefused, startTotp, unsupportedFactor, type StartDeps } from './start';
+import { accountName, beginEnrollment, openTicketToStart, startRefused, startTotp, unsupportedFactor, type StartDeps, type StartedWithFactor } from './start';
+import type { EnrollFactors } from '../factors/factor';
 
 export interface StartedWebauthnEnrollment {
   factor: WebauthnFactor;
@@ -27,7 +28,7 @@ export interface StartedWebauthnEnrollment {
 
 export type PageStartDeps = StartDeps & {
   config: StartDeps['config'] & Pick<Config, 'webauthn'>;
-  enrollments: Pick<EnrollmentStore, 'setPendingTotp' | 'setPendingWebauthn' | 'webauthnCredentials'>;
+  enrollments: Pick<EnrollmentStore, 'setPendingTotp' | 'setPendingWebauthn' | 'setPendingStart' | 'webauthnCredentials'>;
 };
 
 /** A little longer than the browser prompt may stay open, so an answer given at the prompt's last second still counts. */
@@ -36,14 +37,18 @@ const CHALLENGE_TTL_MS = CEREMONY_TIMEOUT_MS + 60_000;
 /**
  * `POST /enroll/start` on the hosted page: a TOTP ticket starts as before (lib/enrollment/start.ts); a security-key or
  * passkey ticket gets registration options with a fresh challenge, stored (hashed, with its own expiry) on the
- * ticket, replacing any earlier start's. Nothing here verifies a ceremony, so this path loads no WebAuthn library.
+ * ticket, replacing any earlier start's; a ticket whose factor is among `factors` (the handler's) starts through that
+ * factor's `begin`. Nothing here verifies a ceremony, so this path loads no WebAuthn library.
  */
-export async function startPageEnrollment(
+export async function startPageEnrollment<Offer extends object = never>(
   deps: PageStartDeps,
   input: v.InferOutput<typeof startEnrollmentSchema>,
-): Promise<StartedEnrollment | StartedWebauthnEnrollment> {
+  factors: EnrollFactors<Offer> = {},
+): Promise<StartedEnrollment | StartedWebauthnEnrollment | StartedWithFactor<Offer>> {
   const now = deps.now();
   const ticket = await openTicketToStart(deps, input.ticket, now);
+  const factor = factors[ticket.factor];
+  if (factor?.begin) return beginEnrollment(deps, ticket, factor, now);
   if (ticket.factor === 'otp') return withQrCode(await startTotp(deps, ticket, now, {}));
   if (!isWebauthnFactor(ticket.factor)) throw unsupportedFactor(ticket);
   return startWebauthn(deps, ticket, ticket.factor, now);

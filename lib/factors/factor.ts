@@ -1,5 +1,8 @@
 import type { KeyRing } from '../config';
-import type { EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/records';
+import type { SendLimits } from '../delivered-code/send-limits';
+import type { CodeChannel } from '../delivered-code/code';
+import type { DestinationRate } from '../delivered-code/destination-rate';
+import type { EnrollmentRecord, PendingEnrollCode, PendingStart, PendingTotp, PendingWebauthn } from '../store/records';
 
 /**
  * The interfaces every factor offers (Ory's strategies, Keycloak's authenticators); docs/FACTORS.md says what a
@@ -9,8 +12,10 @@ import type { EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/re
  *   enrollments it can use, its admin view.
  * - `LoginFactor`: signing in — check a proof against the user's enrollments and say what write spends it;
  *   `PromptFactor`: what the page needs before the proof (WebAuthn options).
- * - `EnrollFactor`: enrolling from a ticket — the finish (lib/enrollment/confirm.ts `finishEnrollment`); the
- *   begin is still the starts' (lib/enrollment/start.ts, webauthn-start.ts).
+ * - `EnrollFactor`: enrolling from a ticket — the begin (lib/enrollment/start.ts `beginEnrollment`: what a start
+ *   offers and keeps on the ticket; TOTP and WebAuthn still start in lib/enrollment/start.ts, webauthn-start.ts) and
+ *   the finish (lib/enrollment/confirm.ts `finishEnrollment`); `CodeDelivery`: where a factor that sends codes sends
+ *   one, and how (lib/enrollment/send-code.ts).
  * The heavy modules (a factor's `login.ts`, `enroll.ts`, `prompt.ts`) are picked by the handlers in functions/ and passed to the
  * flows, so each function bundles only the factors it serves.
  *
@@ -117,6 +122,13 @@ export interface PendingTicket {
   factor: string;
   pending_totp?: PendingTotp;
   pending_webauthn?: PendingWebauthn;
+  /** The latest start of a factor that begins through `begin` (its `factor`, transaction hash and generation, and its data). */
+  pending?: PendingStart;
+  /** The code last sent for a start, by a factor that delivers one. */
+  pending_code?: PendingEnrollCode;
+  /** The ticket's address, when it has one. */
+  email?: string;
+  email_locale?: string;
 }
 
 /**
@@ -128,12 +140,29 @@ export type Finished =
   | { ok: true; enrollment: EnrollmentRecord; recoveryCode?: string; credentialId?: string }
   | { ok: false; reason?: string };
 
+/** What a begin is given: the new start's transaction (its hash, what the pending record and any code are bound to). */
+export interface BeginContext {
+  tx: string;
+  now: number;
+  random: (size: number) => Buffer;
+}
+
+/** What a begin decided: the fields the start answers with besides the flow's own, and what to keep for the finish. */
+export interface Begun<Offer extends object> {
+  offer: Offer;
+  /** Kept on the ticket in `pending` beside the flow's `factor`, `tx`, `generation`, `started_at`; read by `finish`. */
+  pending?: Record<string, unknown>;
+}
+
 /**
- * Enrolling from a ticket, the finish (the start, `begin`, is still the flow's: lib/enrollment/start.ts and
- * webauthn-start.ts). The flow (lib/enrollment/confirm.ts `finishEnrollment`) holds the ticket's rules — an attempt
- * reserved before this check, a wrong proof kept and counted, the redeem — and calls this once per reserved attempt.
+ * Enrolling from a ticket. The flow (lib/enrollment/start.ts `beginEnrollment`) opens the ticket, makes the start's
+ * transaction, stores `pending` (replacing any earlier start's) and answers with the transaction token plus `offer`;
+ * the finish (lib/enrollment/confirm.ts `finishEnrollment`) holds the ticket's rules — an attempt reserved before
+ * this check, a wrong proof kept and counted, the redeem — and calls `finish` once per reserved attempt. `begin` is
+ * optional while TOTP and WebAuthn still start in lib/enrollment/start.ts and webauthn-start.ts.
  */
-export interface EnrollFactor<Proof> {
+export interface EnrollFactor<Proof, Offer extends object = object> {
+  begin?(ticket: PendingTicket, context: BeginContext): Begun<Offer>;
   finish(ticket: PendingTicket, proof: Proof, context: FinishContext): Finished | Promise<Finished>;
 }
 
@@ -161,4 +190,26 @@ export interface ImportFactor {
   /** The vendor's `type` this parser takes. */
   type: string;
   parse(body: Readonly<Record<string, unknown>>, context: ImportContext): Imported;
+}
+
+/** The ticket `factor`s a start function serves, each with its enrolling (the handler picks them). */
+export type EnrollFactors<Offer extends object = object> = Readonly<Partial<Record<string, EnrollFactor<never, Offer>>>>;
+
+/**
+ * Sending a code for a start, for a factor that delivers one (email; phone next). The flow
+ * (lib/enrollment/send-code.ts) checks the start, takes the send under the ticket's rules and the destination's
+ * hourly cap in one transaction, and only then calls `deliver`.
+ */
+export interface CodeDelivery {
+  channel: CodeChannel;
+  limits: SendLimits;
+  rate: DestinationRate;
+  /** Where this send goes: the ticket's destination, or the one the user gave when the ticket has none (else a 400). */
+  destination(ticket: PendingTicket, requested: string | undefined): string;
+  /** The keyed hash the destination's hourly cap counts under (no address or number in a key). */
+  destinationKey(destination: string, keys: KeyRing): string;
+  /** The destination as the page may show it. */
+  masked(destination: string): string;
+  /** Sends the code; a failure is thrown as the answer to give (422 refused for good, 503 try again). */
+  deliver(destination: string, code: string, locale: string | undefined): Promise<void>;
 }

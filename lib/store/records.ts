@@ -65,6 +65,36 @@ export interface PendingWebauthn {
   generation?: number;
 }
 
+/**
+ * The enrollment a start offers on a pending ticket, whatever the factor (lib/factors/factor.ts `EnrollFactor.begin`):
+ * the ticket's `factor`, the hash of the start's transaction, the link generation it was started under, and what the
+ * factor keeps for its finish. Each start replaces it whole, so only the latest transaction can confirm; every
+ * transition that ends the ticket, and a change of recipient, removes it.
+ */
+export type PendingStart<Data extends object = Record<string, unknown>> = {
+  factor: string;
+  /** SHA-256 (base64url) of the transaction id, as `PendingTotp.tx`. */
+  tx: string;
+  generation: number;
+  started_at: number;
+} & Data;
+
+/**
+ * The code a factor that delivers one (email, phone) sent for a start (lib/delivered-code/code.ts): its keyed hash,
+ * bound to the ticket and the start's transaction, and where it went, sealed for that start
+ * (`pendingSecretContext(ticket, tx)`). Kept beside `pending`, not in it: a new start does not reset the ticket's count
+ * of sends (`sends`), and a code of an earlier start verifies nothing under a later one (its hash names that start).
+ */
+export interface PendingEnrollCode {
+  hash: string;
+  sent_at: number;
+  expires_at: number;
+  sends: number;
+  tx: string;
+  /** The destination the code was sent to, AES-256-GCM sealed for this ticket and start. */
+  destination: string;
+}
+
 export interface UserProfileRecord {
   pk: string;
   sk: 'PROFILE';

@@ -126,7 +126,7 @@ export class TicketStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: ticketKey(ticketId),
-        UpdateExpression: `SET #status = :revoked, revoked_at = :now${setOrigin} REMOVE pending_shard, pending_totp, pending_webauthn`,
+        UpdateExpression: `SET #status = :revoked, revoked_at = :now${setOrigin} REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code`,
         ConditionExpression: '#status = :pending AND expires_at > :now',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':revoked': 'revoked', ':pending': 'pending', ':now': now, ...(origin ? { ':origin': { ...origin, at: now } } : {}) },
@@ -174,7 +174,7 @@ export class TicketStore {
     const command = new UpdateCommand({
       TableName: this.tableName,
       Key: ticketKey(ticketId),
-      UpdateExpression: 'SET #status = :expired, expired_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
+      UpdateExpression: 'SET #status = :expired, expired_at = :now REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code',
       ConditionExpression: '#status = :pending AND expires_at <= :now',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':expired': 'expired', ':pending': 'pending', ':now': now },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PendingTotp, PendingWebauthn } from '../store/records';
+import type { PendingEnrollCode, PendingStart, PendingTotp, PendingWebauthn } from '../store/records';
 import type { Origin } from '../history/origin';
 
 /** Factor names, as in the vendor's Management API plus our `recovery-code`. */
@@ -8,7 +8,7 @@ export type Factor = (typeof FACTORS)[number];
 /** Vendor factors we will never offer (they need the vendor's push service or a phone provider). */
 export const VENDOR_ONLY_FACTORS = ['push-notification', 'phone'] as const;
 /** Factors a user can complete on the hosted page today; creating a ticket for another is a 400. */
-export const REDEEMABLE_FACTORS: readonly Factor[] = ['otp', 'webauthn-roaming', 'webauthn-platform'];
+export const REDEEMABLE_FACTORS: readonly Factor[] = ['otp', 'webauthn-roaming', 'webauthn-platform', 'email'];
 
 /** Stored and shown alike; `effectiveStatus` shows a pending ticket past its expiry as `expired` before any sweep. */
 export type TicketStatus = 'pending' | 'redeemed' | 'revoked' | 'expired' | 'locked';
@@ -69,6 +69,10 @@ export interface TicketRecord {
   pending_totp?: PendingTotp;
   /** The same for a security key or passkey: the latest registration challenge (its hash) and its own expiry. */
   pending_webauthn?: PendingWebauthn;
+  /** The same for a factor that starts through `EnrollFactor.begin` (email): the latest start, whatever the factor. */
+  pending?: PendingStart;
+  /** The last code sent for a start (email), with the ticket's count of sends; removed when the ticket ends. */
+  pending_code?: PendingEnrollCode;
   /** The enrollment this ticket created, once redeemed, and the hash of the transaction that confirmed it. */
   enrollment_id?: string;
   redeemed_tx?: string;

@@ -54,4 +54,16 @@ describe('what each function bundles', () => {
     expect(carriersOf(/lib\/factors\/registry\.ts$/)).toContain('create-mfa-challenge.ts');
     expect(carriersOf(/lib\/factors\/webauthn\/ceremony\.ts$/)).not.toContain('enroll-confirm.ts');
   });
+
+  it('email enrolling: its begin and finish only where an email ticket starts or confirms, its sending only in the send route', () => {
+    expect(carriersOf(/lib\/factors\/email\/enroll\.ts$/)).toEqual(['enroll-email-confirm.ts', 'enroll-start.ts']);
+    expect(carriersOf(/lib\/factors\/email\/deliver\.ts$|lib\/enrollment\/send-code\.ts$/)).toEqual(['enroll-email-send.ts']);
+    // The SES client and the code templates: the mailers and the send route, never the page's start or confirm.
+    const ses = carriersOf(/node_modules\/@aws-sdk\/client-ses\//);
+    expect(ses).toContain('enroll-email-send.ts');
+    expect(ses.filter((f) => f.startsWith('enroll-') && f !== 'enroll-email-send.ts')).toEqual([]);
+    // The code email pre-rendered (lib/factors/email/prerendered.ts): no template engine in the send route.
+    expect(carriersOf(/lib\/factors\/email\/code-emails\.generated\.ts$/)).toEqual(['enroll-email-send.ts']);
+    expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('enroll-email-send.ts');
+  });
 });

@@ -75,6 +75,9 @@ describe('packaged CloudFormation template', () => {
       EnrollStartLambdaFunction: [S, E],
       EnrollConfirmLambdaFunction: [S, E],
       EnrollWebauthnLambdaFunction: [S, E],
+      // Seals the address a code goes to and keys the code's hash and the mailbox's counter; confirm opens the former.
+      EnrollEmailSendLambdaFunction: [S, E],
+      EnrollEmailConfirmLambdaFunction: [S, E],
       CleanupExpiredTicketsLambdaFunction: [],
       EnrollAssetsLambdaFunction: [],
       PublishLifecycleEventsLambdaFunction: [],
@@ -142,12 +145,12 @@ describe('packaged CloudFormation template', () => {
 
   it('throttles every route at the gateway and caps the public functions\' concurrency', () => {
     expect(resources.HttpApiStage!.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
-    for (const name of ['EnrollmentPage', 'EnrollAssets', 'EnrollStart', 'EnrollConfirm']) {
+    for (const name of ['EnrollmentPage', 'EnrollAssets', 'EnrollStart', 'EnrollConfirm', 'EnrollEmailSend', 'EnrollEmailConfirm']) {
       expect(resources[`${name}LambdaFunction`]!.Properties.ReservedConcurrentExecutions, name).toBe(20);
     }
   });
 
-  it.each(['SendTicketEmail', 'SendSecurityNotification'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
+  it.each(['SendTicketEmail', 'SendSecurityNotification', 'EnrollEmailSend'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
     const role = resources[`${fn}IamRoleLambdaExecution`]!;
     const actions = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).flatMap((st: any) => [st.Action].flat());
     expect(actions.filter((a: string) => a.startsWith('ses:'))).toEqual(['ses:SendEmail']);
@@ -209,6 +212,9 @@ describe('packaged CloudFormation template', () => {
       EnrollStart: { GetItem: [T, U], UpdateItem: [T], Query: [U] },
       EnrollConfirm: { GetItem: [T], Query: [U], UpdateItem: [T, U], PutItem: [N, U] },
       EnrollWebauthn: { GetItem: [T], Query: [U], UpdateItem: [T, U], PutItem: [N, U, W] },
+      // The ticket's code and the mailbox's hourly counter (a keyed hash: no address in a key), in one transaction.
+      EnrollEmailSend: { GetItem: [T], UpdateItem: [T, 'EMAILRATE#*'] },
+      EnrollEmailConfirm: { GetItem: [T], Query: [U], UpdateItem: [T, U], PutItem: [N, U] },
       ListEnrollments: { Query: [U] },
       // The history (lib/history): its own partitions, never the user's factors.
       ListMfaEvents: { Query: ['HISTORY#*'] },

@@ -84,7 +84,7 @@ function givenTicket(ticket: TicketRecord | undefined, enrollmentCount = 0) {
 
 const RESERVE = 'SET attempts = attempts + :one, last_attempt_at = :now';
 const KEEP = 'SET failures = if_not_exists(failures, :zero) + :one, last_attempt_at = :now';
-const LOCK = 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn';
+const LOCK = 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code';
 /** The wrong code is the ticket's `failures`-th. */
 const givenFailures = (failures: number) => ddb.on(UpdateCommand, { UpdateExpression: KEEP }).resolves({ Attributes: { failures } });
 const givenReservation = (attempts: number) => ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).resolves({ Attributes: { attempts } });
@@ -133,10 +133,10 @@ describe('start: offering a TOTP secret', () => {
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
     const input = update!.args[0].input;
     expect(input.Key).toEqual(ticketKey(ticket.ticket_id));
-    expect(input.UpdateExpression).toBe('SET pending_totp = :pending_totp');
+    expect(input.UpdateExpression).toBe('SET pending_totp = :offered');
     expect(input.ConditionExpression).toBe('#status = :pending AND expires_at > :now AND attempts < :max AND (attribute_not_exists(generation) OR generation = :generation)');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':pending': 'pending', ':now': NOW, ':max': 5 });
-    const pending = input.ExpressionAttributeValues![':pending_totp'] as { tx: string; secret: string };
+    const pending = input.ExpressionAttributeValues![':offered'] as { tx: string; secret: string };
     const claims = await verifyTransactionToken(config.signingKeys, 'mfa-enrollment', started.transaction_token, NOW);
     expect(claims).toMatchObject({ txid: started.txid, sub: ticket.ticket_id, generation: 0, exp: Math.floor(NOW / 1000) + 1800 });
     // Only a hash of the transaction id is stored, and the secret opens only under this ticket and this transaction.
@@ -173,7 +173,7 @@ describe('start: offering a TOTP secret', () => {
     ddb.on(UpdateCommand).resolves({});
     const started = await startEnrollment(deps, { ticket: token }, { issueRecoveryCode: true });
     expect(started.enrollment_id).toMatch(/^enr_[\w-]{22}$/);
-    const pending = ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues![':pending_totp'] as Record<string, string>;
+    const pending = ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues![':offered'] as Record<string, string>;
     expect(pending.enrollment_id).toBe(started.enrollment_id);
     expect(verifyRecoveryCode(started.recovery_code!, pending.recovery_code_hash!, { userId: ticket.user_id, enrollmentId: started.enrollment_id! }, config.encryptionKeys)).toBe(true);
     expect(JSON.stringify(pending)).not.toContain(started.recovery_code!);
@@ -249,7 +249,7 @@ describe('confirm: a right code redeems once, in one transaction', () => {
         '#status = :pending AND expires_at > :now AND attempts BETWEEN :one AND :max AND (attribute_not_exists(generation) OR generation = :generation) AND pending_totp.tx = :tx',
       ExpressionAttributeValues: expect.objectContaining({ ':now': NOW, ':max': 5, ':one': 1, ':generation': 0, ':tx': ticket.pending_totp!.tx }),
     });
-    expect(redeem!.Update!.UpdateExpression).toMatch(/redeemed_tx = :tx, attempts = attempts - :one REMOVE pending_shard, pending_totp, pending_webauthn$/);
+    expect(redeem!.Update!.UpdateExpression).toMatch(/redeemed_tx = :tx, attempts = attempts - :one REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code$/);
     expect(updates(RESERVE)).toHaveLength(1);
 
     const enrollment = putEnrollment!.Put!.Item as EnrollmentRecord;
@@ -453,7 +453,7 @@ describe('confirm: an attempt is reserved before the code is checked; wrong code
     givenTicket(ticket);
     ddb.on(UpdateCommand, { UpdateExpression: RESERVE }).rejects(conditionFailed({ ...ticket, attempts: 5, last_attempt_at: NOW - 61_000 }));
     expect(await failure(confirmEnrollment(deps, { ticket: token, transaction_token: tx, code: totp(SECRET, NOW) }))).toMatchObject({ status: 410, code: 'ticket_locked' });
-    expect(updates('SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn')).toHaveLength(1);
+    expect(updates('SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code')).toHaveLength(1);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 

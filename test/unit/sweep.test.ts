@@ -67,7 +67,7 @@ describe('sweep of expired pending tickets', () => {
     }
     const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(update).toMatchObject({
-      UpdateExpression: 'SET #status = :expired, expired_at = :now REMOVE pending_shard, pending_totp, pending_webauthn',
+      UpdateExpression: 'SET #status = :expired, expired_at = :now REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code',
       ConditionExpression: '#status = :pending AND expires_at <= :now',
       ExpressionAttributeValues: { ':expired': 'expired', ':pending': 'pending', ':now': NOW },
     });

@@ -4,8 +4,9 @@
  */
 import { el } from '../../widget/dom';
 import type { FactorUI, WidgetContext } from '../../widget/factor';
-import { errorOf, type Answer } from '../../widget/http';
-import { wrongCodeText, type MessageTable } from '../../widget/messages';
+import { confirmCode } from '../../widget/confirm-code';
+import type { Answer } from '../../widget/http';
+import type { MessageTable } from '../../widget/messages';
 
 const en = {
   restarted: 'This setup was started again elsewhere (or took too long). Scan the new code below.',
@@ -89,9 +90,6 @@ const messages: MessageTable<TotpText> = {
   },
 };
 
-/** Error codes of a transaction that can no longer confirm: the widget starts a new one (a new secret). */
-const RESTART = ['transaction_superseded', 'transaction_expired', 'invalid_transaction'];
-
 /** The 6-digit code field, for enrolling and signing in alike. */
 const codeInput = () =>
   el('input', {
@@ -146,41 +144,11 @@ function showEnroll(ctx: WidgetContext<TotpText>, data: Answer, notice?: string)
   ]);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    confirm(ctx, transactionToken, input, submit);
+    confirmCode(ctx, '/enroll/confirm', transactionToken, input, submit, { done: t.doneText, format: t.codeFormat, restarted: t.restarted });
   });
   const enter = el('li', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: t.codeTitle }), form]);
   body.appendChild(el('ol', { className: 'mfa-steps' }, [scan, enter]));
   if (notice) ctx.showFieldError(notice);
-}
-
-function confirm(ctx: WidgetContext<TotpText>, transactionToken: string, input: HTMLInputElement, submit: HTMLButtonElement): void {
-  const t = ctx.t;
-  const code = readCode(input.value);
-  if (code === undefined) return ctx.showFieldError(t.codeFormat);
-  submit.disabled = true;
-  input.setAttribute('aria-busy', 'true');
-  ctx.status.textContent = t.verifying;
-  const done = () => {
-    submit.disabled = false;
-    input.removeAttribute('aria-busy');
-    ctx.status.textContent = '';
-  };
-  ctx.call('/enroll/confirm', { ticket: ctx.ticket, transaction_token: transactionToken, code }).then(
-    (result) => {
-      done();
-      if (result.status === 200) return ctx.showDone(result.data, t.doneText);
-      const error = errorOf(result);
-      const left = result.data.attempts_remaining;
-      if (error === 'invalid_code' && typeof left === 'number') return ctx.showFieldError(wrongCodeText(t, left));
-      if (error === 'invalid_code') return ctx.showFieldError(t.codeFormat);
-      if (RESTART.indexOf(error as string) >= 0) return ctx.start(t.restarted);
-      ctx.handleError(result, () => ctx.start());
-    },
-    () => {
-      done();
-      ctx.showFieldError(t.network);
-    },
-  );
 }
 
 export const totpUI = {
