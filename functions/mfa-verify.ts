@@ -1,5 +1,6 @@
 import { json, parseJsonBody, route } from '../lib/http';
 import { signingMfaContext } from '../lib/mfa';
+import { emailLoginFactor } from '../lib/factors/email/login';
 import { recoveryCodeFactor } from '../lib/factors/recovery-code/login';
 import { totpFactor } from '../lib/factors/totp/login';
 import { login, openChallenge } from '../lib/mfa/login';
@@ -10,7 +11,8 @@ const deps = { config, store, now };
 
 /**
  * POST /mfa/verify (public; the request token authenticates): the hosted login page's check. 200 `{ signature,
- * state?, post_action_url, mfa_method, enrollment_id, recovery_code? }`, which the page form-POSTs to the app;
+ * state?, post_action_url, mfa_method, enrollment_id, recovery_code? }`, which the page form-POSTs to the app
+ * (`code`: an authenticator app's; `email_code`: the one POST /mfa/email/send emailed);
  * errors as lib/mfa/login.ts lists them.
  */
 export const handler = route(async (event) => {
@@ -19,6 +21,8 @@ export const handler = route(async (event) => {
   const result =
     input.code !== undefined
       ? await login(deps, challenge, totpFactor, input.code)
-      : await login(deps, challenge, recoveryCodeFactor, input.recovery_code!);
+      : input.email_code !== undefined
+        ? await login(deps, challenge, emailLoginFactor, input.email_code)
+        : await login(deps, challenge, recoveryCodeFactor, input.recovery_code!);
   return json(200, result);
 });

@@ -1,4 +1,6 @@
 import type { KeyRing } from '../config';
+import type { CodeChannel, PendingCode } from '../delivered-code/code';
+import type { DestinationRate } from '../delivered-code/destination-rate';
 import type { EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/records';
 
 /**
@@ -30,7 +32,12 @@ export type Spend =
   /** Recovery code: `recovery_code_hash = used` → `next`, so a code works once and its successor replaces it. */
   | { kind: 'recovery-code'; usedHash: string; nextHash: string }
   /** Security key / passkey: `sign_count = seen` → `next`, so two logins never both advance from one counter value. */
-  | { kind: 'webauthn-counter'; seen: number; next: number };
+  | { kind: 'webauthn-counter'; seen: number; next: number }
+  /**
+   * A code the service sent (email, phone): the challenge's `pending_code` removed if its `hash` is still this one,
+   * in the same write that accepts the challenge, so a code works once and a newer code replaces an older one.
+   */
+  | { kind: 'pending-code'; hash: string };
 
 export interface FactorMatch {
   method: MfaMethod;
@@ -47,6 +54,25 @@ export interface FactorContext {
   keys: KeyRing | undefined;
   now: number;
   random: (size: number) => Buffer;
+  /** The challenge the proof is for, as read before the attempt (absent on the app's verify API). */
+  challenge?: LoginChallenge;
+}
+
+/**
+ * The code a challenge is waiting for, from a factor that sends one (`pending_code` on the challenge item): which
+ * factor sent it to which enrollment, and the delivered code's keyed hash, times and count of sends
+ * (lib/delivered-code/code.ts). One per challenge: a new send replaces it, whatever the factor, and carries `sends` on.
+ */
+export interface PendingLoginCode extends PendingCode {
+  factor: FactorName;
+  enrollment_id: string;
+}
+
+/** What a factor may know of the challenge a proof is for. */
+export interface LoginChallenge {
+  challengeId: string;
+  userId: string;
+  pendingCode?: PendingLoginCode;
 }
 
 /** The admin list's `type` and `auth_method` values (the vendor's; docs/openapi.json lists them): a new factor adds its own. */
@@ -95,6 +121,34 @@ export interface LoginFactor<Proof = string> extends FactorUse {
 export interface PromptFactor<Prompt> {
   /** The prompt for this login; undefined when the user has no enrollment this factor can use. Writes nothing. */
   prompt(enrollments: readonly EnrollmentRecord[], login: { challengeId: string }): Prompt | undefined;
+}
+
+/** Where a code goes, opened from an enrollment only to send it. */
+export interface CodeDestination {
+  /** The address or number, as enrolled: handed to `deliver`, never logged or answered. */
+  to: string;
+  /** The keyed hash the per-destination hourly cap counts under (lib/delivered-code/destination-rate.ts). */
+  rateKey: string;
+  /** What the page may show of it (`a•••@example.com`). */
+  masked: string;
+}
+
+/**
+ * Signing in with a code the service sends (email, phone): the step before the proof. The flow (lib/mfa/send-code.ts)
+ * holds the rules — nothing before the user asks, the send conditions on the challenge and the destination's hourly
+ * cap in one transaction — and calls `destination` and `deliver` only after they passed.
+ */
+export interface CodeSender {
+  /** The factor sending: what `pending_code.factor` records and the `LoginFactor` checks. */
+  name: FactorName;
+  channel: CodeChannel;
+  usable(enrollment: EnrollmentRecord): boolean;
+  /** The per-destination hourly counter. */
+  rate: DestinationRate;
+  /** Opens the enrollment's destination (ENCRYPTION_KEYS: it is sealed like a TOTP secret). */
+  destination(enrollment: EnrollmentRecord, keys: KeyRing): CodeDestination;
+  /** Sends `code`, once; a failure is an AppError for the page (422 refused for good, 503 try again). */
+  deliver(destination: CodeDestination, code: string, locale: string | undefined): Promise<void>;
 }
 
 /** What a finish needs besides the ticket and the proof. */

@@ -218,7 +218,12 @@ async function check<P>(
   attempt: { userId: string; challenge?: ChallengeRecord; factor: LoginFactor<P>; proof: P; user: UserMfaState; budget: Reservation; now: number; deviceTx?: string },
 ): Promise<{ match: FactorMatch; now: number }> {
   const { userId, challenge, factor, proof, user, budget, now, deviceTx } = attempt;
-  const match = factor.verify(user.enrollments, proof, { keys: deps.config.encryptionKeys, now, random: deps.random ?? randomBytes });
+  const match = factor.verify(user.enrollments, proof, {
+    keys: deps.config.encryptionKeys,
+    now,
+    random: deps.random ?? randomBytes,
+    challenge: challenge && { challengeId: challenge.challenge_id, userId, pendingCode: challenge.pending_code },
+  });
   if (match) {
     let refund = true;
     for (let round = 0; ; round += 1) {

@@ -9,16 +9,31 @@ const proofFields = {
   recovery_code: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(64, 'must be at most 64 characters'))),
 };
 
-/** Exactly one proof per request, `code` (TOTP) or `recovery_code`: else 400 `invalid_body`. */
-const exactlyOneProof = <T extends { code?: string; recovery_code?: string }>() =>
+/** Exactly one proof per request, `code` (TOTP) or `recovery_code` (or `email_code` on the page): else 400 `invalid_body`. */
+const exactlyOneProof = <T extends { code?: string; recovery_code?: string; email_code?: string }>(names = 'code or recovery_code') =>
   codedCheck<T>(
     'invalid_body',
-    (body) => (body.code === undefined) !== (body.recovery_code === undefined),
-    'code: send exactly one of code or recovery_code',
+    (body) => [body.code, body.recovery_code, body.email_code].filter((proof) => proof !== undefined).length === 1,
+    `code: send exactly one of ${names}`,
   );
 
-/** `POST /mfa/verify` (the hosted page's widget): the request token and exactly one of `code` or `recovery_code`. */
-export const pageVerifySchema = v.pipe(v.strictObject({ request_token: requestToken, ...proofFields }), exactlyOneProof());
+/** A code sent by email for this challenge (POST /mfa/email/send). */
+const emailCode = v.optional(v.pipe(v.string(), v.regex(/^\s*\d{3}[\s-]?\d{3}\s*$/, 'must be the 6 digits of the code we emailed')));
+
+/**
+ * `POST /mfa/verify` (the hosted page's widget): the request token and exactly one of `code`, `recovery_code` or
+ * `email_code`.
+ */
+export const pageVerifySchema = v.pipe(
+  v.strictObject({ request_token: requestToken, ...proofFields, email_code: emailCode }),
+  exactlyOneProof('code, recovery_code or email_code'),
+);
+
+/** `POST /mfa/email/send`: the request token, and which email enrollment when the user has several. */
+export const sendCodeSchema = v.strictObject({
+  request_token: requestToken,
+  enrollment_id: v.optional(v.pipe(v.string(), v.regex(/^enr_[A-Za-z0-9_-]{22}$/, 'must be an enrollment id (enr_…)'))),
+});
 
 /** `POST /api/v2/users/{user_id}/mfa/verify`: exactly one of `code` (TOTP) or `recovery_code`. */
 export const verifyUserSchema = v.pipe(v.strictObject(proofFields), exactlyOneProof());
