@@ -9,6 +9,7 @@ import type { enrollmentView } from '../enrollment/admin';
 import type { CreatedChallenge } from '../mfa/create-challenge';
 import type { challengeView } from '../mfa/challenge';
 import type { FactorVerified, LoginSuccess } from '../mfa/login';
+import type { CodeSent } from '../mfa/send-code';
 import type { ResultPayload } from '../mfa/result-token';
 import type { enrollmentTransactionStateView } from '../guardian/enrollment';
 import type { enrollmentStartFlow } from '../guardian/enrollment-start';
@@ -182,6 +183,14 @@ export const loginSuccess = v.strictObject({
   recovery_code: v.optional(described(v.string(), 'After a recovery code was used: the next one, shown once.')),
 });
 
+export const loginCodeSent = v.strictObject({
+  sent_to: described(v.string(), 'Where the code went, masked (`a•••@example.com`).'),
+  enrollment_id: v.string(),
+  expires_at: described(v.string(), 'When the code stops working (10 minutes after the send), ISO 8601.'),
+  resend_after_sec: described(v.number(), 'Seconds before another code may be asked for.'),
+  sends_left: described(v.number(), 'Codes that may still be sent for this sign-in (5 in all).'),
+});
+
 export const factorVerified = v.strictObject({
   verified: v.literal(true),
   mfa_method: mfaMethod,
@@ -304,6 +313,7 @@ export type ContractChecks = [
   Documents<typeof historyPage, HistoryPage>,
   Documents<typeof challenge, ReturnType<typeof challengeView>>,
   Documents<typeof loginSuccess, LoginSuccess>,
+  Documents<typeof loginCodeSent, CodeSent>,
   Documents<typeof factorVerified, { verified: true } & FactorVerified>,
   Documents<typeof deviceStartFlow, Returned<typeof enrollmentStartFlow>>,
   Documents<typeof deviceStartFlow, Returned<typeof loginStartFlow>>,

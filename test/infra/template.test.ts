@@ -84,6 +84,7 @@ describe('packaged CloudFormation template', () => {
       GetMfaChallengeLambdaFunction: [A],
       MfaPageLambdaFunction: [S],
       MfaVerifyLambdaFunction: [S, E, R],
+      MfaEmailSendLambdaFunction: [S, E],
       MfaWebauthnOptionsLambdaFunction: [S],
       MfaWebauthnLambdaFunction: [S, R],
       MfaJwksLambdaFunction: [P],
@@ -143,7 +144,7 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it.each(['SendTicketEmail', 'SendSecurityNotification'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
+  it.each(['SendTicketEmail', 'SendSecurityNotification', 'MfaEmailSend'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
     const role = resources[`${fn}IamRoleLambdaExecution`]!;
     const actions = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).flatMap((st: any) => [st.Action].flat());
     expect(actions.filter((a: string) => a.startsWith('ses:'))).toEqual(['ses:SendEmail']);
@@ -212,6 +213,8 @@ describe('packaged CloudFormation template', () => {
       GetMfaChallenge: { GetItem: [C] },
       MfaPage: { GetItem: [C] },
       MfaVerify: { GetItem: [C], Query: [U], UpdateItem: [C, U] },
+      // The login code's send: the challenge (its pending code) and the address's hourly counter, nothing else written.
+      MfaEmailSend: { GetItem: [C], Query: [U], UpdateItem: [C, 'EMAILRATE#*'] },
       MfaWebauthnOptions: { GetItem: [C], Query: [U] },
       MfaWebauthn: { GetItem: [C], Query: [U], UpdateItem: [C, U] },
       VerifyMfaResult: { PutItem: ['RESULT#*'] },

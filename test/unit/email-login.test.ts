@@ -67,7 +67,7 @@ const challenge = (extra: Partial<ChallengeRecord> = {}): ChallengeRecord => ({
   ttl: 0,
   ...extra,
 });
-const cancelled = (...reasons: Array<{ Code: string; Item?: Record<string, unknown> }>) =>
+const cancelled = (...reasons: Array<{ Code: string; Item?: object }>) =>
   new TransactionCanceledException({
     message: 'Transaction cancelled',
     $metadata: {},
