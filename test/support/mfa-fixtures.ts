@@ -1,4 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { encryptionKeysFromEnv } from '../../lib/config';
+import { seal } from '../../lib/crypto/secret-box';
+import { maskEmail } from '../../lib/factors/email/address';
+import { enrollmentKey, enrollmentPointerKey, enrollmentSecretContext, newEnrollmentId, userProfileKey, type EmailEnrollmentRecord } from '../../lib/store/records';
 import { db, stack } from './stack';
 
 /** Writes attributes straight into a challenge item, as an emulator-side fixture (an expiry in the past). */
@@ -13,4 +17,46 @@ export async function patchChallenge(challengeId: string, values: Record<string,
       ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, values[n]])),
     }),
   );
+}
+
+/**
+ * A confirmed email enrollment, written as redeeming an email ticket writes one: the address sealed for this user and
+ * enrollment under the stack's ENCRYPTION_KEYS (lib/crypto/secret-box.ts, as TOTP secrets are), the masked address
+ * for lists, the pointer and the user's count, together.
+ */
+export async function seedEmailEnrollment(userId: string, address: string): Promise<EmailEnrollmentRecord> {
+  const keys = encryptionKeysFromEnv(stack.functionEnv);
+  const enrollmentId = newEnrollmentId();
+  const now = Date.now();
+  const enrollment: EmailEnrollmentRecord = {
+    ...enrollmentKey(userId, enrollmentId),
+    type: 'enrollment',
+    enrollment_id: enrollmentId,
+    user_id: userId,
+    factor: 'email',
+    status: 'confirmed',
+    name: 'Email',
+    email: seal(Buffer.from(address, 'utf8'), keys, enrollmentSecretContext(userId, enrollmentId)),
+    masked_email: maskEmail(address),
+    ticket_id: 'tkt_seeded',
+    created_at: now,
+  };
+  await db.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: stack.tableName, Item: enrollment, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: stack.tableName, Item: { ...enrollmentPointerKey(enrollmentId), type: 'enrollment-pointer', enrollment_id: enrollmentId, user_id: userId } } },
+        {
+          Update: {
+            TableName: stack.tableName,
+            Key: userProfileKey(userId),
+            UpdateExpression: 'SET #type = :user, user_id = :user_id, updated_at = :now ADD enrollment_count :one',
+            ExpressionAttributeNames: { '#type': 'type' },
+            ExpressionAttributeValues: { ':user': 'user', ':user_id': userId, ':now': now, ':one': 1 },
+          },
+        },
+      ],
+    }),
+  );
+  return enrollment;
 }
