@@ -24,7 +24,7 @@ export async function patchChallenge(challengeId: string, values: Record<string,
  * enrollment under the stack's ENCRYPTION_KEYS (lib/crypto/secret-box.ts, as TOTP secrets are), the masked address
  * for lists, the pointer and the user's count, together.
  */
-export async function seedEmailEnrollment(userId: string, address: string): Promise<EmailEnrollmentRecord> {
+export async function seedEmailEnrollment(userId: string, address: string, tableName = stack.tableName): Promise<EmailEnrollmentRecord> {
   const keys = encryptionKeysFromEnv(stack.functionEnv);
   const enrollmentId = newEnrollmentId();
   const now = Date.now();
@@ -44,11 +44,11 @@ export async function seedEmailEnrollment(userId: string, address: string): Prom
   await db.send(
     new TransactWriteCommand({
       TransactItems: [
-        { Put: { TableName: stack.tableName, Item: enrollment, ConditionExpression: 'attribute_not_exists(pk)' } },
-        { Put: { TableName: stack.tableName, Item: { ...enrollmentPointerKey(enrollmentId), type: 'enrollment-pointer', enrollment_id: enrollmentId, user_id: userId } } },
+        { Put: { TableName: tableName, Item: enrollment, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: tableName, Item: { ...enrollmentPointerKey(enrollmentId), type: 'enrollment-pointer', enrollment_id: enrollmentId, user_id: userId } } },
         {
           Update: {
-            TableName: stack.tableName,
+            TableName: tableName,
             Key: userProfileKey(userId),
             UpdateExpression: 'SET #type = :user, user_id = :user_id, updated_at = :now ADD enrollment_count :one',
             ExpressionAttributeNames: { '#type': 'type' },
