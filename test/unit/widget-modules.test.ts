@@ -49,9 +49,9 @@ describe('the widget\'s modules', () => {
 
   it('list each factor\'s UI once: the shell imports factor modules only through that list', async () => {
     const modules = await factorModules();
-    expect(modules.map((m) => m.path).sort()).toEqual(['lib/factors/recovery-code/widget.ts', 'lib/factors/totp/widget.ts', 'lib/factors/webauthn/widget.ts']);
+    expect(modules.map((m) => m.path).sort()).toEqual(['lib/factors/email/widget.ts', 'lib/factors/recovery-code/widget.ts', 'lib/factors/totp/widget.ts', 'lib/factors/webauthn/widget.ts']);
     const names = modules.flatMap((m) => m.ui.factors);
-    expect(names.sort()).toEqual(['otp', 'recovery-code', 'webauthn-platform', 'webauthn-roaming']);
+    expect(names.sort()).toEqual(['email', 'otp', 'recovery-code', 'webauthn-platform', 'webauthn-roaming']);
     for (const file of SHELL.filter((name) => name !== LIST)) {
       // Test ids name an element the tests find, not a factor the shell chooses.
       const source = readProjectFile(`lib/widget/${file}`).replace(/'data-testid': '[\w-]+'/g, '');
