@@ -124,6 +124,7 @@ export const enrollment = v.strictObject({
   type: v.picklist(['authenticator', 'webauthn-roaming', 'webauthn-platform', 'email']),
   auth_method: v.picklist(['authenticator', 'webauthn', 'email']),
   name: v.string(),
+  identifier: v.optional(described(v.string(), 'The enrolled address, masked (`a•••@example.com`); absent for an authenticator app or a key.')),
   created_at: timestamp,
   enrolled_at: timestamp,
 });

@@ -217,7 +217,7 @@ export const ROUTES: readonly Route[] = [
     pathParams: userIdParam,
     body: { name: 'VerifyUserRequest', schema: verifyUserSchema, required: true },
     ok: { 200: { description: 'Verified.', json: res.factorVerified, name: 'FactorVerified' } },
-    errors: { invalid_user_id: 400, invalid_code: 400, not_enrolled: 409, too_many_attempts: 429 },
+    errors: { invalid_user_id: 400, invalid_code: 400, email_code_needs_challenge: 400, not_enrolled: 409, too_many_attempts: 429 },
   },
   // ── Admin API: MFA at login ───────────────────────────────────────────────────────────────────────────────────
   {

@@ -20,6 +20,7 @@ import {
   type WebauthnEnrollmentRecord,
   credentialKey,
 } from '../store/records';
+import type { ListedEnrollment } from '../factors/factor';
 
 /**
  * What an attempt is made with: the TOTP start's transaction, or the registration challenge, each under the link
@@ -63,7 +64,7 @@ export type RedeemResult =
 export const RETIRED_CODES_PER_REDEEM = 90;
 
 /** The fields of an enrollment the admin API shows: never the secret or the recovery code hash, not even read. */
-export type EnrollmentSummary = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'>;
+export type EnrollmentSummary = ListedEnrollment;
 
 /** Items returned by a failed condition come in wire format, even through the DocumentClient. */
 const fromWire = (item: Record<string, unknown> | undefined) => (item ? (unmarshall(item as never) as TicketRecord) : undefined);
@@ -337,7 +338,7 @@ export class EnrollmentStore {
     const pages = paginateQuery({ client: this.db }, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at',
+      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at, masked_email',
       ExpressionAttributeNames: { '#status': 'status', '#name': 'name' },
       ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
       ConsistentRead: true,

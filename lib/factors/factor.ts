@@ -1,7 +1,7 @@
 import type { KeyRing } from '../config';
 import type { CodeChannel, PendingCode } from '../delivered-code/code';
 import type { DestinationRate } from '../delivered-code/destination-rate';
-import type { EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/records';
+import type { EmailEnrollmentRecord, EnrollmentRecord, PendingTotp, PendingWebauthn } from '../store/records';
 
 /**
  * The interfaces every factor offers (Ory's strategies, Keycloak's authenticators); docs/FACTORS.md says what a
@@ -79,6 +79,10 @@ export interface LoginChallenge {
 export type ViewType = 'authenticator' | 'webauthn-roaming' | 'webauthn-platform' | 'email';
 export type ViewAuthMethod = 'authenticator' | 'webauthn' | 'email';
 
+/** What the admin list reads of an enrollment item: never a sealed value, the masked identifier at most. */
+export type ListedEnrollment = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'> &
+  Partial<Pick<EmailEnrollmentRecord, 'masked_email'>>;
+
 /** One row of the admin list (`GET /api/v2/users/{user_id}/enrollments`), in the vendor's vocabulary. */
 export interface FactorView {
   type: ViewType;
@@ -86,7 +90,7 @@ export interface FactorView {
   /** The enrollment's `name` when none was given. */
   defaultName: string;
   /** The enrollment's identifier, masked for the list (an address: `a•••@example.com`); absent when it has none. */
-  maskedIdentifier?: (enrollment: EnrollmentRecord) => string | undefined;
+  maskedIdentifier?: (enrollment: ListedEnrollment) => string | undefined;
 }
 
 /** What the registry knows of a factor without loading its checks. */

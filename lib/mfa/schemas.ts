@@ -35,8 +35,22 @@ export const sendCodeSchema = v.strictObject({
   enrollment_id: v.optional(v.pipe(v.string(), v.regex(/^enr_[A-Za-z0-9_-]{22}$/, 'must be an enrollment id (enr_…)'))),
 });
 
-/** `POST /api/v2/users/{user_id}/mfa/verify`: exactly one of `code` (TOTP) or `recovery_code`. */
-export const verifyUserSchema = v.pipe(v.strictObject(proofFields), exactlyOneProof());
+/**
+ * `POST /api/v2/users/{user_id}/mfa/verify`: exactly one of `code` (TOTP) or `recovery_code`. An emailed code is
+ * refused with 400 `email_code_needs_challenge`: it is sent for, bound to and spent with one challenge (lib/mfa/
+ * send-code.ts), and this API has none; sending one from here would add a second send path (and a second
+ * place to cap it) for what a challenge already does. Apps with their own UI create a challenge and send the user
+ * to its page, or use a factor the user already holds.
+ */
+export const verifyUserSchema = v.pipe(
+  v.strictObject({ ...proofFields, email_code: v.optional(v.string()) }),
+  codedCheck(
+    'email_code_needs_challenge',
+    (body) => body.email_code === undefined,
+    'email_code: an emailed code is verified on its challenge (POST /api/v2/mfa/challenges, then the page); this API checks codes the user already holds',
+  ),
+  exactlyOneProof(),
+);
 
 /** `POST /mfa/webauthn/options`: the request token alone. */
 export const webauthnOptionsSchema = v.strictObject({ request_token: requestToken });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emailsTo } from '../support/lambda';
-import { createChallenge, pageVerify, verifyWithJwks } from '../support/mfa';
+import { createChallenge, pageVerify, userVerify, verifyWithJwks } from '../support/mfa';
 import { patchChallenge, seedEmailEnrollment } from '../support/mfa-fixtures';
 import { api, db, stack, uniqueUser } from '../support/stack';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -115,6 +115,25 @@ describe('signing in with an emailed code', () => {
     const verifies = await Promise.all(Array.from({ length: 8 }, () => pageVerify({ request_token: challenge.request_token, email_code: code })));
     expect(tally(verifies.map((v) => v.status))).toEqual({ 200: 1, 410: 7 });
     expect(verifies.filter((v) => v.status === 410).every((v) => v.body.error === 'challenge_accepted')).toBe(true);
+  });
+
+  it('the admin list shows the enrollment as the vendor does (type and auth_method email) with the address masked', async () => {
+    const { userId, to, enrollment } = await emailUser('email-admin');
+    const listed = await api<Array<Record<string, unknown>>>('GET', `/api/v2/users/${encodeURIComponent(userId)}/enrollments`);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual([
+      expect.objectContaining({ id: enrollment.enrollment_id, type: 'email', auth_method: 'email', name: 'Email', identifier: enrollment.masked_email }),
+    ]);
+    expect(enrollment.masked_email).toMatch(/^e•••@example\.com$/);
+    expect(JSON.stringify(listed.body)).not.toContain(to);
+    expect(JSON.stringify(listed.body)).not.toContain(enrollment.email);
+  });
+
+  it('the app\'s verify API refuses an emailed code with a clear 400: such a code belongs to a challenge', async () => {
+    const { userId } = await emailUser('email-app-api');
+    const refused = await userVerify(userId, { email_code: '123456' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: 'email_code_needs_challenge', message: expect.stringMatching(/^email_code: /) });
   });
 
   it('a challenge that does not offer email sends none: 409 factor_not_offered', async () => {
