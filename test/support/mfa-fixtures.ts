@@ -1,8 +1,7 @@
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { encryptionKeysFromEnv } from '../../lib/config';
-import { seal } from '../../lib/crypto/secret-box';
-import { maskEmail } from '../../lib/factors/email/address';
-import { enrollmentKey, enrollmentPointerKey, enrollmentSecretContext, newEnrollmentId, userProfileKey, type EmailEnrollmentRecord } from '../../lib/store/records';
+import { enrollmentPointerKey, newEnrollmentId, userProfileKey, type EmailEnrollmentRecord } from '../../lib/store/records';
+import { emailEnrollmentRecord } from './email-enrollment';
 import { db, stack } from './stack';
 
 /** Writes attributes straight into a challenge item, as an emulator-side fixture (an expiry in the past). */
@@ -20,27 +19,14 @@ export async function patchChallenge(challengeId: string, values: Record<string,
 }
 
 /**
- * A confirmed email enrollment, written as redeeming an email ticket writes one: the address sealed for this user and
- * enrollment under the stack's ENCRYPTION_KEYS (lib/crypto/secret-box.ts, as TOTP secrets are), the masked address
- * for lists, the pointer and the user's count, together.
+ * A confirmed email enrollment, written as redeeming an email ticket writes one (./email-enrollment.ts, sealed under
+ * the stack's ENCRYPTION_KEYS), with its pointer and the user's count, together.
  */
 export async function seedEmailEnrollment(userId: string, address: string, tableName = stack.tableName): Promise<EmailEnrollmentRecord> {
   const keys = encryptionKeysFromEnv(stack.functionEnv);
   const enrollmentId = newEnrollmentId();
   const now = Date.now();
-  const enrollment: EmailEnrollmentRecord = {
-    ...enrollmentKey(userId, enrollmentId),
-    type: 'enrollment',
-    enrollment_id: enrollmentId,
-    user_id: userId,
-    factor: 'email',
-    status: 'confirmed',
-    name: 'Email',
-    email: seal(Buffer.from(address, 'utf8'), keys, enrollmentSecretContext(userId, enrollmentId)),
-    masked_email: maskEmail(address),
-    ticket_id: 'tkt_seeded',
-    created_at: now,
-  };
+  const enrollment = emailEnrollmentRecord(userId, enrollmentId, address, keys, now);
   await db.send(
     new TransactWriteCommand({
       TransactItems: [

@@ -4,11 +4,9 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig, resultSigningConfig } from '../../lib/config';
-import { seal } from '../../lib/crypto/secret-box';
 import { issueDeliveredCode, type CodeContext } from '../../lib/delivered-code/code';
 import { AppError } from '../../lib/errors';
 import type { CodeSender, FactorContext, PendingLoginCode } from '../../lib/factors/factor';
-import { maskEmail } from '../../lib/factors/email/address';
 import { emailLoginFactor } from '../../lib/factors/email/login';
 import { emailLoginSender } from '../../lib/factors/email/sender';
 import { challengeKey, type ChallengeRecord } from '../../lib/mfa/challenge';
@@ -16,7 +14,8 @@ import { login } from '../../lib/mfa/login';
 import { MfaStore } from '../../lib/mfa/mfa-store';
 import { sendLoginCode } from '../../lib/mfa/send-code';
 import { signRequestToken } from '../../lib/mfa/request-token';
-import { enrollmentKey, enrollmentSecretContext, type EmailEnrollmentRecord } from '../../lib/store/records';
+import { enrollmentKey } from '../../lib/store/records';
+import { emailEnrollmentRecord } from '../support/email-enrollment';
 
 /** The email factor against the login interface, and the flow's writes around it (sending, spending). */
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -29,19 +28,7 @@ const ENR = 'enr_EEEEEEEEEEEEEEEEEEEEEE';
 const CHL = 'chl_CCCCCCCCCCCCCCCCCCCCCC';
 const ADDRESS = 'ada.lovelace@example.com';
 
-const enrollment: EmailEnrollmentRecord = {
-  ...enrollmentKey(USER, ENR),
-  type: 'enrollment',
-  enrollment_id: ENR,
-  user_id: USER,
-  factor: 'email',
-  status: 'confirmed',
-  name: 'Email',
-  email: seal(Buffer.from(ADDRESS, 'utf8'), keys, enrollmentSecretContext(USER, ENR)),
-  masked_email: maskEmail(ADDRESS),
-  ticket_id: 'tkt_x',
-  created_at: NOW - 100_000,
-};
+const enrollment = emailEnrollmentRecord(USER, ENR, ADDRESS, keys, NOW - 100_000);
 const loginContext = (challengeId = CHL, userId = USER): CodeContext => ({ channel: 'email', purpose: 'login', challengeId, userId });
 function sent(context = loginContext(), at = NOW - 1000): { code: string; pending: PendingLoginCode } {
   const { code, pending } = issueDeliveredCode({ context, keys, now: at });
