@@ -12,6 +12,7 @@ import type { CreatedChallenge } from '../mfa/create-challenge';
 import type { challengeView } from '../mfa/challenge';
 import type { listRememberedBrowsers } from '../mfa/remembered-admin';
 import type { FactorVerified, LoginSuccess } from '../mfa/login';
+import type { CodeSent } from '../mfa/send-code';
 import type { ResultPayload } from '../mfa/result-token';
 import type { enrollmentTransactionStateView } from '../guardian/enrollment';
 import type { enrollmentStartFlow } from '../guardian/enrollment-start';
@@ -154,6 +155,7 @@ export const enrollment = v.strictObject({
   type: v.picklist(['authenticator', 'webauthn-roaming', 'webauthn-platform', 'email']),
   auth_method: v.picklist(['authenticator', 'webauthn', 'email']),
   name: v.string(),
+  identifier: v.optional(described(v.string(), 'The enrolled address, masked (`a•••@example.com`); absent for an authenticator app or a key.')),
   created_at: timestamp,
   enrolled_at: timestamp,
 });
@@ -228,6 +230,14 @@ export const loginSuccess = v.strictObject({
   mfa_method: mfaMethod,
   enrollment_id: v.string(),
   recovery_code: v.optional(described(v.string(), 'After a recovery code was used: the next one, shown once.')),
+});
+
+export const loginCodeSent = v.strictObject({
+  sent_to: described(v.string(), 'Where the code went, masked (`a•••@example.com`).'),
+  enrollment_id: v.string(),
+  expires_at: described(v.string(), 'When the code stops working (10 minutes after the send), ISO 8601.'),
+  resend_after_sec: described(v.number(), 'Seconds before another code may be asked for.'),
+  sends_left: described(v.number(), 'Codes that may still be sent for this sign-in (5 in all).'),
 });
 
 export const factorVerified = v.strictObject({
@@ -360,6 +370,7 @@ export type ContractChecks = [
   Documents<typeof challenge, ReturnType<typeof challengeView>>,
   Documents<typeof rememberedBrowsers, Returned<typeof listRememberedBrowsers>>,
   Documents<typeof loginSuccess, LoginSuccess>,
+  Documents<typeof loginCodeSent, CodeSent>,
   Documents<typeof factorVerified, { verified: true } & FactorVerified>,
   Documents<typeof deviceStartFlow, Returned<typeof enrollmentStartFlow>>,
   Documents<typeof deviceStartFlow, Returned<typeof loginStartFlow>>,

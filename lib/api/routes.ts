@@ -4,7 +4,7 @@ import { sendTicketSchema } from '../email/request-send';
 import { RECOVER_ACCOUNT_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
 import { recoverAccountSchema, startFlowSchema, verifyOtpSchema } from '../guardian/schemas';
 import { createChallengeSchema } from '../mfa/create-challenge';
-import { pageVerifySchema, verifyUserSchema, webauthnLoginSchema, webauthnOptionsSchema } from '../mfa/schemas';
+import { pageVerifySchema, sendCodeSchema, verifyUserSchema, webauthnLoginSchema, webauthnOptionsSchema } from '../mfa/schemas';
 import { verifyResultSchema } from '../mfa/verify-result';
 import { createMethodSchema, replaceMethodsSchema, updateMethodSchema } from '../enrollment/authentication-methods';
 import { setFactorSchema } from '../factors/switch-admin';
@@ -297,7 +297,7 @@ export const ROUTES: readonly Route[] = [
     pathParams: userIdParam,
     body: { name: 'VerifyUserRequest', schema: verifyUserSchema, required: true },
     ok: { 200: { description: 'Verified.', json: res.factorVerified, name: 'FactorVerified' } },
-    errors: { invalid_user_id: 400, invalid_code: 400, not_enrolled: 409, factor_disabled: 400, too_many_attempts: 429 },
+    errors: { invalid_user_id: 400, invalid_code: 400, email_code_needs_challenge: 400, not_enrolled: 409, factor_disabled: 400, too_many_attempts: 429 },
   },
   // ── Admin API: MFA at login ───────────────────────────────────────────────────────────────────────────────────
   {
@@ -458,12 +458,26 @@ export const ROUTES: readonly Route[] = [
     method: 'post',
     path: '/mfa/verify',
     operationId: 'mfaVerify',
-    summary: "The login page's check: a TOTP code or recovery code against the challenge (the request token authenticates)",
+    summary: "The login page's check: a TOTP code, an emailed code or a recovery code against the challenge (the request token authenticates)",
     tag: 'Login page',
     auth: 'none',
     body: { name: 'PageVerifyRequest', schema: pageVerifySchema, required: true },
     ok: { 200: { description: 'Accepted: form-POST `signature` (and `state`) to `post_action_url`.', json: res.loginSuccess, name: 'LoginSuccess' } },
     errors: { ...LOGIN_ATTEMPT, browser_not_remembered: 400 },
+  },
+  {
+    fn: 'mfaEmailSend',
+    method: 'post',
+    path: '/mfa/email/send',
+    operationId: 'mfaEmailSend',
+    summary: "The login page's \"Email me a code\": a 6-digit code to the user's enrolled address, for this challenge",
+    description:
+      'The only way a login code is sent: nothing goes out before the user asks. The code works once, for 10 minutes, on this challenge only (send `email_code` to POST /mfa/verify); a new send replaces it. At most one send per 30 s and 5 per challenge, and a cap per address and hour: 429 `too_many_sends` with `retry_after_sec`, nothing sent.',
+    tag: 'Login page',
+    auth: 'none',
+    body: { name: 'LoginCodeSendRequest', schema: sendCodeSchema, required: true },
+    ok: { 200: { description: 'Sent.', json: res.loginCodeSent, name: 'LoginCodeSent' } },
+    errors: { ...CHALLENGE_ENDED, challenge_not_found: 404, enrollment_not_found: 404, factor_not_offered: 409, email_rejected: 422, too_many_sends: 429, email_unavailable: 503 },
   },
   {
     fn: 'mfaWebauthnOptions',

@@ -6,7 +6,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * An enrollment as `GET /api/v2/users/{user_id}/enrollments` shows it, in the vendor's shape (`id`, `status`, `type`,
- * `name`, `enrolled_at`, `auth_method`) plus `created_at`. Never the secret or the recovery code hash. `type` and
+ * `name`, `enrolled_at`, `auth_method`, `identifier` for an address) plus `created_at`. Never the secret or the recovery code hash. `type` and
  * `auth_method` are the factor's (its descriptor's `view`, lib/factors/registry.ts).
  */
 export function enrollmentView(enrollment: EnrollmentSummary) {
@@ -17,6 +17,8 @@ export function enrollmentView(enrollment: EnrollmentSummary) {
     type: view.type,
     auth_method: view.auth_method,
     name: enrollment.name,
+    // The vendor's `identifier`: the enrolled address or number, masked (`a•••@example.com`); absent for an app or key.
+    identifier: view.maskedIdentifier?.(enrollment),
     created_at: iso(enrollment.created_at),
     enrolled_at: iso(enrollment.created_at),
   };

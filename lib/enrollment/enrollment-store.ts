@@ -23,6 +23,7 @@ import {
   type WebauthnEnrollmentRecord,
   credentialKey,
 } from '../store/records';
+import type { ListedEnrollment } from '../factors/factor';
 
 /**
  * What an attempt is made with: the TOTP start's transaction, or the registration challenge, each under the link
@@ -73,7 +74,7 @@ export type RedeemResult =
 export const RETIRED_CODES_PER_REDEEM = 90;
 
 /** The fields of an enrollment the admin API shows: never the secret or the recovery code hash, not even read. */
-export type EnrollmentSummary = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'>;
+export type EnrollmentSummary = ListedEnrollment;
 
 /** The pointer from an enrollment's id to its user (and credential, so removing it frees the uniqueness item). */
 const pointerOf = (enrollment: EnrollmentRecord, credentialId: string | undefined): EnrollmentPointerRecord => ({
@@ -425,7 +426,7 @@ export class EnrollmentStore {
     const pages = paginateQuery({ client: this.db }, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at',
+      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at, masked_email',
       ExpressionAttributeNames: { '#status': 'status', '#name': 'name' },
       ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
       ConsistentRead: true,

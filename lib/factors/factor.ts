@@ -1,8 +1,8 @@
 import type { KeyRing } from '../config';
 import type { SendLimits } from '../delivered-code/send-limits';
-import type { CodeChannel } from '../delivered-code/code';
+import type { CodeChannel, PendingCode } from '../delivered-code/code';
 import type { DestinationRate } from '../delivered-code/destination-rate';
-import type { EnrollmentRecord, PendingEnrollCode, PendingStart, PendingTotp, PendingWebauthn } from '../store/records';
+import type { EmailEnrollmentRecord, EnrollmentRecord, PendingEnrollCode, PendingStart, PendingTotp, PendingWebauthn } from '../store/records';
 
 /**
  * The interfaces every factor offers (Ory's strategies, Keycloak's authenticators); docs/FACTORS.md says what a
@@ -35,7 +35,12 @@ export type Spend =
   /** Recovery code: `recovery_code_hash = used` → `next`, so a code works once and its successor replaces it. */
   | { kind: 'recovery-code'; usedHash: string; nextHash: string }
   /** Security key / passkey: `sign_count = seen` → `next`, so two logins never both advance from one counter value. */
-  | { kind: 'webauthn-counter'; seen: number; next: number };
+  | { kind: 'webauthn-counter'; seen: number; next: number }
+  /**
+   * A code the service sent (email, phone): the challenge's `pending_code` removed if its `hash` is still this one,
+   * in the same write that accepts the challenge, so a code works once and a newer code replaces an older one.
+   */
+  | { kind: 'pending-code'; hash: string };
 
 export interface FactorMatch {
   method: MfaMethod;
@@ -52,11 +57,34 @@ export interface FactorContext {
   keys: KeyRing | undefined;
   now: number;
   random: (size: number) => Buffer;
+  /** The challenge the proof is for, as read before the attempt (absent on the app's verify API). */
+  challenge?: LoginChallenge;
+}
+
+/**
+ * The code a challenge is waiting for, from a factor that sends one (`pending_code` on the challenge item): which
+ * factor sent it to which enrollment, and the delivered code's keyed hash, times and count of sends
+ * (lib/delivered-code/code.ts). One per challenge: a new send replaces it, whatever the factor, and carries `sends` on.
+ */
+export interface PendingLoginCode extends PendingCode {
+  factor: FactorName;
+  enrollment_id: string;
+}
+
+/** What a factor may know of the challenge a proof is for. */
+export interface LoginChallenge {
+  challengeId: string;
+  userId: string;
+  pendingCode?: PendingLoginCode;
 }
 
 /** The admin list's `type` and `auth_method` values (the vendor's; docs/openapi.json lists them): a new factor adds its own. */
 export type ViewType = 'authenticator' | 'webauthn-roaming' | 'webauthn-platform' | 'email';
 export type ViewAuthMethod = 'authenticator' | 'webauthn' | 'email';
+
+/** What the admin list reads of an enrollment item: never a sealed value, the masked identifier at most. */
+export type ListedEnrollment = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'> &
+  Partial<Pick<EmailEnrollmentRecord, 'masked_email'>>;
 
 /** One row of the admin list (`GET /api/v2/users/{user_id}/enrollments`), in the vendor's vocabulary. */
 export interface FactorView {
@@ -65,7 +93,7 @@ export interface FactorView {
   /** The enrollment's `name` when none was given. */
   defaultName: string;
   /** The enrollment's identifier, masked for the list (an address: `a•••@example.com`); absent when it has none. */
-  maskedIdentifier?: (enrollment: EnrollmentRecord) => string | undefined;
+  maskedIdentifier?: (enrollment: ListedEnrollment) => string | undefined;
 }
 
 /** What the registry knows of a factor without loading its checks. */
@@ -104,6 +132,34 @@ export interface PromptFactor<Prompt> {
   method: MfaMethod;
   /** The prompt for this login; undefined when the user has no enrollment this factor can use. Writes nothing. */
   prompt(enrollments: readonly EnrollmentRecord[], login: { challengeId: string }): Prompt | undefined;
+}
+
+/** Where a code goes, opened from an enrollment only to send it. */
+export interface CodeDestination {
+  /** The address or number, as enrolled: handed to `deliver`, never logged or answered. */
+  to: string;
+  /** The keyed hash the per-destination hourly cap counts under (lib/delivered-code/destination-rate.ts). */
+  rateKey: string;
+  /** What the page may show of it (`a•••@example.com`). */
+  masked: string;
+}
+
+/**
+ * Signing in with a code the service sends (email, phone): the step before the proof. The flow (lib/mfa/send-code.ts)
+ * holds the rules — nothing before the user asks, the send conditions on the challenge and the destination's hourly
+ * cap in one transaction — and calls `destination` and `deliver` only after they passed.
+ */
+export interface CodeSender {
+  /** The factor sending: what `pending_code.factor` records and the `LoginFactor` checks. */
+  name: FactorName;
+  channel: CodeChannel;
+  usable(enrollment: EnrollmentRecord): boolean;
+  /** The per-destination hourly counter. */
+  rate: DestinationRate;
+  /** Opens the enrollment's destination (ENCRYPTION_KEYS: it is sealed like a TOTP secret). */
+  destination(enrollment: EnrollmentRecord, keys: KeyRing): CodeDestination;
+  /** Sends `code`, once; a failure is an AppError for the page (422 refused for good, 503 try again). */
+  deliver(destination: CodeDestination, code: string, locale: string | undefined): Promise<void>;
 }
 
 /** What a finish needs besides the ticket and the proof. */

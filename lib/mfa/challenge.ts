@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { PendingLoginCode } from '../factors/factor';
 import type { FactorName, MfaMethod } from '../factors/registry';
 
 /**
@@ -68,6 +69,11 @@ export interface ChallengeRecord {
    * transaction reads the result from `transaction-state`. Absent when the page or a request token completed it.
    */
   accepted_tx?: string;
+  /**
+   * The code the challenge waits for, from a factor that sends one (lib/mfa/send-code.ts): its keyed hash, never the
+   * code. Replaced by each send (`sends` carried on), removed by the write that accepts the login with it.
+   */
+  pending_code?: PendingLoginCode;
   ttl: number;
 }
 

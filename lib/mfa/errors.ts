@@ -63,3 +63,10 @@ export const noAllowedFactor = (userId: string, available: readonly string[]) =>
   });
 
 export const busy = () => new AppError(503, 'temporarily_unavailable', 'the sign-in is being changed by another request; retry in a moment');
+
+/** A send for a factor this challenge does not offer (it was not usable when the challenge was made). */
+export const factorNotOffered = () =>
+  conflict('factor_not_offered', 'request_token: this sign-in request does not offer codes this way; use a way the page offers');
+
+/** `enrollment_id` of a send names no enrollment of this user the factor can send to. */
+export const sendEnrollmentNotFound = () => notFound('enrollment_not_found', 'enrollment_id: no such enrollment for this sign-in');

@@ -227,7 +227,12 @@ async function check<P>(
   const { userId, challenge, factor, proof, user, budget, now, deviceTx } = attempt;
   // A step-up allows only some enrollments: a proof by another one is wrong (and has taken its attempt like any).
   const enrollments = allowedEnrollments(factor.method, user.enrollments, challenge?.allowed_factors);
-  const match = factor.verify(enrollments, proof, { keys: deps.config.encryptionKeys, now, random: deps.random ?? randomBytes });
+  const match = factor.verify(enrollments, proof, {
+    keys: deps.config.encryptionKeys,
+    now,
+    random: deps.random ?? randomBytes,
+    challenge: challenge && { challengeId: challenge.challenge_id, userId, pendingCode: challenge.pending_code },
+  });
   if (match) {
     let refund = true;
     for (let round = 0; ; round += 1) {

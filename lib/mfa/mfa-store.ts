@@ -9,13 +9,15 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, transactWrite, type CancellationReason } from '../dynamodb-transactions';
 import { enrollmentKey, userProfileKey, type EnrollmentRecord } from '../store/records';
+import { pendingSendCondition } from '../delivered-code/send-limits';
+import type { PendingLoginCode } from '../factors/factor';
 import type { FactorMatch } from '../factors/registry';
 import { FactorSwitchStore, type FactorSwitches } from '../factors/switches';
 import { budgetLimit, REFILL_MS, type FailureTat, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeKey, type ChallengeRecord } from './challenge';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-type Update = NonNullable<TransactItem['Update']>;
+export type Update = NonNullable<TransactItem['Update']>;
 
 /** A user as the login flow needs them: their enrollments and their failure budget, read in one Query. */
 export interface UserMfaState {
@@ -133,15 +135,20 @@ export class MfaStore {
   async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number; deviceTx?: string; refund?: { reservedAt: number } }): Promise<WriteResult> {
     const { userId, challenge, match, now, deviceTx, refund } = input;
     const items: TransactItem[] = [];
+    const spend = match.spend;
+    // A sent code lives on the challenge itself: its spend is part of the challenge's write (one item, one operation).
+    const codeSpend = spend.kind === 'pending-code' ? spend : undefined;
+    if (codeSpend && !challenge) throw new Error('a sent code is spent on its challenge');
     if (challenge) {
       items.push({
         Update: {
           TableName: this.tableName,
           Key: challengeKey(challenge.challenge_id),
-          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, attempts = attempts - :one${match.amr ? ', amr = :amr' : ''}${deviceTx ? ', accepted_tx = :tx' : ''}`,
-          ConditionExpression: '#status = :pending AND expires_at > :now',
-          ExpressionAttributeNames: { '#status': 'status', '#method': 'method' },
+          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, attempts = attempts - :one${match.amr ? ', amr = :amr' : ''}${deviceTx ? ', accepted_tx = :tx' : ''}${codeSpend ? ' REMOVE pending_code' : ''}`,
+          ConditionExpression: `#status = :pending AND expires_at > :now${codeSpend ? ' AND pending_code.#hash = :codeHash' : ''}`,
+          ExpressionAttributeNames: { '#status': 'status', '#method': 'method', ...(codeSpend ? { '#hash': 'hash' } : {}) },
           ExpressionAttributeValues: {
+            ...(codeSpend ? { ':codeHash': codeSpend.hash } : {}),
             ':accepted': 'accepted',
             ':pending': 'pending',
             ':now': now,
@@ -156,10 +163,18 @@ export class MfaStore {
       });
     }
     const key = enrollmentKey(userId, match.enrollment.enrollment_id);
-    const spend = match.spend;
     items.push({
       Update:
-        spend.kind === 'totp-step'
+        spend.kind === 'pending-code'
+          ? {
+              // The enrollment the code was sent to must still be there (not removed since the send).
+              TableName: this.tableName,
+              Key: key,
+              UpdateExpression: 'SET last_used_at = :now',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':now': now },
+            }
+          : spend.kind === 'totp-step'
           ? {
               TableName: this.tableName,
               Key: key,
@@ -186,7 +201,51 @@ export class MfaStore {
     if (refund) items.push({ Update: this.giveBackUpdate(userId, refund.reservedAt) });
     const reasons = await transactWrite(this.db, { TransactItems: items });
     if (!reasons) return { ok: true };
-    return this.refusal(reasons, challenge ? ['challenge', 'spent', 'budget'] : ['spent', 'budget']);
+    const refused = this.refusal(reasons, challenge ? ['challenge', 'spent', 'budget'] : ['spent', 'budget']);
+    // Still pending but waiting for another code (a newer send replaced it, or a concurrent login spent it): for this
+    // proof it is a replay, not a challenge that moved on.
+    const old = refused.ok ? undefined : refused.challenge;
+    if (codeSpend && old && old.status === 'pending' && old.expires_at > now && old.pending_code?.hash !== codeSpend.hash) {
+      return { ok: false, reason: 'spent' };
+    }
+    return refused;
+  }
+
+  /**
+   * Stores the code a challenge now waits for, and takes the send from its destination's hour, in one transaction:
+   * 1. the challenge pending ∧ unexpired ∧ the send rules (`pendingSendCondition`: cooldown, sends left) →
+   * `pending_code` replaced; 2. `destination`, the per-destination counter's update (lib/delivered-code/
+   * destination-rate.ts `destinationSendUpdate`). A refusal by either leaves both as they were: nothing is sent, and a
+   * request refused by its challenge costs the destination nothing. Refused: `challenge` (with the item as it is) or
+   * `destination`.
+   */
+  async putPendingCode(input: { challengeId: string; pending: PendingLoginCode; destination: Update; now: number }): Promise<
+    { ok: true } | { ok: false; reason: 'challenge' | 'destination' | 'busy'; challenge?: ChallengeRecord }
+  > {
+    const { challengeId, pending, destination, now } = input;
+    const send = pendingSendCondition('pending_code', now);
+    const reasons = await transactWrite(this.db, {
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: challengeKey(challengeId),
+            UpdateExpression: 'SET #codePending = :code',
+            ConditionExpression: `#status = :pending AND expires_at > :now AND ${send.ConditionExpression}`,
+            ExpressionAttributeNames: { '#status': 'status', ...send.ExpressionAttributeNames },
+            ExpressionAttributeValues: { ':code': pending, ':pending': 'pending', ':now': now, ...send.ExpressionAttributeValues },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        { Update: destination },
+      ],
+    });
+    if (!reasons) return { ok: true };
+    const index = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+    if (index < 0) return { ok: false, reason: 'busy' };
+    if (index === 1) return { ok: false, reason: 'destination' };
+    const item = reasons[0]?.Item;
+    return { ok: false, reason: 'challenge', challenge: item ? (unmarshall(item as never) as ChallengeRecord) : undefined };
   }
 
   /** The budget's attempt given back alone (a right proof whose challenge ended meanwhile); false when it stays spent. */

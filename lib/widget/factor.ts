@@ -73,6 +73,11 @@ export interface WidgetContext<Text = Words> {
   showDone(answer: Answer, text: string): void;
   /** Sign-in accepted: the answer's signature is posted to the app (after a new recovery code, if it carries one). */
   loginSucceeded(answer: Answer): void;
+  /**
+   * A code form of the module's own (a code it had sent), on a view of its own: `intro` above it (where the code went),
+   * `after` below (send again, the way back). The shell posts it to POST /mfa/verify as for the listed factors' forms.
+   */
+  showCodeForm(form: CodeForm<Text>, intro: ReadonlyArray<Node>, after: ReadonlyArray<Node>): void;
   /** The sign-in view again: the listed factors' (false) or the alternative's (true). */
   showLogin(alternative: boolean): void;
   copy(text: string): void;

@@ -245,7 +245,6 @@ export class Widget implements WidgetContext {
     const form = alternative ? other && other.login.form : withForm && withForm.login.form;
     const body = this.view(form ? form.state : 'login');
     this.fieldError = el('p', { id: 'mfa-code-error', className: 'mfa-field-error', role: 'alert' });
-    this.submit = el('button', { type: 'submit', className: 'mfa-button', text: t.verify });
     // The link to the other view: to the alternative, or back to the listed factors (the form's, else the first's).
     const linkTo = alternative ? withForm || offered[0] : other;
     const toggle = linkTo && el('button', { type: 'button', className: 'mfa-link-button mfa-toggle', text: linkTo.login.label(t) });
@@ -255,20 +254,8 @@ export class Widget implements WidgetContext {
       for (const ui of offered) if (ui.login.step) body.appendChild(ui.login.step(this));
     }
     if (form) {
-      const input = form.input();
-      this.input = input;
-      const formNode = el('form', { className: 'mfa-form', novalidate: true }, [
-        el('label', { for: input.id, className: 'mfa-label', text: form.label(t) }),
-        input,
-        this.fieldError,
-        this.submit,
-      ]);
-      formNode.addEventListener('submit', (event) => {
-        event.preventDefault();
-        this.verifyLogin(form);
-      });
-      body.appendChild(el('div', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: form.title(t) }), formNode, toggle]));
-      input.focus();
+      body.appendChild(this.codeStep(form, [], [toggle]));
+      this.input.focus();
     } else {
       // Only steps (security keys): the error line and the way to a recovery code still belong on the page.
       body.appendChild(el('div', { className: 'mfa-step' }, [this.fieldError, toggle]));
@@ -285,6 +272,33 @@ export class Widget implements WidgetContext {
       this.rememberBox,
       el('span', { text: this.t.rememberBrowser.replace('{n}', this.rememberDays) }),
     ]);
+  }
+
+  /** A code form of a factor's own step (a code it sent), on a view of its own: `intro` above it, `after` below. */
+  showCodeForm(form: CodeForm<Words>, intro: ReadonlyArray<Node>, after: ReadonlyArray<Node>): void {
+    const body = this.view(form.state);
+    this.fieldError = el('p', { id: 'mfa-code-error', className: 'mfa-field-error', role: 'alert' });
+    body.appendChild(this.codeStep(form, intro, after));
+    this.input.focus();
+  }
+
+  /** The step holding `form` (its input, the error line, the submit), posting to POST /mfa/verify. */
+  codeStep(form: CodeForm<Words>, intro: ReadonlyArray<Node | null | undefined>, after: ReadonlyArray<Node | null | undefined>): HTMLElement {
+    const t = this.t;
+    const input = form.input();
+    this.input = input;
+    this.submit = el('button', { type: 'submit', className: 'mfa-button', text: t.verify });
+    const formNode = el('form', { className: 'mfa-form', novalidate: true }, [
+      el('label', { for: input.id, className: 'mfa-label', text: form.label(t) }),
+      input,
+      this.fieldError,
+      this.submit,
+    ]);
+    formNode.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.verifyLogin(form);
+    });
+    return el('div', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: form.title(t) }), ...intro, formNode, ...after]);
   }
 
   verifyLogin(form: CodeForm<Words>): void {

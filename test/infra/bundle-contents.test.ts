@@ -50,6 +50,9 @@ describe('what each function bundles', () => {
     expect(loginChecks('totp')).toEqual(['guardian-verify-otp.ts', 'mfa-verify.ts', 'verify-user-mfa.ts']);
     expect(loginChecks('recovery-code')).toEqual(['guardian-recover-account.ts', 'mfa-verify.ts', 'verify-user-mfa.ts']);
     expect(loginChecks('webauthn')).toEqual(['mfa-webauthn.ts']);
+    expect(loginChecks('email')).toEqual(['mfa-verify.ts']);
+    // Sending a login code (the sealed address opened, SES): only the page's send route.
+    expect(carriersOf(/lib\/factors\/email\/sender\.ts$/)).toEqual(['mfa-email-send.ts']);
     // The registry (light descriptors) is everywhere a flow lists or names factors; no check comes with it.
     expect(carriersOf(/lib\/factors\/registry\.ts$/)).toContain('create-mfa-challenge.ts');
     expect(carriersOf(/lib\/factors\/webauthn\/ceremony\.ts$/)).not.toContain('enroll-confirm.ts');
@@ -63,7 +66,8 @@ describe('what each function bundles', () => {
     expect(ses).toContain('enroll-email-send.ts');
     expect(ses.filter((f) => f.startsWith('enroll-') && f !== 'enroll-email-send.ts')).toEqual([]);
     // The code email pre-rendered (lib/factors/email/prerendered.ts): no template engine in the send route.
-    expect(carriersOf(/lib\/factors\/email\/code-emails\.generated\.ts$/)).toEqual(['enroll-email-send.ts']);
+    expect(carriersOf(/lib\/factors\/email\/code-emails\.generated\.ts$/)).toEqual(['enroll-email-send.ts', 'mfa-email-send.ts']);
     expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('enroll-email-send.ts');
+    expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('mfa-email-send.ts');
   });
 });

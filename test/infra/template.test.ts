@@ -87,6 +87,7 @@ describe('packaged CloudFormation template', () => {
       GetMfaChallengeLambdaFunction: [A],
       MfaPageLambdaFunction: [S],
       MfaVerifyLambdaFunction: [S, E, R],
+      MfaEmailSendLambdaFunction: [S, E],
       MfaWebauthnOptionsLambdaFunction: [S],
       MfaWebauthnLambdaFunction: [S, E, R],
       RememberedBrowsersLambdaFunction: [A],
@@ -150,7 +151,7 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it.each(['SendTicketEmail', 'SendSecurityNotification', 'EnrollEmailSend'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
+  it.each(['SendTicketEmail', 'SendSecurityNotification', 'EnrollEmailSend', 'MfaEmailSend'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
     const role = resources[`${fn}IamRoleLambdaExecution`]!;
     const actions = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).flatMap((st: any) => [st.Action].flat());
     expect(actions.filter((a: string) => a.startsWith('ses:'))).toEqual(['ses:SendEmail']);
@@ -225,6 +226,8 @@ describe('packaged CloudFormation template', () => {
       MfaPage: { GetItem: [C] },
       // Remembered browsers: put after a proof with the box ticked, rotated, and on a replayed token all deleted.
       MfaVerify: { GetItem: [C, U, K], Query: [U], UpdateItem: [C, U], PutItem: [U], DeleteItem: [U], ConditionCheckItem: [U] },
+      // The login code's send: the challenge (its pending code) and the address's hourly counter, nothing else written.
+      MfaEmailSend: { GetItem: [C], Query: [U], UpdateItem: [C, 'EMAILRATE#*'] },
       MfaWebauthnOptions: { GetItem: [C], Query: [U] },
       MfaWebauthn: { GetItem: [C, K], Query: [U], UpdateItem: [C, U], PutItem: [U] },
       RememberedBrowsers: { Query: [U], DeleteItem: [U] },

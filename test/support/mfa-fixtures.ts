@@ -1,4 +1,7 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { encryptionKeysFromEnv } from '../../lib/config';
+import { enrollmentPointerKey, newEnrollmentId, userProfileKey, type EmailEnrollmentRecord } from '../../lib/store/records';
+import { emailEnrollmentRecord } from './email-enrollment';
 import { db, stack } from './stack';
 
 /** Writes attributes straight into a challenge item, as an emulator-side fixture (an expiry in the past). */
@@ -13,4 +16,33 @@ export async function patchChallenge(challengeId: string, values: Record<string,
       ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, values[n]])),
     }),
   );
+}
+
+/**
+ * A confirmed email enrollment, written as redeeming an email ticket writes one (./email-enrollment.ts, sealed under
+ * the stack's ENCRYPTION_KEYS), with its pointer and the user's count, together.
+ */
+export async function seedEmailEnrollment(userId: string, address: string, tableName = stack.tableName): Promise<EmailEnrollmentRecord> {
+  const keys = encryptionKeysFromEnv(stack.functionEnv);
+  const enrollmentId = newEnrollmentId();
+  const now = Date.now();
+  const enrollment = emailEnrollmentRecord(userId, enrollmentId, address, keys, now);
+  await db.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: tableName, Item: enrollment, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: tableName, Item: { ...enrollmentPointerKey(enrollmentId), type: 'enrollment-pointer', enrollment_id: enrollmentId, user_id: userId } } },
+        {
+          Update: {
+            TableName: tableName,
+            Key: userProfileKey(userId),
+            UpdateExpression: 'SET #type = :user, user_id = :user_id, updated_at = :now ADD enrollment_count :one',
+            ExpressionAttributeNames: { '#type': 'type' },
+            ExpressionAttributeValues: { ':user': 'user', ':user_id': userId, ':now': now, ':one': 1 },
+          },
+        },
+      ],
+    }),
+  );
+  return enrollment;
 }

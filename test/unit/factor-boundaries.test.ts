@@ -30,7 +30,7 @@ const code = (file: string) =>
     .replace(/(^|[^:'"])\/\/.*$/gm, '$1');
 
 /** How a flow would name a factor: its names as literals, or a factor module's exports. */
-const FACTOR_NAMES = /'(?:otp|totp|recovery-code|webauthn-roaming|webauthn-platform|webauthn)'|\b(?:totpFactor|recoveryCodeFactor|webauthnLoginFactor|totpDescriptor|recoveryCodeDescriptor|webauthnDescriptor)\b|factors\/(?:totp|recovery-code|webauthn)\//;
+const FACTOR_NAMES = /'(?:otp|totp|recovery-code|webauthn-roaming|webauthn-platform|webauthn|email)'|\b(?:totpFactor|recoveryCodeFactor|webauthnLoginFactor|emailLoginFactor|emailLoginSender|totpDescriptor|recoveryCodeDescriptor|webauthnDescriptor|emailDescriptor)\b|factors\/(?:totp|recovery-code|webauthn|email)\//;
 
 const FLOWS = ['lib/enrollment', 'lib/mfa', 'lib/guardian'];
 

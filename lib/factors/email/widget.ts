@@ -1,5 +1,5 @@
 /**
- * Codes by email on the hosted page. Enrolling: the ticket's address masked (or a field for one), a "Send code"
+ * Codes by email on the hosted page (signing in: ./widget-login.ts). Enrolling: the ticket's address masked (or a field for one), a "Send code"
  * button — the only thing that sends (POST /enroll/email/send), so a scanner that runs the page mails nothing — then
  * the code from the email, confirmed with POST /enroll/email/confirm; a new code once the cooldown the answer gives
  * (`retry_after_sec`) has passed.
@@ -9,6 +9,7 @@ import type { FactorUI, WidgetContext } from '../../widget/factor';
 import { errorOf, type Answer, type CallResult } from '../../widget/http';
 import type { MessageTable } from '../../widget/messages';
 import { confirmCode, RESTART } from '../../widget/confirm-code';
+import { emailLogin, emailLoginMessages, type EmailLoginText } from './widget-login';
 
 const en = {
   emailEnrollTitle: 'Confirm your email address',
@@ -31,9 +32,10 @@ const en = {
   emailEnrollDoneText: 'Your email address is set up. You’ll get a code by email when you sign in.',
 };
 
-type EmailText = typeof en;
+type EmailEnrollText = typeof en;
+type EmailText = EmailEnrollText & EmailLoginText;
 
-const messages: MessageTable<EmailText> = {
+const enrollMessages: MessageTable<EmailEnrollText> = {
   en,
   es: {
     emailEnrollTitle: 'Confirma tu dirección de correo',
@@ -240,8 +242,13 @@ function sendRefused(ctx: Ctx, result: CallResult, address: HTMLInputElement | u
   ctx.handleError(result, () => ctx.start());
 }
 
+const messages = Object.fromEntries(
+  Object.entries(enrollMessages).map(([locale, words]) => [locale, { ...words, ...emailLoginMessages[locale as keyof typeof enrollMessages] }]),
+) as MessageTable<EmailText>;
+
 export const emailUI = {
   factors: ['email'],
   messages,
   enroll: showEnroll,
+  login: emailLogin,
 } satisfies FactorUI<EmailText>;
