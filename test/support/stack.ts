@@ -57,3 +57,21 @@ export async function api<T = Record<string, unknown>>(
 }
 
 export const uniqueUser = (label: string) => `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A text or call the local phone kept (infra/local/phone.ts `GET /messages`), oldest first. */
+export interface PhoneMessage {
+  messageId: string;
+  destination: string;
+  channel: 'sms' | 'voice';
+  body: string;
+  transcript?: string;
+  timestamp: string;
+}
+
+/** What the local phone received, for one number when `destination` is given: how tests read codes, as a user reads their phone. */
+export async function phoneMessages(destination?: string): Promise<PhoneMessage[]> {
+  const query = destination ? `?destination=${encodeURIComponent(destination)}` : '';
+  const res = await fetch(`${stack.phoneUrl}/messages${query}`);
+  if (!res.ok) throw new Error(`local phone: GET /messages answered ${res.status}`);
+  return (await res.json()) as PhoneMessage[];
+}
