@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import type { PhoneMessage } from '../../infra/local/phone';
 
 /** The local stack the global setup started, and small clients for it. */
 export const stack = inject('stack');
@@ -57,16 +58,6 @@ export async function api<T = Record<string, unknown>>(
 }
 
 export const uniqueUser = (label: string) => `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-
-/** A text or call the local phone kept (infra/local/phone.ts `GET /messages`), oldest first. */
-export interface PhoneMessage {
-  messageId: string;
-  destination: string;
-  channel: 'sms' | 'voice';
-  body: string;
-  transcript?: string;
-  timestamp: string;
-}
 
 /** What the local phone received, for one number when `destination` is given: how tests read codes, as a user reads their phone. */
 export async function phoneMessages(destination?: string): Promise<PhoneMessage[]> {
