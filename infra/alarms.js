@@ -43,6 +43,8 @@ async function settings(resolveVariable) {
     lockoutThreshold: Number(await get('self:custom.alarms.lockoutThreshold')),
     sweepEnabled: (await get('self:custom.sweep.enabled')) !== 'false',
     sweepRate: await get('self:custom.sweep.rate'),
+    // The phone factor's stack-wide budget (PHONE_SENDS_PER_HOUR, docs/PHONE.md); the framework's default when unset.
+    phoneSendsPerHour: Number((await get('self:custom.phone.sendsPerHour')) || 200),
   };
 }
 
@@ -54,6 +56,9 @@ async function resources({ resolveVariable }) {
   }
   if (s.topicArn && !/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]+$/.test(s.topicArn)) {
     throw new Error(`custom.alarms.topicArn (ALARM_TOPIC_ARN) must be an SNS topic ARN, not "${s.topicArn}"`);
+  }
+  if (!Number.isInteger(s.phoneSendsPerHour) || s.phoneSendsPerHour < 1) {
+    throw new Error('custom.phone.sendsPerHour (PHONE_SENDS_PER_HOUR) must be a whole number of at least 1');
   }
   const actions = s.topicArn ? [s.topicArn] : [];
   // Metrics our functions publish with Powertools: namespace POWERTOOLS_METRICS_NAMESPACE and its `service` dimension.
@@ -114,6 +119,13 @@ async function resources({ resolveVariable }) {
   out.LockoutSpikeAlarm = alarm('lockout-spike',
     `At least ${s.lockoutThreshold} lockouts (tickets and login challenges locked by wrong codes, users out of attempts) in 5 minutes: someone may be guessing codes (docs/EVENTS.md "Alarms").`,
     { ...sum(ours('Lockouts')), Threshold: s.lockoutThreshold });
+
+  // Texts and calls cost money and SMS pumping shows up as volume: warn at 80 % of the hourly budget, before the
+  // functions start refusing every send (429 budget) for the rest of the hour. PhoneCodesSent is added by every
+  // successful send (lib/factors/phone/send.ts); with no phone function it never has data and stays OK.
+  out.PhoneSendBudgetAlarm = alarm('phone-send-budget',
+    `Texts and calls of codes reached ${Math.ceil(0.8 * s.phoneSendsPerHour)} in an hour, 80 % of the stack-wide budget PHONE_SENDS_PER_HOUR (${s.phoneSendsPerHour}): a surge of sign-ins, or SMS pumping (docs/PHONE.md "Limits").`,
+    { ...sum(ours('PhoneCodesSent'), HOUR), Threshold: Math.ceil(0.8 * s.phoneSendsPerHour) });
 
   if (s.sweepEnabled) {
     const window = sweepWindowSeconds(s.sweepRate);

@@ -9,6 +9,7 @@ import emailStreamFilter from '../email-stream-filter.json';
 import lifecycleStreamFilter from '../lifecycle-stream-filter.json';
 import securityNotificationStreamFilter from '../security-notification-stream-filter.json';
 import { startEventSink, type EventSink } from './event-sink';
+import { startLocalPhone, type LocalPhone } from './phone';
 import { lambdaInvoker, StreamPoller, type FilterPattern } from './stream-poller';
 import { localResultSigningKeys, resultPublicKeysOf } from './result-keys';
 import { startResultReceiver, type ResultReceiver } from './result-receiver';
@@ -48,6 +49,8 @@ export interface StackOptions {
   sesPort: number;
   /** The local EventBridge (event sink); a free port when absent. */
   eventsPort?: number;
+  /** The local phone (infra/local/phone.ts); a free port when absent. */
+  smsPort?: number;
   adminApiKey: string;
   tableName: string;
   /** Folder that keeps DynamoDB Local's data across restarts; in memory when absent. */
@@ -70,6 +73,8 @@ export interface Stack {
   sesEndpoint: string;
   /** The local EventBridge: `GET <eventsUrl>/events` lists the lifecycle events published (`npm run events`). */
   eventsUrl: string;
+  /** The local phone: `GET <phoneUrl>/messages` lists the texts and calls sent, `<phoneUrl>/` shows them. */
+  phoneUrl: string;
   tableName: string;
   adminApiKey: string;
   /** Where the local result receiver takes the login page's POST (`result_url`), when it runs. */
@@ -111,6 +116,7 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv, dataDir = join(LOCAL
     dynamodbPort: port('DYNAMODB_PORT', 8000),
     sesPort: port('SES_PORT', 8005),
     eventsPort: port('EVENTS_PORT', 8010),
+    smsPort: port('SMS_PORT', 8015),
     adminApiKey: localAdminApiKey(env, dataDir),
     tableName: env.TABLE_NAME ?? 'mfa-tickets-local-tickets',
     dataDir,
@@ -129,6 +135,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   ];
   const eventsPort = options.eventsPort ?? (await freePort());
   ports.push(['EVENTS_PORT (local EventBridge)', eventsPort]);
+  const smsPort = options.smsPort ?? (await freePort());
+  ports.push(['SMS_PORT (local phone)', smsPort]);
   for (const [name, port] of ports) {
     if (!(await portIsFree(port))) {
       throw new Error(`Port ${port} is already in use; set ${name.split(' ')[0]} to another port (it is for ${name}).`);
@@ -139,12 +147,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   /** The table-stream consumers the pollers run (each its own filter and batch size, as serverless.yml wires them). */
   const consumers: Array<{ poller: StreamPoller; invoke: ReturnType<typeof lambdaInvoker> }> = [];
   let sink: EventSink | undefined;
+  let phone: LocalPhone | undefined;
   let receiver: ResultReceiver | undefined;
   const stop = async () => {
     await receiver?.close();
     for (const consumer of consumers) await consumer.poller.stop();
     for (const consumer of consumers) consumer.invoke.close();
     await sink?.close();
+    await phone?.close();
     await Promise.all(services.reverse().map((s) => stopService(s)));
   };
   try {
@@ -164,6 +174,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     client.destroy();
     await waitFor(ses, httpAnswers(`${sesEndpoint}/health-check`), 15_000);
     sink = await startEventSink(eventsPort, DUMMY_AWS.AWS_REGION);
+    phone = await startLocalPhone(smsPort);
 
     const resultSigningKeys = process.env.RESULT_SIGNING_KEYS ?? localResultSigningKeys();
     const functionEnv: Record<string, string> = {
@@ -185,6 +196,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       SES_ENDPOINT: sesEndpoint,
       EVENTBRIDGE_ENDPOINT: sink.url,
+      // The phone factor's sender (docs/PHONE.md): the local phone, any origination identity, the local countries.
+      PHONE_ENDPOINT: phone.url,
+      PHONE_ORIGINATION_IDENTITY: process.env.PHONE_ORIGINATION_IDENTITY ?? '+12065550100',
+      PHONE_ALLOWED_COUNTRIES: process.env.PHONE_ALLOWED_COUNTRIES ?? 'US,CA,GB,FR,DE,ES,BR',
       EMAIL_FROM: process.env.EMAIL_FROM ?? 'tickets@localhost.test',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       // Locally a factor switch shows at once (deployed: cached up to 30 s per function container).
@@ -243,6 +258,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       dynamodbEndpoint,
       sesEndpoint,
       eventsUrl: sink.url,
+      phoneUrl: phone.url,
       tableName: options.tableName,
       adminApiKey: options.adminApiKey,
       resultReceiverUrl: receiver?.resultUrl,

@@ -5,7 +5,7 @@ import { startStack, stackOptionsFromEnv } from './stack';
 async function main() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = stackOptionsFromEnv(process.env);
-  process.stdout.write('Starting DynamoDB Local, the SES emulator and the API ...\n');
+  process.stdout.write('Starting DynamoDB Local, the SES emulator, the local phone and the API ...\n');
   const stack = await startStack(options);
   let stopping = false;
   const shutdown = async () => {
@@ -26,6 +26,7 @@ async function main() {
     [
       `  API:          ${stack.apiUrl}`,
       `  Mail viewer:  ${stack.sesEndpoint.replace('127.0.0.1', 'localhost')}`,
+      `  Phone:        ${stack.phoneUrl.replace('127.0.0.1', 'localhost')} (texts and calls sent; JSON at /messages)`,
       `  DynamoDB:     ${stack.dynamodbEndpoint} (table ${stack.tableName}, data in .local/data)`,
       `  Events:       npm run events (lifecycle events, kept by the local EventBridge at ${stack.eventsUrl})`,
       `  Admin key:    ${stack.adminApiKey}${keyNote}`,

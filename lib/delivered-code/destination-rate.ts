@@ -1,23 +1,31 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../dynamodb-transactions';
-import { hourWindow, secondsUntil, type SendDecision } from './send-limits';
+import { rateWindow, secondsUntil, type RateWindow, type SendDecision, type SendRefusalReason } from './send-limits';
 
 /**
- * The per-destination hourly send cap (send-limits.ts rule 2) in the tickets table: one counter item per destination
- * and clock hour, `pk: <PREFIX>#<destination key>`, `sk: <hour, e.g. 2026-03-01T12>`, removed by DynamoDB TTL when its
- * hour ends. The destination key is a keyed hash (the email factor's `addressKey`, the phone factor's number key):
- * the table holds no address or number in a key.
+ * The per-destination send cap (send-limits.ts rule 2) in the tickets table: one counter item per destination and
+ * clock hour (or UTC day), `pk: <PREFIX>#<destination key>`, `sk: <hour, e.g. 2026-03-01T12, or day, 2026-03-01>`,
+ * removed by DynamoDB TTL when its window ends. The destination key is a keyed hash (the email factor's
+ * `addressKey`, the phone factor's number key): the table holds no address or number in a key. The phone factor
+ * counts its other caps (per user, per source address, stack-wide) with the same counters under other prefixes.
  *
- * Counting is one conditional UpdateItem, `ADD sends :one` if the hour's count is still under the cap: concurrent
+ * Counting is one conditional UpdateItem, `ADD sends :one` if the window's count is still under the cap: concurrent
  * sends to one destination each take a slot or are refused, with no read before the write.
  */
-export interface DestinationRate {
-  /** The counter items' key prefix and `type` (`EMAILRATE` / `email-rate`). */
+export type DestinationRate = {
+  /** The counter items' key prefix and `type` (`EMAILRATE` / `email-rate`); one prefix per cap. */
   prefix: string;
   type: string;
+} & (
   /** Sends to one destination per clock hour, over all tickets and challenges. */
-  maxPerHour: number;
-}
+  | { maxPerHour: number }
+  /** Sends per `window` (a clock hour or a UTC day). */
+  | { max: number; window: RateWindow }
+);
+
+/** A rate's cap and window, whichever way it was written. */
+export const rateLimitOf = (rate: DestinationRate): { max: number; window: RateWindow } =>
+  'maxPerHour' in rate ? { max: rate.maxPerHour, window: 'hour' } : { max: rate.max, window: rate.window };
 
 export const destinationRateKey = (prefix: string, destinationKey: string, window: string) => ({ pk: `${prefix}#${destinationKey}`, sk: window });
 
@@ -27,15 +35,16 @@ export const destinationRateKey = (prefix: string, destinationKey: string, windo
  * challenge's own send condition and this counter to commit together (a refusal by either then leaves both unchanged).
  */
 export function destinationSendUpdate(tableName: string, rate: DestinationRate, destinationKey: string, now: number) {
-  const { window, endsAt } = hourWindow(now);
+  const limit = rateLimitOf(rate);
+  const { window, endsAt } = rateWindow(now, limit.window);
   return {
     TableName: tableName,
     Key: destinationRateKey(rate.prefix, destinationKey, window),
     UpdateExpression: 'ADD sends :one SET #type = :type, #ttl = :ttl',
     ConditionExpression: 'attribute_not_exists(sends) OR sends < :max',
     ExpressionAttributeNames: { '#type': 'type', '#ttl': 'ttl' },
-    // The item is of no use once its hour is over; TTL never deletes it earlier than that.
-    ExpressionAttributeValues: { ':one': 1, ':max': rate.maxPerHour, ':type': rate.type, ':ttl': Math.ceil(endsAt / 1000) },
+    // The item is of no use once its window is over; TTL never deletes it earlier than that.
+    ExpressionAttributeValues: { ':one': 1, ':max': limit.max, ':type': rate.type, ':ttl': Math.ceil(endsAt / 1000) },
   };
 }
 
@@ -60,7 +69,12 @@ export class DestinationRateStore {
       return { ok: true };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      return { ok: false, reason: 'destination', retry_after_sec: secondsUntil(hourWindow(now).endsAt, now) };
+      return rateRefusal(this.rate, now);
     }
   }
+}
+
+/** The refusal when `rate`'s counter is full: wait until its window turns. */
+export function rateRefusal(rate: DestinationRate, now: number, reason: SendRefusalReason = 'destination'): SendDecision & { ok: false } {
+  return { ok: false, reason, retry_after_sec: secondsUntil(rateWindow(now, rateLimitOf(rate).window).endsAt, now) };
 }

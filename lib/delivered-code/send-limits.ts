@@ -46,8 +46,12 @@ export function countSetting(env: NodeJS.ProcessEnv, name: string, fallback: num
   return parsed.output;
 }
 
-/** Why a send was refused: too soon after the last one, this ticket's or challenge's sends used up, or the destination's cap. */
-export type SendRefusalReason = 'cooldown' | 'max_sends' | 'destination';
+/**
+ * Why a send was refused: too soon after the last one, this ticket's or challenge's sends used up, the destination's
+ * cap; and the phone factor's: the user's cap, the source address's, the stack-wide budget, or (rarely) a counter
+ * busy with other sends at that instant after a few retries.
+ */
+export type SendRefusalReason = 'cooldown' | 'max_sends' | 'destination' | 'user' | 'source' | 'budget' | 'busy';
 export type SendDecision = { ok: true } | { ok: false; reason: SendRefusalReason; retry_after_sec: number };
 
 /** Whole seconds until `at`, at least 1: a client told 0 would retry at once and be refused again. */
@@ -95,17 +99,31 @@ export function pendingSendCondition(attribute: string, now: number, limits: Sen
   };
 }
 
-/** The clock hour `now` falls in, as the per-destination counter's sort key (`2026-03-01T12`), and when it ends (epoch ms). */
-export function hourWindow(now: number): { window: string; endsAt: number } {
-  const HOUR = 3600_000;
-  const start = Math.floor(now / HOUR) * HOUR;
-  return { window: new Date(start).toISOString().slice(0, 13), endsAt: start + HOUR };
+/** The windows a send counter counts in: a clock hour or a UTC day. */
+export type RateWindow = 'hour' | 'day';
+const WINDOWS: Record<RateWindow, { ms: number; chars: number }> = { hour: { ms: 3600_000, chars: 13 }, day: { ms: 86_400_000, chars: 10 } };
+
+/**
+ * The clock hour (or UTC day) `now` falls in, as a send counter's sort key (`2026-03-01T12`, `2026-03-01`), and when
+ * it ends (epoch ms).
+ */
+export function rateWindow(now: number, window: RateWindow): { window: string; endsAt: number } {
+  const { ms, chars } = WINDOWS[window];
+  const start = Math.floor(now / ms) * ms;
+  return { window: new Date(start).toISOString().slice(0, chars), endsAt: start + ms };
 }
+
+/** The clock hour `now` falls in (`rateWindow(now, 'hour')`). */
+export const hourWindow = (now: number) => rateWindow(now, 'hour');
 
 const REFUSED: Record<SendRefusalReason, (sec: number) => string> = {
   cooldown: (sec) => `a code was sent moments ago; ask for another in ${sec} s`,
   max_sends: () => 'no more codes can be sent for this request; use the last code sent, or start again',
   destination: (sec) => `too many codes were sent to this address or number; try again in ${sec} s`,
+  user: (sec) => `too many codes were sent for this account; try again in ${sec} s`,
+  source: (sec) => `too many codes were asked for from this network; try again in ${sec} s`,
+  budget: (sec) => `no more codes can be sent this way just now; try again in ${sec} s, or use another way to verify`,
+  busy: (sec) => `many codes are being sent at this moment; try again in ${sec} s`,
 };
 
 /**

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import type { PhoneMessage } from '../../infra/local/phone';
 
 /** The local stack the global setup started, and small clients for it. */
 export const stack = inject('stack');
@@ -57,3 +58,11 @@ export async function api<T = Record<string, unknown>>(
 }
 
 export const uniqueUser = (label: string) => `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** What the local phone received, for one number when `destination` is given: how tests read codes, as a user reads their phone. */
+export async function phoneMessages(destination?: string): Promise<PhoneMessage[]> {
+  const query = destination ? `?destination=${encodeURIComponent(destination)}` : '';
+  const res = await fetch(`${stack.phoneUrl}/messages${query}`);
+  if (!res.ok) throw new Error(`local phone: GET /messages answered ${res.status}`);
+  return (await res.json()) as PhoneMessage[];
+}
