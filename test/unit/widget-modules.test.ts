@@ -64,7 +64,7 @@ describe('the widget\'s modules', () => {
           },
         },
       ],
-    })).outputFiles[0]!.contents;
+    })).outputFiles![0]!.contents;
     expect(sameFactors.length).toBeLessThan(Buffer.byteLength(pageFiles().script));
     expect(sameFactors.length).toBeLessThanOrEqual(Math.floor(56_135 * 1.1));
     expect(gzipSync(sameFactors, { level: 9 }).length).toBeLessThanOrEqual(Math.floor(14_512 * 1.1));
