@@ -147,6 +147,7 @@ async function notifyEvent(deps: NotifyDeps, kind: SecurityNotificationKind, eve
   const recipient = await findRecipient(deps, {
     userId: String(detail.user_id),
     ticketId: typeof detail.ticket_id === 'string' ? detail.ticket_id : undefined,
+    enrollment: item,
   });
   if (!recipient) {
     deps.logger.warn('security notification not sent: no address for the user', ids);

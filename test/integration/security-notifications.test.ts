@@ -65,11 +65,12 @@ beforeAll(async () => {
   });
 
   // The same consumer with SES unreachable.
-  const config = getConfig();
+  const config = getConfig('encryptionKeys');
   const deadSes: NotifyDeps = {
     db,
     tableName: stack.tableName,
     identityLookup: undefined,
+    keys: config.encryptionKeys,
     ses: sesClient({ sesEndpoint: `http://127.0.0.1:${await closedPort()}` }),
     markers: new NotificationMarkerStore(db, stack.tableName),
     config: { ...config.securityNotifications, emailFrom: config.emailFrom!, sesConfigurationSet: undefined },
