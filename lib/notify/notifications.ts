@@ -7,7 +7,7 @@ import { formatUtc } from '../email/render';
 import { classifySendError } from '../email/ses';
 import { changeOf, type Item } from '../events/changes';
 import { eventsOf, type LifecycleEvent } from '../events/publish';
-import { maskEmail } from '../factors/email/address';
+import { maskEmail } from '../factors/email/mask';
 import type { SecurityNotificationKind } from './kinds';
 import type { NotificationMarkerStore } from './marker-store';
 import { findRecipient, type RecipientDeps } from './recipient';
