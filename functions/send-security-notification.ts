@@ -7,14 +7,15 @@ import { NotificationMarkerStore } from '../lib/notify/marker-store';
 import { emfMetrics, notifyRecords, type NotifyDeps } from '../lib/notify/notifications';
 import { emailLookupFor } from '../lib/signup/email-lookup';
 
-// Cold start: configuration checked (a missing EMAIL_FROM fails here). Templates are checked per locale on first use.
-const config = notifierConfig(getConfig());
+// Cold start: configuration checked (a missing EMAIL_FROM or ENCRYPTION_KEYS fails here). Templates are checked per locale on first use.
+const config = notifierConfig(getConfig('encryptionKeys'));
 const db = documentClient(config);
 const metrics = emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'mfa-tickets');
 const deps: NotifyDeps = {
   db,
   tableName: config.tableName,
   identityLookup: emailLookupFor(config),
+  keys: config.encryptionKeys,
   ses: sesClient(config),
   markers: new NotificationMarkerStore(db, config.tableName),
   config: { ...config.securityNotifications, emailFrom: config.emailFrom, sesConfigurationSet: config.sesConfigurationSet },

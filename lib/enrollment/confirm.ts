@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
+import { enrollmentSecretContext, seal } from '../crypto/secret-box';
 import { AppError, badRequest, conflict } from '../errors';
 import { logger } from '../log';
 import { effectiveStatus, linkGeneration, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
 import { keepWrongAttempt, redeemOrRelease, reserveAttempt, type AttemptStore } from './attempts';
 import type { EnrollFactor } from '../factors/factor';
+import { filedEnrollmentOwner, type EnrollmentRecord } from '../store/records';
 import type { AttemptProof, EnrollmentStore, RedeemProof } from './enrollment-store';
 import { alreadyEnrolled, requirePending, ticketEnded, ticketForToken, ticketNotFound, ticketSuperseded } from './ticket-access';
 import { invalidTransaction, transactionHash, verifyTransactionToken, type TransactionClaims } from './transaction-token';
@@ -153,7 +155,8 @@ export async function finishEnrollment<P>(
     return keepWrongAttempt(deps.enrollments, ticket, now, (remaining) => errors.wrong(remaining, reason));
   }
 
-  const { enrollment, recoveryCode, credentialId } = finished;
+  const { recoveryCode, credentialId } = finished;
+  const enrollment = withTicketContact(finished.enrollment, ticket, deps.config.encryptionKeys);
   const enrollmentId = enrollment.enrollment_id;
   const redeemProof = (credentialId !== undefined ? { ...proof, credentialId } : proof) as RedeemProof;
   // Inside the redeem step: a failed read of the older codes gives the attempt back like a failed redeem.
@@ -181,3 +184,22 @@ export const credentialRegistered = () =>
 /** 400 `invalid_code`; `reason`, when the factor gave one, says why the code is refused (e.g. it expired). */
 const wrongCode = (remaining: number, reason?: string) =>
   badRequest('invalid_code', `code: ${reason ?? 'wrong code'}; ${remaining} attempt${remaining === 1 ? '' : 's'} left`, { attempts_remaining: remaining });
+
+/**
+ * The enrollment with its ticket's address and language kept on it (`contact_email` sealed under the enrollment's
+ * own context): tickets are swept after they end, and security notifications still need to know where to write.
+ */
+function withTicketContact<E extends EnrollmentRecord>(
+  enrollment: E,
+  ticket: Pick<TicketRecord, 'email' | 'email_locale'>,
+  keys: Config['encryptionKeys'],
+): E {
+  const owner = filedEnrollmentOwner(enrollment);
+  // A fresh IV always (not an injected `random`): the same key may have just sealed this enrollment's own secret.
+  const sealed = ticket.email ? seal(Buffer.from(ticket.email, 'utf8'), keys, enrollmentSecretContext(owner.userId, owner.enrollmentId)) : undefined;
+  return {
+    ...enrollment,
+    ...(sealed ? { contact_email: sealed } : {}),
+    ...(ticket.email_locale ? { contact_locale: ticket.email_locale } : {}),
+  };
+}

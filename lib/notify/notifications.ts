@@ -7,7 +7,7 @@ import { formatUtc } from '../email/render';
 import { classifySendError } from '../email/ses';
 import { changeOf, type Item } from '../events/changes';
 import { eventsOf, type LifecycleEvent } from '../events/publish';
-import { maskEmail } from '../factors/email/address';
+import { maskEmail } from '../factors/email/mask';
 import type { SecurityNotificationKind } from './kinds';
 import type { NotificationMarkerStore } from './marker-store';
 import { findRecipient, type RecipientDeps } from './recipient';
@@ -147,6 +147,7 @@ async function notifyEvent(deps: NotifyDeps, kind: SecurityNotificationKind, eve
   const recipient = await findRecipient(deps, {
     userId: String(detail.user_id),
     ticketId: typeof detail.ticket_id === 'string' ? detail.ticket_id : undefined,
+    enrollment: item,
   });
   if (!recipient) {
     deps.logger.warn('security notification not sent: no address for the user', ids);

@@ -132,6 +132,13 @@ interface EnrollmentBase {
   created_at: number;
   /** When a login last used it. */
   last_used_at?: number;
+  /**
+   * The enrolling ticket's address, sealed like a TOTP secret and bound to this user and enrollment: where security
+   * notifications go once the ticket is swept (lib/notify/recipient.ts). Absent when the ticket had none.
+   */
+  contact_email?: string;
+  /** The enrolling ticket's `email_locale`: the notifications' language. */
+  contact_locale?: string;
 }
 
 /** A confirmed TOTP authenticator. */

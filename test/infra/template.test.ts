@@ -81,8 +81,8 @@ describe('packaged CloudFormation template', () => {
       CleanupExpiredTicketsLambdaFunction: [],
       EnrollAssetsLambdaFunction: [],
       PublishLifecycleEventsLambdaFunction: [],
-      // Mails what happened, never a link: no ticket signing key, nothing to open.
-      SendSecurityNotificationLambdaFunction: [],
+      // Mails what happened, never a link: no ticket signing key; opens only the addresses enrollments keep.
+      SendSecurityNotificationLambdaFunction: [E],
       CreateMfaChallengeLambdaFunction: [A, S],
       GetMfaChallengeLambdaFunction: [A],
       MfaPageLambdaFunction: [S],

@@ -7,7 +7,8 @@ import { getConfig } from '../../lib/config';
 import { sesClient } from '../../lib/email/ses';
 import { NotificationMarkerStore } from '../../lib/notify/marker-store';
 import { notifyRecord, type NotifyDeps } from '../../lib/notify/notifications';
-import { enrollUser } from '../support/enroll';
+import { createTicket, enrollUser } from '../support/enroll';
+import { confirmEmail, latestCode, sendCode, startEmail } from '../support/email-enroll';
 import { emailsTo, eventually } from '../support/lambda';
 import { api, db, stack, uniqueUser } from '../support/stack';
 
@@ -65,11 +66,12 @@ beforeAll(async () => {
   });
 
   // The same consumer with SES unreachable.
-  const config = getConfig();
+  const config = getConfig('encryptionKeys');
   const deadSes: NotifyDeps = {
     db,
     tableName: stack.tableName,
     identityLookup: undefined,
+    keys: config.encryptionKeys,
     ses: sesClient({ sesEndpoint: `http://127.0.0.1:${await closedPort()}` }),
     markers: new NotificationMarkerStore(db, stack.tableName),
     config: { ...config.securityNotifications, emailFrom: config.emailFrom!, sesConfigurationSet: undefined },
@@ -118,6 +120,28 @@ describe('security notifications through the stream', () => {
     expect(text).toContain('Application d’authentification');
     expect(text).toMatch(/Quand : .* UTC/);
     expect(text).not.toMatch(/https?:/);
+  }, 60_000);
+
+  it("a user with an email factor is told at that address, not at the enrolling ticket's", async () => {
+    const user = uniqueUser(`${RUN}live`);
+    const ticketAddress = `${RUN}live-ticket@example.com`;
+    const factorAddress = `${RUN}live-factor@example.com`;
+    const added = 'A sign-in method was added to your account';
+    const removed = 'A sign-in method was removed from your account';
+    const otp = await enrollUser(user, { email: ticketAddress, send_mail: false });
+    await eventually(async () => ((await subjects(ticketAddress)).includes(added) ? true : undefined), 20_000, 'the "added" notification (app)');
+
+    // The email factor, enrolled from a ticket as a user does: the code read from the inbox.
+    const ticket = await createTicket({ user_id: user, email: factorAddress, factor: 'email', send_mail: false, allow_multiple_enrollments: true });
+    const started = await startEmail(ticket.token);
+    expect((await sendCode(ticket.token, started.body.transaction_token)).status).toBe(200);
+    const confirmed = await confirmEmail(ticket.token, started.body.transaction_token, await latestCode(factorAddress, 1));
+    expect(confirmed.status).toBe(200);
+    await eventually(async () => ((await subjects(factorAddress)).includes(added) ? true : undefined), 20_000, 'the "added" notification (email)');
+
+    expect((await api('DELETE', `/api/v2/guardian/enrollments/${otp.enrollment_id}`)).status).toBe(204);
+    await eventually(async () => ((await subjects(factorAddress)).includes(removed) ? true : undefined), 20_000, 'the "removed" notification');
+    expect(await subjects(ticketAddress)).toEqual([added]);
   }, 60_000);
 
   it('SES unreachable: the admin delete still answers 204 at once; the notification is retried and given up to the failure queue, never sent', async () => {

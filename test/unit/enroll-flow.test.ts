@@ -260,8 +260,11 @@ describe('confirm: a right code redeems once, in one transaction', () => {
     expect(enrollment.recovery_code_hash).toMatch(/^rc2\$e1\$[\w-]{43}$/);
     expect(confirmed.recovery_code).toMatch(/^[0-9A-Z]{24}$/);
     expect(verifyRecoveryCode(confirmed.recovery_code!, enrollment.recovery_code_hash!, { userId: 'user-1', enrollmentId: confirmed.enrollment_id }, config.encryptionKeys)).toBe(true);
+    // The ticket's address stays with the enrollment, sealed like the secret (tickets are swept; notifications need it).
+    expect(open(enrollment.contact_email!, config.encryptionKeys, enrollmentSecretContext('user-1', confirmed.enrollment_id)).toString()).toBe('ada@example.com');
+    expect(enrollment.contact_locale).toBeUndefined();
     const everything = JSON.stringify(calls[0]!.args[0].input);
-    for (const secretForm of [SECRET.toString('hex'), SECRET.toString('base64'), confirmed.recovery_code!, confirmed.recovery_code!.replace(/-/g, ''), TXID]) {
+    for (const secretForm of [SECRET.toString('hex'), SECRET.toString('base64'), confirmed.recovery_code!, confirmed.recovery_code!.replace(/-/g, ''), TXID, 'ada@example.com']) {
       expect(everything).not.toContain(secretForm);
     }
 

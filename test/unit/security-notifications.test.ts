@@ -8,7 +8,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/send-security-notification';
 import { matchesFilter, type FilterPattern } from '../../infra/local/stream-poller';
 import securityFilter from '../../infra/security-notification-stream-filter.json';
-import { loadConfig } from '../../lib/config';
+import { getConfig, loadConfig } from '../../lib/config';
+import { enrollmentSecretContext, seal } from '../../lib/crypto/secret-box';
 import { SECURITY_NOTIFICATION_KINDS } from '../../lib/notify/kinds';
 import { NotificationMarkerStore } from '../../lib/notify/marker-store';
 import { emfMetrics, maskedFactorName, notifyRecord, NOTIFICATION_METRICS, type NotifyDeps } from '../../lib/notify/notifications';
@@ -152,6 +153,50 @@ describe('security notifications', () => {
     expect(sent()).toEqual([]);
   });
 
+  describe('the address chain with sealed addresses', () => {
+    const keys = () => getConfig('encryptionKeys').encryptionKeys;
+    const sealFor = (address: string, item: { pk: string; sk: string }) =>
+      seal(Buffer.from(address), keys(), enrollmentSecretContext(item.pk.slice('USER#'.length), item.sk.slice('ENROLLMENT#'.length)));
+    const emailEnrollment = (() => {
+      const item = { pk: enrollment.pk, sk: 'ENROLLMENT#enr_email0000000000000000', enrollment_id: 'enr_email0000000000000000' };
+      return {
+        ...item, type: 'enrollment', user_id: ticket.user_id, factor: 'email', status: 'confirmed', name: 'Email',
+        email: sealFor('ada.factor@example.com', item), masked_email: 'a•••@example.com', created_at: T0 + 120_000,
+      };
+    })();
+    const to = () => sent().map((m) => m.Destination!.ToAddresses);
+
+    it("the user's email factor comes first, in the enrolling ticket's locale", async () => {
+      table.items.set(`${emailEnrollment.pk}|${emailEnrollment.sk}`, emailEnrollment);
+      expect(await invoke(lockedOut)).toEqual({ batchItemFailures: [] });
+      expect(to()).toEqual([['ada.factor@example.com']]);
+    });
+
+    it('removing that very email enrollment still tells its address (from the old image)', async () => {
+      const gone = record('REMOVE', { before: emailEnrollment as never });
+      expect(await invoke(gone)).toEqual({ batchItemFailures: [] });
+      expect(to()).toEqual([['ada.factor@example.com']]);
+    });
+
+    it('an address sealed for another user or enrollment is not opened: the chain goes on', async () => {
+      table.items.set(`${emailEnrollment.pk}|${emailEnrollment.sk}`, { ...emailEnrollment, email: sealFor('x@example.com', enrollment) });
+      await invoke(lockedOut);
+      expect(to()).toEqual([[ticket.email]]);
+    });
+
+    it("the ticket's address as the enrollment kept it, in its locale, once the ticket is swept", async () => {
+      table.items.delete(`${ticket.pk}|TICKET`);
+      const kept = { ...enrollment, contact_email: sealFor('kept@example.com', enrollment), contact_locale: 'fr' };
+      table.items.set(`${enrollment.pk}|${enrollment.sk}`, kept);
+      await invoke(record('INSERT', { after: kept as never }));
+      expect(to()).toEqual([['kept@example.com']]);
+      expect(sent()[0]!.Message!.Subject!.Data).toBe('Une méthode de connexion a été ajoutée à votre compte');
+      // A later login event names no enrollment: the user's most recent one from a ticket answers.
+      await invoke(lockedOut);
+      expect(to()).toEqual([['kept@example.com'], ['kept@example.com']]);
+    });
+  });
+
   it('writes that are not these events send nothing', async () => {
     const others = transitions.filter(([t]) => !['Enrollment Created', 'Enrollment Deleted', 'MFA User Locked Out'].includes(t)).map(([, r]) => r);
     expect(await invoke(...others, ...quiet.map(([, r]) => r))).toEqual({ batchItemFailures: [] });
@@ -166,6 +211,7 @@ describe('notifyRecord with its own settings', () => {
       db,
       tableName: 't',
       identityLookup: identity ? async () => identity : undefined,
+      keys: getConfig('encryptionKeys').encryptionKeys,
       ses: new SESClient({}),
       markers: new NotificationMarkerStore(db, 't'),
       config: { kinds: new Set(kinds) as never, contactUrl, emailFrom: 'security@example.com', sesConfigurationSet: undefined },
