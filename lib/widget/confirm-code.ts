@@ -1,3 +1,4 @@
+import { readSixDigits } from './code-field';
 import type { WidgetContext } from './factor';
 import { errorOf } from './http';
 import { wrongCodeText } from './messages';
@@ -19,8 +20,8 @@ export interface ConfirmWords {
  */
 export function confirmCode(ctx: WidgetContext, path: string, transactionToken: string, input: HTMLInputElement, submit: HTMLButtonElement, words: ConfirmWords): void {
   const t = ctx.t;
-  const code = input.value.replace(/[\s-]/g, '');
-  if (!/^\d{6}$/.test(code)) return ctx.showFieldError(words.format);
+  const code = readSixDigits(input.value);
+  if (code === undefined) return ctx.showFieldError(words.format);
   submit.disabled = true;
   input.setAttribute('aria-busy', 'true');
   ctx.status.textContent = t.verifying;

@@ -3,6 +3,7 @@
  * POST /mfa/email/send, then the code form (`email_code` to POST /mfa/verify) with the masked address it went to and a
  * way to ask for a new one.
  */
+import { sixDigitInput, readSixDigits } from '../../widget/code-field';
 import { el } from '../../widget/dom';
 import type { CodeForm, LoginOffer, WidgetContext } from '../../widget/factor';
 import { errorOf, type Answer } from '../../widget/http';
@@ -105,27 +106,11 @@ type Ctx = WidgetContext<EmailLoginText>;
 const codeForm: CodeForm<EmailLoginText> = {
   field: 'email_code',
   state: 'login-email',
-  input: () =>
-    el('input', {
-      id: 'mfa-email-code',
-      name: 'email_code',
-      className: 'mfa-code-input',
-      type: 'text',
-      inputmode: 'numeric',
-      autocomplete: 'one-time-code',
-      pattern: '[0-9 ]*',
-      maxlength: '7',
-      spellcheck: 'false',
-      required: true,
-      'aria-describedby': 'mfa-code-error',
-    }),
+  input: () => sixDigitInput('mfa-email-code', 'email_code'),
   title: (t) => t.emailLoginCodeTitle,
   label: (t) => t.emailLoginLabel,
   formatError: (t) => t.emailLoginFormat,
-  read: (typed) => {
-    const code = typed.replace(/[\s-]/g, '');
-    return /^\d{6}$/.test(code) ? code : undefined;
-  },
+  read: readSixDigits,
 };
 
 /** A refused send, in words: wait a few seconds (the cooldown), or longer (sends used up, the address's hour). */

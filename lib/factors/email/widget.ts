@@ -8,6 +8,7 @@ import { el } from '../../widget/dom';
 import type { FactorUI, WidgetContext } from '../../widget/factor';
 import { errorOf, type Answer, type CallResult } from '../../widget/http';
 import type { MessageTable } from '../../widget/messages';
+import { sixDigitInput } from '../../widget/code-field';
 import { confirmCode, RESTART } from '../../widget/confirm-code';
 import { emailLogin, emailLoginMessages, type EmailLoginText } from './widget-login';
 
@@ -147,19 +148,7 @@ function showEnroll(ctx: Ctx, data: Answer, notice?: string): void {
     sent,
   ]);
 
-  const code = el('input', {
-    id: 'mfa-code',
-    name: 'code',
-    className: 'mfa-code-input',
-    type: 'text',
-    inputmode: 'numeric',
-    autocomplete: 'one-time-code',
-    pattern: '[0-9 ]*',
-    maxlength: '7',
-    spellcheck: 'false',
-    required: true,
-    'aria-describedby': 'mfa-code-error',
-  });
+  const code = sixDigitInput();
   const submit = el('button', { type: 'submit', className: 'mfa-button', text: t.emailEnrollSubmit });
   const form = el('form', { className: 'mfa-form', novalidate: true }, [el('label', { for: 'mfa-code', className: 'mfa-label', text: t.emailEnrollCodeLabel }), code, submit]);
   const codeStep = el('li', { className: 'mfa-step', hidden: true }, [el('h2', { className: 'mfa-step-title', text: t.emailEnrollCodeTitle }), form]);

@@ -4,6 +4,7 @@
  */
 import { el } from '../../widget/dom';
 import type { FactorUI, WidgetContext } from '../../widget/factor';
+import { sixDigitInput, readSixDigits } from '../../widget/code-field';
 import { confirmCode } from '../../widget/confirm-code';
 import type { Answer } from '../../widget/http';
 import type { MessageTable } from '../../widget/messages';
@@ -90,27 +91,6 @@ const messages: MessageTable<TotpText> = {
   },
 };
 
-/** The 6-digit code field, for enrolling and signing in alike. */
-const codeInput = () =>
-  el('input', {
-    id: 'mfa-code',
-    name: 'code',
-    className: 'mfa-code-input',
-    type: 'text',
-    inputmode: 'numeric',
-    autocomplete: 'one-time-code',
-    pattern: '[0-9 ]*',
-    maxlength: '7',
-    spellcheck: 'false',
-    required: true,
-    'aria-describedby': 'mfa-code-error',
-  });
-
-/** A code as typed (spaces and dashes allowed), or undefined unless it is 6 digits. */
-const readCode = (typed: string): string | undefined => {
-  const code = typed.replace(/[\s-]/g, '');
-  return /^\d{6}$/.test(code) ? code : undefined;
-};
 
 function showEnroll(ctx: WidgetContext<TotpText>, data: Answer, notice?: string): void {
   const t = ctx.t;
@@ -131,7 +111,7 @@ function showEnroll(ctx: WidgetContext<TotpText>, data: Answer, notice?: string)
     /^otpauth:\/\//.test(otpauthUri || '') ? el('a', { className: 'mfa-open-app', href: otpauthUri, text: t.openApp }) : null,
   ]);
 
-  const input = codeInput();
+  const input = sixDigitInput();
   const fieldError = el('p', { id: 'mfa-code-error', className: 'mfa-field-error', role: 'alert' });
   const submit = el('button', { type: 'submit', className: 'mfa-button', text: t.submit });
   ctx.input = input;
@@ -159,11 +139,11 @@ export const totpUI = {
     form: {
       field: 'code',
       state: 'login',
-      input: codeInput,
+      input: sixDigitInput,
       title: (t) => t.loginTitle,
       label: (t) => t.codeLabel,
       formatError: (t) => t.codeFormat,
-      read: readCode,
+      read: readSixDigits,
     },
     label: (t) => t.useCode,
   },
