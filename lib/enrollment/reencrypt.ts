@@ -4,7 +4,8 @@ import { ENROLLMENT_SK_PREFIX, enrollmentPointerKey } from '../store/records';
 import { enrollmentSecretContext, isSealedCurrent, open, seal, sealedInfo } from '../crypto/secret-box';
 
 /**
- * Re-encrypts every enrolled TOTP secret under the current encryption key and the current format (v2: bound to the
+ * Re-encrypts every sealed value of an enrollment (TOTP secrets, email factors' addresses, the enrolling ticket's
+ * address kept for notifications) under the current encryption key and the current format (v2: bound to the
  * user and enrollment), so that an older key can be retired without breaking enrollments (they never expire), and v1
  * values lose their weaker binding. `npm run reencrypt` (infra/reencrypt.ts) runs it.
  *
@@ -53,7 +54,7 @@ export interface ReencryptReport {
   /** Items the Scan read (all types), and the enrollments among them. */
   scanned: number;
   enrollments: number;
-  /** Already v2 under the current key, and opened for their user: nothing to do. */
+  /** Sealed values already v2 under the current key, and opened for their user: nothing to do. */
   current: number;
   /** Rewritten under the current key and format (in a dry run: would be). */
   reencrypted: number;
@@ -63,7 +64,7 @@ export interface ReencryptReport {
   changed_meanwhile: number;
   /** Not re-encrypted, needing a look: cannot be opened (unknown key, not this user's), or a v1 item in the wrong place. */
   refused: RefusedItem[];
-  /** TOTP secrets found per encryption key id and format (`v1:e1`, `v2:e2`), before this run changed anything. */
+  /** Sealed values (TOTP secrets, addresses) found per encryption key id and format (`v1:e1`, `v2:e2`), before this run changed anything. */
   secrets_by_key: Record<string, number>;
   /** Recovery-code HMACs per encryption key id: a key listed here is still needed to verify those codes. */
   recovery_codes_by_key: Record<string, number>;
@@ -79,6 +80,9 @@ interface EnrollmentItem {
   user_id?: string;
   enrollment_id?: string;
   totp_secret?: string;
+  /** An email factor's address, and the enrolling ticket's address (both sealed like a TOTP secret). */
+  email?: string;
+  contact_email?: string;
   /** A security key or passkey: nothing sealed to rewrite (its public key is not secret). */
   credential_id?: string;
   recovery_code_hash?: string;
@@ -113,7 +117,7 @@ export async function reencryptEnrollments(options: ReencryptOptions): Promise<R
       new ScanCommand({
         TableName: tableName,
         FilterExpression: '#type = :enrollment',
-        ProjectionExpression: 'pk, sk, user_id, enrollment_id, totp_secret, recovery_code_hash, credential_id',
+        ProjectionExpression: 'pk, sk, user_id, enrollment_id, totp_secret, email, contact_email, recovery_code_hash, credential_id',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: { ':enrollment': 'enrollment' },
         ExclusiveStartKey: position,
@@ -133,42 +137,64 @@ export async function reencryptEnrollments(options: ReencryptOptions): Promise<R
   return report;
 }
 
+/**
+ * The sealed values an enrollment item may hold, each bound to the user and enrollment it is filed under
+ * (lib/crypto/secret-box.ts): a TOTP secret, an email factor's address, the enrolling ticket's address kept for
+ * security notifications. Only TOTP secrets were ever written as v1.
+ */
+const SEALED_FIELDS = ['totp_secret', 'email', 'contact_email'] as const;
+type SealedField = (typeof SEALED_FIELDS)[number];
+
 async function reencryptOne(options: ReencryptOptions, item: EnrollmentItem, report: ReencryptReport, now: number): Promise<void> {
-  const { keys } = options;
   report.enrollments += 1;
   const refuse = (reason: string) => {
     report.refused.push({ pk: item.pk, sk: item.sk, reason });
   };
   const recoveryKey = /^(?:rc2|hmac-sha256)\$([^$]+)\$/.exec(item.recovery_code_hash ?? '')?.[1];
   if (recoveryKey) bump(report.recovery_codes_by_key, recoveryKey);
-  if (item.credential_id && !item.totp_secret) return;
-
-  if (!item.pk.startsWith(USER_PREFIX) || !item.sk.startsWith(ENROLLMENT_SK_PREFIX) || !item.totp_secret) {
-    return refuse('not shaped like an enrollment (key or totp_secret)');
+  const fields = SEALED_FIELDS.filter((field) => typeof item[field] === 'string');
+  // A security key or passkey with nothing sealed: its public key is not secret.
+  if (item.credential_id && fields.length === 0) return;
+  if (!item.pk.startsWith(USER_PREFIX) || !item.sk.startsWith(ENROLLMENT_SK_PREFIX) || fields.length === 0) {
+    return refuse('not shaped like an enrollment (key or sealed value)');
   }
   // The owner, from where the item is filed: a copy elsewhere gets the owner of its new place, which it cannot open for.
   const userId = item.pk.slice(USER_PREFIX.length);
   const enrollmentId = item.sk.slice(ENROLLMENT_SK_PREFIX.length);
-  const owner = enrollmentSecretContext(userId, enrollmentId);
+  for (const field of fields) await reencryptValue(options, item, field, { userId, enrollmentId }, report, refuse, now);
+}
+
+async function reencryptValue(
+  options: ReencryptOptions,
+  item: EnrollmentItem,
+  field: SealedField,
+  filed: { userId: string; enrollmentId: string },
+  report: ReencryptReport,
+  refuse: (reason: string) => void,
+  now: number,
+): Promise<void> {
+  const { keys } = options;
+  const value = item[field]!;
+  const owner = enrollmentSecretContext(filed.userId, filed.enrollmentId);
   let info: ReturnType<typeof sealedInfo>;
   try {
-    info = sealedInfo(item.totp_secret);
+    info = sealedInfo(value);
   } catch {
-    return refuse('totp_secret: unknown format');
+    return refuse(`${field}: unknown format`);
   }
   bump(report.secrets_by_key, `${info.version}:${info.keyId}`);
 
-  if (info.version === 'v1' && !(await inItsPlace(options, item, userId, enrollmentId))) {
-    return refuse('v1 secret (not bound to its user) on an item whose user_id or pointer names another user or id');
+  if (info.version === 'v1' && !(await inItsPlace(options, item, filed.userId, filed.enrollmentId))) {
+    return refuse(`v1 ${field} (not bound to its user) on an item whose user_id or pointer names another user or id`);
   }
   let plaintext: Buffer;
   try {
-    plaintext = open(item.totp_secret, keys, owner);
+    plaintext = open(value, keys, owner);
   } catch (err) {
-    return refuse(`totp_secret does not open for this user and enrollment: ${(err as Error).message}`);
+    return refuse(`${field} does not open for this user and enrollment: ${(err as Error).message}`);
   }
   try {
-    if (isSealedCurrent(item.totp_secret, keys)) {
+    if (isSealedCurrent(value, keys)) {
       report.current += 1;
       return;
     }
@@ -179,9 +205,10 @@ async function reencryptOne(options: ReencryptOptions, item: EnrollmentItem, rep
           new UpdateCommand({
             TableName: options.tableName,
             Key: { pk: item.pk, sk: item.sk },
-            UpdateExpression: 'SET totp_secret = :new, reencrypted_at = :now',
-            ConditionExpression: 'totp_secret = :old',
-            ExpressionAttributeValues: { ':new': resealed, ':old': item.totp_secret, ':now': now },
+            UpdateExpression: 'SET #field = :new, reencrypted_at = :now',
+            ConditionExpression: '#field = :old',
+            ExpressionAttributeNames: { '#field': field },
+            ExpressionAttributeValues: { ':new': resealed, ':old': value, ':now': now },
           }),
         )
         .then(

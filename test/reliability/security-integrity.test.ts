@@ -29,6 +29,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TABLE = 'tickets-rel-integrity';
 const REENCRYPT_TABLE = 'tickets-rel-reencrypt';
 const CLI_TABLE = 'tickets-rel-reencrypt-cli';
+const ADDRESS_TABLE = 'tickets-rel-reencrypt-addresses';
 const recordFigure = figureLog(import.meta.url, afterAll);
 const db = localDocumentClient();
 const auth = { authorization: `Bearer ${stack.adminApiKey}` };
@@ -43,6 +44,7 @@ beforeAll(async () => {
   const client = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   await ensureTable(client, REENCRYPT_TABLE);
   await ensureTable(client, CLI_TABLE);
+  await ensureTable(client, ADDRESS_TABLE);
   client.destroy();
   Object.assign(h, await importHandlers());
 });
@@ -264,4 +266,34 @@ describe('npm run reencrypt: retiring an encryption key without breaking enrollm
       });
     });
   }, 120_000);
+});
+
+describe('npm run reencrypt: addresses are sealed values too', () => {
+  it("moves an email factor's address and the enrolling ticket's kept address to the current key, each still bound to its owner", async () => {
+    const newKey = { id: 'rotated-addr', secret: Buffer.alloc(32, 0x3c) };
+    const rotated: KeyRing = { current: newKey, byId: new Map([[newKey.id, newKey], [keys.current.id, keys.current]]) };
+    const user = `addr-${run}`;
+    const sealFor = (id: string, text: string) => seal(Buffer.from(text), keys, enrollmentSecretContext(user, id));
+    const email = { id: 'enr_emailemailemailemailem', address: 'ada@example.com', contact: 'ada+ticket@example.com' };
+    const key = { id: 'enr_keykeykeykeykeykeykeyk', contact: 'ada+key@example.com' };
+    await db.send(new PutCommand({ TableName: ADDRESS_TABLE, Item: {
+      ...enrollmentKey(user, email.id), type: 'enrollment', factor: 'email', user_id: user, enrollment_id: email.id, status: 'confirmed',
+      email: sealFor(email.id, email.address), masked_email: 'a•••@example.com', contact_email: sealFor(email.id, email.contact),
+    } }));
+    await db.send(new PutCommand({ TableName: ADDRESS_TABLE, Item: {
+      ...enrollmentKey(user, key.id), type: 'enrollment', factor: 'webauthn-roaming', user_id: user, enrollment_id: key.id, status: 'confirmed',
+      credential_id: 'cred-addr', contact_email: sealFor(key.id, key.contact),
+    } }));
+
+    const report = await reencryptEnrollments({ db, tableName: ADDRESS_TABLE, keys: rotated });
+    expect(report).toMatchObject({ enrollments: 2, reencrypted: 3, current: 0, refused: [], complete: true });
+    const read = async (id: string) => (await db.send(new GetCommand({ TableName: ADDRESS_TABLE, Key: enrollmentKey(user, id), ConsistentRead: true }))).Item!;
+    const [emailItem, keyItem] = [await read(email.id), await read(key.id)];
+    for (const [value, id, text] of [[emailItem.email, email.id, email.address], [emailItem.contact_email, email.id, email.contact], [keyItem.contact_email, key.id, key.contact]] as const) {
+      expect(sealedInfo(value).keyId).toBe(newKey.id);
+      expect(open(value, { current: newKey, byId: new Map([[newKey.id, newKey]]) }, enrollmentSecretContext(user, id)).toString()).toBe(text);
+      expect(() => open(value, rotated, enrollmentSecretContext(`${user}-other`, id))).toThrow();
+    }
+    expect(await reencryptEnrollments({ db, tableName: ADDRESS_TABLE, keys: rotated })).toMatchObject({ current: 3, reencrypted: 0, refused: [] });
+  });
 });
