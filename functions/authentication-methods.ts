@@ -16,6 +16,7 @@ import {
 } from '../lib/enrollment/authentication-methods';
 import { EnrollmentStore } from '../lib/enrollment/enrollment-store';
 import { FactorSwitchStore } from '../lib/factors/switches';
+import { emailImport } from '../lib/factors/email/import';
 import { totpImport } from '../lib/factors/totp/import';
 import { passkeyImport, securityKeyImport } from '../lib/factors/webauthn/import';
 import { notFound } from '../lib/errors';
@@ -31,7 +32,7 @@ const now = () => Date.now();
 const deps: MethodsDeps = {
   enrollments,
   switches: new FactorSwitchStore(db, config.tableName),
-  importers: [totpImport, securityKeyImport, passkeyImport],
+  importers: [totpImport, securityKeyImport, passkeyImport, emailImport],
   config: { encryptionKeys: config.encryptionKeys, rpId: config.webauthn?.rpId },
   now,
 };

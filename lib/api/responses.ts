@@ -390,6 +390,7 @@ export const authenticationMethod = v.strictObject({
   enrolled_at: timestamp,
   last_auth_at: v.optional(timestamp),
   enabled: described(v.boolean(), "False while the factor is switched off for everyone (`PUT /api/v2/guardian/factors/{name}`)."),
+  email: v.optional(described(v.string(), 'An email method\'s address, masked (`a•••@example.com`).')),
   key_id: v.optional(described(v.string(), 'The credential id, base64url.')),
   public_key: v.optional(described(v.string(), 'SubjectPublicKeyInfo DER, base64.')),
   aaguid: v.optional(v.string()),

@@ -4,6 +4,7 @@ import type { KeyRing } from '../config';
 import { AppError, badRequest, conflict, notFound } from '../errors';
 import type { FactorName, ImportFactor } from '../factors/factor';
 import { importTypeOf, METHOD_TYPES, methodTypeOf, RECOVERY_CODE } from '../factors/method-types';
+import { viewOf } from '../factors/registry';
 import { isOn, type FactorSwitches } from '../factors/switches';
 import { checkUserId } from '../mfa/user-mfa';
 import { isEnrollmentId } from '../store/records';
@@ -18,8 +19,8 @@ import type { EnrollmentDetail, EnrollmentStore, NewEnrollment } from './enrollm
  *   shows it as the vendor does, one `recovery-code` item while the user holds a live code, whose id is
  *   `recovery-code|<enrollment id>` of the enrollment carrying it; it can be read, not renamed or deleted alone
  *   (deleting that enrollment removes it; `POST /api/v2/users/{id}/recovery-code-regeneration` replaces it).
- * - Importing (`POST`, `PUT`) goes through each factor's `ImportFactor` (lib/factors/<factor>/import.ts); `email`
- *   and `phone` are refused with 400 `unsupported_type` until those factors import.
+ * - Importing (`POST`, `PUT`) goes through each factor's `ImportFactor` (lib/factors/<factor>/import.ts); `phone`
+ *   is refused with 400 `unsupported_type` until that factor imports.
  * Never a secret, hash or recovery code in an answer.
  */
 
@@ -69,6 +70,12 @@ export function pagingOf(query: Record<string, string | undefined> | undefined):
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+function identifierOf(e: EnrollmentDetail): Record<string, string> {
+  const view = viewOf(e.factor as FactorName);
+  const masked = view.maskedIdentifier?.(e);
+  return view.identifierField && masked ? { [view.identifierField]: masked } : {};
+}
+
 /** An enrollment as the vendor lists a method, plus `enabled` (its factor's switch). Public fields only. */
 export function methodView(e: EnrollmentDetail, switches: FactorSwitches | undefined) {
   const common = {
@@ -80,6 +87,8 @@ export function methodView(e: EnrollmentDetail, switches: FactorSwitches | undef
     enrolled_at: iso(e.created_at),
     ...(e.last_used_at ? { last_auth_at: iso(e.last_used_at) } : {}),
     enabled: isOn(switches, e.factor as FactorName),
+    // An address or number, masked as lists show it, under the vendor's field for it (`email`, `phone_number`).
+    ...identifierOf(e),
   };
   if (!('credential_id' in e)) return common;
   return {

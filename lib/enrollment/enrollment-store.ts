@@ -496,7 +496,11 @@ export class EnrollmentStore {
     });
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        const { totp_secret: _secret, recovery_code_hash: code, ...rest } = item as EnrollmentRecord & { totp_secret?: string };
+        // Sealed values stay in the table: a secret, an address, the ticket's kept address.
+        const { totp_secret: _secret, email: _email, contact_email: _contact, recovery_code_hash: code, ...rest } = item as EnrollmentRecord & {
+          totp_secret?: string;
+          email?: string;
+        };
         if (rest.user_id === userId && rest.sk === `${ENROLLMENT_SK_PREFIX}${rest.enrollment_id}` && rest.type === 'enrollment') {
           items.push({ ...rest, holds_recovery_code: typeof code === 'string' } as EnrollmentDetail);
         }

@@ -1,5 +1,6 @@
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KeyRing } from '../config';
+import { FACTORS } from '../factors/registry';
 import { ENROLLMENT_SK_PREFIX, enrollmentPointerKey } from '../store/records';
 import { enrollmentSecretContext, isSealedCurrent, open, seal, sealedInfo } from '../crypto/secret-box';
 
@@ -75,18 +76,23 @@ export interface ReencryptReport {
 }
 
 interface EnrollmentItem {
+  /** The sealed values (`SEALED_FIELDS`). */
+  [sealed: string]: unknown;
   pk: string;
   sk: string;
   user_id?: string;
   enrollment_id?: string;
-  totp_secret?: string;
-  /** An email factor's address, and the enrolling ticket's address (both sealed like a TOTP secret). */
-  email?: string;
-  contact_email?: string;
   /** A security key or passkey: nothing sealed to rewrite (its public key is not secret). */
   credential_id?: string;
   recovery_code_hash?: string;
 }
+
+/**
+ * The sealed values an enrollment item may hold, each bound to the user and enrollment it is filed under
+ * (lib/crypto/secret-box.ts): what each factor lists as `sealed` (a TOTP secret, an email factor's address), and the
+ * enrolling ticket's address kept for security notifications. Only TOTP secrets were ever written as v1.
+ */
+const SEALED_FIELDS: readonly string[] = [...new Set([...FACTORS.flatMap((factor) => factor.sealed ?? []), 'contact_email'])];
 
 const USER_PREFIX = 'USER#';
 const bump = (counts: Record<string, number>, key: string) => {
@@ -117,8 +123,8 @@ export async function reencryptEnrollments(options: ReencryptOptions): Promise<R
       new ScanCommand({
         TableName: tableName,
         FilterExpression: '#type = :enrollment',
-        ProjectionExpression: 'pk, sk, user_id, enrollment_id, totp_secret, email, contact_email, recovery_code_hash, credential_id',
-        ExpressionAttributeNames: { '#type': 'type' },
+        ProjectionExpression: ['pk', 'sk', 'user_id', 'enrollment_id', 'recovery_code_hash', 'credential_id', ...SEALED_FIELDS.map((_, i) => `#sealed${i}`)].join(', '),
+        ExpressionAttributeNames: { '#type': 'type', ...Object.fromEntries(SEALED_FIELDS.map((field, i) => [`#sealed${i}`, field])) },
         ExpressionAttributeValues: { ':enrollment': 'enrollment' },
         ExclusiveStartKey: position,
         Limit: options.pageSize ?? 100,
@@ -136,14 +142,6 @@ export async function reencryptEnrollments(options: ReencryptOptions): Promise<R
   }
   return report;
 }
-
-/**
- * The sealed values an enrollment item may hold, each bound to the user and enrollment it is filed under
- * (lib/crypto/secret-box.ts): a TOTP secret, an email factor's address, the enrolling ticket's address kept for
- * security notifications. Only TOTP secrets were ever written as v1.
- */
-const SEALED_FIELDS = ['totp_secret', 'email', 'contact_email'] as const;
-type SealedField = (typeof SEALED_FIELDS)[number];
 
 async function reencryptOne(options: ReencryptOptions, item: EnrollmentItem, report: ReencryptReport, now: number): Promise<void> {
   report.enrollments += 1;
@@ -167,14 +165,14 @@ async function reencryptOne(options: ReencryptOptions, item: EnrollmentItem, rep
 async function reencryptValue(
   options: ReencryptOptions,
   item: EnrollmentItem,
-  field: SealedField,
+  field: string,
   filed: { userId: string; enrollmentId: string },
   report: ReencryptReport,
   refuse: (reason: string) => void,
   now: number,
 ): Promise<void> {
   const { keys } = options;
-  const value = item[field]!;
+  const value = item[field] as string;
   const owner = enrollmentSecretContext(filed.userId, filed.enrollmentId);
   let info: ReturnType<typeof sealedInfo>;
   try {

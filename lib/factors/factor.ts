@@ -94,6 +94,8 @@ export interface FactorView {
   defaultName: string;
   /** The enrollment's identifier, masked for the list (an address: `a•••@example.com`); absent when it has none. */
   maskedIdentifier?: (enrollment: ListedEnrollment) => string | undefined;
+  /** The vendor's field for that identifier in an authentication method (`email`, `phone_number`). */
+  identifierField?: 'email' | 'phone_number';
 }
 
 /** What the registry knows of a factor without loading its checks. */
@@ -109,6 +111,8 @@ export interface FactorDescriptor {
   usable(enrollment: EnrollmentRecord): boolean;
   /** The names a challenge lists for this user (default: `name` when any enrollment is usable). */
   available?(enrollments: readonly EnrollmentRecord[]): FactorName[];
+  /** Attributes of its enrollments sealed with lib/crypto/secret-box.ts (re-sealed by `npm run reencrypt`). */
+  sealed?: readonly string[];
   /** The ticket `factor`s it enrolls (an enrollment item's `factor`); none for a factor that rides on another's. */
   enrolls: readonly FactorName[];
   /** The admin list's row for an enrollment whose `factor` is one of `enrolls`. */

@@ -13,10 +13,12 @@ export const emailDescriptor: FactorDescriptor = {
   phishingResistant: false,
   usable: (enrollment: EnrollmentRecord) => enrollment.factor === 'email' && typeof enrollment.email === 'string',
   enrolls: ['email'],
+  sealed: ['email'],
   view: () => ({
     type: 'email',
     auth_method: 'email',
     defaultName: 'Email',
+    identifierField: 'email',
     maskedIdentifier: (enrollment) => (enrollment.factor === 'email' ? enrollment.masked_email : undefined),
   }),
 };

@@ -13,5 +13,6 @@ export const totpDescriptor: FactorDescriptor = {
   phishingResistant: false,
   usable: (enrollment: EnrollmentRecord) => enrollment.factor === 'otp' && typeof enrollment.totp_secret === 'string',
   enrolls: ['otp'],
+  sealed: ['totp_secret'],
   view: () => ({ type: 'authenticator', auth_method: 'authenticator', defaultName: 'Authenticator app' }),
 };
