@@ -426,7 +426,7 @@ export class EnrollmentStore {
     const pages = paginateQuery({ client: this.db }, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at, masked_email',
+      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at, masked_email, masked_phone, preferred_authentication_method',
       ExpressionAttributeNames: { '#status': 'status', '#name': 'name' },
       ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
       ConsistentRead: true,

@@ -1,0 +1,117 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, resultSigningConfig } from '../../lib/config';
+import { issueDeliveredCode, type CodeContext } from '../../lib/delivered-code/code';
+import { enrollmentView } from '../../lib/enrollment/admin';
+import type { FactorContext, MfaMethod, PendingLoginCode } from '../../lib/factors/factor';
+import { phoneDescriptor } from '../../lib/factors/phone/descriptor';
+import { phoneLoginFactor } from '../../lib/factors/phone/login';
+import { availableFactors, factorOfMethod, FACTOR_NAMES, PHISHING_RESISTANT_FACTORS } from '../../lib/factors/registry';
+import { challengeKey, type ChallengeRecord } from '../../lib/mfa/challenge';
+import { login } from '../../lib/mfa/login';
+import { MfaStore } from '../../lib/mfa/mfa-store';
+import { satisfiedAcr } from '../../lib/mfa/policy';
+import { emailEnrollmentRecord } from '../support/email-enrollment';
+import { phoneEnrollmentRecord } from '../support/phone-enrollment';
+
+/** The phone factor against the descriptor and login interfaces: a texted code and a called one, each its own method and amr. */
+const ddb = mockClient(DynamoDBDocumentClient);
+const config = { ...resultSigningConfig({ ...loadConfig(process.env), publicBaseUrl: 'https://mfa.example.com' }) };
+const keys = config.encryptionKeys;
+const store = new MfaStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 'tickets-unit');
+const NOW = 1_800_000_000_000;
+const USER = 'user-1';
+const ENR = 'enr_PPPPPPPPPPPPPPPPPPPPPP';
+const CHL = 'chl_CCCCCCCCCCCCCCCCCCCCCC';
+const NUMBER = '+12015550134';
+
+const enrollment = phoneEnrollmentRecord(USER, ENR, NUMBER, keys, NOW - 100_000);
+const loginContext = (challengeId = CHL, userId = USER, channel: 'phone' | 'email' = 'phone'): CodeContext => ({ channel, purpose: 'login', challengeId, userId });
+function sent(method: MfaMethod | undefined = 'sms', context = loginContext()): { code: string; pending: PendingLoginCode } {
+  const { code, pending } = issueDeliveredCode({ context, keys, now: NOW - 1000 });
+  return { code, pending: { ...pending, factor: 'phone', enrollment_id: ENR, ...(method ? { method } : {}) } };
+}
+const factorContext = (pendingCode: PendingLoginCode | undefined, now = NOW): FactorContext => ({
+  keys,
+  now,
+  random: () => Buffer.alloc(0),
+  challenge: { challengeId: CHL, userId: USER, pendingCode },
+});
+
+beforeEach(() => ddb.reset());
+
+describe('the phone descriptor', () => {
+  it('lists phone for a user with a phone enrollment; not phishing-resistant; sms and voice are its methods', () => {
+    expect(availableFactors([enrollment])).toEqual(['phone']);
+    expect(availableFactors([emailEnrollmentRecord(USER, 'enr_e', 'a@example.com', keys, NOW)])).not.toContain('phone');
+    expect(FACTOR_NAMES).toContain('phone');
+    expect(PHISHING_RESISTANT_FACTORS).not.toContain('phone');
+    expect(factorOfMethod('sms')).toBe(phoneDescriptor);
+    expect(factorOfMethod('voice')).toBe(phoneDescriptor);
+    expect(satisfiedAcr(undefined, 'voice')).toBe(satisfiedAcr(undefined, 'email'));
+  });
+
+  it('the admin row: type phone, the vendor auth_method of its channel, the masked number, never the sealed one', () => {
+    expect(enrollment.phone_number).not.toContain('5550134');
+    const row = enrollmentView(enrollment);
+    expect(row).toMatchObject({ id: ENR, type: 'phone', auth_method: 'sms', name: 'Phone', identifier: '+1 ••• ••• ••34' });
+    expect(JSON.stringify(row)).not.toContain(enrollment.phone_number);
+    expect(enrollmentView({ ...enrollment, preferred_authentication_method: 'voice' })).toMatchObject({ auth_method: 'voice' });
+  });
+});
+
+describe('the phone factor (LoginFactor)', () => {
+  it('a texted code: method sms, amr ["sms"]; a called one: method voice, amr ["tel"]; spent by removing that pending code', () => {
+    const text = sent('sms');
+    expect(phoneLoginFactor.verify([enrollment], text.code, factorContext(text.pending))).toEqual({
+      method: 'sms',
+      enrollment,
+      spend: { kind: 'pending-code', hash: text.pending.hash },
+      amr: ['sms'],
+    });
+    const call = sent('voice');
+    expect(phoneLoginFactor.verify([enrollment], call.code, factorContext(call.pending))).toMatchObject({ method: 'voice', amr: ['tel'] });
+  });
+
+  it('refuses a wrong or expired code, one of another challenge, user or channel, another factor\'s, or without a pending code', () => {
+    const { code, pending } = sent();
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    expect(phoneLoginFactor.verify([enrollment], wrong, factorContext(pending))).toBeUndefined();
+    expect(phoneLoginFactor.verify([enrollment], code, factorContext(pending, pending.expires_at))).toBeUndefined();
+    for (const context of [loginContext('chl_OOOOOOOOOOOOOOOOOOOOOO'), loginContext(CHL, 'user-2'), loginContext(CHL, USER, 'email')]) {
+      const other = sent('sms', context);
+      expect(phoneLoginFactor.verify([enrollment], other.code, factorContext(other.pending))).toBeUndefined();
+    }
+    expect(phoneLoginFactor.verify([enrollment], code, factorContext({ ...pending, factor: 'email' }))).toBeUndefined();
+    expect(phoneLoginFactor.verify([{ ...enrollment, enrollment_id: 'enr_other' }], code, factorContext(pending))).toBeUndefined();
+    expect(phoneLoginFactor.verify([enrollment], code, factorContext(undefined))).toBeUndefined();
+    expect(phoneLoginFactor.verify([enrollment], code, { keys, now: NOW, random: () => Buffer.alloc(0) })).toBeUndefined();
+  });
+
+  it('logging in with a called code: the accepting write records voice and ["tel"], and removes the pending code', async () => {
+    const { code, pending } = sent('voice');
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: `USER#${USER}`, sk: 'PROFILE', type: 'user', enrollment_count: 1 }, enrollment] });
+    ddb.on(TransactWriteCommand).resolves({});
+    const challenge: ChallengeRecord = {
+      ...challengeKey(CHL),
+      type: 'challenge',
+      challenge_id: CHL,
+      user_id: USER,
+      result_url: 'https://app.example.com/cb',
+      factors: ['phone'],
+      status: 'pending',
+      attempts: 0,
+      created_at: NOW - 5000,
+      expires_at: NOW + 300_000,
+      ttl: 0,
+      pending_code: pending,
+    };
+    const result = await login({ store, config, now: () => NOW }, challenge, phoneLoginFactor, code);
+    expect(result).toMatchObject({ mfa_method: 'voice', enrollment_id: ENR });
+    const accept = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems![0]!.Update!;
+    expect(accept.UpdateExpression).toMatch(/amr = :amr.* REMOVE pending_code$/);
+    expect(accept.ExpressionAttributeValues).toMatchObject({ ':method': 'voice', ':amr': ['tel'], ':codeHash': pending.hash });
+  });
+});
