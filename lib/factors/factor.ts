@@ -1,7 +1,7 @@
 import type { KeyRing } from '../config';
 import type { SendLimits } from '../delivered-code/send-limits';
 import type { CodeChannel, PendingCode } from '../delivered-code/code';
-import type { DestinationRate } from '../delivered-code/destination-rate';
+import type { DestinationRate, SendCap } from '../delivered-code/destination-rate';
 import type { EmailEnrollmentRecord, EnrollmentRecord, PhoneEnrollmentRecord, PendingEnrollCode, PendingStart, PendingTotp, PendingWebauthn } from '../store/records';
 
 /**
@@ -147,6 +147,15 @@ export interface CodeDestination {
   rateKey: string;
   /** What the page may show of it (`a•••@example.com`). */
   masked: string;
+  /** How it goes when the factor has several ways (phone: `sms` or `voice`): kept on `pending_code`, the login's method. */
+  method?: MfaMethod;
+}
+
+/** Who asks for a send, for a factor that caps sends per user or per source address (phone). */
+export interface SendRequester {
+  userId: string;
+  /** The request's source address; absent on a direct invocation. */
+  sourceIp?: string;
 }
 
 /**
@@ -161,6 +170,11 @@ export interface CodeSender {
   usable(enrollment: EnrollmentRecord): boolean;
   /** The per-destination hourly counter. */
   rate: DestinationRate;
+  /**
+   * Further counters the send takes in the same transaction as `rate` (phone: per number per day, per user, per source
+   * address, the stack's hour); a refusal by any of them sends nothing and takes nothing from the others.
+   */
+  caps?(destination: CodeDestination, requester: SendRequester, keys: KeyRing): SendCap[];
   /** Opens the enrollment's destination (ENCRYPTION_KEYS: it is sealed like a TOTP secret). */
   destination(enrollment: EnrollmentRecord, keys: KeyRing): CodeDestination;
   /** Sends `code`, once; a failure is an AppError for the page (422 refused for good, 503 try again). */
@@ -269,6 +283,8 @@ export interface CodeDelivery {
   destination(ticket: PendingTicket, requested: string | undefined): string;
   /** The keyed hash the destination's hourly cap counts under (no address or number in a key). */
   destinationKey(destination: string, keys: KeyRing): string;
+  /** Further counters the send takes in the same transaction (as `CodeSender.caps`). */
+  caps?(destination: string, requester: SendRequester, keys: KeyRing): SendCap[];
   /** The destination as the page may show it. */
   masked(destination: string): string;
   /** Sends the code; a failure is thrown as the answer to give (422 refused for good, 503 try again). */

@@ -1,13 +1,18 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig, resultSigningConfig } from '../../lib/config';
 import { issueDeliveredCode, type CodeContext } from '../../lib/delivered-code/code';
 import { enrollmentView } from '../../lib/enrollment/admin';
 import type { FactorContext, MfaMethod, PendingLoginCode } from '../../lib/factors/factor';
 import { phoneDescriptor } from '../../lib/factors/phone/descriptor';
 import { phoneLoginFactor } from '../../lib/factors/phone/login';
+import { phoneLoginSender } from '../../lib/factors/phone/sender';
+import { DEFAULT_PHONE_SEND_LIMITS } from '../../lib/factors/phone/send-limits';
+import { AppError } from '../../lib/errors';
+import { sendLoginCode } from '../../lib/mfa/send-code';
+import { signRequestToken } from '../../lib/mfa/request-token';
 import { availableFactors, factorOfMethod, FACTOR_NAMES, PHISHING_RESISTANT_FACTORS } from '../../lib/factors/registry';
 import { challengeKey, type ChallengeRecord } from '../../lib/mfa/challenge';
 import { login } from '../../lib/mfa/login';
@@ -113,5 +118,71 @@ describe('the phone factor (LoginFactor)', () => {
     const accept = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems![0]!.Update!;
     expect(accept.UpdateExpression).toMatch(/amr = :amr.* REMOVE pending_code$/);
     expect(accept.ExpressionAttributeValues).toMatchObject({ ':method': 'voice', ':amr': ['tel'], ':codeHash': pending.hash });
+  });
+});
+
+describe('sending a login code by phone (POST /mfa/phone/send, through the generic flow)', () => {
+  const sms = { send: vi.fn() };
+  const metrics = { addMetric: vi.fn() };
+  const phoneConfig = { originationIdentity: '+12025550100' };
+  const token = () => signRequestToken({ sub: USER, txid: CHL, issuedAt: NOW - 5000, expiresAt: NOW + 300_000 }, config.signingKeys, config.publicBaseUrl);
+  const deps = { store, config, now: () => NOW, random: () => Buffer.from([0, 1, 0xe2, 0x40]) }; // 123456
+  const challenge = (): ChallengeRecord => ({
+    ...challengeKey(CHL),
+    type: 'challenge',
+    challenge_id: CHL,
+    user_id: USER,
+    result_url: 'https://app.example.com/cb',
+    factors: ['phone'],
+    status: 'pending',
+    attempts: 0,
+    created_at: NOW - 5000,
+    expires_at: NOW + 300_000,
+    ttl: 0,
+  });
+
+  beforeEach(() => {
+    sms.send.mockReset().mockResolvedValue({ MessageId: 'm-1' });
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: `USER#${USER}`, sk: 'PROFILE', type: 'user', enrollment_count: 1 }, enrollment] });
+    ddb.on(GetCommand).resolves({ Item: challenge() });
+  });
+
+  it('takes the challenge’s send and every phone cap in one transaction, then texts the code; the code verifies as sms', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const sender = phoneLoginSender(sms as never, phoneConfig, DEFAULT_PHONE_SEND_LIMITS, metrics, undefined);
+    const answer = await sendLoginCode(deps, { requestToken: await token(), acceptLanguage: undefined, sourceIp: '203.0.113.9' }, sender);
+    expect(answer).toMatchObject({ sent_to: '+1 ••• ••• ••34', enrollment_id: ENR, sends_left: 4 });
+    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items.map((i) => String(i.Update!.Key!.pk).split('#')[0])).toEqual(['CHALLENGE', 'PHONEHOUR', 'PHONEDAY', 'PHONEUSER', 'PHONESOURCE', 'PHONEBUDGET']);
+    expect(JSON.stringify(items)).not.toMatch(/5550134|203\.0\.113|123456/);
+    const pending = items[0]!.Update!.ExpressionAttributeValues![':code'] as PendingLoginCode;
+    expect(pending).toMatchObject({ factor: 'phone', enrollment_id: ENR, method: 'sms' });
+    const text = sms.send.mock.calls[0]![0].input;
+    expect(text).toMatchObject({ DestinationPhoneNumber: NUMBER, OriginationIdentity: phoneConfig.originationIdentity });
+    expect(text.MessageBody).toContain('123456');
+    expect(phoneLoginFactor.verify([enrollment], '123456', factorContext(pending))).toMatchObject({ method: 'sms', amr: ['sms'] });
+  });
+
+  it('a call when asked for: the pending code says voice, and the code is read out', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const sender = phoneLoginSender(sms as never, phoneConfig, DEFAULT_PHONE_SEND_LIMITS, metrics, 'voice');
+    await sendLoginCode(deps, { requestToken: await token(), acceptLanguage: undefined }, sender);
+    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(5); // no source address: that cap is not counted
+    expect(items[0]!.Update!.ExpressionAttributeValues![':code']).toMatchObject({ method: 'voice' });
+    expect(sms.send.mock.calls[0]![0].constructor.name).toBe('SendVoiceMessageCommand');
+  });
+
+  it('a cap refusing in the transaction: 429 with the longest wait among the refusing caps and its reason, nothing sent', async () => {
+    const codes = ['None', 'None', 'None', 'ConditionalCheckFailed', 'None', 'None'];
+    ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) }),
+    );
+    const sender = phoneLoginSender(sms as never, phoneConfig, DEFAULT_PHONE_SEND_LIMITS, metrics, undefined);
+    const refused = await sendLoginCode(deps, { requestToken: await token(), acceptLanguage: undefined, sourceIp: '203.0.113.9' }, sender).catch((e: AppError) => e);
+    // The per-user cap is a day's: the wait is until the UTC day turns.
+    const endOfDay = new Date(NOW).setUTCHours(24, 0, 0, 0);
+    expect(refused).toMatchObject({ status: 429, code: 'too_many_sends', details: { retry_after_sec: (endOfDay - NOW) / 1000 } });
+    expect(sms.send).not.toHaveBeenCalled();
   });
 });
