@@ -77,7 +77,12 @@ export async function sendEnrollmentCode(deps: SendCodeDeps, input: SendCodeInpu
   const stored = await deps.enrollments.storeSentCode(
     ticket.ticket_id,
     { tx, generation: claims.generation },
-    { ...pending, tx, destination: seal(Buffer.from(destination, 'utf8'), config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx), random) },
+    {
+      ...pending,
+      tx,
+      destination: seal(Buffer.from(destination, 'utf8'), config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx), random),
+      ...(delivery.method ? { method: delivery.method } : {}),
+    },
     pendingSendCondition('pending_code', now, delivery.limits),
     destinationSendUpdate(config.tableName, delivery.rate, caps[0]!.key, now),
     now,

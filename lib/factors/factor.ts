@@ -277,6 +277,8 @@ export type EnrollFactors<Offer extends object = object> = Readonly<Partial<Reco
  */
 export interface CodeDelivery {
   channel: CodeChannel;
+  /** How this send goes, when the factor has several ways (phone: `sms` or `voice`): kept on the ticket's `pending_code`. */
+  method?: 'sms' | 'voice';
   limits: SendLimits;
   rate: DestinationRate;
   /** Where this send goes: the ticket's destination, or the one the user gave when the ticket has none (else a 400). */

@@ -93,6 +93,8 @@ export interface PendingEnrollCode {
   tx: string;
   /** The destination the code was sent to, AES-256-GCM sealed for this ticket and start. */
   destination: string;
+  /** How it went, when the factor has several ways (phone: `sms` or `voice`): what the enrollment keeps as preferred. */
+  method?: 'sms' | 'voice';
 }
 
 export interface UserProfileRecord {

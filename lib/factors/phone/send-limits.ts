@@ -86,6 +86,14 @@ export function phoneExtraCaps(limits: PhoneSendLimits, keys: PhoneSendKeys): Se
   return all.filter((c): c is SendCap => c.key !== undefined);
 }
 
+/** `phoneExtraCaps` for a send asked for by `requester` to the number keyed `number` (`numberKey`). */
+export const requesterCaps = (limits: PhoneSendLimits, number: string, requester: { userId: string; sourceIp?: string }, keys: KeyRing): SendCap[] =>
+  phoneExtraCaps(limits, {
+    number,
+    user: userRateKey(requester.userId, keys),
+    source: requester.sourceIp ? sourceRateKey(requester.sourceIp, keys) : undefined,
+  });
+
 /** Each cap: its counter (lib/delivered-code/destination-rate.ts), whose key it counts under, and what a refusal says. */
 const counters = (limits: PhoneSendLimits, keys: PhoneSendKeys): SendCap[] => [
   { rate: phoneNumberHourRate(limits), key: keys.number, reason: 'destination' },

@@ -5,7 +5,7 @@ import type { CodeSender } from '../factor';
 import { phoneDescriptor } from './descriptor';
 import { maskPhone, numberKey, type PhoneChannel } from './number';
 import { sendPhoneCode, type PhoneMetrics, type PhoneSenderConfig } from './send';
-import { phoneExtraCaps, phoneNumberHourRate, sourceRateKey, userRateKey, type PhoneSendLimits } from './send-limits';
+import { phoneNumberHourRate, requesterCaps, type PhoneSendLimits } from './send-limits';
 
 /**
  * Signing in by phone, the step before the code (POST /mfa/phone/send): the enrolled number, opened only here and
@@ -35,11 +35,7 @@ export function phoneLoginSender(
       return { to, rateKey: numberKey(to, keys), masked: enrollment.masked_phone || maskPhone(to), method };
     },
     caps(destination, requester, keys) {
-      return phoneExtraCaps(limits, {
-        number: destination.rateKey,
-        user: userRateKey(requester.userId, keys),
-        source: requester.sourceIp ? sourceRateKey(requester.sourceIp, keys) : undefined,
-      });
+      return requesterCaps(limits, destination.rateKey, requester, keys);
     },
     async deliver(destination, code, locale) {
       const via: PhoneChannel = destination.method === 'voice' ? 'voice' : 'sms';
