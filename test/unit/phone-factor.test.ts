@@ -45,6 +45,20 @@ const factorContext = (pendingCode: PendingLoginCode | undefined, now = NOW): Fa
   challenge: { challengeId: CHL, userId: USER, pendingCode },
 });
 
+const phoneChallenge = (): ChallengeRecord => ({
+  ...challengeKey(CHL),
+  type: 'challenge',
+  challenge_id: CHL,
+  user_id: USER,
+  result_url: 'https://app.example.com/cb',
+  factors: ['phone'],
+  status: 'pending',
+  attempts: 0,
+  created_at: NOW - 5000,
+  expires_at: NOW + 300_000,
+  ttl: 0,
+});
+
 beforeEach(() => ddb.reset());
 
 describe('the phone descriptor', () => {
@@ -99,21 +113,7 @@ describe('the phone factor (LoginFactor)', () => {
     const { code, pending } = sent('voice');
     ddb.on(QueryCommand).resolves({ Items: [{ pk: `USER#${USER}`, sk: 'PROFILE', type: 'user', enrollment_count: 1 }, enrollment] });
     ddb.on(TransactWriteCommand).resolves({});
-    const challenge: ChallengeRecord = {
-      ...challengeKey(CHL),
-      type: 'challenge',
-      challenge_id: CHL,
-      user_id: USER,
-      result_url: 'https://app.example.com/cb',
-      factors: ['phone'],
-      status: 'pending',
-      attempts: 0,
-      created_at: NOW - 5000,
-      expires_at: NOW + 300_000,
-      ttl: 0,
-      pending_code: pending,
-    };
-    const result = await login({ store, config, now: () => NOW }, challenge, phoneLoginFactor, code);
+    const result = await login({ store, config, now: () => NOW }, { ...phoneChallenge(), pending_code: pending }, phoneLoginFactor, code);
     expect(result).toMatchObject({ mfa_method: 'voice', enrollment_id: ENR });
     const accept = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems![0]!.Update!;
     expect(accept.UpdateExpression).toMatch(/amr = :amr.* REMOVE pending_code$/);
@@ -127,24 +127,11 @@ describe('sending a login code by phone (POST /mfa/phone/send, through the gener
   const phoneConfig = { originationIdentity: '+12025550100' };
   const token = () => signRequestToken({ sub: USER, txid: CHL, issuedAt: NOW - 5000, expiresAt: NOW + 300_000 }, config.signingKeys, config.publicBaseUrl);
   const deps = { store, config, now: () => NOW, random: () => Buffer.from([0, 1, 0xe2, 0x40]) }; // 123456
-  const challenge = (): ChallengeRecord => ({
-    ...challengeKey(CHL),
-    type: 'challenge',
-    challenge_id: CHL,
-    user_id: USER,
-    result_url: 'https://app.example.com/cb',
-    factors: ['phone'],
-    status: 'pending',
-    attempts: 0,
-    created_at: NOW - 5000,
-    expires_at: NOW + 300_000,
-    ttl: 0,
-  });
 
   beforeEach(() => {
     sms.send.mockReset().mockResolvedValue({ MessageId: 'm-1' });
     ddb.on(QueryCommand).resolves({ Items: [{ pk: `USER#${USER}`, sk: 'PROFILE', type: 'user', enrollment_count: 1 }, enrollment] });
-    ddb.on(GetCommand).resolves({ Item: challenge() });
+    ddb.on(GetCommand).resolves({ Item: phoneChallenge() });
   });
 
   it('takes the challenge’s send and every phone cap in one transaction, then texts the code; the code verifies as sms', async () => {
