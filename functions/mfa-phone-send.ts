@@ -1,4 +1,3 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { phoneLoginSender } from '../lib/factors/phone/sender';
 import { phoneClient, phoneSenderConfig } from '../lib/factors/phone/send';
 import { phoneSendLimitsFromEnv } from '../lib/factors/phone/send-limits';
@@ -6,6 +5,7 @@ import { json, parseJsonBody, route } from '../lib/http';
 import { mfaContext } from '../lib/mfa';
 import { phoneSendCodeSchema } from '../lib/mfa/schemas';
 import { sendLoginCode } from '../lib/mfa/send-code';
+import { emfMetrics } from '../lib/notify/notifications';
 
 // Cold start: PHONE_ORIGINATION_IDENTITY and the caps checked, loudly.
 const { config, store, now } = mfaContext('signingKeys', 'encryptionKeys');
@@ -13,8 +13,8 @@ const phone = phoneSenderConfig(process.env);
 const client = phoneClient(phone);
 const limits = phoneSendLimitsFromEnv(process.env);
 const deps = { config, store, now };
-// PhoneCodesSent / PhoneCodesFailed: the stack-wide budget's alarm reads them.
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'mfa-tickets' });
+// PhoneCodesSent / PhoneCodesFailed, as embedded-metric lines (Powertools Metrics would put the bundle over 400 KB).
+const metrics = emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'mfa-tickets');
 
 /**
  * POST /mfa/phone/send `{ request_token, enrollment_id?, channel? }` (public; the request token authenticates): the
@@ -30,6 +30,6 @@ export const handler = route(async (event) => {
   try {
     return json(200, await sendLoginCode(deps, { requestToken: input.request_token, enrollmentId: input.enrollment_id, acceptLanguage, sourceIp }, sender));
   } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    metrics.flush();
   }
 });
