@@ -81,6 +81,21 @@ describe('signing in with a texted or called code', () => {
     expect(await phoneMessages(number)).toHaveLength(1);
   });
 
+  it('the number\'s hourly cap (3) refuses the fourth send across challenges: 429 with retry_after_sec, nothing sent', async () => {
+    const userId = uniqueUser('phone-cap');
+    const number = freshNumber();
+    await seedPhoneEnrollment(userId, number);
+    for (let i = 0; i < 3; i += 1) {
+      expect((await send((await createChallenge({ user_id: userId })).request_token)).status).toBe(200);
+    }
+    const refused = await send((await createChallenge({ user_id: userId })).request_token);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ error: 'too_many_sends' });
+    expect(refused.body.retry_after_sec).toBeGreaterThan(0);
+    expect(refused.body.retry_after_sec).toBeLessThanOrEqual(3600);
+    expect(await phoneMessages(number)).toHaveLength(3);
+  });
+
   it('bad input names the field; two proofs at once are refused', async () => {
     const userId = uniqueUser('phone-bad');
     await seedPhoneEnrollment(userId, freshNumber());
