@@ -1,6 +1,7 @@
 import { json, parseJsonBody, route } from '../lib/http';
 import { signingMfaContext } from '../lib/mfa';
 import { emailLoginFactor } from '../lib/factors/email/login';
+import { phoneLoginFactor } from '../lib/factors/phone/login';
 import { recoveryCodeFactor } from '../lib/factors/recovery-code/login';
 import { totpFactor } from '../lib/factors/totp/login';
 import { login, openChallenge } from '../lib/mfa/login';
@@ -14,7 +15,8 @@ const deps = { config, store, now, browsers: new RememberedBrowserStore(db, conf
 /**
  * POST /mfa/verify (public; the request token authenticates): the hosted login page's check. 200 `{ signature,
  * state?, post_action_url, mfa_method, enrollment_id, recovery_code? }`, which the page form-POSTs to the app
- * (`code`: an authenticator app's; `email_code`: the one POST /mfa/email/send emailed); errors as lib/mfa/login.ts
+ * (`code`: an authenticator app's; `email_code`: the one POST /mfa/email/send emailed; `phone_code`: the one
+ * POST /mfa/phone/send texted or called); errors as lib/mfa/login.ts
  * lists them. `remember_browser: true` (the box) also sets the remembered browser's cookie;
  * `remembered_browser: true` instead of a code: the cookie is the proof (lib/mfa/remembered-login.ts), 400
  * `browser_not_remembered` when it is not one.
@@ -31,6 +33,8 @@ export const handler = route(async (event) => {
       ? await login(deps, challenge, totpFactor, input.code)
       : input.email_code !== undefined
         ? await login(deps, challenge, emailLoginFactor, input.email_code)
-        : await login(deps, challenge, recoveryCodeFactor, input.recovery_code!);
+        : input.phone_code !== undefined
+          ? await login(deps, challenge, phoneLoginFactor, input.phone_code)
+          : await login(deps, challenge, recoveryCodeFactor, input.recovery_code!);
   return answerProof(deps, challenge, event, input.remember_browser, result);
 });

@@ -37,8 +37,8 @@ const timestamp = v.pipe(v.string(), v.metadata({ format: 'date-time' }), v.rege
 const int = v.pipe(v.number(), v.safeInteger());
 const count = v.pipe(int, v.minValue(0));
 const described = <S extends v.GenericSchema>(schema: S, description: string) => v.pipe(schema, v.description(description));
-const mfaMethod = v.picklist(['totp', 'recovery-code', 'webauthn', 'email']);
-const factorName = v.picklist(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform', 'email']);
+const mfaMethod = v.picklist(['totp', 'recovery-code', 'webauthn', 'email', 'sms', 'voice']);
+const factorName = v.picklist(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform', 'email', 'phone']);
 const webauthnFactor = v.picklist(['webauthn-roaming', 'webauthn-platform']);
 /** A WebAuthn options object, handed to the browser (`@simplewebauthn/browser`) as it is: its shape is the W3C's. */
 const publicKeyOptions = (what: string) => described(v.looseObject({ challenge: v.string() }), `\`${what}\` (W3C WebAuthn Level 3, JSON form).`);
@@ -152,10 +152,10 @@ export const confirmedEnrollment = v.strictObject({
 export const enrollment = v.strictObject({
   id: v.string(),
   status: v.picklist(['confirmed']),
-  type: v.picklist(['authenticator', 'webauthn-roaming', 'webauthn-platform', 'email']),
-  auth_method: v.picklist(['authenticator', 'webauthn', 'email']),
+  type: v.picklist(['authenticator', 'webauthn-roaming', 'webauthn-platform', 'email', 'phone']),
+  auth_method: v.picklist(['authenticator', 'webauthn', 'email', 'sms', 'voice']),
   name: v.string(),
-  identifier: v.optional(described(v.string(), 'The enrolled address, masked (`a•••@example.com`); absent for an authenticator app or a key.')),
+  identifier: v.optional(described(v.string(), 'The enrolled address or number, masked (`a•••@example.com`, `+1 ••• ••• ••34`); absent for an authenticator app or a key.')),
   created_at: timestamp,
   enrolled_at: timestamp,
 });

@@ -4,7 +4,7 @@ import { sendTicketSchema } from '../email/request-send';
 import { RECOVER_ACCOUNT_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
 import { recoverAccountSchema, startFlowSchema, verifyOtpSchema } from '../guardian/schemas';
 import { createChallengeSchema } from '../mfa/create-challenge';
-import { pageVerifySchema, sendCodeSchema, verifyUserSchema, webauthnLoginSchema, webauthnOptionsSchema } from '../mfa/schemas';
+import { pageVerifySchema, phoneSendCodeSchema, sendCodeSchema, verifyUserSchema, webauthnLoginSchema, webauthnOptionsSchema } from '../mfa/schemas';
 import { verifyResultSchema } from '../mfa/verify-result';
 import { createMethodSchema, replaceMethodsSchema, updateMethodSchema } from '../enrollment/authentication-methods';
 import { setFactorSchema } from '../factors/switch-admin';
@@ -458,7 +458,7 @@ export const ROUTES: readonly Route[] = [
     method: 'post',
     path: '/mfa/verify',
     operationId: 'mfaVerify',
-    summary: "The login page's check: a TOTP code, an emailed code or a recovery code against the challenge (the request token authenticates)",
+    summary: "The login page's check: a TOTP code, an emailed, texted or called code, or a recovery code against the challenge (the request token authenticates)",
     tag: 'Login page',
     auth: 'none',
     body: { name: 'PageVerifyRequest', schema: pageVerifySchema, required: true },
@@ -478,6 +478,20 @@ export const ROUTES: readonly Route[] = [
     body: { name: 'LoginCodeSendRequest', schema: sendCodeSchema, required: true },
     ok: { 200: { description: 'Sent.', json: res.loginCodeSent, name: 'LoginCodeSent' } },
     errors: { ...CHALLENGE_ENDED, challenge_not_found: 404, enrollment_not_found: 404, factor_not_offered: 409, email_rejected: 422, too_many_sends: 429, email_unavailable: 503 },
+  },
+  {
+    fn: 'mfaPhoneSend',
+    method: 'post',
+    path: '/mfa/phone/send',
+    operationId: 'mfaPhoneSend',
+    summary: "The login page's \"Text me a code\" / \"Call me\": a 6-digit code to the user's enrolled number, for this challenge",
+    description:
+      'The only way a login code is texted or called: nothing goes out before the user asks. `channel` `sms` texts, `voice` calls (default: the enrollment\'s). The code works once, for 10 minutes, on this challenge only (send `phone_code` to POST /mfa/verify); a new send replaces it. At most one send per 30 s and 5 per challenge, and caps per number (hour and day), per user (day), per source address (hour) and for the whole service (hour), all taken in one transaction: 429 `too_many_sends` with `retry_after_sec`, nothing sent.',
+    tag: 'Login page',
+    auth: 'none',
+    body: { name: 'PhoneLoginCodeSendRequest', schema: phoneSendCodeSchema, required: true },
+    ok: { 200: { description: 'Sent.', json: res.loginCodeSent, name: 'LoginCodeSent' } },
+    errors: { ...CHALLENGE_ENDED, challenge_not_found: 404, enrollment_not_found: 404, factor_not_offered: 409, phone_rejected: 422, too_many_sends: 429, phone_unavailable: 503 },
   },
   {
     fn: 'mfaWebauthnOptions',

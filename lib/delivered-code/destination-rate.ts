@@ -23,6 +23,30 @@ export type DestinationRate = {
   | { max: number; window: RateWindow }
 );
 
+/** One more counter a send takes in its transaction (the phone factor's per-day, per-user, per-source, stack-wide caps). */
+export interface SendCap {
+  rate: DestinationRate;
+  /** The keyed hash it counts under (never a number, address or user id as such). */
+  key: string;
+  /** What a refusal by this cap says (`too_many_sends`'s reason). */
+  reason: SendRefusalReason;
+}
+
+/** The refusal of a send that `caps` refused (those that failed), waiting for the longest: the user needs every one. */
+export function capsRefusal(refused: readonly SendCap[], now: number): SendDecision & { ok: false } {
+  const refusals = refused.map((cap) => rateRefusal(cap.rate, now, cap.reason));
+  // None named (cancelled with no condition failed: other sends held the counters through every retry): try again.
+  if (refusals.length === 0) return { ok: false, reason: 'busy', retry_after_sec: 1 };
+  return refusals.reduce((a, b) => (b.retry_after_sec > a.retry_after_sec ? b : a));
+}
+
+/**
+ * Which counters refused a cancelled send transaction laid out as [the send's own write, the destination's hour,
+ * further caps...]: their indexes among the counters (0: the destination's hour).
+ */
+export const refusedCounters = (reasons: ReadonlyArray<{ Code?: string }>): number[] =>
+  reasons.flatMap((r, i) => (i >= 1 && r.Code === 'ConditionalCheckFailed' ? [i - 1] : []));
+
 /** A rate's cap and window, whichever way it was written. */
 export const rateLimitOf = (rate: DestinationRate): { max: number; window: RateWindow } =>
   'maxPerHour' in rate ? { max: rate.maxPerHour, window: 'hour' } : { max: rate.max, window: rate.window };

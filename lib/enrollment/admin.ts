@@ -10,7 +10,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * `auth_method` are the factor's (its descriptor's `view`, lib/factors/registry.ts).
  */
 export function enrollmentView(enrollment: EnrollmentSummary) {
-  const view = viewOf(enrollment.factor);
+  const view = viewOf(enrollment.factor, enrollment);
   return {
     id: enrollment.enrollment_id,
     status: enrollment.status,

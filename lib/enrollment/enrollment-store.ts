@@ -6,6 +6,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { refusedCounters } from '../delivered-code/destination-rate';
 import { isConditionFailure, transactWrite } from '../dynamodb-transactions';
 import type { ConditionParts } from '../delivered-code/send-limits';
 import { MAX_ATTEMPTS, sameGeneration, ticketKey, type TicketRecord } from '../tickets/ticket';
@@ -167,7 +168,8 @@ export class EnrollmentStore {
     sendCondition: ConditionParts,
     destinationUpdate: NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>,
     now: number,
-  ): Promise<{ ok: true } | ({ reason: 'ticket' } & Refused) | { ok: false; reason: 'destination' } | { ok: false; reason: 'busy' }> {
+    caps: ReadonlyArray<NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>> = [],
+  ): Promise<{ ok: true } | ({ reason: 'ticket' } & Refused) | { ok: false; reason: 'destination'; refused?: number[] } | { ok: false; reason: 'busy' }> {
     const generation = sameGeneration(start.generation);
     const reasons = await transactWrite(this.db, {
       TransactItems: [
@@ -191,11 +193,13 @@ export class EnrollmentStore {
           },
         },
         { Update: destinationUpdate },
+        ...caps.map((Update) => ({ Update })),
       ],
     });
     if (!reasons) return { ok: true };
     if (reasons[0]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'ticket', current: fromWire(reasons[0].Item) ?? (await this.ticket(ticketId)) };
-    if (reasons[1]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'destination' };
+    const refused = refusedCounters(reasons);
+    if (refused.length > 0) return { ok: false, reason: 'destination', refused };
     return { ok: false, reason: 'busy' };
   }
 
@@ -426,7 +430,7 @@ export class EnrollmentStore {
     const pages = paginateQuery({ client: this.db }, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at, masked_email',
+      ProjectionExpression: 'sk, user_id, enrollment_id, factor, #status, #name, created_at, masked_email, masked_phone, preferred_authentication_method',
       ExpressionAttributeNames: { '#status': 'status', '#name': 'name' },
       ExpressionAttributeValues: { ':pk': userProfileKey(userId).pk, ':prefix': ENROLLMENT_SK_PREFIX },
       ConsistentRead: true,

@@ -4,8 +4,8 @@ import { AppError } from '../errors';
 import { logger } from '../log';
 import { seal, pendingSecretContext } from '../crypto/secret-box';
 import { issueDeliveredCode } from '../delivered-code/code';
-import { destinationSendUpdate } from '../delivered-code/destination-rate';
-import { checkPendingSend, hourWindow, pendingSendCondition, secondsUntil, tooManySends } from '../delivered-code/send-limits';
+import { capsRefusal, destinationSendUpdate, type SendCap } from '../delivered-code/destination-rate';
+import { checkPendingSend, pendingSendCondition, tooManySends } from '../delivered-code/send-limits';
 import type { CodeDelivery } from '../factors/factor';
 import { effectiveStatus, linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
@@ -30,6 +30,8 @@ export interface SendCodeInput {
   destination?: string;
   /** The browser's Accept-Language: the message's language when the ticket names none. */
   acceptLanguage?: string;
+  /** The request's source address, for a factor that caps sends per source (phone). */
+  sourceIp?: string;
 }
 
 export interface SentCode {
@@ -68,18 +70,30 @@ export async function sendEnrollmentCode(deps: SendCodeDeps, input: SendCodeInpu
 
   const context = { channel: delivery.channel, purpose: 'enroll', ticketId: ticket.ticket_id, tx } as const;
   const { code, pending } = issueDeliveredCode({ context, keys: config.encryptionKeys, now, previous: ticket.pending_code, random });
+  const caps: SendCap[] = [
+    { rate: delivery.rate, key: delivery.destinationKey(destination, config.encryptionKeys), reason: 'destination' },
+    ...(delivery.caps?.(destination, { userId: ticket.user_id, sourceIp: input.sourceIp }, config.encryptionKeys) ?? []),
+  ];
   const stored = await deps.enrollments.storeSentCode(
     ticket.ticket_id,
     { tx, generation: claims.generation },
-    { ...pending, tx, destination: seal(Buffer.from(destination, 'utf8'), config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx), random) },
+    {
+      ...pending,
+      tx,
+      destination: seal(Buffer.from(destination, 'utf8'), config.encryptionKeys, pendingSecretContext(ticket.ticket_id, tx), random),
+      ...(delivery.method ? { method: delivery.method } : {}),
+    },
     pendingSendCondition('pending_code', now, delivery.limits),
-    destinationSendUpdate(config.tableName, delivery.rate, delivery.destinationKey(destination, config.encryptionKeys), now),
+    destinationSendUpdate(config.tableName, delivery.rate, caps[0]!.key, now),
     now,
+    caps.slice(1).map((cap) => destinationSendUpdate(config.tableName, cap.rate, cap.key, now)),
   );
   if (!stored.ok) {
     if (stored.reason === 'destination') {
-      logger.info('enrollment code refused: destination cap', { ticketId: ticket.ticket_id });
-      throw tooManySends(secondsUntil(hourWindow(now).endsAt, now), 'destination');
+      const refused = (stored.refused ?? [0]).map((i) => caps[i]!);
+      logger.info('enrollment code refused: send cap', { ticketId: ticket.ticket_id, prefixes: refused.map((cap) => cap.rate.prefix) });
+      const refusal = capsRefusal(refused, now);
+      throw tooManySends(refusal.retry_after_sec, refusal.reason);
     }
     if (stored.reason === 'busy') throw busy();
     throw sendRefused(stored.current, claims.generation, tx, now, delivery);

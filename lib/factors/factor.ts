@@ -1,8 +1,8 @@
 import type { KeyRing } from '../config';
 import type { SendLimits } from '../delivered-code/send-limits';
 import type { CodeChannel, PendingCode } from '../delivered-code/code';
-import type { DestinationRate } from '../delivered-code/destination-rate';
-import type { EmailEnrollmentRecord, EnrollmentRecord, PendingEnrollCode, PendingStart, PendingTotp, PendingWebauthn } from '../store/records';
+import type { DestinationRate, SendCap } from '../delivered-code/destination-rate';
+import type { EmailEnrollmentRecord, EnrollmentRecord, PhoneEnrollmentRecord, PendingEnrollCode, PendingStart, PendingTotp, PendingWebauthn } from '../store/records';
 
 /**
  * The interfaces every factor offers (Ory's strategies, Keycloak's authenticators); docs/FACTORS.md says what a
@@ -23,10 +23,10 @@ import type { EmailEnrollmentRecord, EnrollmentRecord, PendingEnrollCode, Pendin
  * spends it; the store turns that into one conditional update inside the transaction that accepts the login, so a
  * proof is spent exactly once however many requests race with it.
  */
-export type MfaMethod = 'totp' | 'recovery-code' | 'webauthn' | 'email';
+export type MfaMethod = 'totp' | 'recovery-code' | 'webauthn' | 'email' | 'sms' | 'voice';
 
 /** The names apps see in a challenge's `factors` (the vendor's authenticator types). */
-export type FactorName = 'otp' | 'recovery-code' | 'webauthn-roaming' | 'webauthn-platform' | 'email';
+export type FactorName = 'otp' | 'recovery-code' | 'webauthn-roaming' | 'webauthn-platform' | 'email' | 'phone';
 
 /** The write that spends a proof, as a condition on the enrollment it matched. */
 export type Spend =
@@ -69,6 +69,8 @@ export interface FactorContext {
 export interface PendingLoginCode extends PendingCode {
   factor: FactorName;
   enrollment_id: string;
+  /** How the code went, when the factor has several ways (phone: `sms` or `voice`): the login's `mfa_method`. */
+  method?: MfaMethod;
 }
 
 /** What a factor may know of the challenge a proof is for. */
@@ -79,12 +81,13 @@ export interface LoginChallenge {
 }
 
 /** The admin list's `type` and `auth_method` values (the vendor's; docs/openapi.json lists them): a new factor adds its own. */
-export type ViewType = 'authenticator' | 'webauthn-roaming' | 'webauthn-platform' | 'email';
-export type ViewAuthMethod = 'authenticator' | 'webauthn' | 'email';
+export type ViewType = 'authenticator' | 'webauthn-roaming' | 'webauthn-platform' | 'email' | 'phone';
+export type ViewAuthMethod = 'authenticator' | 'webauthn' | 'email' | 'sms' | 'voice';
 
 /** What the admin list reads of an enrollment item: never a sealed value, the masked identifier at most. */
 export type ListedEnrollment = Pick<EnrollmentRecord, 'enrollment_id' | 'factor' | 'status' | 'name' | 'created_at'> &
-  Partial<Pick<EmailEnrollmentRecord, 'masked_email'>>;
+  Partial<Pick<EmailEnrollmentRecord, 'masked_email'>> &
+  Partial<Pick<PhoneEnrollmentRecord, 'masked_phone' | 'preferred_authentication_method'>>;
 
 /** One row of the admin list (`GET /api/v2/users/{user_id}/enrollments`), in the vendor's vocabulary. */
 export interface FactorView {
@@ -103,6 +106,8 @@ export interface FactorDescriptor {
   /** Its name in a challenge's `factors` (a factor with several kinds: its first; see `available`). */
   name: FactorName;
   method: MfaMethod;
+  /** Further methods a login with this factor may report (phone: `voice` besides `sms`); the match says which. */
+  otherMethods?: readonly MfaMethod[];
   /** RFC 8176 authentication method references for the result token (when the proof itself says none). */
   amr: readonly string[];
   /** Bound to the origin, so a phishing page cannot relay it: the factors a phishing-resistant step-up allows. */
@@ -115,8 +120,8 @@ export interface FactorDescriptor {
   sealed?: readonly string[];
   /** The ticket `factor`s it enrolls (an enrollment item's `factor`); none for a factor that rides on another's. */
   enrolls: readonly FactorName[];
-  /** The admin list's row for an enrollment whose `factor` is one of `enrolls`. */
-  view?(factor: FactorName): FactorView;
+  /** The admin list's row for an enrollment whose `factor` is one of `enrolls` (as listed, when its row depends on it). */
+  view?(factor: FactorName, enrollment?: ListedEnrollment): FactorView;
 }
 
 /** What a challenge needs to list a user's factors. */
@@ -146,6 +151,15 @@ export interface CodeDestination {
   rateKey: string;
   /** What the page may show of it (`a•••@example.com`). */
   masked: string;
+  /** How it goes when the factor has several ways (phone: `sms` or `voice`): kept on `pending_code`, the login's method. */
+  method?: MfaMethod;
+}
+
+/** Who asks for a send, for a factor that caps sends per user or per source address (phone). */
+export interface SendRequester {
+  userId: string;
+  /** The request's source address; absent on a direct invocation. */
+  sourceIp?: string;
 }
 
 /**
@@ -160,6 +174,11 @@ export interface CodeSender {
   usable(enrollment: EnrollmentRecord): boolean;
   /** The per-destination hourly counter. */
   rate: DestinationRate;
+  /**
+   * Further counters the send takes in the same transaction as `rate` (phone: per number per day, per user, per source
+   * address, the stack's hour); a refusal by any of them sends nothing and takes nothing from the others.
+   */
+  caps?(destination: CodeDestination, requester: SendRequester, keys: KeyRing): SendCap[];
   /** Opens the enrollment's destination (ENCRYPTION_KEYS: it is sealed like a TOTP secret). */
   destination(enrollment: EnrollmentRecord, keys: KeyRing): CodeDestination;
   /** Sends `code`, once; a failure is an AppError for the page (422 refused for good, 503 try again). */
@@ -262,12 +281,16 @@ export type EnrollFactors<Offer extends object = object> = Readonly<Partial<Reco
  */
 export interface CodeDelivery {
   channel: CodeChannel;
+  /** How this send goes, when the factor has several ways (phone: `sms` or `voice`): kept on the ticket's `pending_code`. */
+  method?: 'sms' | 'voice';
   limits: SendLimits;
   rate: DestinationRate;
   /** Where this send goes: the ticket's destination, or the one the user gave when the ticket has none (else a 400). */
   destination(ticket: PendingTicket, requested: string | undefined): string;
   /** The keyed hash the destination's hourly cap counts under (no address or number in a key). */
   destinationKey(destination: string, keys: KeyRing): string;
+  /** Further counters the send takes in the same transaction (as `CodeSender.caps`). */
+  caps?(destination: string, requester: SendRequester, keys: KeyRing): SendCap[];
   /** The destination as the page may show it. */
   masked(destination: string): string;
   /** Sends the code; a failure is thrown as the answer to give (422 refused for good, 503 try again). */

@@ -1,6 +1,7 @@
 import type { EnrollmentRecord } from '../store/records';
-import type { FactorDescriptor, FactorName, FactorView, MfaMethod } from './factor';
+import type { FactorDescriptor, FactorName, FactorView, ListedEnrollment, MfaMethod } from './factor';
 import { emailDescriptor } from './email/descriptor';
+import { phoneDescriptor } from './phone/descriptor';
 import { recoveryCodeDescriptor } from './recovery-code/descriptor';
 import { totpDescriptor } from './totp/descriptor';
 import { webauthnDescriptor } from './webauthn/descriptor';
@@ -12,7 +13,7 @@ export type { FactorMatch, FactorName, LoginFactor, MfaMethod, Spend } from './f
  * or enrolls one lives in each folder's `login.ts` / `enroll.ts`, which the handlers in functions/ import and pass to
  * the flows, so each function bundles only the factors it serves (test/infra/bundle-contents.test.ts).
  */
-export const FACTORS: readonly FactorDescriptor[] = [totpDescriptor, recoveryCodeDescriptor, webauthnDescriptor, emailDescriptor];
+export const FACTORS: readonly FactorDescriptor[] = [totpDescriptor, recoveryCodeDescriptor, webauthnDescriptor, emailDescriptor, phoneDescriptor];
 
 const availableOf = (factor: FactorDescriptor, enrollments: readonly EnrollmentRecord[]): FactorName[] =>
   factor.available ? factor.available(enrollments) : enrollments.some((e) => factor.usable(e)) ? [factor.name] : [];
@@ -42,7 +43,7 @@ export function allowedEnrollments(method: MfaMethod, enrollments: readonly Enro
 
 /** The factor of a login method (an accepted challenge's `method`). */
 export function factorOfMethod(method: MfaMethod): FactorDescriptor {
-  const factor = FACTORS.find((f) => f.method === method);
+  const factor = FACTORS.find((f) => f.method === method || f.otherMethods?.includes(method));
   if (!factor) throw new Error(`no factor for method ${method}`);
   return factor;
 }
@@ -51,8 +52,8 @@ export function factorOfMethod(method: MfaMethod): FactorDescriptor {
 export const factorEnrolling = (name: string): FactorDescriptor | undefined => FACTORS.find((f) => (f.enrolls as readonly string[]).includes(name));
 
 /** The admin list's view of an enrollment item's `factor`. */
-export function viewOf(name: FactorName): FactorView {
-  const view = factorEnrolling(name)?.view?.(name);
+export function viewOf(name: FactorName, enrollment?: ListedEnrollment): FactorView {
+  const view = factorEnrolling(name)?.view?.(name, enrollment);
   if (!view) throw new Error(`no admin view for factor ${name}`);
   return view;
 }

@@ -6,6 +6,7 @@ import {
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { refusedCounters } from '../delivered-code/destination-rate';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, transactWrite, type CancellationReason } from '../dynamodb-transactions';
 import { enrollmentKey, userProfileKey, type EnrollmentRecord } from '../store/records';
@@ -219,10 +220,10 @@ export class MfaStore {
    * request refused by its challenge costs the destination nothing. Refused: `challenge` (with the item as it is) or
    * `destination`.
    */
-  async putPendingCode(input: { challengeId: string; pending: PendingLoginCode; destination: Update; now: number }): Promise<
-    { ok: true } | { ok: false; reason: 'challenge' | 'destination' | 'busy'; challenge?: ChallengeRecord }
+  async putPendingCode(input: { challengeId: string; pending: PendingLoginCode; destination: Update; caps?: readonly Update[]; now: number }): Promise<
+    { ok: true } | { ok: false; reason: 'challenge' | 'busy'; challenge?: ChallengeRecord } | { ok: false; reason: 'destination'; refused?: number[] }
   > {
-    const { challengeId, pending, destination, now } = input;
+    const { challengeId, pending, destination, caps = [], now } = input;
     const send = pendingSendCondition('pending_code', now);
     const reasons = await transactWrite(this.db, {
       TransactItems: [
@@ -238,12 +239,14 @@ export class MfaStore {
           },
         },
         { Update: destination },
+        ...caps.map((Update) => ({ Update })),
       ],
     });
     if (!reasons) return { ok: true };
     const index = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
     if (index < 0) return { ok: false, reason: 'busy' };
-    if (index === 1) return { ok: false, reason: 'destination' };
+    // Which counters refused (0: the destination's hour, then `caps` in order): the answer waits for the longest.
+    if (index >= 1) return { ok: false, reason: 'destination', refused: refusedCounters(reasons) };
     const item = reasons[0]?.Item;
     return { ok: false, reason: 'challenge', challenge: item ? (unmarshall(item as never) as ChallengeRecord) : undefined };
   }

@@ -20,19 +20,29 @@ const exactlyOneProof = <T extends { code?: string; recovery_code?: string; emai
 /** A code sent by email for this challenge (POST /mfa/email/send). */
 const emailCode = v.optional(v.pipe(v.string(), v.regex(/^\s*\d{3}[\s-]?\d{3}\s*$/, 'must be the 6 digits of the code we emailed')));
 
+/** A code texted or read out for this challenge (POST /mfa/phone/send). */
+const phoneCode = v.optional(v.pipe(v.string(), v.regex(/^\s*\d{3}[\s-]?\d{3}\s*$/, 'must be the 6 digits of the code we texted or called')));
+
 /** The page's "Remember this browser" box, ticked: a right proof also remembers the browser (when the challenge offers it). */
 const rememberField = { remember_browser: v.optional(v.boolean()) };
 
 /**
  * `POST /mfa/verify` (the hosted page's widget): the request token and exactly one of `code`, `recovery_code`,
- * `email_code` or `remembered_browser: true` (the proof is then the browser's remembered cookie).
+ * `email_code`, `phone_code` or `remembered_browser: true` (the proof is then the browser's remembered cookie).
  */
 export const pageVerifySchema = v.pipe(
-  v.strictObject({ request_token: requestToken, ...proofFields, email_code: emailCode, ...rememberField, remembered_browser: v.optional(v.literal(true)) }),
+  v.strictObject({
+    request_token: requestToken,
+    ...proofFields,
+    email_code: emailCode,
+    phone_code: phoneCode,
+    ...rememberField,
+    remembered_browser: v.optional(v.literal(true)),
+  }),
   codedCheck(
     'invalid_body',
-    (body) => [body.code, body.recovery_code, body.email_code, body.remembered_browser].filter((proof) => proof !== undefined).length === 1,
-    'code: send exactly one of code, recovery_code, email_code or remembered_browser',
+    (body) => [body.code, body.recovery_code, body.email_code, body.phone_code, body.remembered_browser].filter((proof) => proof !== undefined).length === 1,
+    'code: send exactly one of code, recovery_code, email_code, phone_code or remembered_browser',
   ),
 );
 
@@ -40,6 +50,12 @@ export const pageVerifySchema = v.pipe(
 export const sendCodeSchema = v.strictObject({
   request_token: requestToken,
   enrollment_id: v.optional(v.pipe(v.string(), v.regex(/^enr_[A-Za-z0-9_-]{22}$/, 'must be an enrollment id (enr_…)'))),
+});
+
+/** `POST /mfa/phone/send`: as the email send, and the way: `sms` (a text) or `voice` (a call); default the enrollment's. */
+export const phoneSendCodeSchema = v.strictObject({
+  ...sendCodeSchema.entries,
+  channel: v.optional(v.picklist(['sms', 'voice'], 'must be sms or voice')),
 });
 
 /**

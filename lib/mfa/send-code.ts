@@ -1,6 +1,6 @@
 import { issueDeliveredCode } from '../delivered-code/code';
-import { destinationSendUpdate, type DestinationRate } from '../delivered-code/destination-rate';
-import { checkPendingSend, DEFAULT_SEND_LIMITS, hourWindow, secondsUntil, tooManySends } from '../delivered-code/send-limits';
+import { capsRefusal, destinationSendUpdate, type SendCap } from '../delivered-code/destination-rate';
+import { checkPendingSend, DEFAULT_SEND_LIMITS, tooManySends } from '../delivered-code/send-limits';
 import type { Config } from '../config';
 import { pageLocale } from '../enrollment/messages';
 import type { CodeSender } from '../factors/factor';
@@ -21,6 +21,8 @@ export interface SendCodeRequest {
   enrollmentId?: string;
   /** The browser's Accept-Language: the message is in the page's locale (the challenge's `email_locale` first). */
   acceptLanguage: string | undefined;
+  /** The request's source address, for a factor that caps sends per source (phone). */
+  sourceIp?: string;
 }
 
 export interface CodeSent {
@@ -56,6 +58,10 @@ export async function sendLoginCode(deps: SendCodeDeps, request: SendCodeRequest
   if (!enrollment) throw sendEnrollmentNotFound();
   const keys = deps.config.encryptionKeys;
   const destination = sender.destination(enrollment, keys);
+  const caps: SendCap[] = [
+    { rate: sender.rate, key: destination.rateKey, reason: 'destination' },
+    ...(sender.caps?.(destination, { userId: challenge.user_id, sourceIp: request.sourceIp }, keys) ?? []),
+  ];
 
   for (let round = 0; round < 5; round += 1) {
     const now = deps.now();
@@ -66,8 +72,9 @@ export async function sendLoginCode(deps: SendCodeDeps, request: SendCodeRequest
     const { code, pending } = issueDeliveredCode({ context, keys, now, previous: challenge.pending_code, random: deps.random });
     const written = await deps.store.putPendingCode({
       challengeId: challenge.challenge_id,
-      pending: { ...pending, factor: sender.name, enrollment_id: enrollment.enrollment_id },
+      pending: { ...pending, factor: sender.name, enrollment_id: enrollment.enrollment_id, ...(destination.method ? { method: destination.method } : {}) },
       destination: destinationSendUpdate(deps.config.tableName, sender.rate, destination.rateKey, now),
+      caps: caps.slice(1).map((cap) => destinationSendUpdate(deps.config.tableName, cap.rate, cap.key, now)),
       now,
     });
     if (written.ok) {
@@ -81,7 +88,7 @@ export async function sendLoginCode(deps: SendCodeDeps, request: SendCodeRequest
         sends_left: Math.max(0, DEFAULT_SEND_LIMITS.maxSends - pending.sends),
       };
     }
-    if (written.reason === 'destination') throw destinationRefused(sender.rate, now);
+    if (written.reason === 'destination') throw destinationRefused((written.refused ?? [0]).map((i) => caps[i]!), now);
     if (written.reason === 'busy') continue;
     // Refused by the challenge: decide again on the item as it is now (another send won, or it ended).
     challenge = written.challenge ?? (await deps.store.getChallenge(challenge.challenge_id)) ?? challenge;
@@ -89,7 +96,8 @@ export async function sendLoginCode(deps: SendCodeDeps, request: SendCodeRequest
   throw busy();
 }
 
-const destinationRefused = (rate: DestinationRate, now: number) => {
-  logger.info('mfa code refused: destination hourly cap', { prefix: rate.prefix });
-  return tooManySends(secondsUntil(hourWindow(now).endsAt, now), 'destination');
+const destinationRefused = (refused: readonly SendCap[], now: number) => {
+  logger.info('mfa code refused: send cap', { prefixes: refused.map((cap) => cap.rate.prefix) });
+  const refusal = capsRefusal(refused, now);
+  return tooManySends(refusal.retry_after_sec, refusal.reason);
 };

@@ -93,6 +93,8 @@ export interface PendingEnrollCode {
   tx: string;
   /** The destination the code was sent to, AES-256-GCM sealed for this ticket and start. */
   destination: string;
+  /** How it went, when the factor has several ways (phone: `sms` or `voice`): what the enrollment keeps as preferred. */
+  method?: 'sms' | 'voice';
 }
 
 export interface UserProfileRecord {
@@ -192,7 +194,18 @@ export interface EmailEnrollmentRecord extends EnrollmentBase {
   masked_email: string;
 }
 
-export type EnrollmentRecord = TotpEnrollmentRecord | WebauthnEnrollmentRecord | EmailEnrollmentRecord;
+/** A phone number that receives one-time codes by text or call (lib/factors/phone/). */
+export interface PhoneEnrollmentRecord extends EnrollmentBase {
+  factor: 'phone';
+  /** The number in E.164, AES-256-GCM sealed like the email factor's address: personal data, opened only to send a code. */
+  phone_number: string;
+  /** The number as lists show it (`+1 ••• ••• ••34`), kept apart so listing never opens the seal. */
+  masked_phone: string;
+  /** Text or call, as the vendor names them: the way a sign-in sends the code unless the user picks the other. */
+  preferred_authentication_method: 'sms' | 'voice';
+}
+
+export type EnrollmentRecord = TotpEnrollmentRecord | WebauthnEnrollmentRecord | EmailEnrollmentRecord | PhoneEnrollmentRecord;
 
 /** `WEBAUTHN#<credential id>`: one per credential, so the same key is never registered twice (for anyone). */
 export const credentialKey = (credentialId: string) => ({ pk: `WEBAUTHN#${credentialId}`, sk: 'CREDENTIAL' as const });

@@ -53,6 +53,9 @@ describe('what each function bundles', () => {
     expect(loginChecks('email')).toEqual(['mfa-verify.ts']);
     // Sending a login code (the sealed address opened, SES): only the page's send route.
     expect(carriersOf(/lib\/factors\/email\/sender\.ts$/)).toEqual(['mfa-email-send.ts']);
+    expect(loginChecks('phone')).toEqual(['mfa-verify.ts']);
+    // Texting or calling a login code (the sealed number opened, End User Messaging): only the page's phone send route.
+    expect(carriersOf(/lib\/factors\/phone\/sender\.ts$|node_modules\/@aws-sdk\/client-pinpoint-sms-voice-v2\//)).toEqual(['mfa-phone-send.ts']);
     // The registry (light descriptors) is everywhere a flow lists or names factors; no check comes with it.
     expect(carriersOf(/lib\/factors\/registry\.ts$/)).toContain('create-mfa-challenge.ts');
     expect(carriersOf(/lib\/factors\/webauthn\/ceremony\.ts$/)).not.toContain('enroll-confirm.ts');

@@ -88,6 +88,7 @@ describe('packaged CloudFormation template', () => {
       MfaPageLambdaFunction: [S],
       MfaVerifyLambdaFunction: [S, E, R],
       MfaEmailSendLambdaFunction: [S, E],
+      MfaPhoneSendLambdaFunction: [S, E],
       MfaWebauthnOptionsLambdaFunction: [S],
       MfaWebauthnLambdaFunction: [S, E, R],
       RememberedBrowsersLambdaFunction: [A],
@@ -149,6 +150,18 @@ describe('packaged CloudFormation template', () => {
     for (const name of ['EnrollmentPage', 'EnrollAssets', 'EnrollStart', 'EnrollConfirm', 'EnrollEmailSend', 'EnrollEmailConfirm']) {
       expect(resources[`${name}LambdaFunction`]!.Properties.ReservedConcurrentExecutions, name).toBe(20);
     }
+  });
+
+  it('grants the phone send only SendTextMessage and SendVoiceMessage, on this account\'s sms-voice resources', () => {
+    const statements = resources.MfaPhoneSendIamRoleLambdaExecution!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const sms = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('sms-voice:')));
+    expect(sms).toHaveLength(1);
+    expect([sms[0].Action].flat().sort()).toEqual(['sms-voice:SendTextMessage', 'sms-voice:SendVoiceMessage']);
+    expect(JSON.stringify(sms[0].Resource)).not.toContain('"*"');
+    expect(statements.flatMap((s: any) => [s.Action].flat()).filter((a: string) => /^(ses|sns|sms-voice):/.test(a)).sort()).toEqual([
+      'sms-voice:SendTextMessage',
+      'sms-voice:SendVoiceMessage',
+    ]);
   });
 
   it.each(['SendTicketEmail', 'SendSecurityNotification', 'EnrollEmailSend', 'MfaEmailSend'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
@@ -228,6 +241,8 @@ describe('packaged CloudFormation template', () => {
       MfaVerify: { GetItem: [C, U, K], Query: [U], UpdateItem: [C, U], PutItem: [U], DeleteItem: [U], ConditionCheckItem: [U] },
       // The login code's send: the challenge (its pending code) and the address's hourly counter, nothing else written.
       MfaEmailSend: { GetItem: [C], Query: [U], UpdateItem: [C, 'EMAILRATE#*'] },
+      // The phone code's send: the challenge and the phone caps' counters (keyed hashes: no number, user id or address).
+      MfaPhoneSend: { GetItem: [C], Query: [U], UpdateItem: [C, 'PHONEHOUR#*', 'PHONEDAY#*', 'PHONEUSER#*', 'PHONESOURCE#*', 'PHONEBUDGET#*'] },
       MfaWebauthnOptions: { GetItem: [C], Query: [U] },
       MfaWebauthn: { GetItem: [C, K], Query: [U], UpdateItem: [C, U], PutItem: [U] },
       RememberedBrowsers: { Query: [U], DeleteItem: [U] },

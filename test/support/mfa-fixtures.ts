@@ -1,7 +1,9 @@
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { encryptionKeysFromEnv } from '../../lib/config';
-import { enrollmentPointerKey, newEnrollmentId, userProfileKey, type EmailEnrollmentRecord } from '../../lib/store/records';
+import type { KeyRing } from '../../lib/config';
+import { enrollmentPointerKey, newEnrollmentId, userProfileKey, type EmailEnrollmentRecord, type EnrollmentRecord, type PhoneEnrollmentRecord } from '../../lib/store/records';
 import { emailEnrollmentRecord } from './email-enrollment';
+import { phoneEnrollmentRecord } from './phone-enrollment';
 import { db, stack } from './stack';
 
 /** Writes attributes straight into a challenge item, as an emulator-side fixture (an expiry in the past). */
@@ -22,11 +24,18 @@ export async function patchChallenge(challengeId: string, values: Record<string,
  * A confirmed email enrollment, written as redeeming an email ticket writes one (./email-enrollment.ts, sealed under
  * the stack's ENCRYPTION_KEYS), with its pointer and the user's count, together.
  */
-export async function seedEmailEnrollment(userId: string, address: string, tableName = stack.tableName): Promise<EmailEnrollmentRecord> {
+export const seedEmailEnrollment = (userId: string, address: string, tableName = stack.tableName): Promise<EmailEnrollmentRecord> =>
+  seedEnrollment(userId, (id, keys, now) => emailEnrollmentRecord(userId, id, address, keys, now), tableName);
+
+/** A confirmed phone enrollment (./phone-enrollment.ts: the E.164 number sealed), written as `seedEmailEnrollment` writes one. */
+export const seedPhoneEnrollment = (userId: string, e164: string, channel: 'sms' | 'voice' = 'sms'): Promise<PhoneEnrollmentRecord> =>
+  seedEnrollment(userId, (id, keys, now) => phoneEnrollmentRecord(userId, id, e164, keys, now, channel));
+
+async function seedEnrollment<R extends EnrollmentRecord>(userId: string, record: (id: string, keys: KeyRing, now: number) => R, tableName = stack.tableName): Promise<R> {
   const keys = encryptionKeysFromEnv(stack.functionEnv);
   const enrollmentId = newEnrollmentId();
   const now = Date.now();
-  const enrollment = emailEnrollmentRecord(userId, enrollmentId, address, keys, now);
+  const enrollment = record(enrollmentId, keys, now);
   await db.send(
     new TransactWriteCommand({
       TransactItems: [

@@ -13,7 +13,7 @@ const enrollment = (factor: string, extra: Record<string, unknown> = {}) =>
 
 describe('login policy', () => {
   it('names every factor a challenge lists; phishing-resistant means the WebAuthn kinds only', () => {
-    expect(FACTOR_NAMES).toEqual(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform', 'email']);
+    expect(FACTOR_NAMES).toEqual(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform', 'email', 'phone']);
     expect(PHISHING_RESISTANT_FACTORS).toEqual(['webauthn-roaming', 'webauthn-platform']);
   });
 

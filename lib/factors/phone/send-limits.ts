@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { KeyRing } from '../../config';
 import { keyedDigest } from '../../crypto/keyed-hash';
 import { transactWrite, type CancellationReason } from '../../dynamodb-transactions';
-import { destinationSendUpdate, rateRefusal, type DestinationRate } from '../../delivered-code/destination-rate';
+import { destinationSendUpdate, rateRefusal, type DestinationRate, type SendCap } from '../../delivered-code/destination-rate';
 import { countSetting, DEFAULT_SEND_LIMITS, type SendDecision, type SendLimits, type SendRefusalReason } from '../../delivered-code/send-limits';
 
 /**
@@ -67,17 +67,38 @@ export interface PhoneSendKeys {
 /** The stack-wide counter's partition: the same item for every send. */
 const STACK = 'stack';
 
-/** Each cap: its counter (lib/delivered-code/destination-rate.ts), whose key it counts under, and what a refusal says. */
-function counters(limits: PhoneSendLimits, keys: PhoneSendKeys): Array<{ rate: DestinationRate; key: string; reason: SendRefusalReason }> {
+/** The per-number hourly cap: the one every code sender counts its destination under (`CodeSender.rate`). */
+export const phoneNumberHourRate = (limits: Pick<PhoneSendLimits, 'maxPerNumberPerHour'>): DestinationRate => ({
+  prefix: 'PHONEHOUR',
+  type: 'phone-rate',
+  max: limits.maxPerNumberPerHour,
+  window: 'hour',
+});
+
+/** The caps besides the number's hour (`CodeSender.caps`, `CodeDelivery.caps`): the number's day, the user's, the source's, the stack's. */
+export function phoneExtraCaps(limits: PhoneSendLimits, keys: PhoneSendKeys): SendCap[] {
   const all: Array<{ rate: DestinationRate; key: string | undefined; reason: SendRefusalReason }> = [
-    { rate: { prefix: 'PHONEHOUR', type: 'phone-rate', max: limits.maxPerNumberPerHour, window: 'hour' }, key: keys.number, reason: 'destination' },
     { rate: { prefix: 'PHONEDAY', type: 'phone-rate', max: limits.maxPerNumberPerDay, window: 'day' }, key: keys.number, reason: 'destination' },
     { rate: { prefix: 'PHONEUSER', type: 'phone-rate', max: limits.maxPerUserPerDay, window: 'day' }, key: keys.user, reason: 'user' },
     { rate: { prefix: 'PHONESOURCE', type: 'phone-rate', max: limits.maxPerSourcePerHour, window: 'hour' }, key: keys.source, reason: 'source' },
     { rate: { prefix: 'PHONEBUDGET', type: 'phone-rate', max: limits.maxPerHour, window: 'hour' }, key: STACK, reason: 'budget' },
   ];
-  return all.filter((c): c is { rate: DestinationRate; key: string; reason: SendRefusalReason } => c.key !== undefined);
+  return all.filter((c): c is SendCap => c.key !== undefined);
 }
+
+/** `phoneExtraCaps` for a send asked for by `requester` to the number keyed `number` (`numberKey`). */
+export const requesterCaps = (limits: PhoneSendLimits, number: string, requester: { userId: string; sourceIp?: string }, keys: KeyRing): SendCap[] =>
+  phoneExtraCaps(limits, {
+    number,
+    user: userRateKey(requester.userId, keys),
+    source: requester.sourceIp ? sourceRateKey(requester.sourceIp, keys) : undefined,
+  });
+
+/** Each cap: its counter (lib/delivered-code/destination-rate.ts), whose key it counts under, and what a refusal says. */
+const counters = (limits: PhoneSendLimits, keys: PhoneSendKeys): SendCap[] => [
+  { rate: phoneNumberHourRate(limits), key: keys.number, reason: 'destination' },
+  ...phoneExtraCaps(limits, keys),
+];
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
