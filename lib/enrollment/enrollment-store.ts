@@ -1,3 +1,4 @@
+import { FACTORS } from '../factors/registry';
 import {
   GetCommand,
   paginateQuery,
@@ -98,6 +99,9 @@ const credentialPut = (tableName: string, credentialId: string, enrollment: Enro
 });
 
 /** What a user's enrollment is when read whole for the admin API: secrets and the recovery code hash dropped. */
+/** Every attribute an enrollment keeps sealed: what each factor declares, and the enrolling ticket's address. */
+export const SEALED_ATTRIBUTES: ReadonlySet<string> = new Set([...FACTORS.flatMap((factor) => factor.sealed ?? []), 'contact_email']);
+
 export type EnrollmentDetail = EnrollmentRecord extends infer E
   ? E extends EnrollmentRecord
     ? Omit<E, 'totp_secret' | 'recovery_code_hash'> & {
@@ -500,11 +504,10 @@ export class EnrollmentStore {
     });
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        // Sealed values stay in the table: a secret, an address, the ticket's kept address.
-        const { totp_secret: _secret, email: _email, contact_email: _contact, recovery_code_hash: code, ...rest } = item as EnrollmentRecord & {
-          totp_secret?: string;
-          email?: string;
-        };
+        // Sealed values stay in the table (a secret, an address, a number, the ticket's kept address), and the code's hash.
+        const { recovery_code_hash: code, ...rest } = Object.fromEntries(
+          Object.entries(item).filter(([name]) => !SEALED_ATTRIBUTES.has(name)),
+        ) as EnrollmentRecord;
         if (rest.user_id === userId && rest.sk === `${ENROLLMENT_SK_PREFIX}${rest.enrollment_id}` && rest.type === 'enrollment') {
           items.push({ ...rest, holds_recovery_code: typeof code === 'string' } as EnrollmentDetail);
         }

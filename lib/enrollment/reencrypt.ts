@@ -1,6 +1,6 @@
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KeyRing } from '../config';
-import { FACTORS } from '../factors/registry';
+import { SEALED_ATTRIBUTES } from './enrollment-store';
 import { ENROLLMENT_SK_PREFIX, enrollmentPointerKey } from '../store/records';
 import { enrollmentSecretContext, isSealedCurrent, open, seal, sealedInfo } from '../crypto/secret-box';
 
@@ -92,7 +92,7 @@ interface EnrollmentItem {
  * (lib/crypto/secret-box.ts): what each factor lists as `sealed` (a TOTP secret, an email factor's address), and the
  * enrolling ticket's address kept for security notifications. Only TOTP secrets were ever written as v1.
  */
-const SEALED_FIELDS: readonly string[] = [...new Set([...FACTORS.flatMap((factor) => factor.sealed ?? []), 'contact_email'])];
+const SEALED_FIELDS: readonly string[] = [...SEALED_ATTRIBUTES];
 
 const USER_PREFIX = 'USER#';
 const bump = (counts: Record<string, number>, key: string) => {

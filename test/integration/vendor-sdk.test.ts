@@ -161,7 +161,7 @@ describe("the vendor's factor management calls (users.authenticationMethods, gua
       return { challenge, options: await api<{ public_key: { challenge: string } }>('POST', '/mfa/webauthn/options', { body: { request_token: challenge.request_token }, auth: null }) };
     };
     const open = await options();
-    expect((await client.guardian.factors.list()).map((f) => f.name)).toEqual(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform', 'email']);
+    expect((await client.guardian.factors.list()).map((f) => f.name)).toEqual(['otp', 'recovery-code', 'webauthn-roaming', 'webauthn-platform', 'email', 'phone']);
     try {
       expect(await client.guardian.factors.set('webauthn-platform', { enabled: false })).toEqual({ enabled: false });
       expect((await client.guardian.factors.list()).find((f) => f.name === 'webauthn-platform')).toEqual({ name: 'webauthn-platform', enabled: false, trial_expired: false });

@@ -92,7 +92,7 @@ describe('factor switches (lib/factors/switches.ts)', () => {
   });
 
   it('names every factor kind, the recovery code included', () => {
-    expect([...SWITCH_NAMES].sort()).toEqual(['email', 'otp', 'recovery-code', 'webauthn-platform', 'webauthn-roaming']);
+    expect([...SWITCH_NAMES].sort()).toEqual(['email', 'otp', 'phone', 'recovery-code', 'webauthn-platform', 'webauthn-roaming']);
   });
 
   it('reads the item once per maximum age, per container', async () => {

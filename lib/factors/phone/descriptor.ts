@@ -15,10 +15,12 @@ export const phoneDescriptor: FactorDescriptor = {
   phishingResistant: false,
   usable: (enrollment: EnrollmentRecord) => enrollment.factor === 'phone' && typeof enrollment.phone_number === 'string',
   enrolls: ['phone'],
+  sealed: ['phone_number'],
   view: (_factor, enrollment) => ({
     type: 'phone',
     auth_method: enrollment?.preferred_authentication_method === 'voice' ? 'voice' : 'sms',
     defaultName: 'Phone',
+    identifierField: 'phone_number',
     maskedIdentifier: (listed) => (listed.factor === 'phone' ? listed.masked_phone : undefined),
   }),
 };
