@@ -542,7 +542,7 @@ describe('faults injected at every step of every flow', () => {
           expect((await issued(user))?.ticket_id).toBe(first!.ticket_id);
         }
       }
-      recordFigure(`signup via ${via}`, { steps: signupSteps.length, calls: 'Get → TransactWrite', faults, violations: 0 });
+      recordFigure(`signup via ${via}`, { steps: signupSteps.length, calls: signupSteps.map((s) => s.command.replace(/Command$/, '')).join(' → '), faults, violations: 0 });
     });
   }
 
