@@ -5,7 +5,7 @@ import { json, parseJsonBody, route } from '../lib/http';
 import { mfaContext } from '../lib/mfa';
 import { phoneSendCodeSchema } from '../lib/mfa/schemas';
 import { sendLoginCode } from '../lib/mfa/send-code';
-import { emfMetrics } from '../lib/notify/notifications';
+import { emfMetrics } from '../lib/emf-metrics';
 
 // Cold start: PHONE_ORIGINATION_IDENTITY and the caps checked, loudly.
 const { config, store, now } = mfaContext('signingKeys', 'encryptionKeys');

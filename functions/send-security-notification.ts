@@ -4,7 +4,8 @@ import { getConfig, notifierConfig } from '../lib/config';
 import { sesClient } from '../lib/email/ses';
 import { logger, withInvocationLogger } from '../lib/log';
 import { NotificationMarkerStore } from '../lib/notify/marker-store';
-import { emfMetrics, notifyRecords, type NotifyDeps } from '../lib/notify/notifications';
+import { emfMetrics } from '../lib/emf-metrics';
+import { notifyRecords, type NotifyDeps } from '../lib/notify/notifications';
 import { emailLookupFor } from '../lib/signup/email-lookup';
 
 // Cold start: configuration checked (a missing EMAIL_FROM or ENCRYPTION_KEYS fails here). Templates are checked per locale on first use.

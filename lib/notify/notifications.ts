@@ -33,27 +33,6 @@ export interface NotifyDeps extends RecipientDeps {
   now: () => number;
 }
 
-/**
- * Counts as CloudWatch embedded metric format lines, in the namespace and `service` dimension the Powertools Metrics
- * of the other functions use (the alarms read them alike). Written here, not with @aws-lambda-powertools/metrics and
- * its batch processor, to keep this function's bundle under the 400 KB budget (docs/BENCHMARKS.md).
- */
-export function emfMetrics(namespace: string, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) {
-  const counts = new Map<string, number>();
-  return {
-    addMetric: (name: string, _unit: 'Count', value: number) => void counts.set(name, (counts.get(name) ?? 0) + value),
-    flush: () => {
-      if (counts.size === 0) return;
-      const service = process.env.POWERTOOLS_SERVICE_NAME ?? namespace;
-      write(JSON.stringify({
-        _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['service']], Metrics: [...counts.keys()].map((Name) => ({ Name, Unit: 'Count' })) }] },
-        service,
-        ...Object.fromEntries(counts),
-      }));
-      counts.clear();
-    },
-  };
-}
 
 /**
  * A batch in order, one record at a time (a record and its redelivery meet the marker the other left). At the first

@@ -12,7 +12,8 @@ import { getConfig, loadConfig } from '../../lib/config';
 import { enrollmentSecretContext, seal } from '../../lib/crypto/secret-box';
 import { SECURITY_NOTIFICATION_KINDS } from '../../lib/notify/kinds';
 import { NotificationMarkerStore } from '../../lib/notify/marker-store';
-import { emfMetrics, maskedFactorName, notifyRecord, NOTIFICATION_METRICS, type NotifyDeps } from '../../lib/notify/notifications';
+import { emfMetrics } from '../../lib/emf-metrics';
+import { maskedFactorName, notifyRecord, NOTIFICATION_METRICS, type NotifyDeps } from '../../lib/notify/notifications';
 import { checkSecurityTemplates, renderSecurityEmail } from '../../lib/notify/templates';
 import { budget, challenge, enrollment, quiet, record, T0, ticket, transitions } from '../support/lifecycle-records';
 
