@@ -56,6 +56,8 @@ describe('what each function bundles', () => {
     expect(loginChecks('phone')).toEqual(['mfa-verify.ts']);
     // Texting or calling a login code (the sealed number opened, End User Messaging): only the page's phone send route.
     expect(carriersOf(/lib\/factors\/phone\/sender\.ts$|node_modules\/@aws-sdk\/client-pinpoint-sms-voice-v2\//)).toEqual(['mfa-phone-send.ts']);
+    // Its texts are plain strings and its metrics EMF lines: no template engine (it would cross 400 KB).
+    expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('mfa-phone-send.ts');
     // The registry (light descriptors) is everywhere a flow lists or names factors; no check comes with it.
     expect(carriersOf(/lib\/factors\/registry\.ts$/)).toContain('create-mfa-challenge.ts');
     expect(carriersOf(/lib\/factors\/webauthn\/ceremony\.ts$/)).not.toContain('enroll-confirm.ts');
