@@ -13,6 +13,13 @@ export const PRICES = {
   dynamoPerMillionRru: 0.125,
   sesPerThousandEmails: 0.1,
   httpApiPerMillionRequests: 1.0,
+  /**
+   * A text to a US number from a US toll-free number through AWS End User Messaging: AWS's per-part price plus the
+   * carriers' toll-free surcharge passed through (docs/PHONE.md "What a message costs"); every text of ours is one part.
+   */
+  smsUsPerMessage: 0.00581 + 0.0025,
+  /** A call to a US number, per minute started (ours says the code twice within its first minute). */
+  voiceUsPerMinute: 0.013,
 };
 
 export interface CostLine {
@@ -22,6 +29,8 @@ export interface CostLine {
   dynamodb: number;
   ses: number;
   httpApi: number;
+  /** Texts and calls (End User Messaging), at the US list prices above. */
+  phone: number;
   total: number;
 }
 
@@ -35,7 +44,8 @@ export function operationCost(f: FlowResult, options: { http: boolean; count?: n
   const dynamodb = (((f.calls?.wcu ?? 0) * PRICES.dynamoPerMillionWru + (f.calls?.rcu ?? 0) * PRICES.dynamoPerMillionRru) * n) / 1e6;
   const ses = ((f.emails ?? 0) * PRICES.sesPerThousandEmails * n) / 1000;
   const httpApi = options.http ? (PRICES.httpApiPerMillionRequests * n) / 1e6 : 0;
-  return { label: f.label.trim(), lambda, requests, dynamodb, ses, httpApi, total: lambda + requests + dynamodb + ses + httpApi };
+  const phone = ((f.messages?.sms ?? 0) * PRICES.smsUsPerMessage + (f.messages?.voice ?? 0) * PRICES.voiceUsPerMinute) * n;
+  return { label: f.label.trim(), lambda, requests, dynamodb, ses, httpApi, phone, total: lambda + requests + dynamodb + ses + httpApi + phone };
 }
 
 /**
@@ -61,25 +71,29 @@ export function enrollmentCost(flows: FlowResult[]) {
 }
 
 /**
- * 1,000 MFA logins = 1,000 × (challenge create + login page view + verify with a right TOTP code). The page's scripts
- * and styles are the enrollment page's (same functions, cacheable) and are not counted again; wrong codes and
- * recovery-code logins are measured but are not part of a typical login.
+ * 1,000 MFA logins, per way of proving: challenge create + login page view + (the send, for a code the service sends)
+ * + verify with the right proof. The page's scripts and styles are the enrollment page's (same functions, cacheable)
+ * and are not counted again; wrong codes and recovery-code logins are measured but are not part of a typical login.
  */
 export function mfaLoginCost(flows: FlowResult[]) {
-  const parts: Array<(f: FlowResult) => boolean> = [
-    (f) => f.flow === 'mfaCreate',
-    (f) => f.flow === 'mfaPage',
-    (f) => f.flow === 'mfaVerify' && f.variant === 'right',
+  const common: Array<(f: FlowResult) => boolean> = [(f) => f.flow === 'mfaCreate', (f) => f.flow === 'mfaPage'];
+  const ways: Array<{ way: string; parts: Array<(f: FlowResult) => boolean> }> = [
+    { way: 'authenticator app (TOTP)', parts: [(f) => f.flow === 'mfaVerify' && f.variant === 'right'] },
+    { way: 'code by email', parts: [(f) => f.flow === 'mfaEmailSend', (f) => f.flow === 'mfaVerify' && f.variant === 'email'] },
+    { way: 'code by text (US)', parts: [(f) => f.flow === 'mfaPhoneSend' && f.variant === 'sms', (f) => f.flow === 'mfaVerify' && f.variant === 'sms'] },
+    { way: 'code by call (US)', parts: [(f) => f.flow === 'mfaPhoneSend' && f.variant === 'voice', (f) => f.flow === 'mfaVerify' && f.variant === 'voice'] },
   ];
-  const lines: CostLine[] = [];
-  const missing: string[] = [];
-  for (const part of parts) {
-    const f = flows.find(part);
-    if (!f) continue;
-    if (f.status !== 'measured') missing.push(f.label.trim());
-    else lines.push(operationCost(f, { http: true, count: 1000 }));
-  }
-  return { lines, total: lines.reduce((sum, l) => sum + l.total, 0), missing };
+  return ways.map(({ way, parts }) => {
+    const lines: CostLine[] = [];
+    const missing: string[] = [];
+    for (const part of [...common, ...parts]) {
+      const f = flows.find(part);
+      if (!f) continue;
+      if (f.status !== 'measured') missing.push(f.label.trim());
+      else lines.push(operationCost(f, { http: true, count: 1000 }));
+    }
+    return { way, lines, total: lines.reduce((sum, l) => sum + l.total, 0), missing, complete: lines.length === common.length + parts.length };
+  });
 }
 
 export const usd = (value: number) => (value === 0 ? '$0' : value < 0.0001 ? `$${value.toExponential(2)}` : `$${value.toFixed(4)}`);

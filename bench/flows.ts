@@ -17,7 +17,7 @@ import { totp } from './totp';
 /** Marks a handler file found by name that serverless.yml does not deploy yet. */
 export const NOT_WIRED = '(not in serverless.yml yet)';
 
-export type FlowName = 'create' | 'page' | 'start' | 'confirm' | 'email' | 'sweep' | 'mfaCreate' | 'mfaPage' | 'mfaVerify';
+export type FlowName = 'create' | 'page' | 'start' | 'confirm' | 'email' | 'sweep' | 'mfaCreate' | 'mfaPage' | 'mfaVerify' | 'mfaEmailSend' | 'mfaPhoneSend';
 
 export const FLOWS: Array<{ flow: FlowName; label: string; route?: HttpRoute; files: string[]; source?: string }> = [
   { flow: 'create', label: 'create ticket (POST /tickets)', route: { method: 'POST', path: '/tickets' }, files: ['create-ticket'] },
@@ -30,6 +30,9 @@ export const FLOWS: Array<{ flow: FlowName; label: string; route?: HttpRoute; fi
   { flow: 'mfaCreate', label: 'MFA challenge create (POST /api/v2/mfa/challenges)', route: { method: 'POST', path: '/api/v2/mfa/challenges' }, files: ['create-mfa-challenge'] },
   { flow: 'mfaPage', label: 'login page view (GET /mfa)', route: { method: 'GET', path: '/mfa' }, files: ['mfa-page'] },
   { flow: 'mfaVerify', label: 'login verify (POST /mfa/verify)', route: { method: 'POST', path: '/mfa/verify' }, files: ['mfa-verify'] },
+  // A login with a code the service sends (docs/PHONE.md, docs/FACTORS.md): the send, then the same verify.
+  { flow: 'mfaEmailSend', label: 'login code by email (POST /mfa/email/send)', route: { method: 'POST', path: '/mfa/email/send' }, files: ['mfa-email-send'] },
+  { flow: 'mfaPhoneSend', label: 'login code by phone (POST /mfa/phone/send)', route: { method: 'POST', path: '/mfa/phone/send' }, files: ['mfa-phone-send'] },
 ];
 
 export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -115,6 +118,8 @@ function tryJson(text: string): Record<string, unknown> | undefined {
 }
 
 export const ok = (r: HttpResponse) => r.status >= 200 && r.status < 400;
+
+export type LoginProof = { code: string } | { recovery_code: string } | { email_code: string } | { phone_code: string };
 
 /** A ticket as the bench knows it: the token from its URL, and the TOTP secret once started. */
 const transactionOf = (r: HttpResponse) => (typeof r.json?.transaction_token === 'string' ? r.json.transaction_token : undefined);
@@ -333,20 +338,40 @@ export class Flows {
     return { method: 'GET', url: `/mfa?request_token=${encodeURIComponent(requestToken)}`, headers: { accept: 'text/html' } };
   }
 
-  /** The hosted login page's check: `{ code }` or `{ recovery_code }` with the request token. */
-  mfaVerifyRequest(requestToken: string, proof: { code: string } | { recovery_code: string }): HttpRequest {
+  /** The hosted login page's check: `{ code }`, `{ recovery_code }`, `{ email_code }` or `{ phone_code }` with the request token. */
+  mfaVerifyRequest(requestToken: string, proof: LoginProof): HttpRequest {
     return { method: 'POST', url: '/mfa/verify', headers: this.postHeaders(), body: JSON.stringify({ request_token: requestToken, ...proof }) };
   }
 
-  mfaVerify(requestToken: string, proof: { code: string } | { recovery_code: string }): Promise<HttpResponse> {
+  mfaVerify(requestToken: string, proof: LoginProof): Promise<HttpResponse> {
     return this.http('mfaVerify', this.mfaVerifyRequest(requestToken, proof));
   }
 
-  /** Any function of serverless.yml, loaded and called in-process on its first route (e.g. to prepare state). */
+  /** The page's "Email me a code" / "Text me a code" / "Call me". */
+  mfaSend(flow: 'mfaEmailSend' | 'mfaPhoneSend', requestToken: string, extra: { channel?: 'sms' | 'voice' } = {}): Promise<HttpResponse> {
+    const path = flow === 'mfaEmailSend' ? '/mfa/email/send' : '/mfa/phone/send';
+    return this.http(flow, { method: 'POST', url: path, headers: this.postHeaders(), body: JSON.stringify({ request_token: requestToken, ...extra }) });
+  }
+
+  /** Any function of serverless.yml, loaded and called in-process on the route the request matches (e.g. to prepare state). */
   async callFunction(fn: FunctionInfo, request: HttpRequest): Promise<HttpResponse> {
     const handler = await this.loadFunction(fn);
-    const route = fn.routes[0] ?? { method: request.method, path: request.url.split('?')[0]! };
+    const path = request.url.split('?')[0]!;
+    const route = fn.routes.find((r) => routeMatches(r, request.method, path)) ?? fn.routes[0] ?? { method: request.method, path };
     return normalise(await handler(httpEvent(route, request), lambdaContext(fn, this.config.service)));
+  }
+
+  /** Gives a user a factor through the vendor's authentication-methods import: setting up a login, not measured. */
+  async importFactor(userId: string, method: Record<string, unknown>): Promise<HttpResponse> {
+    const request: HttpRequest = {
+      method: 'POST',
+      url: `/api/v2/users/${encodeURIComponent(userId)}/authentication-methods`,
+      headers: { authorization: `Bearer ${this.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(method),
+    };
+    const fn = this.config.functions.find((f) => f.routes.some((r) => routeMatches(r, 'POST', request.url)));
+    if (!fn) return { status: 404, headers: {}, body: 'no function serves POST /api/v2/users/{user_id}/authentication-methods' };
+    return this.callFunction(fn, request);
   }
 
   async email(tableName: string, keys: Record<string, unknown>, newImage: Record<string, unknown>): Promise<unknown> {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { lambdaContext, httpEvent } from './events';
-import { FLOWS, locateFlows, NOT_WIRED, ok, type BenchTicket, type FlowName, type Flows, type HttpResponse } from './flows';
+import { FLOWS, locateFlows, NOT_WIRED, ok, type BenchTicket, type FlowName, type Flows, type HttpResponse, type LoginProof } from './flows';
 import { measure, tally, type CallRecord, type Tally } from './instrument';
 import { routeMatches } from './serverless-config';
 import { totp } from './totp';
@@ -29,8 +29,10 @@ export interface FlowResult {
   invocations?: number;
   /** Emails sent per operation (SES calls that succeeded). */
   emails?: number;
-  /** Login verify only: which proof it was given (only `right` is part of an MFA login's cost). */
-  variant?: 'right' | 'wrong' | 'recovery';
+  /** Logins only: which proof it was given, or which way the code was sent (`right`: a TOTP login's cost). */
+  variant?: 'right' | 'wrong' | 'recovery' | 'email' | 'sms' | 'voice';
+  /** Texts and calls one operation sent (End User Messaging calls that succeeded), priced at list price in the cost table. */
+  messages?: { sms: number; voice: number };
 }
 
 /** What the load section replays straight against the store, captured from the real flows. */
@@ -105,7 +107,9 @@ export async function runOps(
   }
   const record = (key: string, result: Omit<FlowResult, 'status' | 'ms'>, m: { ms: number; records: CallRecord[] }) => {
     (samples.get(key) ?? samples.set(key, []).get(key)!).push(m.ms);
-    results.set(key, { ...result, status: 'measured', calls: tally(m.records), emails: m.records.filter((r) => r.service === 'SES' && r.ok).length });
+    const sent = (operation: string) => m.records.filter((r) => r.service === PHONE_SERVICE && r.operation === operation && r.ok).length;
+    const phone = { sms: sent('SendTextMessage'), voice: sent('SendVoiceMessage') };
+    results.set(key, { ...result, status: 'measured', calls: tally(m.records), emails: m.records.filter((r) => r.service === 'SES' && r.ok).length, ...(phone.sms || phone.voice ? { messages: phone } : {}) });
   };
   const fail = (flow: FlowName, note: string, key: string = flow) => {
     if (results.get(key)?.status !== 'measured') results.set(key, { ...base(flow), status: 'failed', note });
@@ -207,7 +211,10 @@ export async function runOps(
   return { flows: order.filter((k) => results.has(k)).map((k) => results.get(k)!), captured, discovery };
 }
 
-const MFA_KEYS = ['mfaCreate', 'mfaPage', 'mfaVerify', 'mfaVerifyWrong', 'mfaVerifyRecovery'];
+/** The End User Messaging SMS and voice client's service id, as the call counter names it. */
+const PHONE_SERVICE = 'Pinpoint SMS Voice V2';
+
+const MFA_KEYS = ['mfaCreate', 'mfaPage', 'mfaVerify', 'mfaVerifyWrong', 'mfaVerifyRecovery', 'mfaEmailSendEmail', 'mfaVerifyEmail', 'mfaPhoneSendSms', 'mfaVerifySms', 'mfaPhoneSendVoice', 'mfaVerifyVoice'];
 
 const READ_OPS = ['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems'];
 
@@ -244,7 +251,7 @@ async function mfaLogins(flows: Flows, enrolled: BenchTicket, recoveryCode: stri
     if (key === 'mfaCreate') record('mfaCreate', { ...base('mfaCreate'), ...target(m) }, m);
     return m.result.requestToken;
   };
-  const verify = async (key: string, result: Omit<FlowResult, 'status' | 'ms'>, token: string, proof: { code: string } | { recovery_code: string }, expect: (r: HttpResponse) => boolean) => {
+  const verify = async (key: string, result: Omit<FlowResult, 'status' | 'ms'>, token: string, proof: LoginProof, expect: (r: HttpResponse) => boolean) => {
     if (!flows.has('mfaVerify')) return;
     const m = await measure(() => flows.mfaVerify(token, proof));
     if (expect(m.result)) record(key, { ...result, ...target(m) }, m);
@@ -279,6 +286,76 @@ async function mfaLogins(flows: Flows, enrolled: BenchTicket, recoveryCode: stri
   if (recoveryToken) {
     await verify('mfaVerifyRecovery', verifyBase('recovery', 'login verify, recovery code'), recoveryToken, { recovery_code: recoveryCode }, (r) => r.status === 200 && typeof r.json?.signature === 'string' && r.json?.mfa_method === 'recovery-code');
   }
+  await sentCodeLogins(flows, enrolled.userId, { record, fail, base }, challenge, verify);
+}
+
+/**
+ * Logins with a code the service sends, for the same user given an address and a number through the vendor's import
+ * (setup, not measured): each on a fresh challenge, the send measured, the code read where the user would read it
+ * (the SES emulator's store, the local phone's list), then the verify measured.
+ */
+async function sentCodeLogins(
+  flows: Flows,
+  userId: string,
+  { record, fail, base }: Recorder,
+  challenge: (key: string) => Promise<string | undefined>,
+  verify: (key: string, result: Omit<FlowResult, 'status' | 'ms'>, token: string, proof: LoginProof, expect: (r: HttpResponse) => boolean) => Promise<void>,
+): Promise<void> {
+  const tag = randomBytes(4).toString('hex');
+  const address = `bench-${tag}@example.com`;
+  // A fresh French mobile number: valid for texts and calls, and an allowed country of the local stack.
+  const number = `+336${String(parseInt(tag, 16) % 1e8).padStart(8, '0')}`;
+  const ways = [
+    { key: 'Email', flow: 'mfaEmailSend', method: { type: 'email', email: address }, extra: {}, proof: 'email_code', read: () => emailCode(address) },
+    { key: 'Sms', flow: 'mfaPhoneSend', method: { type: 'phone', phone_number: number }, extra: { channel: 'sms' }, proof: 'phone_code', read: () => phoneCode(number) },
+    { key: 'Voice', flow: 'mfaPhoneSend', method: { type: 'phone', phone_number: number }, extra: { channel: 'voice' }, proof: 'phone_code', read: () => phoneCode(number) },
+  ] as const;
+  const imported = new Set<string>();
+  for (const way of ways) {
+    if (!flows.has(way.flow) || !flows.has('mfaVerify')) continue;
+    const sendKey = `${way.flow}${way.key}`;
+    if (!imported.has(way.method.type)) {
+      const r = await flows.importFactor(userId, way.method);
+      if (r.status !== 201) {
+        fail(way.flow, `importing a ${way.method.type} factor answered ${describe(r)}`, sendKey);
+        continue;
+      }
+      imported.add(way.method.type);
+    }
+    const token = await challenge(sendKey);
+    if (!token) continue;
+    const sent = await measure(() => flows.mfaSend(way.flow, token, way.extra));
+    if (sent.result.status !== 200) {
+      fail(way.flow, `the send answered ${describe(sent.result)}`, sendKey);
+      continue;
+    }
+    const label = way.key === 'Email' ? 'login code by email (POST /mfa/email/send)' : `login code by ${way.key === 'Sms' ? 'text' : 'call'} (POST /mfa/phone/send)`;
+    record(sendKey, { ...base(way.flow), label, variant: way.key === 'Email' ? 'email' : way.key === 'Sms' ? 'sms' : 'voice' }, sent);
+    const code = await way.read();
+    if (!code) {
+      fail(way.flow, 'no code reached the emulator', sendKey);
+      continue;
+    }
+    const method = way.key === 'Email' ? 'email' : way.key.toLowerCase();
+    await verify(`mfaVerify${way.key}`, { ...base('mfaVerify'), variant: method as FlowResult['variant'], label: `login verify, ${way.proof} (POST /mfa/verify)` }, token, { [way.proof]: code } as LoginProof, (r) => r.status === 200 && r.json?.mfa_method === method);
+  }
+}
+
+/** The newest code emailed to `address`, from the SES emulator's store (SES_ENDPOINT: the functions' own). */
+async function emailCode(address: string): Promise<string | undefined> {
+  const res = await fetch(`${process.env.SES_ENDPOINT}/store`);
+  const { emails } = (await res.json()) as { emails: Array<{ destination: { to: string[] }; subject: string; body: { text?: string } }> };
+  const last = emails.filter((e) => e.destination.to.includes(address)).at(-1);
+  return last ? /\b(\d{6})\b/.exec(`${last.subject} ${last.body.text ?? ''}`)?.[1] : undefined;
+}
+
+/** The newest code sent to `number`, from the local phone (PHONE_ENDPOINT): a text's six digits or a call's, read one by one. */
+async function phoneCode(number: string): Promise<string | undefined> {
+  const res = await fetch(`${process.env.PHONE_ENDPOINT}/messages?destination=${encodeURIComponent(number)}`);
+  const last = ((await res.json()) as Array<{ channel: string; body: string; transcript?: string }>).at(-1);
+  if (!last) return undefined;
+  const digits = (last.channel === 'voice' ? (last.transcript ?? last.body) : last.body).replace(/\D+/g, ' ');
+  return /\b(\d{6})\b/.exec(digits)?.[1] ?? /(?:\b\d\b ?){6}/.exec(digits)?.[0].replace(/\s/g, '');
 }
 
 /** Attribute values as a browser reads them (templates escape `/` as `&#47;` and the like). */

@@ -281,9 +281,9 @@ function bundlesSection(bundles: BundleResult[]): string[] {
 }
 
 function costTable(lines: CostLine[], total?: number): string {
-  const rows = lines.map((l) => [l.label, usd(l.lambda), usd(l.requests), usd(l.dynamodb), usd(l.ses), usd(l.httpApi), usd(l.total)]);
-  if (total !== undefined) rows.push(['**total**', '', '', '', '', '', `**${usd(total)}**`]);
-  return table(['per 1,000', 'Lambda GB-s', 'Lambda requests', 'DynamoDB', 'SES', 'HTTP API', 'total'], rows);
+  const rows = lines.map((l) => [l.label, usd(l.lambda), usd(l.requests), usd(l.dynamodb), usd(l.ses), usd(l.phone), usd(l.httpApi), usd(l.total)]);
+  if (total !== undefined) rows.push(['**total**', '', '', '', '', '', '', `**${usd(total)}**`]);
+  return table(['per 1,000', 'Lambda GB-s', 'Lambda requests', 'DynamoDB', 'SES', 'texts, calls', 'HTTP API', 'total'], rows);
 }
 
 function opsSection(r: NonNullable<RunResults['ops']>): string[] {
@@ -336,18 +336,23 @@ function opsSection(r: NonNullable<RunResults['ops']>): string[] {
   );
   if (cost.missing.length) out.push(`Not in the total (not available yet or failed): ${cost.missing.join(', ')}.`, '');
   if (cost.sweepPerThousandExpired) out.push('Sweep, per 1,000 expired tickets:', '', costTable([cost.sweepPerThousandExpired]), '');
-  const mfa = mfaLoginCost(r.ops);
-  if (mfa.lines.length || mfa.missing.length) {
+  const logins = mfaLoginCost(r.ops).filter((w) => w.lines.length || w.missing.length);
+  if (logins.length) {
     out.push(
       '### Cost per 1,000 MFA logins',
       '',
-      'An MFA login = challenge create (admin API) + login page view + verify with a right TOTP code, same prices as above.',
-      'The page\'s scripts and styles are the enrollment page\'s (same functions, cacheable), not counted again.',
+      'An MFA login = challenge create (admin API) + login page view + (the send, for a code we send) + verify with the right',
+      'proof, same prices as above. The page\'s scripts and styles are the enrollment page\'s (same functions, cacheable),',
+      `not counted again. Texts and calls at US list prices: $${PRICES.smsUsPerMessage.toFixed(5)} per text (AWS's price plus the carriers'`,
+      `toll-free surcharge; every text of ours is one part) and $${PRICES.voiceUsPerMinute} per call minute (a call lasts under one minute).`,
       '',
-      costTable(mfa.lines, mfa.total),
+      table(['per 1,000 logins by', 'total', 'of which texts and calls'], logins.map((w) => [w.way, w.complete ? usd(w.total) : `${usd(w.total)} (incomplete)`, usd(w.lines.reduce((sum, l) => sum + l.phone, 0))])),
       '',
     );
-    if (mfa.missing.length) out.push(`Not in the total (not available yet or failed): ${mfa.missing.join(', ')}.`, '');
+    for (const w of logins) {
+      out.push(`By ${w.way}:`, '', costTable(w.lines, w.total), '');
+      if (w.missing.length) out.push(`Not in the total (not available yet or failed): ${w.missing.join(', ')}.`, '');
+    }
   }
   return out;
 }
