@@ -53,10 +53,11 @@ describe('MFA history on the local stack', () => {
     expect([...times].sort().reverse()).toEqual(times);
     const [deleted, byRecovery, byApp, ...enrolled] = final;
     expect(deleted).toMatchObject({ type: 'Enrollment Deleted', enrollment_id: enrollmentId, factor: 'otp', via: 'admin' });
-    expect(byRecovery).toMatchObject({ type: 'MFA Challenge Accepted', factor: 'recovery-code', challenge_id: second.challenge_id, enrollment_id: enrollmentId });
-    expect(byApp).toMatchObject({ type: 'MFA Challenge Accepted', factor: 'otp', challenge_id: first.challenge_id, enrollment_id: enrollmentId });
+    expect(byRecovery).toMatchObject({ type: 'MFA Challenge Accepted', factor: 'recovery-code', challenge_id: second.challenge_id, enrollment_id: enrollmentId, via: 'page' });
+    expect(byApp).toMatchObject({ type: 'MFA Challenge Accepted', factor: 'otp', challenge_id: first.challenge_id, enrollment_id: enrollmentId, via: 'page' });
     // The redemption writes the enrollment and redeems the ticket in one transaction: the same millisecond.
     expect(enrolled.slice(0, 2).map((e) => e.type).sort()).toEqual(['Enrollment Created', 'Ticket Redeemed']);
+    expect(enrolled.slice(0, 2).map((e) => e.via)).toEqual(['page', 'page']);
     expect(enrolled[2]).toMatchObject({ type: 'Ticket Created', ticket_id: ticket.ticket_id, factor: 'otp', via: 'admin', user_agent: 'Node.js' });
     expect(enrolled[2]!.ip).toMatch(/^[0-9a-f.:]+$/);
 
@@ -106,6 +107,13 @@ describe('MFA history on the local stack', () => {
     const wrong = wrongCode(base32Decode(started.body.secret), Date.now());
     for (let i = 0; i < 5; i += 1) await post('/mfa/verify', { request_token: locked.request_token, code: wrong }, asBrowser);
 
+    // A ticket locked on the page by 5 wrong codes.
+    const lockedUser = uniqueUser('history-ticket-locked');
+    const lockedTicket = await createTicket({ user_id: lockedUser });
+    const lockedStart = await post('/enroll/start', { ticket: lockedTicket.token }, asBrowser);
+    const wrongForTicket = wrongCode(base32Decode(lockedStart.body.secret), Date.now());
+    for (let i = 0; i < 5; i += 1) await post('/enroll/confirm', { ticket: lockedTicket.token, transaction_token: lockedStart.body.transaction_token, code: wrongForTicket }, asBrowser);
+
     // Through the device protocol: enrolled, signed in, then locked out (10 wrong codes spend the user's budget).
     const deviceUser = uniqueUser('history-device');
     const deviceTicket = await createTicket({ user_id: deviceUser });
@@ -127,6 +135,8 @@ describe('MFA history on the local stack', () => {
     for (const type of ['Ticket Redeemed', 'Enrollment Created', 'MFA Challenge Accepted', 'MFA Challenge Locked']) {
       expect(byType(pageEvents, type), type).toEqual([expect.objectContaining({ via: 'page', user_agent: 'Chrome on macOS', ip: expect.stringMatching(/^[0-9a-f.:]+$/) })]);
     }
+    const [ticketLocked] = byType((await waitForHistory(lockedUser, 2)).events, 'Ticket Locked');
+    expect(ticketLocked).toMatchObject({ ticket_id: lockedTicket.ticket_id, via: 'page', user_agent: 'Chrome on macOS', ip: expect.stringMatching(/^[0-9a-f.:]+$/) });
     // Device user: Ticket Created, Ticket Redeemed, Enrollment Created, Challenge Accepted, 2 × Challenge Locked, User Locked Out.
     const deviceEvents = (await waitForHistory(deviceUser, 7)).events;
     for (const type of ['Ticket Redeemed', 'Enrollment Created', 'MFA Challenge Accepted', 'MFA Challenge Locked', 'MFA User Locked Out']) {
