@@ -129,6 +129,14 @@ describe('MFA history on the local stack', () => {
       for (let i = 0; i < 5; i += 1) await post('/guardian/api/verify-otp', { type: 'manual_input', code: deviceWrong }, asDevice, `Bearer ${challenge.request_token}`);
     }
 
+    // The app's verify API (an admin-key route): a user locked out there.
+    const apiUser = uniqueUser('history-verify-api');
+    const apiTicket = await createTicket({ user_id: apiUser });
+    const apiStart = await start(apiTicket.token);
+    expect((await confirm(apiTicket.token, codeFor(apiStart.body.secret), apiStart.body.transaction_token)).status).toBe(200);
+    const apiWrong = wrongCode(base32Decode(apiStart.body.secret), Date.now());
+    for (let i = 0; i < 10; i += 1) await api('POST', `/api/v2/users/${encodeURIComponent(apiUser)}/mfa/verify`, { body: { code: apiWrong }, headers: { 'user-agent': 'curl/8.7.1' } });
+
     // Page user: Ticket Created, Ticket Redeemed, Enrollment Created, Challenge Accepted, Challenge Locked.
     const pageEvents = (await waitForHistory(pageUser, 5)).events;
     const byType = (events: HistoryPage['events'], type: string) => events.filter((e) => e.type === type);
@@ -144,6 +152,8 @@ describe('MFA history on the local stack', () => {
       expect(events.length, type).toBeGreaterThan(0);
       for (const event of events) expect(event, type).toMatchObject({ via: 'device', user_agent: 'okhttp', ip: expect.stringMatching(/^[0-9a-f.:]+$/) });
     }
+    const [lockedOut] = byType((await waitForHistory(apiUser, 4)).events, 'MFA User Locked Out');
+    expect(lockedOut).toMatchObject({ via: 'admin', user_agent: 'curl', ip: expect.stringMatching(/^[0-9a-f.:]+$/) });
     // Only the summary is kept: the header's own text is nowhere in the history.
     expect(JSON.stringify([pageEvents, deviceEvents])).not.toMatch(/Mozilla|AppleWebKit|4\.12\.0/);
   });
