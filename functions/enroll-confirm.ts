@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { enrollmentContext } from '../lib/enrollment';
 import { confirmEnrollment } from '../lib/enrollment/confirm';
 import { totpEnrollment } from '../lib/factors/totp/enroll';
@@ -13,5 +14,5 @@ const { config, tickets, enrollments, now } = enrollmentContext('signingKeys', '
  */
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, confirmEnrollmentSchema);
-  return json(200, await confirmEnrollment({ config, tickets, enrollments, now }, input, totpEnrollment));
+  return json(200, await confirmEnrollment({ config, tickets, enrollments, now, origin: originOfRequest(event, 'page') }, input, totpEnrollment));
 });

@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { enrollmentContext } from '../lib/enrollment';
 import { confirmStartedEnrollment } from '../lib/enrollment/confirm';
 import { confirmEmailEnrollmentSchema } from '../lib/enrollment/schemas';
@@ -13,5 +14,5 @@ const { config, tickets, enrollments, now } = enrollmentContext('signingKeys', '
  */
 export const handler = route(async (event) => {
   const { code, ...input } = parseJsonBody(event, confirmEmailEnrollmentSchema);
-  return json(200, await confirmStartedEnrollment({ config, tickets, enrollments, now }, input, emailEnrollment, code));
+  return json(200, await confirmStartedEnrollment({ config, tickets, enrollments, now, origin: originOfRequest(event, 'page') }, input, emailEnrollment, code));
 });

@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { enrollmentContext } from '../lib/enrollment';
 import { webauthnRegistrationSchema } from '../lib/enrollment/schemas';
 import { confirmWebauthnEnrollment } from '../lib/enrollment/webauthn-confirm';
@@ -16,5 +17,5 @@ const factor = webauthnEnrollment(webauthnConfig(config)); // no relying party c
  */
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, webauthnRegistrationSchema);
-  return json(200, await confirmWebauthnEnrollment({ config, tickets, enrollments, now }, input, factor));
+  return json(200, await confirmWebauthnEnrollment({ config, tickets, enrollments, now, origin: originOfRequest(event, 'page') }, input, factor));
 });

@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { signingDeviceContext } from '../lib/guardian/context';
 import { bearerMode, credentials, deviceRoute, invalidToken, RECOVER_ACCOUNT_ERRORS } from '../lib/guardian/http';
 import { loginRecoverAccount } from '../lib/guardian/login';
@@ -17,7 +18,7 @@ export const handler = deviceRoute(
     const auth = credentials(event);
     if (auth.kind !== 'bearer' || bearerMode(auth.token) !== 'login') throw invalidToken('authorization: Bearer <transaction_token> of a sign-in is required');
     const { recovery_code: recoveryCode } = parseJsonBody(event, recoverAccountSchema);
-    return json(200, await loginRecoverAccount({ config, store, now }, auth.token, recoveryCode, recoveryCodeFactor));
+    return json(200, await loginRecoverAccount({ config, store, now, origin: originOfRequest(event, 'device') }, auth.token, recoveryCode, recoveryCodeFactor));
   },
   RECOVER_ACCOUNT_ERRORS,
 );

@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { signingDeviceContext } from '../lib/guardian/context';
 import { enrollmentVerifyOtp } from '../lib/guardian/enrollment';
 import { bearerMode, credentials, deviceRoute, invalidToken } from '../lib/guardian/http';
@@ -18,6 +19,7 @@ export const handler = deviceRoute(async (event) => {
   const auth = credentials(event);
   if (auth.kind !== 'bearer') throw invalidToken('authorization: Bearer <transaction_token> is required');
   const { code } = parseJsonBody(event, verifyOtpSchema);
-  if (bearerMode(auth.token) === 'enrollment') return json(200, await enrollmentVerifyOtp({ config, tickets, enrollments, now }, auth.token, code, totpEnrollment));
-  return json(200, await loginVerifyOtp({ config, store, now }, auth.token, code, totpFactor));
+  const origin = originOfRequest(event, 'device');
+  if (bearerMode(auth.token) === 'enrollment') return json(200, await enrollmentVerifyOtp({ config, tickets, enrollments, now, origin }, auth.token, code, totpEnrollment));
+  return json(200, await loginVerifyOtp({ config, store, now, origin }, auth.token, code, totpFactor));
 });

@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { json, parseJsonBody, route } from '../lib/http';
 import { signingMfaContext } from '../lib/mfa';
 import { emailLoginFactor } from '../lib/factors/email/login';
@@ -28,13 +29,14 @@ export const handler = route(async (event) => {
     const { result, cookie } = await loginRemembered(deps, challenge, requestBrowserCookies(event));
     return withCookie(json(200, result), cookie);
   }
+  const proving = { ...deps, origin: originOfRequest(event, 'page') };
   const result =
     input.code !== undefined
-      ? await login(deps, challenge, totpFactor, input.code)
+      ? await login(proving, challenge, totpFactor, input.code)
       : input.email_code !== undefined
-        ? await login(deps, challenge, emailLoginFactor, input.email_code)
+        ? await login(proving, challenge, emailLoginFactor, input.email_code)
         : input.phone_code !== undefined
-          ? await login(deps, challenge, phoneLoginFactor, input.phone_code)
-          : await login(deps, challenge, recoveryCodeFactor, input.recovery_code!);
+          ? await login(proving, challenge, phoneLoginFactor, input.phone_code)
+          : await login(proving, challenge, recoveryCodeFactor, input.recovery_code!);
   return answerProof(deps, challenge, event, input.remember_browser, result);
 });

@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { webauthnConfig } from '../lib/config';
 import { parseJsonBody, route } from '../lib/http';
 import { signingMfaContext } from '../lib/mfa';
@@ -20,6 +21,6 @@ const deps = { config, store, now, browsers: new RememberedBrowserStore(db, conf
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, webauthnLoginSchema);
   const challenge = await openChallenge(deps, input.request_token);
-  const result = await login(deps, challenge, webauthnLoginFor(config, challenge.challenge_id), input.credential);
+  const result = await login({ ...deps, origin: originOfRequest(event, 'page') }, challenge, webauthnLoginFor(config, challenge.challenge_id), input.credential);
   return answerProof(deps, challenge, event, input.remember_browser, result);
 });

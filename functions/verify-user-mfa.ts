@@ -1,3 +1,4 @@
+import { originOfRequest } from '../lib/history/origin';
 import { adminRoute, json, parseJsonBody } from '../lib/http';
 import { mfaContext } from '../lib/mfa';
 import { recoveryCodeFactor } from '../lib/factors/recovery-code/login';
@@ -14,9 +15,10 @@ const { config, store, now } = mfaContext('adminKeyHashes', 'encryptionKeys');
 export const handler = adminRoute(config, async (event) => {
   const userId = checkUserId(event.pathParameters?.user_id ?? '');
   const body = parseJsonBody(event, verifyUserSchema);
+  const deps = { store, config, now, origin: originOfRequest(event, 'admin') };
   const verified =
     body.code !== undefined
-      ? await verifyUserFactor({ store, config, now }, userId, totpFactor, body.code)
-      : await verifyUserFactor({ store, config, now }, userId, recoveryCodeFactor, body.recovery_code!);
+      ? await verifyUserFactor(deps, userId, totpFactor, body.code)
+      : await verifyUserFactor(deps, userId, recoveryCodeFactor, body.recovery_code!);
   return json(200, { verified: true, ...verified });
 });

@@ -1,4 +1,5 @@
 import { AppError } from '../errors';
+import type { RequestOrigin } from '../history/origin';
 import { logger } from '../log';
 import { effectiveStatus, linkGeneration, MAX_ATTEMPTS, type TicketRecord } from '../tickets/ticket';
 import type { AttemptProof, EnrollmentStore } from './enrollment-store';
@@ -102,6 +103,7 @@ export async function keepWrongAttempt(
   ticket: Pick<TicketRecord, 'ticket_id'>,
   now: number,
   wrong: (remaining: number) => AppError,
+  origin?: RequestOrigin,
 ): Promise<never> {
   let kept: Awaited<ReturnType<AttemptStore['keepFailure']>>;
   try {
@@ -119,7 +121,7 @@ export async function keepWrongAttempt(
     throw status === 'pending' ? wrong(0) : ticketEnded(status);
   }
   if (kept.failures < MAX_ATTEMPTS) throw wrong(MAX_ATTEMPTS - kept.failures);
-  const locked = await store.lockExhausted(ticket.ticket_id, now);
+  const locked = await store.lockExhausted(ticket.ticket_id, now, 'failures', origin);
   if (locked.ok) throw ticketEnded('locked', { attempts_remaining: 0 });
   if (!locked.current) throw ticketNotFound();
   // Locked by another of the five failures, or ended otherwise meanwhile.

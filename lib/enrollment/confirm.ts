@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import { enrollmentSecretContext, seal } from '../crypto/secret-box';
 import { AppError, badRequest, conflict } from '../errors';
+import type { RequestOrigin } from '../history/origin';
 import { logger } from '../log';
 import { effectiveStatus, linkGeneration, type TicketRecord } from '../tickets/ticket';
 import type { TicketStore } from '../tickets/ticket-store';
@@ -18,6 +19,8 @@ export interface ConfirmDeps {
   config: Pick<Config, 'signingKeys' | 'encryptionKeys'>;
   now: () => number;
   random?: (size: number) => Buffer;
+  /** Where the request came from, kept on the items whose changes become events (lib/history/origin.ts). */
+  origin?: RequestOrigin;
 }
 
 export interface ConfirmedEnrollment {
@@ -119,6 +122,7 @@ export interface FinishDeps {
   enrollments: AttemptStore & Pick<EnrollmentStore, 'redeem' | 'recoveryCodeHolders'>;
   config: Pick<Config, 'encryptionKeys'>;
   random?: (size: number) => Buffer;
+  origin?: RequestOrigin;
 }
 
 export interface FinishErrors {
@@ -152,7 +156,7 @@ export async function finishEnrollment<P>(
     const reason = finished.reason;
     if (reason) logger.warn('enrollment proof refused', { ticketId: ticket.ticket_id, reason });
     else logger.info('wrong enrollment code', { ticketId: ticket.ticket_id });
-    return keepWrongAttempt(deps.enrollments, ticket, now, (remaining) => errors.wrong(remaining, reason));
+    return keepWrongAttempt(deps.enrollments, ticket, now, (remaining) => errors.wrong(remaining, reason), deps.origin);
   }
 
   const { recoveryCode, credentialId } = finished;
@@ -161,7 +165,7 @@ export async function finishEnrollment<P>(
   const redeemProof = (credentialId !== undefined ? { ...proof, credentialId } : proof) as RedeemProof;
   // Inside the redeem step: a failed read of the older codes gives the attempt back like a failed redeem.
   const result = await redeemOrRelease(deps.enrollments, ticket.ticket_id, now, async () =>
-    deps.enrollments.redeem(ticket, redeemProof, enrollment, now, await deps.enrollments.recoveryCodeHolders(ticket.user_id)),
+    deps.enrollments.redeem(ticket, redeemProof, enrollment, now, await deps.enrollments.recoveryCodeHolders(ticket.user_id), deps.origin),
   );
   if (result.ok) {
     logger.info('enrollment confirmed', { ticketId: ticket.ticket_id, enrollmentId, factor: enrollment.factor });

@@ -26,6 +26,7 @@ import {
   credentialKey,
 } from '../store/records';
 import type { ListedEnrollment } from '../factors/factor';
+import { originUpdate, type RequestOrigin } from '../history/origin';
 
 /**
  * What an attempt is made with: the TOTP start's transaction, or the registration challenge, each under the link
@@ -321,12 +322,13 @@ export class EnrollmentStore {
    * a wrong proof (so no right one is still being checked: it never loses to the lock); `attempts`: every attempt is
    * taken and the holders are long gone (checks that never finished count as wrong).
    */
-  async lockExhausted(ticketId: string, now: number, counted: 'failures' | 'attempts' = 'failures'): Promise<{ ok: true } | Refused> {
+  async lockExhausted(ticketId: string, now: number, counted: 'failures' | 'attempts' = 'failures', origin?: RequestOrigin): Promise<{ ok: true } | Refused> {
+    const from = originUpdate(origin, now);
     return this.conditionalUpdate(ticketId, {
-      UpdateExpression: 'SET #status = :locked, locked_at = :now REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code',
+      UpdateExpression: `SET #status = :locked, locked_at = :now${from.set} REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code`,
       ConditionExpression: `#status = :pending AND expires_at > :now AND ${counted} >= :max`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS },
+      ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': MAX_ATTEMPTS, ...from.values },
     });
   }
 
@@ -356,7 +358,9 @@ export class EnrollmentStore {
    *    leaves it. A code spent, moved or deleted since the read cancels the redeem (`busy`: the caller answers retry).
    * Concurrent redeems of one ticket: exactly one commits; the others see the ticket redeemed.
    */
-  async redeem(ticket: TicketRecord, proof: RedeemProof, enrollment: EnrollmentRecord, now: number, retiredCodes: readonly string[]): Promise<RedeemResult> {
+  async redeem(ticket: TicketRecord, proof: RedeemProof, enrollment: EnrollmentRecord, now: number, retiredCodes: readonly string[], origin?: RequestOrigin): Promise<RedeemResult> {
+    // Both the ticket's redemption and the enrollment's creation are events: each item keeps where it came from.
+    const from = originUpdate(origin, now);
     const pointer = pointerOf(enrollment, proof.kind === 'webauthn' ? proof.credentialId : undefined);
     // The TOTP start's transaction, or the registration challenge, unexpired: either is spent by this write alone.
     const spent = proofCondition(proof);
@@ -367,7 +371,7 @@ export class EnrollmentStore {
             TableName: this.tableName,
             Key: ticketKey(ticket.ticket_id),
             UpdateExpression:
-              'SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx, attempts = attempts - :one REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code',
+              `SET #status = :redeemed, redeemed_at = :now, enrollment_id = :enrollment, redeemed_tx = :tx, attempts = attempts - :one${from.set} REMOVE pending_shard, pending_totp, pending_webauthn, pending, pending_code`,
             ConditionExpression: `#status = :pending AND expires_at > :now AND attempts BETWEEN :one AND :max AND ${spent.condition}`,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -378,11 +382,12 @@ export class EnrollmentStore {
               ':one': 1,
               ...spent.values,
               ':enrollment': enrollment.enrollment_id,
+              ...from.values,
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
-        { Put: { TableName: this.tableName, Item: enrollment, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.tableName, Item: origin ? { ...enrollment, origin: from.values[':origin'] } : enrollment, ConditionExpression: 'attribute_not_exists(pk)' } },
         { Put: { TableName: this.tableName, Item: pointer, ConditionExpression: 'attribute_not_exists(pk)' } },
         {
           Update: {

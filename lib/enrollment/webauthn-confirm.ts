@@ -2,6 +2,7 @@ import type * as v from 'valibot';
 import { webauthnConfig, type Config } from '../config';
 import { badRequest, conflict } from '../errors';
 import type { EnrollFactor } from '../factors/factor';
+import type { RequestOrigin } from '../history/origin';
 import type { WebauthnRegistration } from '../factors/webauthn/enroll';
 import { isWebauthnFactor } from '../factors/webauthn/webauthn';
 import { linkGeneration } from '../tickets/ticket';
@@ -18,6 +19,7 @@ export interface WebauthnConfirmDeps {
   config: Pick<Config, 'signingKeys' | 'encryptionKeys' | 'webauthn'>;
   now: () => number;
   random?: (size: number) => Buffer;
+  origin?: RequestOrigin;
 }
 
 /** 409: the ceremony answered a challenge that is no longer the ticket's (a later start, or it expired): start again. */

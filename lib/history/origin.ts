@@ -64,3 +64,11 @@ export function originOfRequest(event: Pick<APIGatewayProxyEventV2, 'requestCont
   const ip = typeof http?.sourceIp === 'string' && /^[0-9a-fA-F.:]{2,45}$/.test(http.sourceIp) ? http.sourceIp : undefined;
   return { via, ip, ua_summary: uaSummary(http?.userAgent) };
 }
+
+/**
+ * The clause an UpdateExpression's SET appends to keep `origin` (stamped with the write's time) on the item whose
+ * change becomes the event, and its value; nothing when the caller recorded none.
+ */
+export function originUpdate(origin: RequestOrigin | undefined, at: number): { set: string; values: { ':origin'?: Origin } } {
+  return origin ? { set: ', origin = :origin', values: { ':origin': { ...origin, at } } } : { set: '', values: {} };
+}

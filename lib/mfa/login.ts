@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config, SigningKeyRing } from '../config';
 import { enabledFor, factorDisabled } from '../factors/switches';
 import { allowedEnrollments, factorOfMethod, type FactorMatch, type LoginFactor, type MfaMethod } from '../factors/registry';
+import type { RequestOrigin } from '../history/origin';
 import { logger } from '../log';
 import { afterFailure, attemptsLeft, reservationAt, retryAfterSec, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeStatus, isChallengeId, type ChallengeRecord } from './challenge';
@@ -62,6 +63,8 @@ export interface LoginDeps {
   config: Pick<Config, 'signingKeys'> & Partial<Pick<Config, 'encryptionKeys'>> & { resultSigningKeys: SigningKeyRing; publicBaseUrl: string };
   now: () => number;
   random?: (size: number) => Buffer;
+  /** Where the request came from, kept on the items whose changes become events (lib/history/origin.ts). */
+  origin?: RequestOrigin;
 }
 
 export interface LoginSuccess {
@@ -83,7 +86,7 @@ export interface FactorVerified {
 }
 
 /** What checking a proof needs: no signing keys (the app's verify API signs nothing). */
-export type ProveDeps = Pick<LoginDeps, 'store' | 'now' | 'random'> & { config: Partial<Pick<Config, 'encryptionKeys'>> };
+export type ProveDeps = Pick<LoginDeps, 'store' | 'now' | 'random' | 'origin'> & { config: Partial<Pick<Config, 'encryptionKeys'>> };
 
 /** Conflicting writes re-read and retry this many times before answering 503. */
 const MAX_ROUNDS = 25;
@@ -237,7 +240,7 @@ async function check<P>(
     let refund = true;
     for (let round = 0; ; round += 1) {
       if (round >= MAX_ROUNDS) throw busy();
-      const accepted = await deps.store.accept({ userId, challenge, match, now, deviceTx, refund: refund ? { reservedAt: now } : undefined });
+      const accepted = await deps.store.accept({ userId, challenge, match, now, deviceTx, refund: refund ? { reservedAt: now } : undefined, origin: deps.origin });
       if (accepted.ok) return { match, now };
       // 'spent': a concurrent request used this very step or code first; for this one it is a replay, so wrong.
       if (accepted.reason === 'spent') break;
@@ -255,9 +258,9 @@ async function check<P>(
   }
 
   const kept = challenge ? await deps.store.keepFailure(challenge.challenge_id, now) : undefined;
-  const locks = kept !== undefined && (kept.failures ?? 0) >= CHALLENGE_MAX_ATTEMPTS && (await deps.store.lockChallenge(challenge!.challenge_id, now));
+  const locks = kept !== undefined && (kept.failures ?? 0) >= CHALLENGE_MAX_ATTEMPTS && (await deps.store.lockChallenge(challenge!.challenge_id, now, deps.origin));
   const later = deps.now();
-  const lockedOut = budget.last ? await deps.store.recordLockout(userId, later) : undefined;
+  const lockedOut = budget.last ? await deps.store.recordLockout(userId, later, deps.origin) : undefined;
   const challengeLeft = challenge ? Math.max(0, CHALLENGE_MAX_ATTEMPTS - (kept?.attempts ?? CHALLENGE_MAX_ATTEMPTS)) : Infinity;
   logger.info('mfa wrong code', { challengeId: challenge?.challenge_id, method: factor.method, challengeAttemptsLeft: challenge ? challengeLeft : undefined });
   if (lockedOut !== undefined) throw lastAttemptSpent(retryAfterSec(lockedOut, later));

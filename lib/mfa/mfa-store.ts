@@ -14,6 +14,7 @@ import { pendingSendCondition } from '../delivered-code/send-limits';
 import type { PendingLoginCode } from '../factors/factor';
 import type { FactorMatch } from '../factors/registry';
 import { FactorSwitchStore, type FactorSwitches } from '../factors/switches';
+import { originUpdate, type RequestOrigin } from '../history/origin';
 import { budgetLimit, REFILL_MS, type FailureTat, type Reservation } from './budget';
 import { CHALLENGE_MAX_ATTEMPTS, challengeKey, type ChallengeRecord } from './challenge';
 
@@ -133,8 +134,9 @@ export class MfaStore {
    * lockout was recorded since it was reserved (`reservedAt`): then it stays spent, as the lockout said. Concurrent
    * uses of one code: exactly one commits.
    */
-  async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number; deviceTx?: string; refund?: { reservedAt: number } }): Promise<WriteResult> {
+  async accept(input: { userId: string; challenge?: ChallengeRef; match: FactorMatch; now: number; deviceTx?: string; refund?: { reservedAt: number }; origin?: RequestOrigin }): Promise<WriteResult> {
     const { userId, challenge, match, now, deviceTx, refund } = input;
+    const from = originUpdate(input.origin, now);
     const items: TransactItem[] = [];
     const spend = match.spend;
     // A sent code lives on the challenge itself: its spend is part of the challenge's write (one item, one operation).
@@ -145,7 +147,7 @@ export class MfaStore {
         Update: {
           TableName: this.tableName,
           Key: challengeKey(challenge.challenge_id),
-          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, attempts = attempts - :one${match.amr ? ', amr = :amr' : ''}${deviceTx ? ', accepted_tx = :tx' : ''}${codeSpend ? ' REMOVE pending_code' : ''}`,
+          UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, attempts = attempts - :one${match.amr ? ', amr = :amr' : ''}${deviceTx ? ', accepted_tx = :tx' : ''}${from.set}${codeSpend ? ' REMOVE pending_code' : ''}`,
           ConditionExpression: `#status = :pending AND expires_at > :now${codeSpend ? ' AND pending_code.#hash = :codeHash' : ''}`,
           ExpressionAttributeNames: { '#status': 'status', '#method': 'method', ...(codeSpend ? { '#hash': 'hash' } : {}) },
           ExpressionAttributeValues: {
@@ -158,6 +160,7 @@ export class MfaStore {
             ':enrollment': match.enrollment.enrollment_id,
             ...(match.amr ? { ':amr': [...match.amr] } : {}),
             ...(deviceTx ? { ':tx': deviceTx } : {}),
+            ...from.values,
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -281,14 +284,15 @@ export class MfaStore {
   }
 
   /** pending ∧ unexpired ∧ 5 failures kept → locked; false when it was not (ended meanwhile). */
-  lockChallenge(challengeId: string, now: number): Promise<boolean> {
+  lockChallenge(challengeId: string, now: number, origin?: RequestOrigin): Promise<boolean> {
+    const from = originUpdate(origin, now);
     return this.conditionalUpdate({
       TableName: this.tableName,
       Key: challengeKey(challengeId),
-      UpdateExpression: 'SET #status = :locked, locked_at = :now',
+      UpdateExpression: `SET #status = :locked, locked_at = :now${from.set}`,
       ConditionExpression: '#status = :pending AND expires_at > :now AND failures >= :max',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': CHALLENGE_MAX_ATTEMPTS },
+      ExpressionAttributeValues: { ':locked': 'locked', ':pending': 'pending', ':now': now, ':max': CHALLENGE_MAX_ATTEMPTS, ...from.values },
     });
   }
 
@@ -297,15 +301,16 @@ export class MfaStore {
    * Out` event) — if the budget is still spent now (a right proof in flight may have given its attempt back first).
    * Returns the budget's value when it recorded it.
    */
-  async recordLockout(userId: string, now: number): Promise<FailureTat> {
+  async recordLockout(userId: string, now: number, origin?: RequestOrigin): Promise<FailureTat> {
+    const from = originUpdate(origin, now);
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: userProfileKey(userId),
-          UpdateExpression: 'SET locked_out_at = :now',
+          UpdateExpression: `SET locked_out_at = :now${from.set}`,
           ConditionExpression: 'mfa_failure_tat > :limit',
-          ExpressionAttributeValues: { ':now': now, ':limit': budgetLimit(now) },
+          ExpressionAttributeValues: { ':now': now, ':limit': budgetLimit(now), ...from.values },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { HistoryPage } from '../../lib/history/list';
 import { codeFor, confirm, createTicket, start } from '../support/enroll';
+import { base32Decode, wrongCode } from '../support/totp';
 import { eventually, invoke } from '../support/lambda';
 import { record, ticket as ticketFixture } from '../support/lifecycle-records';
 import { createChallenge, nextCode, pageVerify } from '../support/mfa';
@@ -52,10 +53,11 @@ describe('MFA history on the local stack', () => {
     expect([...times].sort().reverse()).toEqual(times);
     const [deleted, byRecovery, byApp, ...enrolled] = final;
     expect(deleted).toMatchObject({ type: 'Enrollment Deleted', enrollment_id: enrollmentId, factor: 'otp', via: 'admin' });
-    expect(byRecovery).toMatchObject({ type: 'MFA Challenge Accepted', factor: 'recovery-code', challenge_id: second.challenge_id, enrollment_id: enrollmentId });
-    expect(byApp).toMatchObject({ type: 'MFA Challenge Accepted', factor: 'otp', challenge_id: first.challenge_id, enrollment_id: enrollmentId });
+    expect(byRecovery).toMatchObject({ type: 'MFA Challenge Accepted', factor: 'recovery-code', challenge_id: second.challenge_id, enrollment_id: enrollmentId, via: 'page' });
+    expect(byApp).toMatchObject({ type: 'MFA Challenge Accepted', factor: 'otp', challenge_id: first.challenge_id, enrollment_id: enrollmentId, via: 'page' });
     // The redemption writes the enrollment and redeems the ticket in one transaction: the same millisecond.
     expect(enrolled.slice(0, 2).map((e) => e.type).sort()).toEqual(['Enrollment Created', 'Ticket Redeemed']);
+    expect(enrolled.slice(0, 2).map((e) => e.via)).toEqual(['page', 'page']);
     expect(enrolled[2]).toMatchObject({ type: 'Ticket Created', ticket_id: ticket.ticket_id, factor: 'otp', via: 'admin', user_agent: 'Node.js' });
     expect(enrolled[2]!.ip).toMatch(/^[0-9a-f.:]+$/);
 
@@ -85,6 +87,75 @@ describe('MFA history on the local stack', () => {
     for (const item of stored.Items!) expect(item.ttl).toBe(Math.ceil(Date.parse(item.occurred_at) / 1000) + 90 * 86_400);
     const userItems = await db.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `USER#${userId}` } }));
     expect(userItems.Items!.every((i) => i.type !== 'history')).toBe(true);
+  });
+
+  it('says where each event came from: the hosted pages, the device API, a lockout, with the address and a browser summary', { timeout: 240_000 }, async () => {
+    const asBrowser = { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36' };
+    const asDevice = { 'user-agent': 'okhttp/4.12.0' };
+    const post = (path: string, body: unknown, headers: Record<string, string>, auth: string | null = null) =>
+      api<Record<string, any>>('POST', path, { body, headers, auth });
+
+    // On the pages: enrolled, signed in, then a challenge locked by 5 wrong codes.
+    const pageUser = uniqueUser('history-page');
+    const ticket = await createTicket({ user_id: pageUser });
+    const started = await post('/enroll/start', { ticket: ticket.token }, asBrowser);
+    const confirmed = await post('/enroll/confirm', { ticket: ticket.token, transaction_token: started.body.transaction_token, code: codeFor(started.body.secret) }, asBrowser);
+    expect(confirmed.status).toBe(200);
+    const signIn = await createChallenge({ user_id: pageUser });
+    expect((await post('/mfa/verify', { request_token: signIn.request_token, code: nextCode(started.body.secret) }, asBrowser)).status).toBe(200);
+    const locked = await createChallenge({ user_id: pageUser });
+    const wrong = wrongCode(base32Decode(started.body.secret), Date.now());
+    for (let i = 0; i < 5; i += 1) await post('/mfa/verify', { request_token: locked.request_token, code: wrong }, asBrowser);
+
+    // A ticket locked on the page by 5 wrong codes.
+    const lockedUser = uniqueUser('history-ticket-locked');
+    const lockedTicket = await createTicket({ user_id: lockedUser });
+    const lockedStart = await post('/enroll/start', { ticket: lockedTicket.token }, asBrowser);
+    const wrongForTicket = wrongCode(base32Decode(lockedStart.body.secret), Date.now());
+    for (let i = 0; i < 5; i += 1) await post('/enroll/confirm', { ticket: lockedTicket.token, transaction_token: lockedStart.body.transaction_token, code: wrongForTicket }, asBrowser);
+
+    // Through the device protocol: enrolled, signed in, then locked out (10 wrong codes spend the user's budget).
+    const deviceUser = uniqueUser('history-device');
+    const deviceTicket = await createTicket({ user_id: deviceUser });
+    const flow = await post('/guardian/api/start-flow', { state_transport: 'polling' }, asDevice, `Ticket id="${deviceTicket.token}"`);
+    const secret = flow.body.device_account.otp_secret as string;
+    expect((await post('/guardian/api/verify-otp', { type: 'manual_input', code: codeFor(secret) }, asDevice, `Bearer ${flow.body.transaction_token}`)).status).toBe(200);
+    const deviceSignIn = await createChallenge({ user_id: deviceUser });
+    const loginFlow = await post('/guardian/api/start-flow', { state_transport: 'polling' }, asDevice, `Bearer ${deviceSignIn.request_token}`);
+    expect((await post('/guardian/api/verify-otp', { type: 'manual_input', code: nextCode(secret) }, asDevice, `Bearer ${loginFlow.body.transaction_token}`)).status).toBe(200);
+    const deviceWrong = wrongCode(base32Decode(secret), Date.now());
+    for (const _ of [1, 2]) {
+      const challenge = await createChallenge({ user_id: deviceUser });
+      for (let i = 0; i < 5; i += 1) await post('/guardian/api/verify-otp', { type: 'manual_input', code: deviceWrong }, asDevice, `Bearer ${challenge.request_token}`);
+    }
+
+    // The app's verify API (an admin-key route): a user locked out there.
+    const apiUser = uniqueUser('history-verify-api');
+    const apiTicket = await createTicket({ user_id: apiUser });
+    const apiStart = await start(apiTicket.token);
+    expect((await confirm(apiTicket.token, codeFor(apiStart.body.secret), apiStart.body.transaction_token)).status).toBe(200);
+    const apiWrong = wrongCode(base32Decode(apiStart.body.secret), Date.now());
+    for (let i = 0; i < 10; i += 1) await api('POST', `/api/v2/users/${encodeURIComponent(apiUser)}/mfa/verify`, { body: { code: apiWrong }, headers: { 'user-agent': 'curl/8.7.1' } });
+
+    // Page user: Ticket Created, Ticket Redeemed, Enrollment Created, Challenge Accepted, Challenge Locked.
+    const pageEvents = (await waitForHistory(pageUser, 5)).events;
+    const byType = (events: HistoryPage['events'], type: string) => events.filter((e) => e.type === type);
+    for (const type of ['Ticket Redeemed', 'Enrollment Created', 'MFA Challenge Accepted', 'MFA Challenge Locked']) {
+      expect(byType(pageEvents, type), type).toEqual([expect.objectContaining({ via: 'page', user_agent: 'Chrome on macOS', ip: expect.stringMatching(/^[0-9a-f.:]+$/) })]);
+    }
+    const [ticketLocked] = byType((await waitForHistory(lockedUser, 2)).events, 'Ticket Locked');
+    expect(ticketLocked).toMatchObject({ ticket_id: lockedTicket.ticket_id, via: 'page', user_agent: 'Chrome on macOS', ip: expect.stringMatching(/^[0-9a-f.:]+$/) });
+    // Device user: Ticket Created, Ticket Redeemed, Enrollment Created, Challenge Accepted, 2 × Challenge Locked, User Locked Out.
+    const deviceEvents = (await waitForHistory(deviceUser, 7)).events;
+    for (const type of ['Ticket Redeemed', 'Enrollment Created', 'MFA Challenge Accepted', 'MFA Challenge Locked', 'MFA User Locked Out']) {
+      const events = byType(deviceEvents, type);
+      expect(events.length, type).toBeGreaterThan(0);
+      for (const event of events) expect(event, type).toMatchObject({ via: 'device', user_agent: 'okhttp', ip: expect.stringMatching(/^[0-9a-f.:]+$/) });
+    }
+    const [lockedOut] = byType((await waitForHistory(apiUser, 4)).events, 'MFA User Locked Out');
+    expect(lockedOut).toMatchObject({ via: 'admin', user_agent: 'curl', ip: expect.stringMatching(/^[0-9a-f.:]+$/) });
+    // Only the summary is kept: the header's own text is nowhere in the history.
+    expect(JSON.stringify([pageEvents, deviceEvents])).not.toMatch(/Mozilla|AppleWebKit|4\.12\.0/);
   });
 
   it('a stream record delivered twice writes its event once', async () => {

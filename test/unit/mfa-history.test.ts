@@ -8,7 +8,7 @@ import { eventsOf } from '../../lib/events/publish';
 import { entryOfItem, historyItemsOf, shortName, type HistoryItem } from '../../lib/history/history';
 import { HistoryStore, recordHistory } from '../../lib/history/history-store';
 import { decodeCursor, encodeCursor, listHistory, parseFrom } from '../../lib/history/list';
-import { originOfRequest, uaSummary } from '../../lib/history/origin';
+import { originOfRequest, originUpdate, uaSummary } from '../../lib/history/origin';
 import { SEALED, T0, challenge, enrollment, quiet, record, ticket, transitions } from '../support/lifecycle-records';
 
 const SECRETS = [SEALED, enrollment.totp_secret, enrollment.recovery_code_hash, 'grace.hopper@example.com', 'https://app.example.com',
@@ -186,5 +186,10 @@ describe('origin of a request', () => {
     const o = originOfRequest({ requestContext: { http: { sourceIp: '2001:db8::1', userAgent: ua } } as never }, 'admin');
     expect(o).toEqual({ via: 'admin', ip: '2001:db8::1', ua_summary: 'Firefox on Linux' });
     expect(originOfRequest({ requestContext: { http: { sourceIp: 'not an ip' } } as never }, 'page').ip).toBeUndefined();
+  });
+
+  it('a write keeps it as `origin`, stamped with its own time; a write without one leaves the item as it was', () => {
+    expect(originUpdate({ via: 'page', ip: '192.0.2.1', ua_summary: 'curl' }, T0)).toEqual({ set: ', origin = :origin', values: { ':origin': { via: 'page', ip: '192.0.2.1', ua_summary: 'curl', at: T0 } } });
+    expect(originUpdate(undefined, T0)).toEqual({ set: '', values: {} });
   });
 });

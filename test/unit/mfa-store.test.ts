@@ -169,6 +169,29 @@ describe('the login writes: an attempt is reserved before the code is checked', 
     expect(lockout).toMatchObject({ Key: { pk: 'USER#user-1', sk: 'PROFILE' }, ConditionExpression: 'mfa_failure_tat > :limit', ExpressionAttributeValues: { ':now': NOW, ':limit': NOW + 9 * 360_000 } });
   });
 
+  it('a request\'s origin is kept, with the write\'s time, on the items whose changes are the events: accepted, locked, locked out', async () => {
+    const origin = { via: 'page', ip: '203.0.113.9', ua_summary: 'Chrome on macOS' } as const;
+    const withOrigin = { ...deps, origin };
+    ddb.on(TransactWriteCommand).resolves({});
+    expect(await code(verifyLoginOtp(withOrigin, challenge, totp(SECRET, NOW)))).toBe('ok');
+    expect(acceptance()[0]!.Update).toMatchObject({
+      UpdateExpression: expect.stringContaining(', origin = :origin'),
+      ExpressionAttributeValues: expect.objectContaining({ ':origin': { ...origin, at: NOW } }),
+    });
+    // Only the challenge carries it: the enrollment's spend and the budget's refund are no events.
+    expect(acceptance().slice(1).map((i) => i.Update!.UpdateExpression).filter((e) => e!.includes('origin'))).toEqual([]);
+
+    ddb.reset();
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...challenge, attempts: 5, failures: 5, mfa_failure_tat: NOW + 10 * 360_000 } });
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'USER#user-1', sk: 'PROFILE', type: 'user', mfa_failure_tat: NOW + 9 * 360_000 }, enrollment] });
+    expect(await code(verifyLoginOtp(withOrigin, { ...challenge, attempts: 4 }, wrongCode(SECRET, NOW)))).toBe('too_many_attempts');
+    const [kept, lock, lockout] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(kept!.UpdateExpression).not.toContain('origin');
+    expect(lock).toMatchObject({ UpdateExpression: 'SET #status = :locked, locked_at = :now, origin = :origin', ExpressionAttributeValues: expect.objectContaining({ ':origin': { ...origin, at: NOW } }) });
+    expect(lockout).toMatchObject({ UpdateExpression: 'SET locked_out_at = :now, origin = :origin', ExpressionAttributeValues: expect.objectContaining({ ':origin': { ...origin, at: NOW } }) });
+  });
+
   it('no attempt left on the budget: 429 before the code is looked at, says so, and nothing is written', async () => {
     ddb.on(QueryCommand).resolves({ Items: [{ pk: 'USER#user-1', sk: 'PROFILE', mfa_failure_tat: NOW + 10 * 360_000 }, enrollment] });
     const err = (await verifyLoginOtp(deps, challenge, totp(SECRET, NOW)).catch((e: AppError) => e)) as AppError;

@@ -62,6 +62,22 @@ describe('redeeming a ticket with a security key', () => {
   });
 });
 
+describe('where a redemption came from', () => {
+  it('the ticket and the new enrollment both keep the request\'s origin with the time of the write; the other items do not', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const enrollment = await keyEnrollment(new SoftAuthenticator({ origin: webauthn.origin, rpId: webauthn.rpId }));
+    const ticket = { ticket_id: 'tkt_x', user_id: 'user-1' } as TicketRecord;
+    const origin = { via: 'device', ip: '198.51.100.4', ua_summary: 'okhttp' } as const;
+    const proof = { kind: 'webauthn', challengeHash: 'h', credentialId: enrollment.credential_id, generation: 0 } as const;
+    expect(await new EnrollmentStore(client, 't').redeem(ticket, proof, enrollment, NOW, [], origin)).toEqual({ ok: true });
+    const [redeemed, created, pointer, profile, credential] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(redeemed!.Update!.UpdateExpression).toContain(', origin = :origin REMOVE');
+    expect(redeemed!.Update!.ExpressionAttributeValues![':origin']).toEqual({ ...origin, at: NOW });
+    expect(created!.Put!.Item).toMatchObject({ enrollment_id: enrollment.enrollment_id, origin: { ...origin, at: NOW } });
+    expect([pointer!.Put!.Item?.origin, profile!.Update!.UpdateExpression, credential!.Put!.Item?.origin]).toEqual([undefined, expect.not.stringContaining('origin'), undefined]);
+  });
+});
+
 describe('one live recovery code per user', () => {
   it('the redeem removes the codes of the enrollments it is given, after the credential item; a failed removal reads as busy', async () => {
     ddb.on(TransactWriteCommand).resolves({});
