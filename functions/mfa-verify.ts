@@ -25,11 +25,11 @@ const deps = { config, store, now, browsers: new RememberedBrowserStore(db, conf
 export const handler = route(async (event) => {
   const input = parseJsonBody(event, pageVerifySchema);
   const challenge = await openChallenge(deps, input.request_token);
+  const proving = { ...deps, origin: originOfRequest(event, 'page') };
   if (input.remembered_browser) {
-    const { result, cookie } = await loginRemembered(deps, challenge, requestBrowserCookies(event));
+    const { result, cookie } = await loginRemembered(proving, challenge, requestBrowserCookies(event));
     return withCookie(json(200, result), cookie);
   }
-  const proving = { ...deps, origin: originOfRequest(event, 'page') };
   const result =
     input.code !== undefined
       ? await login(proving, challenge, totpFactor, input.code)

@@ -22,6 +22,7 @@ import {
   type BrowserCookie,
 } from './remembered-browser';
 import type { RememberedBrowserStore } from './remembered-store';
+import type { RequestOrigin } from '../history/origin';
 
 /**
  * The login side of "remember this browser" (lib/mfa/remembered-browser.ts holds the token rules): remembering a
@@ -33,6 +34,8 @@ export interface RememberDeps {
   config: Pick<Config, 'rememberBrowser'> & { encryptionKeys: KeyRing; publicBaseUrl: string };
   now: () => number;
   random?: (size: number) => Buffer;
+  /** Where the request came from, kept on the challenge it accepts (the history's source). */
+  origin?: RequestOrigin;
 }
 
 const notRemembered = () =>
@@ -106,6 +109,7 @@ export async function loginRemembered(
       nextHash: browserTokenHash(keys, challenge.user_id, cookie.browserId, token)!,
       now,
       idleCutoff: idleCutoff(deps.config.rememberBrowser, now),
+      origin: deps.origin,
     });
     if (written === 'challenge') {
       const ended = await deps.store.getChallenge(challenge.challenge_id);

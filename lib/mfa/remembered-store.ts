@@ -3,6 +3,7 @@ import { isConditionFailure, transactWrite } from '../dynamodb-transactions';
 import { enrollmentKey, userProfileKey } from '../store/records';
 import { challengeKey } from './challenge';
 import { BROWSER_SK_PREFIX, browserKey, type RememberedBrowserRecord } from './remembered-browser';
+import { originUpdate, type RequestOrigin } from '../history/origin';
 
 /** A user's remembered browsers (lib/mfa/remembered-browser.ts), in their partition. */
 export class RememberedBrowserStore {
@@ -33,15 +34,17 @@ export class RememberedBrowserStore {
     nextHash: string;
     now: number;
     idleCutoff: number;
+    origin?: RequestOrigin;
   }): Promise<'ok' | 'challenge' | 'browser'> {
     const { challengeId, browser, currentHash, nextHash, now, idleCutoff } = input;
+    const from = originUpdate(input.origin, now);
     const reasons = await transactWrite(this.db, {
       TransactItems: [
         {
           Update: {
             TableName: this.tableName,
             Key: challengeKey(challengeId),
-            UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, remembered_browser = :yes, remembered_auth_time = :authTime${browser.amr ? ', amr = :amr' : ''}`,
+            UpdateExpression: `SET #status = :accepted, accepted_at = :now, #method = :method, enrollment_id = :enrollment, remembered_browser = :yes, remembered_auth_time = :authTime${browser.amr ? ', amr = :amr' : ''}${from.set}`,
             ConditionExpression: '#status = :pending AND expires_at > :now AND allow_remembered = :yes AND attribute_not_exists(allowed_factors)',
             ExpressionAttributeNames: { '#status': 'status', '#method': 'method' },
             ExpressionAttributeValues: {
@@ -53,6 +56,7 @@ export class RememberedBrowserStore {
               ':yes': true,
               ':authTime': browser.auth_time,
               ...(browser.amr ? { ':amr': browser.amr } : {}),
+              ...from.values,
             },
           },
         },

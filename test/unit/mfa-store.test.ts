@@ -246,3 +246,25 @@ describe('the login writes: an attempt is reserved before the code is checked', 
     expect(await code(verifyLoginOtp(deps, challenge, totp(SECRET, NOW)))).toBe('ProvisionedThroughputExceededException');
   });
 });
+
+describe('a remembered browser accepting a challenge', () => {
+  beforeEach(() => ddb.reset());
+
+  it('keeps the request\'s origin, stamped with the write\'s time, on the challenge it accepts (and nowhere else)', async () => {
+    const { RememberedBrowserStore } = await import('../../lib/mfa/remembered-store');
+    const browsers = new RememberedBrowserStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 'tickets-unit');
+    ddb.on(TransactWriteCommand).resolves({});
+    const origin = { via: 'page', ip: '198.51.100.4', ua_summary: 'Firefox on Linux' } as const;
+    const browser = { user_id: 'user-1', browser_id: 'b1', enrollment_id: ENR, method: 'totp', auth_time: NOW - 1000 } as never;
+    const base = { challengeId: 'ch_AAAAAAAAAAAAAAAAAAAAAA', browser, currentHash: 'h1', nextHash: 'h2', now: NOW, idleCutoff: NOW - 1 };
+    expect(await browsers.acceptRemembered({ ...base, origin })).toBe('ok');
+    expect(await browsers.acceptRemembered(base)).toBe('ok');
+    const [withOrigin, without] = ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!);
+    expect(withOrigin![0]!.Update).toMatchObject({
+      UpdateExpression: expect.stringMatching(/, origin = :origin$/),
+      ExpressionAttributeValues: expect.objectContaining({ ':origin': { ...origin, at: NOW } }),
+    });
+    expect(withOrigin!.slice(1).filter((i) => JSON.stringify(i).includes('origin'))).toEqual([]);
+    expect(without![0]!.Update!.UpdateExpression).not.toContain('origin');
+  });
+});
