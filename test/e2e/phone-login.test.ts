@@ -25,6 +25,22 @@ afterAll(async () => {
   await browser?.close();
 });
 
+/** A user with a phone enrollment, a challenge for them, and its sign-in page open in a fresh English context. */
+async function openSignIn(label: string) {
+  const userId = uniqueUser(`e2e-phone-${label}`);
+  const number = freshNumber();
+  const enrollment = await seedPhoneEnrollment(userId, number);
+  const state = `state-${label}`;
+  const nonce = `nonce-${label}`;
+  const challenge = await createChallenge({ user_id: userId, result_url: receiver, state, nonce });
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  const incidents = watch(page, stack.apiUrl);
+  await page.goto(challenge.challenge_url);
+  await page.getByRole('button', { name: 'Text me a code' }).waitFor({ timeout: 15_000 });
+  return { userId, number, enrollment, state, nonce, challenge, context, page, incidents };
+}
+
 /** Types `code` and returns the result the page form-POSTs to the app, verified against the JWKS. */
 async function signIn(page: Page, code: string, state: string) {
   const posted = page.waitForRequest((request) => request.url() === receiver && request.method() === 'POST', { timeout: 20_000 });
@@ -37,17 +53,8 @@ async function signIn(page: Page, code: string, state: string) {
 
 describe('signing in with a texted or called code in a browser', () => {
   it('loading the page sends nothing; "Text me a code" texts one; typing it signs in as sms with a verifiable result', async () => {
-    const userId = uniqueUser('e2e-phone-sms');
-    const number = freshNumber();
-    const enrollment = await seedPhoneEnrollment(userId, number);
-    const challenge = await createChallenge({ user_id: userId, result_url: receiver, state: 'state-sms', nonce: 'nonce-sms' });
-    const context = await browser.newContext({ locale: 'en-US' });
-    const page = await context.newPage();
-    const incidents = watch(page, stack.apiUrl);
-
-    await page.goto(challenge.challenge_url);
+    const { userId, number, enrollment, state, nonce, challenge, context, page, incidents } = await openSignIn('sms');
     const textMe = page.getByRole('button', { name: 'Text me a code' });
-    await textMe.waitFor({ timeout: 15_000 });
     await expect(page.getByRole('button', { name: 'Call me' }).isVisible()).resolves.toBe(true);
     await page.waitForTimeout(500);
     expect(await phoneMessages(number)).toEqual([]);
@@ -66,34 +73,24 @@ describe('signing in with a texted or called code in a browser', () => {
     await expect.poll(() => page.locator('#mfa-code-error').textContent(), { timeout: 10_000 }).toMatch(/moments ago.* in \d+ seconds/);
     expect(await phoneMessages(number)).toHaveLength(1);
 
-    const payload = await signIn(page, code, 'state-sms');
-    expect(payload).toMatchObject({ sub: userId, txid: challenge.challenge_id, nonce: 'nonce-sms', mfa_method: 'sms', amr: ['sms'], enrollment_id: enrollment.enrollment_id });
+    const payload = await signIn(page, code, state);
+    expect(payload).toMatchObject({ sub: userId, txid: challenge.challenge_id, nonce, mfa_method: 'sms', amr: ['sms'], enrollment_id: enrollment.enrollment_id });
     expect(incidents.pageErrors).toEqual([]);
     expect(incidents.consoleErrors.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
     await context.close();
   });
 
   it('"Call me": the code is read out on a call; typing it signs in as voice, amr ["tel"]', async () => {
-    const userId = uniqueUser('e2e-phone-voice');
-    const number = freshNumber();
-    const enrollment = await seedPhoneEnrollment(userId, number);
-    const challenge = await createChallenge({ user_id: userId, result_url: receiver, state: 'state-voice', nonce: 'nonce-voice' });
-    const context = await browser.newContext({ locale: 'en-US' });
-    const page = await context.newPage();
-    const incidents = watch(page, stack.apiUrl);
-
-    await page.goto(challenge.challenge_url);
-    const callMe = page.getByRole('button', { name: 'Call me' });
-    await callMe.waitFor({ timeout: 15_000 });
-    await callMe.click();
+    const { userId, number, enrollment, state, nonce, challenge, context, page, incidents } = await openSignIn('voice');
+    await page.getByRole('button', { name: 'Call me' }).click();
     const sentTo = page.getByTestId('phone-sent-to');
     await sentTo.waitFor({ timeout: 15_000 });
     expect(await sentTo.textContent()).toBe(`We’re calling ${enrollment.masked_phone} to read out a code. It works once, for 10 minutes.`);
     const { code, channel } = await latestPhoneCode(number, 1);
     expect(channel).toBe('voice');
 
-    const payload = await signIn(page, code, 'state-voice');
-    expect(payload).toMatchObject({ sub: userId, txid: challenge.challenge_id, nonce: 'nonce-voice', mfa_method: 'voice', amr: ['tel'], enrollment_id: enrollment.enrollment_id });
+    const payload = await signIn(page, code, state);
+    expect(payload).toMatchObject({ sub: userId, txid: challenge.challenge_id, nonce, mfa_method: 'voice', amr: ['tel'], enrollment_id: enrollment.enrollment_id });
     expect(incidents.pageErrors).toEqual([]);
     await context.close();
   });

@@ -6,7 +6,7 @@
 import { el } from '../../widget/dom';
 import type { FactorUI, WidgetContext } from '../../widget/factor';
 import type { Answer } from '../../widget/http';
-import type { MessageTable } from '../../widget/messages';
+import { joinTables, type MessageTable } from '../../widget/messages';
 import { sentCodeEnroll } from '../../widget/sent-code-enroll';
 import { emailLogin, emailLoginMessages, type EmailLoginText } from './widget-login';
 
@@ -160,9 +160,7 @@ function showEnroll(ctx: Ctx, data: Answer, notice?: string): void {
   sentCodeEnroll(ctx, data, { name: 'email', words, fields, input: address, read, inputErrors, sentTo: masked }, notice);
 }
 
-const messages = Object.fromEntries(
-  Object.entries(enrollMessages).map(([locale, words]) => [locale, { ...words, ...emailLoginMessages[locale as keyof typeof enrollMessages] }]),
-) as MessageTable<EmailText>;
+const messages: MessageTable<EmailText> = joinTables(enrollMessages, emailLoginMessages);
 
 export const emailUI = {
   factors: ['email'],

@@ -7,7 +7,7 @@
 import { el } from '../../widget/dom';
 import type { FactorUI, WidgetContext } from '../../widget/factor';
 import type { Answer } from '../../widget/http';
-import type { MessageTable } from '../../widget/messages';
+import { joinTables, type MessageTable } from '../../widget/messages';
 import { sentCodeEnroll } from '../../widget/sent-code-enroll';
 import { phoneLogin, phoneLoginMessages, type PhoneLoginText } from './widget-login';
 
@@ -224,9 +224,7 @@ function showEnroll(ctx: Ctx, data: Answer, notice?: string): void {
   sentCodeEnroll(ctx, data, { name: 'phone', words, fields, input: number, read, inputErrors }, notice);
 }
 
-const messages = Object.fromEntries(
-  Object.entries(enrollMessages).map(([locale, words]) => [locale, { ...words, ...phoneLoginMessages[locale as keyof typeof enrollMessages] }]),
-) as MessageTable<PhoneText>;
+const messages: MessageTable<PhoneText> = joinTables(enrollMessages, phoneLoginMessages);
 
 export const phoneUI = {
   factors: ['phone'],
