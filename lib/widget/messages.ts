@@ -201,6 +201,10 @@ export function mergeMessages(tables: ReadonlyArray<MessageTable<object>>): Reco
   return merged;
 }
 
+/** A module's two tables (its enrolling words and its signing-in words) as one, locale by locale. */
+export const joinTables = <A, B>(a: MessageTable<A>, b: MessageTable<B>): MessageTable<A & B> =>
+  Object.fromEntries(LOCALES.map((locale) => [locale, { ...a[locale], ...b[locale] }])) as MessageTable<A & B>;
+
 /** The words for the widget's `locale` option, else the page's lang, else the browser's languages; English last. */
 export function pickMessages(messages: Record<string, Words>, locale: string): Words {
   const tags = [locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]);

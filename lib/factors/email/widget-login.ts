@@ -1,13 +1,12 @@
 /**
  * Codes by email on the hosted page, signing in (./widget.ts puts it together with enrolling): an "Email me a code" step (nothing is sent before the click), which calls
  * POST /mfa/email/send, then the code form (`email_code` to POST /mfa/verify) with the masked address it went to and a
- * way to ask for a new one.
+ * way to ask for a new one (the flow: ../../widget/sent-code-login.ts).
  */
 import { sixDigitInput, readSixDigits } from '../../widget/code-field';
-import { el } from '../../widget/dom';
-import type { CodeForm, LoginOffer, WidgetContext } from '../../widget/factor';
-import { errorOf, type Answer } from '../../widget/http';
+import type { CodeForm, LoginOffer } from '../../widget/factor';
 import type { MessageTable } from '../../widget/messages';
+import { sentCodeStep } from '../../widget/sent-code-login';
 
 const en = {
   emailLoginTitle: 'Get a code by email',
@@ -101,8 +100,6 @@ export const emailLoginMessages: MessageTable<EmailLoginText> = {
   },
 };
 
-type Ctx = WidgetContext<EmailLoginText>;
-
 const codeForm: CodeForm<EmailLoginText> = {
   field: 'email_code',
   state: 'login-email',
@@ -113,63 +110,20 @@ const codeForm: CodeForm<EmailLoginText> = {
   read: readSixDigits,
 };
 
-/** A refused send, in words: wait a few seconds (the cooldown), or longer (sends used up, the address's hour). */
-function refusedText(t: EmailLoginText, retryAfterSec: unknown): string {
-  const sec = Math.max(1, Math.ceil(Number(retryAfterSec) || 30));
-  return sec <= 60 ? t.emailLoginWait.replace('{n}', String(sec)) : t.emailLoginWaitLong.replace('{n}', String(Math.ceil(sec / 60)));
-}
+const step = sentCodeStep<EmailLoginText>({
+  name: 'email',
+  form: codeForm,
+  words: (t) => ({
+    title: t.emailLoginTitle,
+    text: t.emailLoginText,
+    sending: t.emailLoginSending,
+    wait: t.emailLoginWait,
+    waitLong: t.emailLoginWaitLong,
+    rejected: t.emailLoginRejected,
+    unavailable: t.emailLoginUnavailable,
+    other: t.emailLoginOther,
+  }),
+  ways: (t) => [{ id: '', body: {}, button: t.emailLoginButton, resend: () => t.emailLoginResend, sent: (to) => t.emailLoginSent.replace('{address}', to) }],
+});
 
-/** The code form, saying where the code went (or `notice`), with a way to ask again and a way back. */
-function showCodeForm(ctx: Ctx, sentTo: string | undefined, notice?: string): void {
-  const t = ctx.t;
-  const resend = el('button', { type: 'button', className: 'mfa-link-button', 'data-testid': 'email-resend', text: t.emailLoginResend });
-  resend.addEventListener('click', () => sendCode(ctx, resend, sentTo));
-  const other = el('button', { type: 'button', className: 'mfa-link-button mfa-toggle', text: t.emailLoginOther });
-  other.addEventListener('click', () => ctx.showLogin(false));
-  const intro = sentTo ? [el('p', { className: 'mfa-hint', 'data-testid': 'email-sent-to', text: t.emailLoginSent.replace('{address}', sentTo) })] : [];
-  ctx.showCodeForm(codeForm, intro, [resend, other]);
-  if (notice) ctx.notice(notice);
-}
-
-/** POST /mfa/email/send for this challenge, then the code form; a refusal is said where the user is. */
-function sendCode(ctx: Ctx, button: HTMLButtonElement, sentTo?: string): void {
-  const t = ctx.t;
-  const onForm = sentTo !== undefined;
-  button.disabled = true;
-  ctx.status.textContent = t.emailLoginSending;
-  const finish = () => {
-    button.disabled = false;
-    ctx.status.textContent = '';
-  };
-  ctx.call('/mfa/email/send', { request_token: ctx.requestToken }).then(
-    (result) => {
-      finish();
-      const data: Answer = result.data || {};
-      if (result.status === 200) return showCodeForm(ctx, String(data.sent_to || ''));
-      const error = errorOf(result);
-      // Refused because a code went out moments ago (or none may go out now): the last one still works.
-      if (error === 'too_many_sends') return onForm ? ctx.notice(refusedText(t, data.retry_after_sec)) : showCodeForm(ctx, undefined, refusedText(t, data.retry_after_sec));
-      if (error === 'email_rejected') return ctx.notice(t.emailLoginRejected);
-      if (error === 'email_unavailable') return ctx.notice(t.emailLoginUnavailable);
-      ctx.handleError(result, () => ctx.showLogin(false));
-    },
-    () => {
-      finish();
-      ctx.notice(t.emailLoginUnavailable);
-    },
-  );
-}
-
-/** The sign-in view's step: nothing is sent until the user clicks (a link scanner running the page clicks nothing). */
-function emailStep(ctx: Ctx): HTMLElement {
-  const t = ctx.t;
-  const button = el('button', { type: 'button', className: 'mfa-button', 'data-testid': 'email-send', text: t.emailLoginButton });
-  button.addEventListener('click', () => sendCode(ctx, button));
-  return el('div', { className: 'mfa-step' }, [
-    el('h2', { className: 'mfa-step-title', text: t.emailLoginTitle }),
-    el('p', { className: 'mfa-hint', text: t.emailLoginText }),
-    button,
-  ]);
-}
-
-export const emailLogin = { step: emailStep, label: (t) => t.emailLoginUse } satisfies LoginOffer<EmailLoginText>;
+export const emailLogin = { step, label: (t) => t.emailLoginUse } satisfies LoginOffer<EmailLoginText>;

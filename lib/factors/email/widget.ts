@@ -1,15 +1,13 @@
 /**
  * Codes by email on the hosted page (signing in: ./widget-login.ts). Enrolling: the ticket's address masked (or a field for one), a "Send code"
  * button — the only thing that sends (POST /enroll/email/send), so a scanner that runs the page mails nothing — then
- * the code from the email, confirmed with POST /enroll/email/confirm; a new code once the cooldown the answer gives
- * (`retry_after_sec`) has passed.
+ * the code from the email, confirmed with POST /enroll/email/confirm (the flow: ../../widget/sent-code-enroll.ts).
  */
 import { el } from '../../widget/dom';
 import type { FactorUI, WidgetContext } from '../../widget/factor';
-import { errorOf, type Answer, type CallResult } from '../../widget/http';
-import type { MessageTable } from '../../widget/messages';
-import { sixDigitInput } from '../../widget/code-field';
-import { confirmCode, RESTART } from '../../widget/confirm-code';
+import type { Answer } from '../../widget/http';
+import { joinTables, type MessageTable } from '../../widget/messages';
+import { sentCodeEnroll } from '../../widget/sent-code-enroll';
 import { emailLogin, emailLoginMessages, type EmailLoginText } from './widget-login';
 
 const en = {
@@ -122,118 +120,47 @@ const enrollMessages: MessageTable<EmailEnrollText> = {
 
 type Ctx = WidgetContext<EmailText>;
 
-/** A `retry_after_sec` this long means no wait helps: the ticket's sends are used up. */
-const NO_MORE_AFTER_SEC = 3600;
-
 function showEnroll(ctx: Ctx, data: Answer, notice?: string): void {
   const t = ctx.t;
-  const body = ctx.view('enroll');
-  // The transaction of this start: only it can send a code and confirm. Kept in memory only, never in the page.
-  const transactionToken = String(data.transaction_token || '');
   const masked = typeof data.masked_email === 'string' ? data.masked_email : undefined;
-
-  const fieldError = el('p', { id: 'mfa-code-error', className: 'mfa-field-error', role: 'alert' });
-  ctx.fieldError = fieldError;
   const address = masked
     ? undefined
     : el('input', { id: 'mfa-email', name: 'email', className: 'mfa-email-input', type: 'email', autocomplete: 'email', spellcheck: 'false', required: true, maxlength: '254', 'aria-describedby': 'mfa-code-error' });
-  const send = el('button', { type: 'button', className: 'mfa-button', 'data-testid': 'send-code', text: t.emailEnrollSend });
-  const sent = el('p', { className: 'mfa-hint', 'data-testid': 'code-sent' });
-  const sendStep = el('li', { className: 'mfa-step' }, [
-    el('h2', { className: 'mfa-step-title', text: t.emailEnrollTitle }),
+  const read = () => {
+    if (!address) return {};
+    const typed = address.value.trim();
+    if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(typed)) return { email: typed };
+    ctx.input = address;
+    ctx.showFieldError(t.emailEnrollAddressFormat);
+    return undefined;
+  };
+  const words = {
+    title: t.emailEnrollTitle,
+    send: t.emailEnrollSend,
+    resend: t.emailEnrollResend,
+    resendIn: t.emailEnrollResendIn,
+    sending: t.emailEnrollSending,
+    sent: (to: string) => t.emailEnrollSent.replace('{email}', to),
+    noMore: t.emailEnrollNoMore,
+    rejected: t.emailEnrollRejected,
+    unavailable: t.emailEnrollUnavailable,
+    codeTitle: t.emailEnrollCodeTitle,
+    codeLabel: t.emailEnrollCodeLabel,
+    submit: t.emailEnrollSubmit,
+    codeFormat: t.emailEnrollCodeFormat,
+    restarted: t.emailEnrollRestarted,
+    done: t.emailEnrollDoneText,
+  };
+  const fields = [
     masked ? el('p', { className: 'mfa-hint', text: t.emailEnrollSendTo.replace('{email}', masked) }) : null,
     address ? el('label', { for: 'mfa-email', className: 'mfa-label', text: t.emailEnrollAddressLabel }) : null,
     address || null,
-    send,
-    sent,
-  ]);
-
-  const code = sixDigitInput();
-  const submit = el('button', { type: 'submit', className: 'mfa-button', text: t.emailEnrollSubmit });
-  const form = el('form', { className: 'mfa-form', novalidate: true }, [el('label', { for: 'mfa-code', className: 'mfa-label', text: t.emailEnrollCodeLabel }), code, submit]);
-  const codeStep = el('li', { className: 'mfa-step', hidden: true }, [el('h2', { className: 'mfa-step-title', text: t.emailEnrollCodeTitle }), form]);
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    ctx.input = code;
-    confirmCode(ctx, '/enroll/email/confirm', transactionToken, code, submit, { done: t.emailEnrollDoneText, format: t.emailEnrollCodeFormat, restarted: t.emailEnrollRestarted });
-  });
-  ctx.input = address || code;
-
-  let timer: ReturnType<typeof setInterval> | undefined;
-  /** The button waits `seconds`, counting down, then offers a new code. */
-  const cooldown = (seconds: number) => {
-    if (timer) clearInterval(timer);
-    let left = Math.max(1, Math.ceil(seconds));
-    send.disabled = true;
-    send.textContent = t.emailEnrollResendIn.replace('{n}', String(left));
-    timer = setInterval(() => {
-      left -= 1;
-      if (left > 0 && body.contains(send)) {
-        send.textContent = t.emailEnrollResendIn.replace('{n}', String(left));
-        return;
-      }
-      clearInterval(timer);
-      send.disabled = false;
-      send.textContent = t.emailEnrollResend;
-    }, 1000);
-  };
-
-  send.addEventListener('click', () => {
-    const typed = address ? address.value.trim() : undefined;
-    if (address && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(typed || '')) {
-      ctx.input = address;
-      return ctx.showFieldError(t.emailEnrollAddressFormat);
-    }
-    send.disabled = true;
-    ctx.status.textContent = t.emailEnrollSending;
-    ctx.call('/enroll/email/send', { ticket: ctx.ticket, transaction_token: transactionToken, ...(typed ? { email: typed } : {}) }).then(
-      (result) => {
-        ctx.status.textContent = '';
-        if (result.status === 200) {
-          sent.textContent = t.emailEnrollSent.replace('{email}', String(result.data.sent_to || masked || ''));
-          codeStep.hidden = false;
-          if (address) address.readOnly = true;
-          ctx.input = code;
-          code.focus();
-          return cooldown(Number(result.data.retry_after_sec) || 30);
-        }
-        send.disabled = false;
-        sendRefused(ctx, result, address, cooldown);
-      },
-      () => {
-        send.disabled = false;
-        ctx.status.textContent = '';
-        ctx.notice(t.network);
-      },
-    );
-  });
-
-  body.appendChild(el('ol', { className: 'mfa-steps' }, [sendStep, codeStep]));
-  body.appendChild(fieldError);
-  if (notice) ctx.notice(notice);
+  ];
+  const inputErrors = { invalid_email: t.emailEnrollAddressFormat, email_required: t.emailEnrollAddressFormat };
+  sentCodeEnroll(ctx, data, { name: 'email', words, fields, input: address, read, inputErrors, sentTo: masked }, notice);
 }
 
-function sendRefused(ctx: Ctx, result: CallResult, address: HTMLInputElement | undefined, cooldown: (seconds: number) => void): void {
-  const t = ctx.t;
-  const error = errorOf(result);
-  if (error === 'too_many_sends') {
-    const wait = Number(result.data.retry_after_sec) || 30;
-    // Sent moments ago (from another tab, say): the button counts down the wait.
-    return wait >= NO_MORE_AFTER_SEC ? ctx.notice(t.emailEnrollNoMore) : cooldown(wait);
-  }
-  if ((error === 'invalid_email' || error === 'email_required') && address) {
-    ctx.input = address;
-    return ctx.showFieldError(t.emailEnrollAddressFormat);
-  }
-  if (error === 'email_rejected') return ctx.notice(t.emailEnrollRejected);
-  if (error === 'email_unavailable') return ctx.notice(t.emailEnrollUnavailable);
-  if (RESTART.indexOf(error as string) >= 0) return ctx.start(t.emailEnrollRestarted);
-  ctx.handleError(result, () => ctx.start());
-}
-
-const messages = Object.fromEntries(
-  Object.entries(enrollMessages).map(([locale, words]) => [locale, { ...words, ...emailLoginMessages[locale as keyof typeof enrollMessages] }]),
-) as MessageTable<EmailText>;
+const messages: MessageTable<EmailText> = joinTables(enrollMessages, emailLoginMessages);
 
 export const emailUI = {
   factors: ['email'],
