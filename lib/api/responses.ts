@@ -183,12 +183,20 @@ export const historyPage = v.strictObject({
   next_cursor: v.optional(described(v.string(), 'Present when older events may follow: pass it as `cursor`.')),
 });
 
+const destinations = v.optional(
+  described(
+    v.array(v.strictObject({ factor: factorName, enrollment_id: v.string(), masked: described(v.string(), '`a•••@example.com`, `+1 ••• ••• ••34`.') })),
+    'Where the listed factors that send codes (email, phone) would send one, masked, per enrollment: the page shows them before anything is sent. Absent when none of the listed factors sends codes.',
+  ),
+);
+
 export const createdChallenge = v.strictObject({
   challenge_id: v.string(),
   request_token: described(v.string(), 'Lets the holder attempt this challenge (device API, /mfa/verify): secret.'),
   challenge_url: described(v.pipe(v.string(), v.url()), ('The hosted login page for this challenge; send the user there.')),
   expires_at: timestamp,
   factors: v.array(factorName),
+  destinations,
 });
 
 export const challenge = v.strictObject({
@@ -197,6 +205,7 @@ export const challenge = v.strictObject({
   status: v.picklist(['pending', 'accepted', 'expired', 'locked']),
   factors: v.array(factorName),
   allowed_factors: v.optional(described(v.array(factorName), 'A step-up: the factors this login may use (from `factors` and `acr_values`).')),
+  destinations,
   acr_values: v.optional(described(v.string(), 'The `acr_values` the challenge was created with.')),
   remember_browser: v.optional(described(v.boolean(), 'The page offers "Remember this browser".')),
   allow_remembered: v.optional(described(v.boolean(), 'A remembered browser may complete it without a code.')),

@@ -56,6 +56,8 @@ export interface EnrollmentPageVariables extends SeedVariables {
   rememberBrowserDays?: string;
   /** Login: `true` when the challenge allows a remembered browser and this request carries the cookie, else absent. */
   rememberedBrowser?: string;
+  /** Login: where the listed factors that send codes would send one, masked (JSON: the challenge's `destinations`), else absent. */
+  destinations?: string;
   /** The page's words in `locale`, greeting and expiry filled in. */
   t: { title: string; heading: string; greeting: string; intro: string; expires: string; noscript: string; loginUnavailable: string };
 }

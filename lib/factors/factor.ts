@@ -101,6 +101,13 @@ export interface FactorView {
   identifierField?: 'email' | 'phone_number';
 }
 
+/** Where a factor that sends codes would send one for a challenge, masked: shown before anything is sent. */
+export interface MaskedDestination {
+  factor: FactorName;
+  enrollment_id: string;
+  masked: string;
+}
+
 /** What the registry knows of a factor without loading its checks. */
 export interface FactorDescriptor {
   /** Its name in a challenge's `factors` (a factor with several kinds: its first; see `available`). */

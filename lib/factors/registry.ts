@@ -1,5 +1,5 @@
 import type { EnrollmentRecord } from '../store/records';
-import type { FactorDescriptor, FactorName, FactorView, ListedEnrollment, MfaMethod } from './factor';
+import type { FactorDescriptor, FactorName, FactorView, ListedEnrollment, MaskedDestination, MfaMethod } from './factor';
 import { emailDescriptor } from './email/descriptor';
 import { phoneDescriptor } from './phone/descriptor';
 import { recoveryCodeDescriptor } from './recovery-code/descriptor';
@@ -56,4 +56,17 @@ export function viewOf(name: FactorName, enrollment?: ListedEnrollment): FactorV
   const view = factorEnrolling(name)?.view?.(name, enrollment);
   if (!view) throw new Error(`no admin view for factor ${name}`);
   return view;
+}
+
+/**
+ * Where the factors among `factors` that send codes would send one, masked (`+1 ••• ••• ••34`), one per usable
+ * enrollment in the user's order: what a challenge shows before anything is sent. Never a sealed value.
+ */
+export function maskedDestinations(enrollments: readonly EnrollmentRecord[], factors: readonly FactorName[]): MaskedDestination[] {
+  return FACTORS.filter((f) => factors.includes(f.name)).flatMap((factor) =>
+    enrollments.flatMap((enrollment) => {
+      const masked = factor.usable(enrollment) ? factor.view?.(enrollment.factor as FactorName, enrollment).maskedIdentifier?.(enrollment) : undefined;
+      return masked ? [{ factor: factor.name, enrollment_id: enrollment.enrollment_id, masked }] : [];
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { PendingLoginCode } from '../factors/factor';
+import type { MaskedDestination, PendingLoginCode } from '../factors/factor';
 import type { FactorName, MfaMethod } from '../factors/registry';
 
 /**
@@ -40,6 +40,8 @@ export interface ChallengeRecord {
   factors: FactorName[];
   /** A step-up: the factors a proof may use (the app's `factors` and `acr_values`); absent: any. */
   allowed_factors?: FactorName[];
+  /** Where the listed factors that send codes would send one, masked (the page shows them on its buttons). */
+  destinations?: MaskedDestination[];
   /** The app's `acr_values`, in its order: the result's `acr` is the first the login satisfied. */
   acr_values?: string[];
   /** The page offers "Remember this browser" (lib/mfa/remembered-browser.ts). */
@@ -91,6 +93,7 @@ export function challengeView(challenge: ChallengeRecord, now: number) {
     status: challengeStatus(challenge, now),
     factors: challenge.factors,
     allowed_factors: challenge.allowed_factors,
+    destinations: challenge.destinations,
     acr_values: challenge.acr_values?.join(' '),
     result_url: challenge.result_url,
     created_at: iso(challenge.created_at)!,

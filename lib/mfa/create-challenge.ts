@@ -3,7 +3,8 @@ import * as v from 'valibot';
 import type { Config } from '../config';
 import { badRequest } from '../errors';
 import { emailLocaleSchema } from '../email/locales';
-import { availableFactors, FACTOR_NAMES, type FactorName } from '../factors/registry';
+import { availableFactors, FACTOR_NAMES, maskedDestinations, type FactorName } from '../factors/registry';
+import type { MaskedDestination } from '../factors/factor';
 import { isOn } from '../factors/switches';
 import { codedCheck } from '../validation';
 import { checkResultUrl, ttlSecSchema, userIdSchema } from '../tickets/create-ticket';
@@ -58,6 +59,8 @@ export interface CreatedChallenge {
   challenge_url: string;
   expires_at: string;
   factors: FactorName[];
+  /** Where the listed factors that send codes would send one, masked (`+1 ••• ••• ••34`); absent when none sends. */
+  destinations?: MaskedDestination[];
 }
 
 export interface CreateChallengeDeps {
@@ -82,6 +85,7 @@ export async function createChallenge(deps: CreateChallengeDeps, input: CreateCh
   if (available.length === 0) throw notEnrolled(input.user_id);
   const factors = policy.allowed ? available.filter((name) => policy.allowed!.includes(name)) : available;
   if (factors.length === 0) throw noAllowedFactor(input.user_id, available);
+  const destinations = maskedDestinations(user.enrollments, factors);
 
   const now = deps.now();
   const challengeId = newChallengeId(deps.random ?? randomBytes);
@@ -98,6 +102,7 @@ export async function createChallenge(deps: CreateChallengeDeps, input: CreateCh
     email_locale: input.email_locale,
     factors,
     ...(policy.allowed ? { allowed_factors: policy.allowed } : {}),
+    ...(destinations.length ? { destinations } : {}),
     ...(policy.acrValues ? { acr_values: policy.acrValues } : {}),
     ...(input.remember_browser ? { remember_browser: true } : {}),
     ...(input.allow_remembered ? { allow_remembered: true } : {}),
@@ -119,5 +124,6 @@ export async function createChallenge(deps: CreateChallengeDeps, input: CreateCh
     challenge_url: challengeUrl(deps.config.publicBaseUrl, requestToken),
     expires_at: new Date(expiresAt).toISOString(),
     factors,
+    ...(destinations.length ? { destinations } : {}),
   };
 }

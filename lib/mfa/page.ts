@@ -63,6 +63,8 @@ export async function loginPage(deps: LoginPageDeps, request: LoginPageRequest):
     // The box, and whether to try this browser's remembered cookie first (the page never reads or checks it).
     rememberBrowserDays: challenge.remember_browser ? String(deps.config.rememberBrowser.days) : undefined,
     rememberedBrowser: challenge.allow_remembered && browserCookies(request.cookies).length > 0 ? 'true' : undefined,
+    // Shown on the send buttons before anything is sent (masked only; the widget sends the enrollment id with the send).
+    destinations: challenge.destinations?.length ? JSON.stringify(challenge.destinations) : undefined,
     locale,
     expiresAt: new Date(challenge.expires_at).toISOString(),
     expiresAtText,

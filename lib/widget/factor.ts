@@ -43,6 +43,13 @@ export interface CodeForm<Text> {
   read(typed: string): string | undefined;
 }
 
+/** Where a factor that sends codes would send one for this challenge: the enrollment, and the destination masked. */
+export interface Destination {
+  factor: string;
+  enrollment_id: string;
+  masked: string;
+}
+
 /** What a factor's module may use of the widget it runs in (./widget.ts). */
 export interface WidgetContext<Text = Words> {
   /** The words of the widget's locale: the shell's and the module's own. */
@@ -81,4 +88,6 @@ export interface WidgetContext<Text = Words> {
   /** The sign-in view again: the listed factors' (false) or the alternative's (true). */
   showLogin(alternative: boolean): void;
   copy(text: string): void;
+  /** Sign-in: where `factor` would send its code (the first of the user's such enrollments), when the page says. */
+  destination(factor: string): Destination | undefined;
 }

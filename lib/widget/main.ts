@@ -53,6 +53,7 @@ function autoStart(): void {
       locale: d.locale,
       rememberBrowserDays: d.rememberBrowserDays,
       rememberedBrowser: d.rememberedBrowser,
+      destinations: d.destinations,
     });
   }
 }

@@ -54,7 +54,7 @@ const testId = (spec: { name: string }, what: string, way: SendWay) => `${spec.n
 /** The code form, saying where the code went (or `notice`), with a link per way to ask again and a way back. */
 function showCodeForm<Text>(ctx: WidgetContext<Text>, spec: SentCodeLogin<Text>, sent: { way: SendWay; to: string } | undefined, notice?: string): void {
   const t = ctx.t;
-  const to = sent && sent.to;
+  const to = (sent && sent.to) || ctx.destination(spec.name)?.masked;
   const resends = spec.ways(t).map((way) => {
     const resend = el('button', { type: 'button', className: 'mfa-link-button', 'data-testid': testId(spec, 'resend', way), text: way.resend(to) });
     resend.addEventListener('click', () => sendCode(ctx, spec, way, resend, true));
@@ -76,7 +76,8 @@ function sendCode<Text>(ctx: WidgetContext<Text>, spec: SentCodeLogin<Text>, way
     button.disabled = false;
     ctx.status.textContent = '';
   };
-  ctx.call(`/mfa/${spec.name}/send`, { request_token: ctx.requestToken, ...way.body }).then(
+  const enrollment = ctx.destination(spec.name)?.enrollment_id;
+  ctx.call(`/mfa/${spec.name}/send`, { request_token: ctx.requestToken, ...(enrollment ? { enrollment_id: enrollment } : {}), ...way.body }).then(
     (result) => {
       finish();
       const data: Answer = result.data || {};
@@ -105,5 +106,8 @@ export const sentCodeStep =
       button.addEventListener('click', () => sendCode(ctx, spec, way, button, false));
       return button;
     });
-    return el('div', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: words.title }), el('p', { className: 'mfa-hint', text: words.text }), ...buttons]);
+    // Where the code would go, masked, before anything is sent (the challenge lists it; absent in an older template).
+    const to = ctx.destination(spec.name);
+    const where = to ? [el('p', { className: 'mfa-destination', 'data-testid': `${spec.name}-destination`, text: to.masked })] : [];
+    return el('div', { className: 'mfa-step' }, [el('h2', { className: 'mfa-step-title', text: words.title }), el('p', { className: 'mfa-hint', text: words.text }), ...where, ...buttons]);
   };

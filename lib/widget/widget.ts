@@ -4,7 +4,7 @@
  * views are its module's (./factor.ts), found through the list in ./factors.ts.
  */
 import { checkIcon, el, formPost, isHttpUrl } from './dom';
-import type { CodeForm, FactorUI, LoginOffer, WidgetContext } from './factor';
+import type { CodeForm, Destination, FactorUI, LoginOffer, WidgetContext } from './factor';
 import { DEFAULT_UI, FACTOR_UIS } from './factors';
 import { errorOf, post, type Answer, type CallResult } from './http';
 import { mergeMessages, pickMessages, SHELL_MESSAGES, tooManyText, wrongCodeText, type ShellText, type Words } from './messages';
@@ -37,11 +37,26 @@ export interface WidgetOptions {
   rememberBrowserDays?: unknown;
   /** Sign-in: `true` to try this browser's remembered cookie before asking for a code. */
   rememberedBrowser?: unknown;
+  /** Sign-in: JSON `[{ factor, enrollment_id, masked }]`, where the code-sending factors would send (masked). */
+  destinations?: unknown;
   [seedOption: string]: unknown;
 }
 
 type Offered = FactorUI & { login: LoginOffer<Words> };
 const offersLogin = (ui: FactorUI): ui is Offered => Boolean(ui.login);
+
+/** What the page says of a destination: masked only, as the challenge lists it. */
+function parseDestinations(text: string): Destination[] {
+  let list: unknown;
+  try {
+    list = text ? JSON.parse(text) : [];
+  } catch {
+    return [];
+  }
+  return Array.isArray(list)
+    ? list.filter((d): d is Destination => Boolean(d) && typeof d.factor === 'string' && typeof d.enrollment_id === 'string' && typeof d.masked === 'string')
+    : [];
+}
 
 /** A recovery code as people copy it: `XXXX-XXXX-XXXX-XXXX-XXXX-XXXX` (the APIs answer the bare 24 characters). */
 function groupCode(code: unknown): string {
@@ -69,6 +84,7 @@ export class Widget implements WidgetContext {
   alternative = false;
   readonly rememberDays: string;
   readonly tryRemembered: boolean;
+  readonly destinations: ReadonlyArray<Destination>;
   /** The "Remember this browser" box of the sign-in view, when the challenge offers it. */
   rememberBox: HTMLInputElement | undefined;
 
@@ -88,9 +104,15 @@ export class Widget implements WidgetContext {
     this.requesterErrors = (options.requesterErrors || []).map((e) => read(e && e.message));
     this.rememberDays = /^\d{1,3}$/.test(read(options.rememberBrowserDays)) ? read(options.rememberBrowserDays) : '';
     this.tryRemembered = read(options.rememberedBrowser) === 'true';
+    this.destinations = parseDestinations(read(options.destinations));
     this.t = pickMessages(MESSAGES, read(options.locale)) as ShellText & Words;
     container.setAttribute('data-mfa-widget-ready', '');
     this.render();
+  }
+
+  destination(factor: string): Destination | undefined {
+    for (const d of this.destinations) if (d.factor === factor) return d;
+    return undefined;
   }
 
   render(): void {

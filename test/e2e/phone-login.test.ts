@@ -56,6 +56,8 @@ describe('signing in with a texted or called code in a browser', () => {
     const { userId, number, enrollment, state, nonce, challenge, context, page, incidents } = await openSignIn('sms');
     const textMe = page.getByRole('button', { name: 'Text me a code' });
     await expect(page.getByRole('button', { name: 'Call me' }).isVisible()).resolves.toBe(true);
+    // The number the challenge lists, masked, above the buttons.
+    expect(await page.getByTestId('phone-destination').textContent()).toBe(enrollment.masked_phone);
     await page.waitForTimeout(500);
     expect(await phoneMessages(number)).toEqual([]);
 

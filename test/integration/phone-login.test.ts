@@ -20,6 +20,9 @@ describe('signing in with a texted or called code', () => {
     const enrollment = await seedPhoneEnrollment(userId, number);
     const challenge = await createChallenge({ user_id: userId, nonce: 'n-1' });
     expect(challenge.factors).toEqual(['phone']);
+    // Where the code would go, masked, before anything is sent; the admin view says the same.
+    expect(challenge.destinations).toEqual([{ factor: 'phone', enrollment_id: enrollment.enrollment_id, masked: enrollment.masked_phone }]);
+    expect((await api('GET', `/api/v2/mfa/challenges/${challenge.challenge_id}`)).body).toMatchObject({ destinations: challenge.destinations });
     expect(await phoneMessages(number)).toEqual([]);
 
     const sent = await send(challenge.request_token);

@@ -13,7 +13,7 @@ import { DEFAULT_PHONE_SEND_LIMITS } from '../../lib/factors/phone/send-limits';
 import { AppError } from '../../lib/errors';
 import { sendLoginCode } from '../../lib/mfa/send-code';
 import { signRequestToken } from '../../lib/mfa/request-token';
-import { availableFactors, factorOfMethod, FACTOR_NAMES, PHISHING_RESISTANT_FACTORS } from '../../lib/factors/registry';
+import { availableFactors, factorOfMethod, FACTOR_NAMES, maskedDestinations, PHISHING_RESISTANT_FACTORS } from '../../lib/factors/registry';
 import { challengeKey, type ChallengeRecord } from '../../lib/mfa/challenge';
 import { login } from '../../lib/mfa/login';
 import { MfaStore } from '../../lib/mfa/mfa-store';
@@ -70,6 +70,18 @@ describe('the phone descriptor', () => {
     expect(factorOfMethod('sms')).toBe(phoneDescriptor);
     expect(factorOfMethod('voice')).toBe(phoneDescriptor);
     expect(satisfiedAcr(undefined, 'voice')).toBe(satisfiedAcr(undefined, 'email'));
+  });
+
+  it('a challenge shows where codes would go, masked, for the listed factors that send them: never a sealed value', () => {
+    const email = emailEnrollmentRecord(USER, 'enr_e', 'a@example.com', keys, NOW);
+    expect(maskedDestinations([enrollment, email], ['phone', 'email'])).toEqual([
+      { factor: 'email', enrollment_id: 'enr_e', masked: email.masked_email },
+      { factor: 'phone', enrollment_id: ENR, masked: '+1 ••• ••• ••34' },
+    ]);
+    // A step-up that allows neither, or a user with neither: nothing to show.
+    expect(maskedDestinations([enrollment, email], ['otp', 'webauthn-roaming'])).toEqual([]);
+    expect(maskedDestinations([email], ['phone'])).toEqual([]);
+    expect(JSON.stringify(maskedDestinations([enrollment, email], ['phone', 'email']))).not.toContain(enrollment.phone_number);
   });
 
   it('the admin row: type phone, the vendor auth_method of its channel, the masked number, never the sealed one', () => {
