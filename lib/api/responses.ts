@@ -7,6 +7,7 @@ import type { webauthnPrompt } from '../factors/webauthn/prompt';
 import type { confirmEnrollment, confirmStartedEnrollment } from '../enrollment/confirm';
 import type { sendEnrollmentCode } from '../enrollment/send-code';
 import type { StartedEmailOffer } from '../factors/email/enroll';
+import type { StartedPhoneOffer } from '../factors/phone/enroll';
 import type { enrollmentView } from '../enrollment/admin';
 import type { CreatedChallenge } from '../mfa/create-challenge';
 import type { challengeView } from '../mfa/challenge';
@@ -132,7 +133,13 @@ export const startedEmailEnrollment = v.union([
   }),
 ]);
 
-export const startedPageEnrollment = v.union([startedEnrollment, startedWebauthnEnrollment, startedEmailEnrollment]);
+export const startedPhoneEnrollment = v.strictObject({
+  factor: v.literal('phone'),
+  ...transactionFields,
+  phone_required: described(v.literal(true), 'Ask for the number and the way (text or call): send them with the first code (`phone_number`, `channel`).'),
+});
+
+export const startedPageEnrollment = v.union([startedEnrollment, startedWebauthnEnrollment, startedEmailEnrollment, startedPhoneEnrollment]);
 
 export const sentEnrollmentCode = v.strictObject({
   sent_to: described(v.string(), 'Where the code went, masked.'),
@@ -359,7 +366,7 @@ type Returned<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 export type ContractChecks = [
   Documents<typeof createdTicket, CreatedTicket>,
   Documents<typeof ticket, TicketView>,
-  Documents<typeof startedPageEnrollment, Returned<typeof startPageEnrollment<StartedEmailOffer>>>,
+  Documents<typeof startedPageEnrollment, Returned<typeof startPageEnrollment<StartedEmailOffer | StartedPhoneOffer>>>,
   Documents<typeof sentEnrollmentCode, Returned<typeof sendEnrollmentCode>>,
   Documents<typeof confirmedEnrollment, Returned<typeof confirmStartedEnrollment>>,
   Documents<typeof webauthnLoginOptions, NonNullable<ReturnType<ReturnType<typeof webauthnPrompt>['prompt']>>>,

@@ -66,3 +66,14 @@ describe('phone factor: enrolling', () => {
     expect(JSON.stringify(caps)).not.toMatch(/612345678|203\.0\.113/);
   });
 });
+
+describe('phone tickets', () => {
+  it('"factor": "phone" is ticketable and redeemable on the page', async () => {
+    const v = await import('valibot');
+    const { createTicketSchema } = await import('../../lib/tickets/create-ticket');
+    const { REDEEMABLE_FACTORS, VENDOR_ONLY_FACTORS } = await import('../../lib/tickets/ticket');
+    expect(v.safeParse(createTicketSchema, { user_id: 'u', factor: 'phone' }).success).toBe(true);
+    expect(REDEEMABLE_FACTORS).toContain('phone');
+    expect(VENDOR_ONLY_FACTORS).not.toContain('phone');
+  });
+});
