@@ -189,15 +189,15 @@ export const ROUTES: readonly Route[] = [
     const one = `${base}/{method_id}`;
     const methodParams = { ...userIdParam, method_id: 'The method id: an enrollment id (`enr_…`) or `recovery-code|<enrollment id>`.' };
     const common = { fn: 'authenticationMethods', tag: 'Authentication methods', auth: 'admin' as const };
-    const imports = { invalid_type: 400, unsupported_type: 400, invalid_totp_secret: 400, invalid_key_id: 400, invalid_public_key: 400, invalid_relying_party_identifier: 400, invalid_aaguid: 400, invalid_credential_device_type: 400, invalid_transports: 400, invalid_name: 400, credential_registered: 409, conflict: 409 };
+    const imports = { invalid_type: 400, unsupported_type: 400, invalid_totp_secret: 400, invalid_email: 400, invalid_phone_number: 400, invalid_preferred_authentication_method: 400, invalid_key_id: 400, invalid_public_key: 400, invalid_relying_party_identifier: 400, invalid_aaguid: 400, invalid_credential_device_type: 400, invalid_transports: 400, invalid_name: 400, credential_registered: 409, conflict: 409 };
     const method = { description: 'The method.', json: res.authenticationMethod, name: 'AuthenticationMethod' };
     return [
       { ...common, method: 'get', path: base, operationId: 'listAuthenticationMethods', summary: "A user's authentication methods (the vendor's shape; `page`, `per_page`, `include_totals`)", pathParams: userIdParam,
         query: { page: { description: 'Page index from 0 (default 0).' }, per_page: { description: 'Items per page, 1–100 (default 50).' }, include_totals: { description: '`true`: an object with `start`, `limit`, `total`, `authenticators`.' } },
         ok: { 200: { description: 'The methods, oldest first.', json: res.authenticationMethodList, name: 'AuthenticationMethodList' } },
         errors: { invalid_user_id: 400, invalid_page: 400, invalid_per_page: 400, invalid_include_totals: 400 } },
-      { ...common, method: 'post', path: base, operationId: 'createAuthenticationMethod', summary: 'Import one existing factor (`totp`, `webauthn-roaming`, `passkey`)', pathParams: userIdParam,
-        description: 'Stored exactly as an enrolled factor (the TOTP secret sealed, bound to the user), usable at the next login. `email` and `phone` answer 400 `unsupported_type`.',
+      { ...common, method: 'post', path: base, operationId: 'createAuthenticationMethod', summary: 'Import one existing factor (`totp`, `webauthn-roaming`, `passkey`, `email`, `phone`)', pathParams: userIdParam,
+        description: 'Stored exactly as an enrolled factor (the TOTP secret, address or number sealed, bound to the user), usable at the next login.',
         body: { name: 'CreateAuthenticationMethodRequest', schema: createMethodSchema, required: true },
         ok: { 201: { ...method, description: 'Imported (no secret in the answer).' } }, errors: { invalid_user_id: 400, ...imports } },
       { ...common, method: 'put', path: base, operationId: 'replaceAuthenticationMethods', summary: "Replace all of a user's methods with these, in one transaction", pathParams: userIdParam,

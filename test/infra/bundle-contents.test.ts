@@ -42,7 +42,7 @@ describe('what each function bundles', () => {
   });
 
   it('factor imports: only the authentication-methods function', () => {
-    expect(carriersOf(/lib\/factors\/(totp|webauthn)\/import\.ts$/)).toEqual(['authentication-methods.ts']);
+    expect(carriersOf(/lib\/factors\/(totp|webauthn|email|phone)\/import\.ts$/)).toEqual(['authentication-methods.ts']);
   });
 
   it('each function carries only the factors its handler picks: the registry brings no factor\'s checks', () => {
