@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createChallenge, pageVerify, verifyWithJwks } from '../support/mfa';
 import { seedPhoneEnrollment } from '../support/mfa-fixtures';
+import { freshNumber, latestPhoneCode as latestCode } from '../support/phone';
 import { api, db, phoneMessages, stack, uniqueUser } from '../support/stack';
 
 /**
@@ -11,20 +12,6 @@ import { api, db, phoneMessages, stack, uniqueUser } from '../support/stack';
  */
 const send = (requestToken: string, extra: Record<string, unknown> = {}) =>
   api<Record<string, any>>('POST', '/mfa/phone/send', { body: { request_token: requestToken, ...extra }, auth: null });
-
-/** A fresh French mobile number per test, so the per-number caps of one test never meet another's. */
-const freshNumber = () => `+336${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-
-/** The code in the newest message to `to`: a text's six digits, or a call's digits read one by one. */
-async function latestCode(to: string, count: number): Promise<{ code: string; channel: string }> {
-  const messages = await phoneMessages(to);
-  expect(messages).toHaveLength(count);
-  const last = messages.at(-1)!;
-  const digits = (last.channel === 'voice' ? (last.transcript ?? last.body) : last.body).replace(/\D+/g, ' ');
-  const code = /\b(\d{6})\b/.exec(digits)?.[1] ?? /(?:\b\d\b ?){6}/.exec(digits)?.[0].replace(/\s/g, '');
-  if (!code) throw new Error(`no code in the message to ${to}`);
-  return { code, channel: last.channel };
-}
 
 describe('signing in with a texted or called code', () => {
   it('a challenge lists phone; one click texts a code; it signs in once as sms, amr ["sms"], with a result the JWKS verifies', async () => {
