@@ -1,11 +1,15 @@
 import { request } from 'node:http';
 import { expect } from 'vitest';
+import { expectContract } from './contract';
 import { phoneMessages, stack, type ApiResponse } from './stack';
 
 /** The phone factor over HTTP: fresh numbers, codes read from the local phone, and the enrollment page's phone calls. */
 
-/** A fresh French mobile number per test, so the per-number caps of one test never meet another's. */
-export const freshNumber = () => `+336${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+/**
+ * A fresh French mobile number per test, so the per-number caps of one test never meet another's: in the 06 12 range,
+ * which the metadata knows as mobile (not every 06 range is allocated, and the enrollment page refuses those).
+ */
+export const freshNumber = () => `+33612${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
 
 /** The code in the newest message to `to` (which must hold `count`): a text's six digits, or a call's digits read one by one. */
 export async function latestPhoneCode(to: string, count: number): Promise<{ code: string; channel: string }> {
@@ -31,6 +35,8 @@ export function browserAt(address: string) {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
+          // Checked against docs/openapi.json as every fetch of the tests is (./contract-setup.ts).
+          expectContract('POST', `${stack.apiUrl}${path}`, res.statusCode!, res.headers['content-type'] ?? null, text);
           resolve({ status: res.statusCode!, headers: new Headers(res.headers as Record<string, string>), body: (text ? JSON.parse(text) : undefined) as T });
         });
       });
