@@ -278,7 +278,7 @@ export interface ImportFactor {
 export type EnrollFactors<Offer extends object = object> = Readonly<Partial<Record<string, Pick<EnrollFactor<never, Offer>, 'begin'>>>>;
 
 /**
- * Sending a code for a start, for a factor that delivers one (email; phone next). The flow
+ * Sending a code for a start, for a factor that delivers one (email, phone). The flow
  * (lib/enrollment/send-code.ts) checks the start, takes the send under the ticket's rules and the destination's
  * hourly cap in one transaction, and only then calls `deliver`.
  */
