@@ -17,6 +17,8 @@ import {
 import { EnrollmentStore } from '../lib/enrollment/enrollment-store';
 import { FactorSwitchStore } from '../lib/factors/switches';
 import { emailImport } from '../lib/factors/email/import';
+import { allowedCountriesSetting } from '../lib/factors/phone/number';
+import { phoneImport } from '../lib/factors/phone/import';
 import { totpImport } from '../lib/factors/totp/import';
 import { passkeyImport, securityKeyImport } from '../lib/factors/webauthn/import';
 import { notFound } from '../lib/errors';
@@ -32,7 +34,8 @@ const now = () => Date.now();
 const deps: MethodsDeps = {
   enrollments,
   switches: new FactorSwitchStore(db, config.tableName),
-  importers: [totpImport, securityKeyImport, passkeyImport, emailImport],
+  // PHONE_ALLOWED_COUNTRIES: an imported number must be one a code can go to (checked at cold start, loudly).
+  importers: [totpImport, securityKeyImport, passkeyImport, emailImport, phoneImport(allowedCountriesSetting(process.env))],
   config: { encryptionKeys: config.encryptionKeys, rpId: config.webauthn?.rpId },
   now,
 };

@@ -1,7 +1,7 @@
 import { originOfRequest } from '../lib/history/origin';
 import { enrollmentContext } from '../lib/enrollment';
 import { confirmStartedEnrollment } from '../lib/enrollment/confirm';
-import { confirmEmailEnrollmentSchema } from '../lib/enrollment/schemas';
+import { confirmSentCodeSchema } from '../lib/enrollment/schemas';
 import { emailEnrollment } from '../lib/factors/email/enroll';
 import { json, parseJsonBody, route } from '../lib/http';
 
@@ -13,6 +13,6 @@ const { config, tickets, enrollments, now } = enrollmentContext('signingKeys', '
  * `invalid_code` with `attempts_remaining`, and the fifth locks the ticket (410 `ticket_locked`).
  */
 export const handler = route(async (event) => {
-  const { code, ...input } = parseJsonBody(event, confirmEmailEnrollmentSchema);
+  const { code, ...input } = parseJsonBody(event, confirmSentCodeSchema);
   return json(200, await confirmStartedEnrollment({ config, tickets, enrollments, now, origin: originOfRequest(event, 'page') }, input, emailEnrollment, code));
 });

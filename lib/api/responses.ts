@@ -7,6 +7,7 @@ import type { webauthnPrompt } from '../factors/webauthn/prompt';
 import type { confirmEnrollment, confirmStartedEnrollment } from '../enrollment/confirm';
 import type { sendEnrollmentCode } from '../enrollment/send-code';
 import type { StartedEmailOffer } from '../factors/email/enroll';
+import type { StartedPhoneOffer } from '../factors/phone/enroll';
 import type { enrollmentView } from '../enrollment/admin';
 import type { CreatedChallenge } from '../mfa/create-challenge';
 import type { challengeView } from '../mfa/challenge';
@@ -132,7 +133,13 @@ export const startedEmailEnrollment = v.union([
   }),
 ]);
 
-export const startedPageEnrollment = v.union([startedEnrollment, startedWebauthnEnrollment, startedEmailEnrollment]);
+export const startedPhoneEnrollment = v.strictObject({
+  factor: v.literal('phone'),
+  ...transactionFields,
+  phone_required: described(v.literal(true), 'Ask for the number and the way (text or call): send them with the first code (`phone_number`, `channel`).'),
+});
+
+export const startedPageEnrollment = v.union([startedEnrollment, startedWebauthnEnrollment, startedEmailEnrollment, startedPhoneEnrollment]);
 
 export const sentEnrollmentCode = v.strictObject({
   sent_to: described(v.string(), 'Where the code went, masked.'),
@@ -368,7 +375,7 @@ type Returned<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 export type ContractChecks = [
   Documents<typeof createdTicket, CreatedTicket>,
   Documents<typeof ticket, TicketView>,
-  Documents<typeof startedPageEnrollment, Returned<typeof startPageEnrollment<StartedEmailOffer>>>,
+  Documents<typeof startedPageEnrollment, Returned<typeof startPageEnrollment<StartedEmailOffer | StartedPhoneOffer>>>,
   Documents<typeof sentEnrollmentCode, Returned<typeof sendEnrollmentCode>>,
   Documents<typeof confirmedEnrollment, Returned<typeof confirmStartedEnrollment>>,
   Documents<typeof webauthnLoginOptions, NonNullable<ReturnType<ReturnType<typeof webauthnPrompt>['prompt']>>>,
@@ -400,6 +407,7 @@ export const authenticationMethod = v.strictObject({
   last_auth_at: v.optional(timestamp),
   enabled: described(v.boolean(), "False while the factor is switched off for everyone (`PUT /api/v2/guardian/factors/{name}`)."),
   email: v.optional(described(v.string(), 'An email method\'s address, masked (`a•••@example.com`).')),
+  phone_number: v.optional(described(v.string(), 'A phone method\'s number, masked (`+1 ••• ••• ••34`).')),
   key_id: v.optional(described(v.string(), 'The credential id, base64url.')),
   public_key: v.optional(described(v.string(), 'SubjectPublicKeyInfo DER, base64.')),
   aaguid: v.optional(v.string()),

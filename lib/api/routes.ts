@@ -1,5 +1,5 @@
 import type * as v from 'valibot';
-import { confirmEmailEnrollmentSchema, confirmEnrollmentSchema, sendEmailCodeSchema, startEnrollmentSchema, webauthnRegistrationSchema } from '../enrollment/schemas';
+import { confirmSentCodeSchema, confirmEnrollmentSchema, sendEmailCodeSchema, sendPhoneCodeSchema, startEnrollmentSchema, webauthnRegistrationSchema } from '../enrollment/schemas';
 import { sendTicketSchema } from '../email/request-send';
 import { RECOVER_ACCOUNT_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
 import { recoverAccountSchema, startFlowSchema, verifyOtpSchema } from '../guardian/schemas';
@@ -189,15 +189,15 @@ export const ROUTES: readonly Route[] = [
     const one = `${base}/{method_id}`;
     const methodParams = { ...userIdParam, method_id: 'The method id: an enrollment id (`enr_…`) or `recovery-code|<enrollment id>`.' };
     const common = { fn: 'authenticationMethods', tag: 'Authentication methods', auth: 'admin' as const };
-    const imports = { invalid_type: 400, unsupported_type: 400, invalid_totp_secret: 400, invalid_key_id: 400, invalid_public_key: 400, invalid_relying_party_identifier: 400, invalid_aaguid: 400, invalid_credential_device_type: 400, invalid_transports: 400, invalid_name: 400, credential_registered: 409, conflict: 409 };
+    const imports = { invalid_type: 400, unsupported_type: 400, invalid_totp_secret: 400, invalid_email: 400, invalid_phone_number: 400, invalid_preferred_authentication_method: 400, invalid_key_id: 400, invalid_public_key: 400, invalid_relying_party_identifier: 400, invalid_aaguid: 400, invalid_credential_device_type: 400, invalid_transports: 400, invalid_name: 400, credential_registered: 409, conflict: 409 };
     const method = { description: 'The method.', json: res.authenticationMethod, name: 'AuthenticationMethod' };
     return [
       { ...common, method: 'get', path: base, operationId: 'listAuthenticationMethods', summary: "A user's authentication methods (the vendor's shape; `page`, `per_page`, `include_totals`)", pathParams: userIdParam,
         query: { page: { description: 'Page index from 0 (default 0).' }, per_page: { description: 'Items per page, 1–100 (default 50).' }, include_totals: { description: '`true`: an object with `start`, `limit`, `total`, `authenticators`.' } },
         ok: { 200: { description: 'The methods, oldest first.', json: res.authenticationMethodList, name: 'AuthenticationMethodList' } },
         errors: { invalid_user_id: 400, invalid_page: 400, invalid_per_page: 400, invalid_include_totals: 400 } },
-      { ...common, method: 'post', path: base, operationId: 'createAuthenticationMethod', summary: 'Import one existing factor (`totp`, `webauthn-roaming`, `passkey`)', pathParams: userIdParam,
-        description: 'Stored exactly as an enrolled factor (the TOTP secret sealed, bound to the user), usable at the next login. `email` and `phone` answer 400 `unsupported_type`.',
+      { ...common, method: 'post', path: base, operationId: 'createAuthenticationMethod', summary: 'Import one existing factor (`totp`, `webauthn-roaming`, `passkey`, `email`, `phone`)', pathParams: userIdParam,
+        description: 'Stored exactly as an enrolled factor (the TOTP secret, address or number sealed, bound to the user), usable at the next login.',
         body: { name: 'CreateAuthenticationMethodRequest', schema: createMethodSchema, required: true },
         ok: { 201: { ...method, description: 'Imported (no secret in the answer).' } }, errors: { invalid_user_id: 400, ...imports } },
       { ...common, method: 'put', path: base, operationId: 'replaceAuthenticationMethods', summary: "Replace all of a user's methods with these, in one transaction", pathParams: userIdParam,
@@ -372,11 +372,11 @@ export const ROUTES: readonly Route[] = [
     method: 'post',
     path: '/enroll/start',
     operationId: 'enrollStart',
-    summary: 'Start an enrollment (the ticket token authenticates): a TOTP secret bound to a new transaction, a security key\'s / passkey\'s registration options, or an email start (the address masked; nothing sent)',
+    summary: 'Start an enrollment (the ticket token authenticates): a TOTP secret bound to a new transaction, a security key\'s / passkey\'s registration options, an email start (the address masked; nothing sent) or a phone start (a number needed; nothing sent)',
     tag: 'Enrollment page',
     auth: 'none',
     body: { name: 'StartEnrollmentRequest', schema: startEnrollmentSchema, required: true },
-    ok: { 200: { description: 'Started: `StartedEnrollment` for a TOTP ticket, `StartedWebauthnEnrollment` for a webauthn-* ticket, `StartedEmailEnrollment` for an email ticket.', json: res.startedPageEnrollment, name: 'StartedPageEnrollment' } },
+    ok: { 200: { description: 'Started: `StartedEnrollment` for a TOTP ticket, `StartedWebauthnEnrollment` for a webauthn-* ticket, `StartedEmailEnrollment` for an email ticket, `StartedPhoneEnrollment` for a phone ticket.', json: res.startedPageEnrollment, name: 'StartedPageEnrollment' } },
     errors: { unsupported_factor: 400, ticket_not_found: 404, already_enrolled: 409, ...TICKET_ENDED },
   },
   {
@@ -431,7 +431,47 @@ export const ROUTES: readonly Route[] = [
       "Each code takes one of the ticket's 5 attempts before it is checked: a wrong or expired code is 400 `invalid_code` with `attempts_remaining`, the fifth locks the ticket (410 `ticket_locked`); when every attempt is in use by concurrent requests, 429 `too_many_attempts` (not checked).",
     tag: 'Enrollment page',
     auth: 'none',
-    body: { name: 'ConfirmEmailEnrollmentRequest', schema: confirmEmailEnrollmentSchema, required: true },
+    body: { name: 'ConfirmSentCodeRequest', schema: confirmSentCodeSchema, required: true },
+    ok: { 200: { description: 'Enrolled.', json: res.confirmedEnrollment, name: 'ConfirmedEnrollment' } },
+    errors: { invalid_code: 400, ticket_not_found: 404, ...TRANSACTION, ticket_changed: 409, already_enrolled: 409, too_many_attempts: 429, ...TICKET_ENDED },
+  },
+  {
+    fn: 'enrollPhoneSend',
+    method: 'post',
+    path: '/enroll/phone/send',
+    operationId: 'enrollPhoneSend',
+    summary: "Text or call a code for a phone ticket's latest start (the only route that sends one)",
+    description:
+      "The code goes to `phone_number` (international form; a number of a country the deployment does not allow, a premium-rate or short code, or for a text one that is not a mobile, is 400 naming `phone_number` and sends nothing), texted (`channel` `sms`, the default) or called (`voice`). At most one send per 30 s and 5 per ticket, and caps per number (hour and day), per user (day), per source address (hour) and for the whole service (hour), all taken in one transaction: a refused send is 429 `too_many_sends` with `retry_after_sec` and sends nothing. A code works for 10 minutes, for this start only; a new code replaces the last.",
+    tag: 'Enrollment page',
+    auth: 'none',
+    body: { name: 'SendPhoneCodeRequest', schema: sendPhoneCodeSchema, required: true },
+    ok: { 200: { description: 'Sent.', json: res.sentEnrollmentCode, name: 'SentEnrollmentCode' } },
+    errors: {
+      phone_number_required: 400,
+      invalid_phone_number: 400,
+      phone_country_not_allowed: 400,
+      phone_number_not_reachable: 400,
+      ticket_not_found: 404,
+      ...TRANSACTION,
+      phone_rejected: 422,
+      too_many_sends: 429,
+      too_many_attempts: 429,
+      phone_unavailable: 503,
+      ...TICKET_ENDED,
+    },
+  },
+  {
+    fn: 'enrollPhoneConfirm',
+    method: 'post',
+    path: '/enroll/phone/confirm',
+    operationId: 'enrollPhoneConfirm',
+    summary: 'Confirm a phone ticket with the texted or called code: redeems the ticket once',
+    description:
+      "Each code takes one of the ticket's 5 attempts before it is checked: a wrong or expired code is 400 `invalid_code` with `attempts_remaining`, the fifth locks the ticket (410 `ticket_locked`); when every attempt is in use by concurrent requests, 429 `too_many_attempts` (not checked). The enrollment keeps the way the code went (`sms` or `voice`) as its preferred one.",
+    tag: 'Enrollment page',
+    auth: 'none',
+    body: { name: 'ConfirmSentCodeRequest', schema: confirmSentCodeSchema, required: true },
     ok: { 200: { description: 'Enrolled.', json: res.confirmedEnrollment, name: 'ConfirmedEnrollment' } },
     errors: { invalid_code: 400, ticket_not_found: 404, ...TRANSACTION, ticket_changed: 409, already_enrolled: 409, too_many_attempts: 429, ...TICKET_ENDED },
   },

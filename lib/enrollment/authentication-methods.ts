@@ -19,8 +19,7 @@ import type { EnrollmentDetail, EnrollmentStore, NewEnrollment } from './enrollm
  *   shows it as the vendor does, one `recovery-code` item while the user holds a live code, whose id is
  *   `recovery-code|<enrollment id>` of the enrollment carrying it; it can be read, not renamed or deleted alone
  *   (deleting that enrollment removes it; `POST /api/v2/users/{id}/recovery-code-regeneration` replaces it).
- * - Importing (`POST`, `PUT`) goes through each factor's `ImportFactor` (lib/factors/<factor>/import.ts); `phone`
- *   is refused with 400 `unsupported_type` until that factor imports.
+ * - Importing (`POST`, `PUT`) goes through each factor's `ImportFactor` (lib/factors/<factor>/import.ts).
  * Never a secret, hash or recovery code in an answer.
  */
 

@@ -7,9 +7,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { refusedCounters } from '../delivered-code/destination-rate';
 import { isConditionFailure, transactWrite } from '../dynamodb-transactions';
-import type { ConditionParts } from '../delivered-code/send-limits';
 import { MAX_ATTEMPTS, sameGeneration, ticketKey, type TicketRecord } from '../tickets/ticket';
 import {
   ENROLLMENT_SK_PREFIX,
@@ -20,13 +18,13 @@ import {
   type EnrollmentRecord,
   type PendingTotp,
   type PendingWebauthn,
-  type PendingEnrollCode,
   type PendingStart,
   type WebauthnEnrollmentRecord,
   credentialKey,
 } from '../store/records';
 import type { ListedEnrollment } from '../factors/factor';
 import { originUpdate, type RequestOrigin } from '../history/origin';
+import { storeSentCode, type StoreSentCodeArgs } from './sent-code-store';
 
 /**
  * What an attempt is made with: the TOTP start's transaction, or the registration challenge, each under the link
@@ -157,55 +155,9 @@ export class EnrollmentStore {
     return this.setPending(ticketId, 'pending', pending, now);
   }
 
-  /**
-   * Stores the code sent for the ticket's latest start, in one transaction with the destination's hourly count
-   * (`destinationUpdate`, lib/delivered-code/destination-rate.ts), so a refusal by either leaves both unchanged:
-   * 1. the ticket: pending ∧ unexpired ∧ attempts left ∧ its link generation and latest start still `start`'s ∧ the
-   *    send rules on its last code (`pendingSendCondition`: none yet, or under the count and past the cooldown) →
-   *    `pending_code` replaced by `code`;
-   * 2. the destination's count for this hour, under its cap.
-   * `ticket` refused: the ticket as it is (the caller says why); `destination`: the cap is reached.
-   */
-  async storeSentCode(
-    ticketId: string,
-    start: { tx: string; generation: number },
-    code: PendingEnrollCode,
-    sendCondition: ConditionParts,
-    destinationUpdate: NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>,
-    now: number,
-    caps: ReadonlyArray<NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>> = [],
-  ): Promise<{ ok: true } | ({ reason: 'ticket' } & Refused) | { ok: false; reason: 'destination'; refused?: number[] } | { ok: false; reason: 'busy' }> {
-    const generation = sameGeneration(start.generation);
-    const reasons = await transactWrite(this.db, {
-      TransactItems: [
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: ticketKey(ticketId),
-            UpdateExpression: 'SET pending_code = :code',
-            ConditionExpression: `#status = :pending AND expires_at > :now AND attempts < :max AND ${generation.condition} AND pending.tx = :tx AND ${sendCondition.ConditionExpression}`,
-            ExpressionAttributeNames: { '#status': 'status', ...sendCondition.ExpressionAttributeNames },
-            ExpressionAttributeValues: {
-              ':code': code,
-              ':pending': 'pending',
-              ':now': now,
-              ':max': MAX_ATTEMPTS,
-              ':tx': start.tx,
-              ...generation.values,
-              ...sendCondition.ExpressionAttributeValues,
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        { Update: destinationUpdate },
-        ...caps.map((Update) => ({ Update })),
-      ],
-    });
-    if (!reasons) return { ok: true };
-    if (reasons[0]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'ticket', current: fromWire(reasons[0].Item) ?? (await this.ticket(ticketId)) };
-    const refused = refusedCounters(reasons);
-    if (refused.length > 0) return { ok: false, reason: 'destination', refused };
-    return { ok: false, reason: 'busy' };
+  /** Stores the code sent for the ticket's latest start: `storeSentCode` (./sent-code-store.ts) on this table. */
+  async storeSentCode(...args: StoreSentCodeArgs): ReturnType<typeof storeSentCode> {
+    return storeSentCode(this.db, this.tableName, ...args);
   }
 
   private async setPending(ticketId: string, field: 'pending_totp' | 'pending_webauthn' | 'pending', pending: { generation: number }, now: number) {

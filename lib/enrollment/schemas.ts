@@ -36,14 +36,26 @@ export const sendEmailCodeSchema = v.strictObject({
   email: v.optional(emailAddressSchema),
 });
 
-/** `POST /enroll/email/confirm`: the code from the email, for the start that asked for it. */
-export const confirmEmailEnrollmentSchema = v.strictObject({
+/**
+ * `POST /enroll/phone/send`: the start to send a code for, the number the user typed (checked and written in E.164
+ * by the phone factor, lib/factors/phone/number.ts, whose 400s name `phone_number`) and the way: `sms` (a text,
+ * the default) or `voice` (a call).
+ */
+export const sendPhoneCodeSchema = v.strictObject({
+  ticket,
+  transaction_token: transactionToken,
+  phone_number: v.optional(v.pipe(v.string('must be a string such as "+33 6 12 34 56 78"'), v.maxLength(64, 'must be at most 64 characters'))),
+  channel: v.optional(v.picklist(['sms', 'voice'], 'must be sms or voice'), 'sms'),
+});
+
+/** `POST /enroll/email/confirm`, `POST /enroll/phone/confirm`: the code that was sent, for the start that asked for it. */
+export const confirmSentCodeSchema = v.strictObject({
   ticket,
   transaction_token: transactionToken,
   code: v.pipe(
     v.string(),
-    v.maxLength(32, 'must be the 6 digits of the code we emailed'),
+    v.maxLength(32, 'must be the 6 digits of the code we sent'),
     v.transform((code: string) => code.replace(/[\s-]/g, '')),
-    v.regex(/^\d{6}$/, 'must be the 6 digits of the code we emailed'),
+    v.regex(/^\d{6}$/, 'must be the 6 digits of the code we sent'),
   ),
 });

@@ -140,7 +140,7 @@ export type BeginDeps = Pick<StartDeps, 'config' | 'random'> & { enrollments: Pi
 export async function beginEnrollment<Offer extends object>(
   deps: BeginDeps,
   ticket: TicketRecord,
-  factor: EnrollFactor<never, Offer>,
+  factor: Pick<EnrollFactor<never, Offer>, 'begin'>,
   now: number,
 ): Promise<StartedWithFactor<Offer>> {
   const random = deps.random ?? randomBytes;

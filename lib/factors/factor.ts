@@ -278,11 +278,14 @@ export interface ImportFactor {
   parse(body: Readonly<Record<string, unknown>>, context: ImportContext): Imported;
 }
 
-/** The ticket `factor`s a start function serves, each with its enrolling (the handler picks them). */
-export type EnrollFactors<Offer extends object = object> = Readonly<Partial<Record<string, EnrollFactor<never, Offer>>>>;
+/**
+ * The ticket `factor`s a start function serves, each with its `begin` (the handler picks them): a start needs no
+ * finish, so a factor whose finish is heavy (phone: the number's parser and metadata) can hand the start its begin alone.
+ */
+export type EnrollFactors<Offer extends object = object> = Readonly<Partial<Record<string, Pick<EnrollFactor<never, Offer>, 'begin'>>>>;
 
 /**
- * Sending a code for a start, for a factor that delivers one (email; phone next). The flow
+ * Sending a code for a start, for a factor that delivers one (email, phone). The flow
  * (lib/enrollment/send-code.ts) checks the start, takes the send under the ticket's rules and the destination's
  * hourly cap in one transaction, and only then calls `deliver`.
  */

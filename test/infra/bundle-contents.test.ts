@@ -42,7 +42,7 @@ describe('what each function bundles', () => {
   });
 
   it('factor imports: only the authentication-methods function', () => {
-    expect(carriersOf(/lib\/factors\/(totp|webauthn)\/import\.ts$/)).toEqual(['authentication-methods.ts']);
+    expect(carriersOf(/lib\/factors\/(totp|webauthn|email|phone)\/import\.ts$/)).toEqual(['authentication-methods.ts']);
   });
 
   it('each function carries only the factors its handler picks: the registry brings no factor\'s checks', () => {
@@ -55,9 +55,12 @@ describe('what each function bundles', () => {
     expect(carriersOf(/lib\/factors\/email\/sender\.ts$/)).toEqual(['mfa-email-send.ts']);
     expect(loginChecks('phone')).toEqual(['mfa-verify.ts']);
     // Texting or calling a login code (the sealed number opened, End User Messaging): only the page's phone send route.
-    expect(carriersOf(/lib\/factors\/phone\/sender\.ts$|node_modules\/@aws-sdk\/client-pinpoint-sms-voice-v2\//)).toEqual(['mfa-phone-send.ts']);
-    // Its texts are plain strings and its metrics EMF lines: no template engine (it would cross 400 KB).
+    expect(carriersOf(/lib\/factors\/phone\/sender\.ts$/)).toEqual(['mfa-phone-send.ts']);
+    // End User Messaging: the two routes that text or call a code, login and enrolling.
+    expect(carriersOf(/node_modules\/@aws-sdk\/client-pinpoint-sms-voice-v2\//)).toEqual(['enroll-phone-send.ts', 'mfa-phone-send.ts']);
+    // Their texts are plain strings and their metrics EMF lines: no template engine (it would cross 400 KB).
     expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('mfa-phone-send.ts');
+    expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('enroll-phone-send.ts');
     // The registry (light descriptors) is everywhere a flow lists or names factors; no check comes with it.
     expect(carriersOf(/lib\/factors\/registry\.ts$/)).toContain('create-mfa-challenge.ts');
     expect(carriersOf(/lib\/factors\/webauthn\/ceremony\.ts$/)).not.toContain('enroll-confirm.ts');
@@ -65,7 +68,7 @@ describe('what each function bundles', () => {
 
   it('email enrolling: its begin and finish only where an email ticket starts or confirms, its sending only in the send route', () => {
     expect(carriersOf(/lib\/factors\/email\/enroll\.ts$/)).toEqual(['enroll-email-confirm.ts', 'enroll-start.ts']);
-    expect(carriersOf(/lib\/factors\/email\/deliver\.ts$|lib\/enrollment\/send-code\.ts$/)).toEqual(['enroll-email-send.ts']);
+    expect(carriersOf(/lib\/factors\/email\/deliver\.ts$/)).toEqual(['enroll-email-send.ts']);
     // The SES client and the code templates: the mailers and the send route, never the page's start or confirm.
     const ses = carriersOf(/node_modules\/@aws-sdk\/client-ses\//);
     expect(ses).toContain('enroll-email-send.ts');
@@ -74,5 +77,17 @@ describe('what each function bundles', () => {
     expect(carriersOf(/lib\/factors\/email\/code-emails\.generated\.ts$/)).toEqual(['enroll-email-send.ts', 'mfa-email-send.ts']);
     expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('enroll-email-send.ts');
     expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('mfa-email-send.ts');
+  });
+
+  it('phone enrolling: its begin and finish only where a phone ticket starts or confirms, its sending only in the send route', () => {
+    expect(carriersOf(/lib\/factors\/phone\/enroll\.ts$/)).toEqual(['enroll-phone-confirm.ts']);
+    expect(carriersOf(/lib\/factors\/phone\/begin\.ts$/)).toEqual(['enroll-phone-confirm.ts', 'enroll-start.ts']);
+    expect(carriersOf(/lib\/factors\/phone\/deliver\.ts$/)).toEqual(['enroll-phone-send.ts']);
+    expect(carriersOf(/lib\/enrollment\/send-code\.ts$/)).toEqual(['enroll-email-send.ts', 'enroll-phone-send.ts']);
+    // The send's one write and the ticket's read (lib/enrollment/sent-code-store.ts), not the stores: it keeps the phone
+    // send, which carries the number's 88 KB parser, under 400 KB.
+    expect(carriersOf(/lib\/enrollment\/enrollment-store\.ts$|lib\/tickets\/ticket-store\.ts$/)).not.toContain('enroll-phone-send.ts');
+    // The number's parser and its metadata (88 KB): where a number is parsed or masked, never in the page's start.
+    expect(carriersOf(/node_modules\/libphonenumber-js\/|lib\/factors\/phone\/metadata\.json$/).filter((f) => f.startsWith('enroll-'))).toEqual(['enroll-phone-confirm.ts', 'enroll-phone-send.ts']);
   });
 });

@@ -78,6 +78,9 @@ describe('packaged CloudFormation template', () => {
       // Seals the address a code goes to and keys the code's hash and the mailbox's counter; confirm opens the former.
       EnrollEmailSendLambdaFunction: [S, E],
       EnrollEmailConfirmLambdaFunction: [S, E],
+      // As the email ones: the number sealed for the start, keyed hashes for the caps; confirm opens it.
+      EnrollPhoneSendLambdaFunction: [S, E],
+      EnrollPhoneConfirmLambdaFunction: [S, E],
       CleanupExpiredTicketsLambdaFunction: [],
       EnrollAssetsLambdaFunction: [],
       PublishLifecycleEventsLambdaFunction: [],
@@ -147,13 +150,13 @@ describe('packaged CloudFormation template', () => {
 
   it('throttles every route at the gateway and caps the public functions\' concurrency', () => {
     expect(resources.HttpApiStage!.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
-    for (const name of ['EnrollmentPage', 'EnrollAssets', 'EnrollStart', 'EnrollConfirm', 'EnrollEmailSend', 'EnrollEmailConfirm']) {
+    for (const name of ['EnrollmentPage', 'EnrollAssets', 'EnrollStart', 'EnrollConfirm', 'EnrollEmailSend', 'EnrollEmailConfirm', 'EnrollPhoneSend', 'EnrollPhoneConfirm']) {
       expect(resources[`${name}LambdaFunction`]!.Properties.ReservedConcurrentExecutions, name).toBe(20);
     }
   });
 
-  it('grants the phone send only SendTextMessage and SendVoiceMessage, on this account\'s sms-voice resources', () => {
-    const statements = resources.MfaPhoneSendIamRoleLambdaExecution!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+  it.each(['MfaPhoneSend', 'EnrollPhoneSend'])('grants the phone send %s only SendTextMessage and SendVoiceMessage, on this account\'s sms-voice resources', (fn) => {
+    const statements = resources[`${fn}IamRoleLambdaExecution`]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     const sms = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('sms-voice:')));
     expect(sms).toHaveLength(1);
     expect([sms[0].Action].flat().sort()).toEqual(['sms-voice:SendTextMessage', 'sms-voice:SendVoiceMessage']);
@@ -229,6 +232,9 @@ describe('packaged CloudFormation template', () => {
       // The ticket's code and the mailbox's hourly counter (a keyed hash: no address in a key), in one transaction.
       EnrollEmailSend: { GetItem: [T], UpdateItem: [T, 'EMAILRATE#*'] },
       EnrollEmailConfirm: { GetItem: [T], Query: [U], UpdateItem: [T, U], PutItem: [N, U] },
+      // The ticket's code and the phone caps' counters (keyed hashes: no number, user id or address), in one transaction.
+      EnrollPhoneSend: { GetItem: [T], UpdateItem: [T, 'PHONEHOUR#*', 'PHONEDAY#*', 'PHONEUSER#*', 'PHONESOURCE#*', 'PHONEBUDGET#*'] },
+      EnrollPhoneConfirm: { GetItem: [T], Query: [U], UpdateItem: [T, U], PutItem: [N, U] },
       ListEnrollments: { Query: [U] },
       // The history (lib/history): its own partitions, never the user's factors.
       ListMfaEvents: { Query: ['HISTORY#*'] },

@@ -27,7 +27,6 @@ function cases(user: string): Case[] {
     { name: 'send_mail as string', body: { user_id: user, send_mail: 'yes' }, code: 'invalid_send_mail', field: 'send_mail' },
     { name: 'unknown factor', body: { user_id: user, factor: 'carrier-pigeon' }, code: 'invalid_factor', field: 'factor' },
     { name: 'vendor-only factor', body: { user_id: user, factor: 'push-notification' }, code: 'unsupported_factor', field: 'factor' },
-    { name: 'phone factor', body: { user_id: user, factor: 'phone' }, code: 'unsupported_factor', field: 'factor' },
     { name: 'factor not yet redeemable', body: { user_id: user, factor: 'recovery-code' }, code: 'unsupported_factor', field: 'otp' },
     { name: 'allow_multiple_enrollments as string', body: { user_id: user, allow_multiple_enrollments: 'true' }, code: 'invalid_allow_multiple_enrollments', field: 'allow_multiple_enrollments' },
     { name: 'ttl_sec below 60', body: { user_id: user, ttl_sec: 59 }, code: 'invalid_ttl_sec', field: 'ttl_sec' },

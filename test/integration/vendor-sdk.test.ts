@@ -4,6 +4,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { codeFor } from '../support/enroll';
 import { emailsTo } from '../support/lambda';
 import { createChallenge, enroll, nextCode, pageVerify, RESULT_URL, userVerify } from '../support/mfa';
+import { freshNumber } from '../support/phone';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 import { api, db, stack, uniqueUser } from '../support/stack';
 
@@ -100,6 +101,14 @@ describe("the vendor's factor management calls (users.authenticationMethods, gua
     });
   });
 
+  it('imports a phone number, listed masked (its sign-in: test/integration/phone-enroll.test.ts)', async () => {
+    const user = uniqueUser('sdk-phone');
+    const number = freshNumber();
+    const created = await client.users.authenticationMethods.create(user, { type: 'phone', phone_number: number, preferred_authentication_method: 'voice' });
+    expect(created).toMatchObject({ type: 'phone', confirmed: true, name: 'Phone', phone_number: `+33 ••• ••• ••${number.slice(-2)}` });
+    expect(JSON.stringify(await client.users.authenticationMethods.list(user))).not.toContain(number.slice(3));
+  });
+
   it('imports an email address, listed masked, to which the next login code is emailed', async () => {
     const user = uniqueUser('sdk-email');
     const address = `${user.toLowerCase()}@example.com`;
@@ -141,14 +150,15 @@ describe("the vendor's factor management calls (users.authenticationMethods, gua
     expect(await profileCount(user)).toBe(0);
   });
 
-  it('refuses bad material with a 400 naming the field, and phone as not importable yet', async () => {
+  it('refuses bad material with a 400 naming the field', async () => {
     const user = uniqueUser('sdk-bad');
     const refused = (body: Parameters<typeof client.users.authenticationMethods.create>[1]) => client.users.authenticationMethods.create(user, body);
     await expect(refused({ type: 'totp', totp_secret: 'not base32!' })).rejects.toMatchObject({ statusCode: 400, body: { error: 'invalid_totp_secret' } });
     await expect(refused({ type: 'webauthn-roaming', ...keyOf(softKey()), relying_party_identifier: 'example.com' })).rejects.toMatchObject({ body: { error: 'invalid_relying_party_identifier' } });
     await expect(refused({ type: 'passkey', ...keyOf(softKey()), public_key: 'AAAA' })).rejects.toMatchObject({ body: { error: 'invalid_public_key' } });
     await expect(refused({ type: 'email', email: 'not-an-address' })).rejects.toMatchObject({ statusCode: 400, body: { error: 'invalid_email' } });
-    await expect(refused({ type: 'phone', phone_number: '+12015550123' })).rejects.toMatchObject({ body: { error: 'unsupported_type' } });
+    await expect(refused({ type: 'phone', phone_number: '+81 90 1234 5678' })).rejects.toMatchObject({ statusCode: 400, body: { error: 'invalid_phone_number' } });
+    await expect(refused({ type: 'phone', phone_number: '2015550123' })).rejects.toMatchObject({ statusCode: 400, body: { error: 'invalid_phone_number' } });
     expect((await client.users.authenticationMethods.list(user)).data).toEqual([]);
   });
 

@@ -29,6 +29,7 @@ export interface CreatedChallenge {
   challenge_url: string;
   expires_at: string;
   factors: string[];
+  destinations?: Array<{ factor: string; enrollment_id: string; masked: string }>;
 }
 
 export async function createChallenge(body: Record<string, unknown>): Promise<CreatedChallenge> {

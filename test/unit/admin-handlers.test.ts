@@ -59,7 +59,7 @@ describe('create-ticket handler (DynamoDB mocked)', () => {
   });
 
   it('writes nothing for an invalid body', async () => {
-    const res = await post({ user_id: 'u1', factor: 'phone' });
+    const res = await post({ user_id: 'u1', factor: 'push-notification' });
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body!)).toMatchObject({ error: 'unsupported_factor', message: expect.stringContaining('otp') });
     expect(ddb.calls()).toHaveLength(0);

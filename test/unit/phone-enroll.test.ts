@@ -66,3 +66,41 @@ describe('phone factor: enrolling', () => {
     expect(JSON.stringify(caps)).not.toMatch(/612345678|203\.0\.113/);
   });
 });
+
+describe('phone tickets', () => {
+  it('"factor": "phone" is ticketable and redeemable on the page', async () => {
+    const v = await import('valibot');
+    const { createTicketSchema } = await import('../../lib/tickets/create-ticket');
+    const { REDEEMABLE_FACTORS, VENDOR_ONLY_FACTORS } = await import('../../lib/tickets/ticket');
+    expect(v.safeParse(createTicketSchema, { user_id: 'u', factor: 'phone' }).success).toBe(true);
+    expect(REDEEMABLE_FACTORS).toContain('phone');
+    expect(VENDOR_ONLY_FACTORS).not.toContain('phone');
+  });
+});
+
+describe('phone import (lib/factors/phone/import.ts)', () => {
+  it('takes an E.164 or international number of an allowed country, sealed for the user and enrollment, with its way', async () => {
+    const { phoneImport } = await import('../../lib/factors/phone/import');
+    const importer = phoneImport(new Set(['FR', 'US']));
+    const context = { userId: 'user-import', keys, now: NOW, random, rpId: undefined };
+    expect(importer.type).toBe('phone');
+    const imported = importer.parse({ type: 'phone', phone_number: '+33 6 12 34 56 78', preferred_authentication_method: 'voice' }, context);
+    if (!imported.ok || imported.enrollment.factor !== 'phone') throw new Error('not imported');
+    const enrollment = imported.enrollment;
+    expect(enrollment).toMatchObject({ user_id: 'user-import', factor: 'phone', status: 'confirmed', masked_phone: '+33 ••• ••• ••78', preferred_authentication_method: 'voice', imported_at: NOW });
+    expect(open(enrollment.phone_number, keys, enrollmentSecretContext('user-import', enrollment.enrollment_id)).toString()).toBe(NUMBER);
+    expect(JSON.stringify(enrollment)).not.toContain('612345678');
+    const texted = importer.parse({ type: 'phone', phone_number: '+12015550123' }, context);
+    expect(texted.ok && texted.enrollment).toMatchObject({ preferred_authentication_method: 'sms', name: 'Phone' });
+  });
+
+  it('refuses what no code could reach, naming phone_number', async () => {
+    const { phoneImport } = await import('../../lib/factors/phone/import');
+    const importer = phoneImport(new Set(['FR', 'US']));
+    const context = { userId: 'u', keys, now: NOW, random, rpId: undefined };
+    for (const phone_number of [undefined, 33612345678, '', '0612345678', '+44 7400 123456', '+33 1 42 68 53 00', '+33 6 12 34 56 78;ext=1', '+1 900 555 0123', 'x'.repeat(500)]) {
+      expect(importer.parse({ type: 'phone', phone_number }, context), String(phone_number)).toMatchObject({ ok: false, field: 'phone_number' });
+    }
+    expect(importer.parse({ type: 'phone', phone_number: NUMBER, preferred_authentication_method: 'fax' }, context)).toMatchObject({ ok: false, field: 'preferred_authentication_method' });
+  });
+});
