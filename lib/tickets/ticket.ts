@@ -3,12 +3,12 @@ import type { PendingEnrollCode, PendingStart, PendingTotp, PendingWebauthn } fr
 import type { Origin } from '../history/origin';
 
 /** Factor names, as in the vendor's Management API plus our `recovery-code`. */
-export const FACTORS = ['otp', 'webauthn-roaming', 'webauthn-platform', 'recovery-code', 'email'] as const;
+export const FACTORS = ['otp', 'webauthn-roaming', 'webauthn-platform', 'recovery-code', 'email', 'phone'] as const;
 export type Factor = (typeof FACTORS)[number];
 /** Vendor factors we will never offer (they need the vendor's push service or a phone provider). */
-export const VENDOR_ONLY_FACTORS = ['push-notification', 'phone'] as const;
+export const VENDOR_ONLY_FACTORS = ['push-notification'] as const;
 /** Factors a user can complete on the hosted page today; creating a ticket for another is a 400. */
-export const REDEEMABLE_FACTORS: readonly Factor[] = ['otp', 'webauthn-roaming', 'webauthn-platform', 'email'];
+export const REDEEMABLE_FACTORS: readonly Factor[] = ['otp', 'webauthn-roaming', 'webauthn-platform', 'email', 'phone'];
 
 /** Stored and shown alike; `effectiveStatus` shows a pending ticket past its expiry as `expired` before any sweep. */
 export type TicketStatus = 'pending' | 'redeemed' | 'revoked' | 'expired' | 'locked';

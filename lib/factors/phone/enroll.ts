@@ -1,7 +1,7 @@
 import type { EnrollFactor } from '../factor';
 import { finishSentCode } from '../sent-code-finish';
 import { phoneDescriptor } from './descriptor';
-import { maskPhone } from './number';
+import { maskPhone } from './mask';
 
 /**
  * Enrolling a number from a ticket. The begin offers nothing secret and sends nothing: the page asks for a number
