@@ -60,9 +60,9 @@ export async function loginStartFlow(deps: OpenChallengeDeps, requestToken: stri
     { txid: newTransactionId(), sub: challenge.challenge_id, notAfter: challenge.expires_at },
     deps.now(),
   );
-  // In the challenge's order, as the protocol names them.
-  const types = challenge.factors.flatMap((f) => (f === 'otp' || f === 'recovery-code' ? [f] : methods.filter((m) => m.factor === f).map((m) => m.method)));
-  const proving = types.filter((t) => t !== 'recovery-code');
+  // As the protocol names them, in the challenge's order; the recovery code last.
+  const proving = challenge.factors.flatMap((f) => (f === 'otp' ? [f] : methods.filter((m) => m.factor === f).map((m) => m.method)));
+  const types = challenge.factors.includes('recovery-code') ? [...proving, 'recovery-code'] : proving;
   const first = methods.find((m) => m.method === proving[0]);
   return {
     transaction_token: token,

@@ -53,9 +53,11 @@ describe('what each function bundles', () => {
     expect(loginChecks('email')).toEqual(['mfa-verify.ts']);
     // Sending a login code (the sealed address opened, SES): only the page's send route.
     expect(carriersOf(/lib\/factors\/email\/sender\.ts$/)).toEqual(['mfa-email-send.ts']);
-    expect(loginChecks('phone')).toEqual(['mfa-verify.ts']);
-    // Texting or calling a login code (the sealed number opened, End User Messaging): only the page's phone send route.
-    expect(carriersOf(/lib\/factors\/phone\/sender\.ts$|node_modules\/@aws-sdk\/client-pinpoint-sms-voice-v2\//)).toEqual(['mfa-phone-send.ts']);
+    expect(loginChecks('phone')).toEqual(['guardian-verify-otp.ts', 'mfa-verify.ts']);
+    // Texting or calling a login code (the sealed number opened, End User Messaging): only the phone send routes (the
+    // page's, the device protocol's send-sms).
+    expect(carriersOf(/lib\/factors\/phone\/sender\.ts$/)).toEqual(['guardian-send-sms.ts', 'mfa-phone-send.ts']);
+    expect(carriersOf(/node_modules\/@aws-sdk\/client-pinpoint-sms-voice-v2\//)).toEqual(['guardian-send-sms.ts', 'guardian-sms-enroll.ts', 'mfa-phone-send.ts']);
     // Its texts are plain strings and its metrics EMF lines: no template engine (it would cross 400 KB).
     expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('mfa-phone-send.ts');
     // The registry (light descriptors) is everywhere a flow lists or names factors; no check comes with it.
@@ -65,7 +67,8 @@ describe('what each function bundles', () => {
 
   it('email enrolling: its begin and finish only where an email ticket starts or confirms, its sending only in the send route', () => {
     expect(carriersOf(/lib\/factors\/email\/enroll\.ts$/)).toEqual(['enroll-email-confirm.ts', 'enroll-start.ts']);
-    expect(carriersOf(/lib\/factors\/email\/deliver\.ts$|lib\/enrollment\/send-code\.ts$/)).toEqual(['enroll-email-send.ts']);
+    expect(carriersOf(/lib\/factors\/email\/deliver\.ts$/)).toEqual(['enroll-email-send.ts']);
+    expect(carriersOf(/lib\/enrollment\/send-code\.ts$/)).toEqual(['enroll-email-send.ts', 'guardian-sms-enroll.ts']);
     // The SES client and the code templates: the mailers and the send route, never the page's start or confirm.
     const ses = carriersOf(/node_modules\/@aws-sdk\/client-ses\//);
     expect(ses).toContain('enroll-email-send.ts');
@@ -75,4 +78,22 @@ describe('what each function bundles', () => {
     expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('enroll-email-send.ts');
     expect(carriersOf(/node_modules\/liquidjs\//)).not.toContain('mfa-email-send.ts');
   });
+
+  it('phone enrolling and number parsing: the begin where a phone ticket starts, the finish where it confirms, the parser only where a number is typed', () => {
+    expect(carriersOf(/lib\/factors\/phone\/enroll\.ts$/)).toEqual(['guardian-start-flow.ts', 'guardian-verify-otp.ts']);
+    expect(carriersOf(/lib\/factors\/phone\/deliver\.ts$/)).toEqual(['guardian-sms-enroll.ts']);
+    // Masking a stored number needs only the calling codes (lib/factors/phone/mask.ts), not libphonenumber-js.
+    expect(carriersOf(/node_modules\/libphonenumber-js\//)).toEqual(['guardian-sms-enroll.ts']);
+  });
+
+  it('the functions that show or text a stored number stay under 400 KB, minified as deployed', async () => {
+    const names = ['guardian-start-flow.ts', 'guardian-verify-otp.ts', 'guardian-send-sms.ts', 'mfa-phone-send.ts'];
+    // serverless.yml `custom.esbuild.exclude`: provided by the runtime, never bundled.
+    const external = ['@aws-sdk/client-cognito-identity-provider', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-process', '@aws-sdk/credential-provider-web-identity', '@aws-sdk/credential-provider-http', '@smithy/credential-provider-imds'];
+    const result = await build({ ...functionBundleOptions(names), outdir: 'bundles', write: false, metafile: true, minify: true, external });
+    for (const name of names) {
+      const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint === `functions/${name}`)!;
+      expect(output.bytes, name).toBeLessThan(400 * 1024);
+    }
+  }, 120_000);
 });

@@ -12,8 +12,8 @@ import { api, phoneMessages, stack, uniqueUser } from '../support/stack';
 const serviceUrl = () => `${stack.apiUrl}/guardian`;
 const jwks = () => createRemoteJWKSet(new URL(`${stack.apiUrl}/.well-known/jwks.json`));
 
-/** A fresh French mobile number per test, so the per-number caps of one test never meet another's. */
-const freshNumber = () => `+336${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+/** A fresh French mobile number (+33 61…, a valid range) per test, so the per-number caps of one test never meet another's. */
+const freshNumber = () => `+3361${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 
 async function device(path: string, authorization: string | null, body?: unknown) {
   return api<Record<string, any>>('POST', `/guardian/api/${path}`, { auth: authorization, body: body === undefined ? {} : body });
@@ -88,11 +88,11 @@ describe('the phone factor through the vendor client', () => {
 
     // Signing in: start-flow offers sms; the client's send-sms texts a code; verify-otp proves the phone.
     const created = await challenge(user);
-    expect(created.factors).toEqual(['phone']);
+    expect(created.factors).toEqual(['recovery-code', 'phone']);
     const login = await startClient({ requestToken: created.request_token });
     expect(login.isEnrolled()).toBe(true);
     const [account] = login.getEnrollments();
-    expect(account!.getAvailableAuthenticatorTypes()).toContain('sms');
+    expect(account!.getAvailableAuthenticatorTypes()).toEqual(['sms', 'recovery-code']);
     const auth = await promised<{ verify: Function }>((cb) => login.requestAuth(account, { method: 'sms' }, cb as never));
     const loginCode = await textedCode(number, 2);
     const response = nextEvent<{ accepted: boolean; signature: string }>(login, 'auth-response', 30_000);
