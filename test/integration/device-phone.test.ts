@@ -101,9 +101,16 @@ describe('the phone factor through the vendor client', () => {
     expect(result.accepted).toBe(true);
     const { payload } = await jwtVerify(result.signature, jwks(), { issuer: stack.apiUrl, audience: stack.apiUrl });
     expect(payload).toMatchObject({ purpose: 'mfa-login', sub: user, txid: created.challenge_id, nonce: 'n-sms', amr: ['sms'], mfa_method: 'sms', enrollment_id: redeemed!.enrollment_id });
-    // The code worked once.
+    // The code worked once: on the next sign-in, with a new code texted, it is a wrong code.
     const again = await challenge(user);
-    expect(await device('verify-otp', `Bearer ${again.request_token}`, { type: 'manual_input', code: loginCode })).toMatchObject({ status: 400, body: { error_code: 'invalid_otp' } });
+    const next = await device('start-flow', `Bearer ${again.request_token}`, { state_transport: 'polling' });
+    const nextBearer = `Bearer ${next.body.transaction_token}`;
+    expect((await device('send-sms', nextBearer, null)).status).toBe(200);
+    const nextCode = await textedCode(number, 3);
+    if (nextCode !== loginCode) {
+      expect(await device('verify-otp', nextBearer, { type: 'manual_input', code: loginCode })).toMatchObject({ status: 400, body: { error_code: 'invalid_otp' } });
+    }
+    expect((await device('verify-otp', nextBearer, { type: 'manual_input', code: nextCode })).status).toBe(200);
     login.removeAllListeners();
   }, 90_000);
 
