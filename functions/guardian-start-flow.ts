@@ -14,9 +14,9 @@ const methods = [phoneDeviceMethod];
 
 /**
  * POST /guardian/api/start-flow (the vendor's device protocol). `Ticket id="<ticket token>"`: a fresh TOTP secret and
- * recovery code bound to a new transaction, replacing any earlier start of that ticket (a phone ticket: `sms`, the
- * number posted next to sms-enroll). `Bearer <request_token>`: the
- * login challenge, if it can still be attempted, and a new device transaction of its own (nothing is written).
+ * recovery code bound to a new transaction, replacing any earlier start of that ticket (a phone ticket: `sms` and a
+ * recovery code, the number posted next to sms-enroll). `Bearer <request_token>`: the login challenge, if it can
+ * still be attempted, and a new device transaction of its own (nothing is written).
  */
 export const handler = deviceRoute(async (event) => {
   const auth = credentials(event);
