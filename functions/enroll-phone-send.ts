@@ -4,7 +4,7 @@ import { documentClient } from '../lib/aws';
 import { getConfig } from '../lib/config';
 import { sendPhoneCodeSchema } from '../lib/enrollment/schemas';
 import { sendEnrollmentCode } from '../lib/enrollment/send-code';
-import { readTicket, storeSentCode, type StoreSentCodeArgs } from '../lib/enrollment/sent-code-store';
+import { sentCodeDeps } from '../lib/enrollment/sent-code-store';
 import { phoneDelivery } from '../lib/factors/phone/deliver';
 import { allowedCountriesSetting } from '../lib/factors/phone/number';
 import { phoneClient, phoneSenderConfig } from '../lib/factors/phone/send';
@@ -12,15 +12,9 @@ import { phoneSendLimitsFromEnv } from '../lib/factors/phone/send-limits';
 import { json, parseJsonBody, route } from '../lib/http';
 
 const config = getConfig('signingKeys', 'encryptionKeys');
-const db = documentClient(config);
 // The ticket's read and the send's one write, not the ticket and enrollment stores: this function is near the 400 KB
 // bundle budget (the number's parser and metadata are 88 KB of it).
-const deps = {
-  config,
-  tickets: { get: (ticketId: string) => readTicket(db, config.tableName, ticketId) },
-  enrollments: { storeSentCode: (...args: StoreSentCodeArgs) => storeSentCode(db, config.tableName, ...args) },
-  now: () => Date.now(),
-};
+const deps = sentCodeDeps(documentClient(config), config);
 // Cold start: PHONE_ORIGINATION_IDENTITY, PHONE_ALLOWED_COUNTRIES and the caps checked, loudly.
 const phone = phoneSenderConfig(process.env);
 const client = phoneClient(phone);

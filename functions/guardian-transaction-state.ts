@@ -5,14 +5,20 @@ import { loginTransactionStateView } from '../lib/guardian/login';
 import { json } from '../lib/http';
 import { signEnrollmentResult } from '../lib/mfa/result-token';
 import { totpDescriptor } from '../lib/factors/totp/descriptor';
+import { phoneDeviceMethod } from '../lib/factors/phone/device';
+import { factorEnrolling } from '../lib/factors/registry';
 
 const { config, tickets, store, now } = signingDeviceContext('signingKeys');
+const methods = [phoneDeviceMethod];
 /**
- * After an enrollment the user just proved the new factor: the result says so (TOTP, `amr: ["otp"]`), as an
- * enrollment result (`purpose: "mfa-enrollment"`, its own audience), which no login check accepts.
+ * After an enrollment the user just proved the new factor: the result says so (TOTP, `amr: ["otp"]`; a phone by
+ * text, `amr: ["sms"]`), as an enrollment result (`purpose: "mfa-enrollment"`, its own audience), which no login
+ * check accepts.
  */
-const sign = (result: EnrollmentResult) =>
-  signEnrollmentResult(config.resultSigningKeys, config.publicBaseUrl, { ...result, method: totpDescriptor.method, amr: totpDescriptor.amr });
+const sign = (result: EnrollmentResult) => {
+  const proved = factorEnrolling(result.factor) ?? totpDescriptor;
+  return signEnrollmentResult(config.resultSigningKeys, config.publicBaseUrl, { ...result, method: proved.method, amr: proved.amr });
+};
 
 /**
  * POST /guardian/api/transaction-state (the vendor's device protocol, polled every 5 s), `Bearer <transaction_token>`:
@@ -25,7 +31,7 @@ export const handler = deviceRoute(
     const auth = credentials(event);
     if (auth.kind !== 'bearer') throw invalidToken('authorization: Bearer <transaction_token> is required');
     if (bearerMode(auth.token) === 'enrollment') {
-      return json(200, await enrollmentTransactionStateView({ config, tickets, now, sign, publicBaseUrl: config.publicBaseUrl }, auth.token));
+      return json(200, await enrollmentTransactionStateView({ config, tickets, now, sign, publicBaseUrl: config.publicBaseUrl }, auth.token, methods));
     }
     return json(200, await loginTransactionStateView({ config, store, now }, auth.token));
   },

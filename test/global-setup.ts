@@ -16,7 +16,7 @@ export default async function setup(project: TestProject) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // Every test's request comes from 127.0.0.1: the per-source phone cap (20 an hour deployed) would count the whole
   // suite as one attacker. The cap itself is tested with distinct sources (phone-send-limits tests).
-  process.env.PHONE_CODE_MAX_PER_SOURCE_PER_HOUR ??= '100000';
+  process.env.PHONE_CODE_MAX_PER_SOURCE_PER_HOUR ??= '1000';
   const stack = await startStack({
     apiPort: await freePort(),
     lambdaPort: await freePort(),

@@ -308,7 +308,11 @@ export const deviceStartFlow = v.union([
     available_enrollment_methods: v.array(v.string()),
     available_authentication_methods: v.array(v.string()),
     enrollment_tx_id: v.string(),
-    device_account: v.strictObject({ id: v.string(), otp_secret: v.string(), recovery_code: v.string() }),
+    device_account: v.strictObject({
+      id: v.string(),
+      otp_secret: v.optional(described(v.string(), 'An authenticator-app ticket only (base32); a phone ticket posts the number to sms-enroll instead.')),
+      recovery_code: v.string(),
+    }),
   }),
   v.strictObject({
     transaction_token: v.string(),

@@ -1,8 +1,8 @@
 import type * as v from 'valibot';
 import { confirmSentCodeSchema, confirmEnrollmentSchema, sendEmailCodeSchema, sendPhoneCodeSchema, startEnrollmentSchema, webauthnRegistrationSchema } from '../enrollment/schemas';
 import { sendTicketSchema } from '../email/request-send';
-import { RECOVER_ACCOUNT_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
-import { recoverAccountSchema, startFlowSchema, verifyOtpSchema } from '../guardian/schemas';
+import { RECOVER_ACCOUNT_ERRORS, SEND_CODE_ERRORS, TRANSACTION_STATE_ERRORS, type DeviceRouteOptions } from '../guardian/http';
+import { recoverAccountSchema, smsEnrollSchema, startFlowSchema, verifyOtpSchema } from '../guardian/schemas';
 import { createChallengeSchema } from '../mfa/create-challenge';
 import { pageVerifySchema, phoneSendCodeSchema, sendCodeSchema, verifyUserSchema, webauthnLoginSchema, webauthnOptionsSchema } from '../mfa/schemas';
 import { verifyResultSchema } from '../mfa/verify-result';
@@ -628,5 +628,59 @@ export const ROUTES: readonly Route[] = [
     ok: { 200: { description: '`pending`, `accepted` (with the result token, to the transaction that proved the factor only) or `rejected`.', json: res.deviceTransactionState, name: 'DeviceTransactionState' } },
     errors: { ...TRANSACTION, ...TICKET_ENDED, ...CHALLENGE_ENDED, challenge_not_found: 404 },
     device: TRANSACTION_STATE_ERRORS,
+  },
+  {
+    fn: 'guardianSmsEnroll',
+    method: 'post',
+    path: '/guardian/api/device-accounts/{id}/sms-enroll',
+    operationId: 'guardianSmsEnroll',
+    summary: 'Text an enrollment code to the number (`Bearer <transaction_token>` of a phone ticket\'s start-flow)',
+    description:
+      'Nothing is sent before this call. The number must be a mobile of an allowed country. The code works for 10 minutes, for this start only (send it to verify-otp). At most one send per 30 s and 5 per ticket, and caps per number (hour and day), per user (day), per source address (hour) and for the whole service (hour): 429 `too_many_sms` with `retry_after_sec`, nothing sent.',
+    tag: 'Device protocol',
+    auth: 'device-bearer',
+    pathParams: { id: 'The device account id start-flow answered (`device_account.id`).' },
+    body: { name: 'SmsEnrollRequest', schema: smsEnrollSchema, required: true },
+    ok: { 200: { description: 'Sent; the code goes to verify-otp.', json: res.deviceEmpty, name: 'DeviceEmpty' } },
+    errors: {
+      unsupported_factor: 400,
+      phone_number_required: 400,
+      phone_number_not_reachable: 400,
+      phone_country_not_allowed: 400,
+      ticket_not_found: 404,
+      enrollment_not_found: 404,
+      ...TRANSACTION,
+      phone_rejected: 422,
+      too_many_sends: 429,
+      too_many_attempts: 429,
+      phone_unavailable: 503,
+      ...TICKET_ENDED,
+    },
+    device: SEND_CODE_ERRORS,
+  },
+  {
+    fn: 'guardianSendSms',
+    method: 'post',
+    path: '/guardian/api/send-sms',
+    operationId: 'guardianSendSms',
+    summary: 'Text a sign-in code to the enrolled phone (`Bearer <transaction_token>` of a login, or the request token; no body)',
+    description:
+      'Nothing is sent before this call. The code works once, for 10 minutes, on this challenge only (send it to verify-otp); a new send replaces it. At most one send per 30 s and 5 per challenge, and caps per number (hour and day), per user (day), per source address (hour) and for the whole service (hour): 429 `too_many_sms` with `retry_after_sec`, nothing sent.',
+    tag: 'Device protocol',
+    auth: 'device-bearer',
+    ok: { 200: { description: 'Sent; the code goes to verify-otp.', json: res.deviceEmpty, name: 'DeviceEmpty' } },
+    errors: {
+      invalid_body: 400,
+      ...CHALLENGE_ENDED,
+      challenge_not_found: 404,
+      enrollment_not_found: 404,
+      invalid_transaction: 401,
+      transaction_expired: 401,
+      factor_not_offered: 409,
+      phone_rejected: 422,
+      too_many_sends: 429,
+      phone_unavailable: 503,
+    },
+    device: SEND_CODE_ERRORS,
   },
 ];

@@ -51,12 +51,36 @@ export const transactionSuperseded = () =>
  */
 export async function confirmEnrollment(deps: ConfirmDeps, input: ConfirmInput, factor: EnrollFactor<string>): Promise<ConfirmedEnrollment> {
   const now = deps.now();
-  const { ticket, claims, tx } = await openTransaction(deps, input, now);
+  return confirmTotpStart(deps, await openTransaction(deps, input, now), factor, input.code, now);
+}
+
+/**
+ * Confirms whichever start the transaction is (the device protocol's verify-otp, one route for every factor): a start
+ * through a factor's `begin` when it is the ticket's latest and `started` serves its factor, else a TOTP start
+ * with `totp`, each under its own rules as above.
+ */
+export async function confirmAnyStart(
+  deps: ConfirmDeps,
+  input: ConfirmInput,
+  started: Readonly<Partial<Record<string, EnrollFactor<string>>>>,
+  totp: EnrollFactor<string>,
+): Promise<ConfirmedEnrollment> {
+  const now = deps.now();
+  const opened = await openTransaction(deps, input, now);
+  const start = opened.ticket.pending;
+  const factor = start?.tx === opened.tx ? started[start.factor] : undefined;
+  if (factor) return confirmBegunStart(deps, opened, factor, input.code, now);
+  return confirmTotpStart(deps, opened, totp, input.code, now);
+}
+
+type OpenedTransaction = Awaited<ReturnType<typeof openTransaction>>;
+
+function confirmTotpStart(deps: ConfirmDeps, { ticket, claims, tx }: OpenedTransaction, factor: EnrollFactor<string>, code: string, now: number) {
   const pending = ticket.pending_totp;
   if (!pending || pending.tx !== tx) throw transactionSuperseded();
 
   const proof: AttemptProof = { kind: 'totp', tx, generation: claims.generation };
-  return finishEnrollment(deps, ticket, proof, factor, input.code, now, {
+  return finishEnrollment(deps, ticket, proof, factor, code, now, {
     stale: transactionSuperseded,
     wrong: wrongCode,
     stillStarted: (current) => current.pending_totp?.tx === tx,
@@ -108,7 +132,10 @@ export async function confirmStartedEnrollment<P>(
   factorProof: P,
 ): Promise<ConfirmedEnrollment> {
   const now = deps.now();
-  const { ticket, claims, tx } = await openTransaction(deps, input, now);
+  return confirmBegunStart(deps, await openTransaction(deps, input, now), factor, factorProof, now);
+}
+
+function confirmBegunStart<P>(deps: ConfirmDeps, { ticket, claims, tx }: OpenedTransaction, factor: EnrollFactor<P>, factorProof: P, now: number) {
   requireStart(ticket, tx);
   const proof: AttemptProof = { kind: 'pending', tx, generation: claims.generation };
   return finishEnrollment(deps, ticket, proof, factor, factorProof, now, {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
-import { AppError } from '../errors';
+import { AppError, notFound } from '../errors';
 import { logger } from '../log';
 import { seal, pendingSecretContext } from '../crypto/secret-box';
 import { issueDeliveredCode } from '../delivered-code/code';
@@ -13,7 +13,7 @@ import { attemptsTaken } from './attempts';
 import { openTransaction, requireStart, transactionSuperseded } from './confirm';
 import type { EnrollmentStore } from './enrollment-store';
 import { pageLocale } from './messages';
-import { ticketEnded, ticketNotFound, ticketSuperseded } from './ticket-access';
+import { ticketEnded, ticketNotFound, ticketSuperseded, unsupportedFactor } from './ticket-access';
 
 export interface SendCodeDeps {
   tickets: Pick<TicketStore, 'get'>;
@@ -24,8 +24,11 @@ export interface SendCodeDeps {
 }
 
 export interface SendCodeInput {
-  ticket: string;
+  /** The ticket token, when the caller has it (the page); without it the transaction token is the only credential. */
+  ticket?: string;
   transaction_token: string;
+  /** The enrollment id the start promised, when the caller names one (the device protocol's device account). */
+  enrollmentId?: string;
   /** Where to send, when the ticket has no destination of its own (the factor refuses it otherwise). */
   destination?: string;
   /** The browser's Accept-Language: the message's language when the ticket names none. */
@@ -63,6 +66,9 @@ export async function sendEnrollmentCode(deps: SendCodeDeps, input: SendCodeInpu
   const random = deps.random ?? randomBytes;
   const { ticket, claims, tx } = await openTransaction(deps, input, now);
   requireStart(ticket, tx);
+  // A code goes only where the ticket's factor sends them (an address ticket's start texts nothing).
+  if (ticket.factor !== delivery.channel) throw unsupportedFactor(ticket);
+  if (input.enrollmentId !== undefined && ticket.pending?.enrollment_id !== input.enrollmentId) throw startEnrollmentNotFound();
   const destination = delivery.destination(ticket, input.destination);
   // Refused on what was read, without a write; the transaction's condition decides for concurrent sends.
   const early = checkPendingSend(ticket.pending_code, now, ticket.expires_at, delivery.limits);
@@ -107,6 +113,8 @@ export async function sendEnrollmentCode(deps: SendCodeDeps, input: SendCodeInpu
     sends_remaining: Math.max(0, delivery.limits.maxSends - pending.sends),
   };
 }
+
+const startEnrollmentNotFound = () => notFound('enrollment_not_found', 'id: not the enrollment this start is for');
 
 const busy = () => new AppError(503, 'temporarily_unavailable', 'ticket: the ticket is being changed by another request; retry in a moment');
 

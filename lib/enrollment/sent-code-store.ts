@@ -5,6 +5,7 @@ import type { ConditionParts } from '../delivered-code/send-limits';
 import { transactWrite } from '../dynamodb-transactions';
 import type { PendingEnrollCode } from '../store/records';
 import { MAX_ATTEMPTS, sameGeneration, ticketKey, type TicketRecord } from '../tickets/ticket';
+import type { SendCodeDeps } from './send-code';
 
 /**
  * The one write of an enrollment code's send, apart from the enrollment store (./enrollment-store.ts, which calls
@@ -82,4 +83,17 @@ export async function storeSentCode(db: DynamoDBDocumentClient, tableName: strin
   const refused = refusedCounters(reasons);
   if (refused.length > 0) return { ok: false, reason: 'destination', refused };
   return { ok: false, reason: 'busy' };
+}
+
+/**
+ * What `sendEnrollmentCode` (./send-code.ts) needs, built from these two alone: the deps of the phone send routes
+ * (the page's and the device protocol's), which the ticket and enrollment stores would put over 400 KB.
+ */
+export function sentCodeDeps(db: DynamoDBDocumentClient, config: SendCodeDeps['config']): SendCodeDeps {
+  return {
+    config,
+    tickets: { get: (ticketId: string) => readTicket(db, config.tableName, ticketId) },
+    enrollments: { storeSentCode: (...args: StoreSentCodeArgs) => storeSentCode(db, config.tableName, ...args) },
+    now: () => Date.now(),
+  };
 }

@@ -142,13 +142,15 @@ export async function beginEnrollment<Offer extends object>(
   ticket: TicketRecord,
   factor: Pick<EnrollFactor<never, Offer>, 'begin'>,
   now: number,
-): Promise<StartedWithFactor<Offer>> {
+  options: StartOptions = {},
+): Promise<StartedWithFactor<Offer> & PromisedEnrollment> {
   const random = deps.random ?? randomBytes;
   const txid = newTransactionId(random);
   const tx = transactionHash(txid);
   const generation = linkGeneration(ticket);
   const begun = factor.begin!(ticket, { tx, now, random });
-  const pending: PendingStart = { ...begun.pending, factor: ticket.factor, tx, generation, started_at: now };
+  const promised = options.issueRecoveryCode ? promiseEnrollment(ticket, deps.config.encryptionKeys, random) : undefined;
+  const pending: PendingStart = { ...begun.pending, ...promised?.pending, factor: ticket.factor, tx, generation, started_at: now };
   const stored = await deps.enrollments.setPendingStart(ticket.ticket_id, pending, now);
   if (!stored.ok) startRefused(stored, ticket, now);
   const transaction = await issueTransactionToken(deps.config.signingKeys, 'mfa-enrollment', { txid, sub: ticket.ticket_id, generation, notAfter: ticket.expires_at }, now);
@@ -160,5 +162,26 @@ export async function beginEnrollment<Offer extends object>(
     attempts_remaining: Math.max(0, MAX_ATTEMPTS - ticket.attempts),
     expires_at: new Date(ticket.expires_at).toISOString(),
     ...begun.offer,
+    ...(promised ? { txid, ...promised.answer } : {}),
+  };
+}
+
+/** With `issueRecoveryCode`: the transaction id and what the start promised (the device protocol echoes and shows them). */
+export interface PromisedEnrollment {
+  txid?: string;
+  enrollment_id?: string;
+  recovery_code?: string;
+}
+
+/**
+ * The enrollment id and recovery code a start hands out before the proof (the device protocol shows the code once the
+ * proof is accepted): kept on the pending start as the id and the code's hash, which the finish then uses.
+ */
+function promiseEnrollment(ticket: TicketRecord, keys: Config['encryptionKeys'], random: (size: number) => Buffer) {
+  const enrollmentId = newEnrollmentId(random);
+  const recoveryCode = newRecoveryCode(random);
+  return {
+    pending: { enrollment_id: enrollmentId, recovery_code_hash: hashRecoveryCode(recoveryCode, { userId: ticket.user_id, enrollmentId }, keys) },
+    answer: { enrollment_id: enrollmentId, recovery_code: recoveryCode },
   };
 }

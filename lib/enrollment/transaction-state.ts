@@ -35,6 +35,7 @@ export async function enrollmentTransactionState(deps: TransactionStateDeps, tra
   const status = effectiveStatus(ticket, now);
   if (status !== 'pending') throw ticketEnded(status);
   if (linkGeneration(ticket) !== claims.generation) throw ticketSuperseded();
-  if (ticket.pending_totp?.tx !== tx) throw transactionSuperseded();
+  // The ticket's latest start: a TOTP start, or one through a factor's `begin` (a phone start waiting for its code).
+  if (ticket.pending_totp?.tx !== tx && ticket.pending?.tx !== tx) throw transactionSuperseded();
   return { state: 'pending', txid: claims.txid };
 }

@@ -28,8 +28,11 @@ export function finishSentCode(channel: CodeChannel, factor: EnrollmentRecord['f
     const context = { channel, purpose: 'enroll', ticketId: ticket.ticket_id, tx: start.tx } as const;
     if (!verifyDeliveredCode(code, sent, context, keys, now)) return { ok: false };
     const destination = open(sent.destination, keys, pendingSecretContext(ticket.ticket_id, start.tx)).toString('utf8');
-    const enrollmentId = newEnrollmentId(random);
-    const recoveryCode = newRecoveryCode(random);
+    // The id and recovery code the start promised, if it did (the device protocol shows them before the code).
+    const promisedId = typeof start.enrollment_id === 'string' ? start.enrollment_id : undefined;
+    const promisedCode = typeof start.recovery_code_hash === 'string' ? start.recovery_code_hash : undefined;
+    const enrollmentId = promisedId ?? newEnrollmentId(random);
+    const recoveryCode = promisedCode ? undefined : newRecoveryCode(random);
     const sealed = seal(Buffer.from(destination, 'utf8'), keys, enrollmentSecretContext(ticket.user_id, enrollmentId), random);
     const record = {
       ...enrollmentKey(ticket.user_id, enrollmentId),
@@ -40,7 +43,7 @@ export function finishSentCode(channel: CodeChannel, factor: EnrollmentRecord['f
       status: 'confirmed',
       name,
       ...enrollment.fields(destination, sealed, sent),
-      recovery_code_hash: hashRecoveryCode(recoveryCode, { userId: ticket.user_id, enrollmentId }, keys),
+      recovery_code_hash: promisedCode ?? hashRecoveryCode(recoveryCode!, { userId: ticket.user_id, enrollmentId }, keys),
       ticket_id: ticket.ticket_id,
       created_at: now,
     } as EnrollmentRecord;

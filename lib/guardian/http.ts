@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { header } from '../admin-auth';
-import { AppError } from '../errors';
+import { AppError, badRequest } from '../errors';
 import { isTransientAwsFault, json, route, type HttpEvent, type HttpResult } from '../http';
 import { logger } from '../log';
 
@@ -66,6 +66,19 @@ export interface DeviceRouteOptions {
 export const TRANSACTION_STATE_ERRORS: DeviceRouteOptions = { stopPolling: true };
 /** `recover-account`: a wrong recovery code. */
 export const RECOVER_ACCOUNT_ERRORS: DeviceRouteOptions = { renames: { invalid_code: { code: 'invalid_recovery_code' } } };
+
+/** The routes that send a code (sms-enroll, send-sms): a send a cap refuses is the vendor's `too_many_sms`. */
+export const SEND_CODE_ERRORS: DeviceRouteOptions = { renames: { too_many_sends: { status: 429, code: 'too_many_sms' } } };
+
+/**
+ * The body of a route that takes none (send-sms): the client posts `null`; nothing, `null` or `{}` is accepted, and
+ * anything else refused, so a field the route would ignore never looks honoured.
+ */
+export function requireNoBody(event: HttpEvent): void {
+  const raw = (event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '')).trim();
+  if (raw === '' || raw === 'null' || /^\{\s*\}$/.test(raw)) return;
+  throw badRequest('invalid_body', 'body: this route takes no body');
+}
 
 /** The status and `error_code` the client sees for one of our errors (the OpenAPI contract lists the same). */
 export function deviceErrorCode(status: number, code: string, options: DeviceRouteOptions = {}): { status: number; code: string } {

@@ -1,7 +1,9 @@
 import { invalidTransaction, issueTransactionToken, newTransactionId, transactionHash, verifyTransactionToken } from '../enrollment/transaction-token';
 import { isChallengeId, type ChallengeRecord } from '../mfa/challenge';
 import { challengeEnded, challengeNotFound } from '../mfa/errors';
-import type { LoginFactor } from '../factors/factor';
+import type { CodeSender, LoginFactor } from '../factors/factor';
+import { sendLoginCode, type SendCodeDeps } from '../mfa/send-code';
+import type { DeviceMethod } from './enrollment';
 import { login, openChallenge, requirePendingChallenge, type LoginDeps, type OpenChallengeDeps } from '../mfa/login';
 import { verifyRequestToken } from '../mfa/request-token';
 import { challengeTransactionState, type ChallengeAsker } from '../mfa/transaction-state';
@@ -46,8 +48,11 @@ async function openForProof(deps: OpenChallengeDeps, token: string): Promise<{ c
   return { challenge, deviceTx };
 }
 
-/** Only reads: no result signing key needed. A new device transaction per call, as enrollment does. */
-export async function loginStartFlow(deps: OpenChallengeDeps, requestToken: string) {
+/**
+ * Only reads: no result signing key needed. A new device transaction per call, as enrollment does. `methods`: the
+ * factors the handler serves besides the authenticator app (`sms`), offered where the challenge lists their factor.
+ */
+export async function loginStartFlow(deps: OpenChallengeDeps, requestToken: string, methods: readonly DeviceMethod[] = []) {
   const challenge = await openChallenge(deps, requestToken);
   const { token } = await issueTransactionToken(
     deps.config.signingKeys,
@@ -55,19 +60,47 @@ export async function loginStartFlow(deps: OpenChallengeDeps, requestToken: stri
     { txid: newTransactionId(), sub: challenge.challenge_id, notAfter: challenge.expires_at },
     deps.now(),
   );
-  const types = challenge.factors.filter((f) => f === 'otp' || f === 'recovery-code');
+  // As the protocol names them, in the challenge's order; the recovery code last.
+  const proving = challenge.factors.flatMap((f) => (f === 'otp' ? [f] : methods.filter((m) => m.factor === f).map((m) => m.method)));
+  const types = challenge.factors.includes('recovery-code') ? [...proving, 'recovery-code'] : proving;
+  const first = methods.find((m) => m.method === proving[0]);
   return {
     transaction_token: token,
     available_enrollment_methods: [],
-    available_authentication_methods: types.includes('otp') ? ['otp'] : [],
-    device_account: { name: 'Authenticator app', methods: ['otp'], available_methods: ['otp'], available_authenticator_types: types },
+    available_authentication_methods: proving,
+    device_account: {
+      name: first?.name ?? 'Authenticator app',
+      methods: proving.length > 0 ? proving : ['otp'],
+      available_methods: proving.length > 0 ? proving : ['otp'],
+      available_authenticator_types: types,
+    },
   };
 }
 
-/** verify-otp with a login transaction; `factor`: the authenticator app's, which its handler passes. */
-export async function loginVerifyOtp(deps: LoginDeps, token: string, code: string, factor: LoginFactor): Promise<Record<string, never>> {
+/**
+ * send-sms (and any code-sending method): a code for the challenge of a login transaction or request token, through
+ * the login's send rules (lib/mfa/send-code.ts `sendLoginCode`: cooldown, sends per challenge, the sender's caps).
+ * The body is empty on success, as the client expects.
+ */
+export async function loginSendCode(
+  deps: SendCodeDeps,
+  token: string,
+  sender: CodeSender,
+  request: { acceptLanguage: string | undefined; sourceIp?: string },
+): Promise<Record<string, never>> {
+  const { challenge } = await openForProof(deps, token);
+  await sendLoginCode(deps, { ...request, challenge }, sender);
+  return {};
+}
+
+/**
+ * verify-otp with a login transaction; `factor`: the authenticator app's, which its handler passes. When the
+ * challenge waits for a code one of `sent` sent (send-sms), the code is that factor's proof.
+ */
+export async function loginVerifyOtp(deps: LoginDeps, token: string, code: string, factor: LoginFactor, sent: readonly LoginFactor[] = []): Promise<Record<string, never>> {
   const { challenge, deviceTx } = await openForProof(deps, token);
-  await login(deps, challenge, factor, code, deviceTx);
+  const sender = sent.find((f) => f.name === challenge.pending_code?.factor);
+  await login(deps, challenge, sender ?? factor, code, deviceTx);
   return {};
 }
 

@@ -17,3 +17,8 @@ export const verifyOtpSchema = v.strictObject({
 export const recoverAccountSchema = v.strictObject({
   recovery_code: v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(64, 'must be at most 64 characters')),
 });
+
+/** `POST /api/device-accounts/{id}/sms-enroll`: the number as the user typed it (lib/factors/phone/number.ts parses it). */
+export const smsEnrollSchema = v.strictObject({
+  phone_number: v.pipe(v.string('must be a string'), v.minLength(1, 'is required'), v.maxLength(64, 'must be at most 64 characters')),
+});

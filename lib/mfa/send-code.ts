@@ -8,6 +8,7 @@ import { logger } from '../log';
 import { busy, factorNotOffered, sendEnrollmentNotFound } from './errors';
 import { openChallenge, requirePendingChallenge, type OpenChallengeDeps } from './login';
 import type { MfaStore } from './mfa-store';
+import type { ChallengeRecord } from './challenge';
 
 export interface SendCodeDeps extends OpenChallengeDeps {
   store: Pick<MfaStore, 'getChallenge' | 'loadUser' | 'putPendingCode'>;
@@ -15,8 +16,11 @@ export interface SendCodeDeps extends OpenChallengeDeps {
   random?: (size: number) => Buffer;
 }
 
-export interface SendCodeRequest {
-  requestToken: string;
+export type SendCodeRequest = SendCodeOptions &
+  /** The request token to open the challenge with, or the challenge a caller already opened (the device protocol). */
+  ({ requestToken: string } | { challenge: ChallengeRecord });
+
+interface SendCodeOptions {
   /** Which of the user's enrollments of this factor (default: their first). */
   enrollmentId?: string;
   /** The browser's Accept-Language: the message is in the page's locale (the challenge's `email_locale` first). */
@@ -50,7 +54,7 @@ export interface CodeSent {
  * 429 `too_many_sends` (`retry_after_sec`) when a rule refuses; nothing is logged of the destination or the code.
  */
 export async function sendLoginCode(deps: SendCodeDeps, request: SendCodeRequest, sender: CodeSender): Promise<CodeSent> {
-  let challenge = await openChallenge(deps, request.requestToken);
+  let challenge = 'challenge' in request ? request.challenge : await openChallenge(deps, request.requestToken);
   if (!challenge.factors.includes(sender.name)) throw factorNotOffered();
   const { enrollments } = await deps.store.loadUser(challenge.user_id);
   const usable = enrollments.filter((e) => sender.usable(e));

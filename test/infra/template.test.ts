@@ -109,6 +109,9 @@ describe('packaged CloudFormation template', () => {
       GuardianRecoverAccountLambdaFunction: [S, E, R],
       // Reads a ticket or a challenge and signs the result: no TOTP secret is opened there.
       GuardianTransactionStateLambdaFunction: [S, R],
+      // The device protocol's sends: the number sealed on the ticket's code (sms-enroll), opened to text it (send-sms).
+      GuardianSmsEnrollLambdaFunction: [S, E],
+      GuardianSendSmsLambdaFunction: [S, E],
     };
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([name]) => name).sort()).toEqual(Object.keys(expected).sort());
@@ -165,6 +168,13 @@ describe('packaged CloudFormation template', () => {
       'sms-voice:SendTextMessage',
       'sms-voice:SendVoiceMessage',
     ]);
+  });
+
+  it.each(['GuardianSmsEnroll', 'GuardianSendSms'])('grants the device protocol\'s %s sms-voice:SendTextMessage only (its client never asks for a call)', (fn) => {
+    const statements = resources[`${fn}IamRoleLambdaExecution`]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(statements.flatMap((st: any) => [st.Action].flat()).filter((a: string) => /^(ses|sns|sms-voice):/.test(a))).toEqual(['sms-voice:SendTextMessage']);
+    const sms = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('sms-voice:')));
+    expect(JSON.stringify(sms[0].Resource)).not.toContain('"*"');
   });
 
   it.each(['SendTicketEmail', 'SendSecurityNotification', 'EnrollEmailSend', 'MfaEmailSend'])('grants the mailer %s ses:SendEmail only (no SendRawEmail it never calls)', (fn) => {
@@ -263,6 +273,9 @@ describe('packaged CloudFormation template', () => {
       GuardianVerifyOtp: { GetItem: [C, T, K], Query: [U], UpdateItem: [C, T, U], PutItem: [N, U] },
       GuardianRecoverAccount: { GetItem: [C, K], Query: [U], UpdateItem: [C, U] },
       GuardianTransactionState: { GetItem: [C, T] },
+      // The device protocol's sends, as the page's: the ticket's or the challenge's code and the phone caps' counters.
+      GuardianSmsEnroll: { GetItem: [T], UpdateItem: [T, 'PHONEHOUR#*', 'PHONEDAY#*', 'PHONEUSER#*', 'PHONESOURCE#*', 'PHONEBUDGET#*'] },
+      GuardianSendSms: { GetItem: [C], Query: [U], UpdateItem: [C, 'PHONEHOUR#*', 'PHONEDAY#*', 'PHONEUSER#*', 'PHONESOURCE#*', 'PHONEBUDGET#*'] },
       EnrollAssets: {},
       PublishLifecycleEvents: {},
       // Its once-per-event marker, the enrolling ticket's address, the user's enrollments (which ticket enrolled them).

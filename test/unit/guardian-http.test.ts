@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors';
-import { bearerMode, credentials, deviceError } from '../../lib/guardian/http';
+import { bearerMode, credentials, deviceError, requireNoBody, SEND_CODE_ERRORS } from '../../lib/guardian/http';
 import { httpEvent } from '../support/events';
 
 const withAuth = (authorization?: string) => httpEvent({ method: 'POST', path: '/guardian/api/start-flow', headers: authorization === undefined ? {} : { authorization } });
@@ -43,5 +43,15 @@ describe('device protocol adapter: credentials and errors', () => {
     expect(deviceError(new AppError(410, 'ticket_redeemed', 'used'), { stopPolling: true })).toMatchObject({ statusCode: 401 });
     expect(deviceError(new AppError(429, 'too_many_attempts', 'wait'), { stopPolling: true })).toMatchObject({ statusCode: 429 });
     expect(deviceError(new AppError(409, 'transaction_superseded', 'replaced'))).toMatchObject({ statusCode: 409 });
+  });
+
+  it('the send routes: a refused send is the vendor\'s 429 too_many_sms with retry_after_sec; no body but the client\'s null', () => {
+    const refused = deviceError(new AppError(429, 'too_many_sends', 'wait', { retry_after_sec: 30 }), SEND_CODE_ERRORS);
+    expect(refused).toMatchObject({ statusCode: 429 });
+    expect(body(refused)).toEqual({ error_code: 'too_many_sms', message: 'wait', retry_after_sec: 30 });
+    for (const ok of [undefined, '', 'null', '{}', ' { } ']) expect(() => requireNoBody(httpEvent({ method: 'POST', path: '/guardian/api/send-sms', body: ok }))).not.toThrow();
+    for (const bad of ['{"enrollment_id":"x"}', '[]', '"x"', 'nul']) {
+      expect(() => requireNoBody(httpEvent({ method: 'POST', path: '/guardian/api/send-sms', body: bad })), bad).toThrow(expect.objectContaining({ status: 400, code: 'invalid_body' }));
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { EnrollFactor } from '../factor';
 import { finishSentCode } from '../sent-code-finish';
 import { phoneBegin, type StartedPhoneOffer } from './begin';
 import { phoneDescriptor } from './descriptor';
-import { maskPhone } from './number';
+import { maskPhone } from './mask';
 
 export type { StartedPhoneOffer };
 

@@ -109,23 +109,7 @@ export function parsePhoneNumber(
 const countryNotAllowed = (field: string) =>
   badRequest('phone_country_not_allowed', `${field}: codes cannot be sent to numbers of this country; use a number of another country, or another way to verify`);
 
-const MASK = '••• ••• ••';
-
-/**
- * The number as the page and the admin list show it: the country code and the last two digits (`+12015550134` →
- * `+1 ••• ••• ••34`). Its owner recognizes it; someone holding only the link learns little. One mask width for every
- * country, so it does not give away the number's length. Anything not in E.164 is all mask.
- */
-export function maskPhone(e164: string): string {
-  if (!/^\+[1-9][0-9]{6,14}$/.test(e164)) return `+${MASK}`;
-  let callingCode = '';
-  try {
-    callingCode = parsePhoneNumberWithError(e164, METADATA).countryCallingCode;
-  } catch {
-    // A calling code the metadata does not know (a number stored before a metadata change): show no country.
-  }
-  return `+${callingCode}${callingCode ? ' ' : ''}${MASK}${e164.slice(-2)}`;
-}
+export { maskPhone } from './mask';
 
 /** HKDF `info` of the number key: distinct from the code hash's and the address key's. */
 const NUMBER_KEY_INFO = 'mfa-tickets phone-number rate-key hmac-sha256 v1';

@@ -3,7 +3,8 @@ import { enrollmentSecretContext, open } from '../../crypto/secret-box';
 import { filedEnrollmentOwner } from '../../store/records';
 import type { CodeSender } from '../factor';
 import { phoneDescriptor } from './descriptor';
-import { maskPhone, numberKey, type PhoneChannel } from './number';
+import { maskPhone } from './mask';
+import { numberKey, type PhoneChannel } from './number';
 import { sendPhoneCode, type PhoneMetrics, type PhoneSenderConfig } from './send';
 import { phoneNumberHourRate, requesterCaps, type PhoneSendLimits } from './send-limits';
 
