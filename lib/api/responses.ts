@@ -412,6 +412,7 @@ export const authenticationMethod = v.strictObject({
   enabled: described(v.boolean(), "False while the factor is switched off for everyone (`PUT /api/v2/guardian/factors/{name}`)."),
   email: v.optional(described(v.string(), 'An email method\'s address, masked (`a•••@example.com`).')),
   phone_number: v.optional(described(v.string(), 'A phone method\'s number, masked (`+1 ••• ••• ••34`).')),
+  preferred_authentication_method: v.optional(described(v.picklist(['sms', 'voice']), 'A phone method\'s way of sending codes: a text or a call.')),
   key_id: v.optional(described(v.string(), 'The credential id, base64url.')),
   public_key: v.optional(described(v.string(), 'SubjectPublicKeyInfo DER, base64.')),
   aaguid: v.optional(v.string()),

@@ -88,6 +88,8 @@ export function methodView(e: EnrollmentDetail, switches: FactorSwitches | undef
     enabled: isOn(switches, e.factor as FactorName),
     // An address or number, masked as lists show it, under the vendor's field for it (`email`, `phone_number`).
     ...identifierOf(e),
+    // A factor with several ways of sending (a phone: text or call) says which it uses.
+    ...('preferred_authentication_method' in e && e.preferred_authentication_method ? { preferred_authentication_method: e.preferred_authentication_method } : {}),
   };
   if (!('credential_id' in e)) return common;
   return {
@@ -116,7 +118,7 @@ function recoveryCodeView(holder: EnrollmentDetail, switches: FactorSwitches | u
 }
 
 export interface MethodsDeps {
-  enrollments: Pick<EnrollmentStore, 'detailsForUser' | 'writeImported' | 'rename' | 'delete' | 'ownerOf'>;
+  enrollments: Pick<EnrollmentStore, 'detailsForUser' | 'writeImported' | 'update' | 'delete' | 'ownerOf'>;
   switches: { get(): Promise<FactorSwitches> };
   importers: readonly ImportFactor[];
   config: { encryptionKeys: KeyRing; rpId: string | undefined };
@@ -145,15 +147,19 @@ export async function getMethod(deps: MethodsDeps, userId: string, methodId: str
   return found;
 }
 
-/** PATCH: `name` (`preferred_authentication_method` applies to phone methods only, which we do not hold yet). */
+/**
+ * PATCH: `name`, and `preferred_authentication_method` for a method with several ways of sending (a phone: the
+ * enrollment keeps the field, so the write's condition is that it has one); both in one conditional write.
+ */
 export async function updateMethod(deps: MethodsDeps, userId: string, methodId: string, input: v.InferOutput<typeof updateMethodSchema>) {
   if (methodId.startsWith(RECOVERY_CODE_PREFIX)) throw badRequest('unsupported_type', 'method_id: a recovery code has no name to change');
-  if (input.preferred_authentication_method !== undefined) {
-    throw badRequest('invalid_preferred_authentication_method', 'preferred_authentication_method: applies to phone methods only');
-  }
-  if (input.name !== undefined) {
-    if (input.name.trim() === '') throw badRequest('invalid_name', 'name: must not be empty');
-    if (!isEnrollmentId(methodId) || !(await deps.enrollments.rename(checkUserId(userId), methodId, input.name))) throw methodNotFound(methodId);
+  if (input.name !== undefined && input.name.trim() === '') throw badRequest('invalid_name', 'name: must not be empty');
+  if (input.name === undefined && input.preferred_authentication_method === undefined) return getMethod(deps, userId, methodId);
+  if (!isEnrollmentId(methodId)) throw methodNotFound(methodId);
+  if (!(await deps.enrollments.update(checkUserId(userId), methodId, input))) {
+    // Refused: not the user's, or (asked to change the way) a method with one way only.
+    const method = await getMethod(deps, userId, methodId);
+    throw badRequest('invalid_preferred_authentication_method', `preferred_authentication_method: a ${method.type} method has one way of sending; only phone methods have two`);
   }
   return getMethod(deps, userId, methodId);
 }

@@ -519,17 +519,30 @@ export class EnrollmentStore {
     return Item as Pick<EnrollmentPointerRecord, 'user_id' | 'credential_id'> | undefined;
   }
 
-  /** Renames one of the user's enrollments (the vendor's PATCH `name`); false when it is not theirs. */
-  async rename(userId: string, enrollmentId: string, name: string): Promise<boolean> {
+  /**
+   * Changes one of the user's enrollments as the vendor's PATCH does: `name`, and the way a factor with several sends
+   * its codes (`preferred_authentication_method`, only on an enrollment that has one). False when it is not theirs, or
+   * has no such field to change.
+   */
+  async update(userId: string, enrollmentId: string, changes: { name?: string; preferred_authentication_method?: 'sms' | 'voice' }): Promise<boolean> {
+    const set = [
+      ...(changes.name !== undefined ? ['#name = :name'] : []),
+      ...(changes.preferred_authentication_method !== undefined ? ['preferred_authentication_method = :way'] : []),
+    ];
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: enrollmentKey(userId, enrollmentId),
-          UpdateExpression: 'SET #name = :name',
-          ConditionExpression: 'attribute_exists(pk) AND user_id = :user AND enrollment_id = :id',
-          ExpressionAttributeNames: { '#name': 'name' },
-          ExpressionAttributeValues: { ':name': name, ':user': userId, ':id': enrollmentId },
+          UpdateExpression: `SET ${set.join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND user_id = :user AND enrollment_id = :id${changes.preferred_authentication_method !== undefined ? ' AND attribute_exists(preferred_authentication_method)' : ''}`,
+          ...(changes.name !== undefined ? { ExpressionAttributeNames: { '#name': 'name' } } : {}),
+          ExpressionAttributeValues: {
+            ':user': userId,
+            ':id': enrollmentId,
+            ...(changes.name !== undefined ? { ':name': changes.name } : {}),
+            ...(changes.preferred_authentication_method !== undefined ? { ':way': changes.preferred_authentication_method } : {}),
+          },
         }),
       );
       return true;

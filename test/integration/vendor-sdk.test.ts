@@ -6,7 +6,7 @@ import { emailsTo } from '../support/lambda';
 import { createChallenge, enroll, nextCode, pageVerify, RESULT_URL, userVerify } from '../support/mfa';
 import { freshNumber } from '../support/phone';
 import { SoftAuthenticator } from '../support/soft-authenticator';
-import { api, db, stack, uniqueUser } from '../support/stack';
+import { api, db, phoneMessages, stack, uniqueUser } from '../support/stack';
 
 /**
  * The vendor's own Node SDK, unchanged. It always calls `https://<domain>/api/v2/...`; the local stack speaks plain
@@ -105,8 +105,22 @@ describe("the vendor's factor management calls (users.authenticationMethods, gua
     const user = uniqueUser('sdk-phone');
     const number = freshNumber();
     const created = await client.users.authenticationMethods.create(user, { type: 'phone', phone_number: number, preferred_authentication_method: 'voice' });
-    expect(created).toMatchObject({ type: 'phone', confirmed: true, name: 'Phone', phone_number: `+33 ••• ••• ••${number.slice(-2)}` });
+    expect(created).toMatchObject({ type: 'phone', confirmed: true, name: 'Phone', phone_number: `+33 ••• ••• ••${number.slice(-2)}`, preferred_authentication_method: 'voice' });
     expect(JSON.stringify(await client.users.authenticationMethods.list(user))).not.toContain(number.slice(3));
+    // PATCH: the way codes go, and the name, in one write; the next login code goes that way.
+    expect(await client.users.authenticationMethods.update(user, created.id!, { preferred_authentication_method: 'sms', name: 'Mobile' })).toMatchObject({ preferred_authentication_method: 'sms', name: 'Mobile' });
+    const challenge = await createChallenge({ user_id: user });
+    const sent = await api('POST', '/mfa/phone/send', { body: { request_token: challenge.request_token }, auth: null });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    expect((await phoneMessages(number)).map((m) => m.channel)).toEqual(['sms']);
+    // A method with one way of sending has no way to prefer: 400 naming the field, nothing changed.
+    const email = await client.users.authenticationMethods.create(user, { type: 'email', email: `${user.toLowerCase()}@example.com` });
+    await expect(client.users.authenticationMethods.update(user, email.id!, { preferred_authentication_method: 'voice', name: 'Changed' })).rejects.toMatchObject({
+      statusCode: 400,
+      body: { error: 'invalid_preferred_authentication_method' },
+    });
+    expect(await client.users.authenticationMethods.get(user, email.id!)).toMatchObject({ name: 'Email' });
+    expect(await client.users.authenticationMethods.get(user, email.id!)).not.toHaveProperty('preferred_authentication_method');
   });
 
   it('imports an email address, listed masked, to which the next login code is emailed', async () => {
