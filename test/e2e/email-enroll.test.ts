@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, watch, type PageIncidents } from '../support/browser';
+import { expectNoIncidents, launchChromium, watch } from '../support/browser';
 import { createTicket, ticketItem } from '../support/enroll';
 import { freshAddress, inbox, latestCode } from '../support/email-enroll';
 import { stack, uniqueUser } from '../support/stack';
@@ -18,13 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-function expectNoIncidents(incidents: PageIncidents) {
-  expect(incidents.dialogs).toEqual([]);
-  expect(incidents.pageErrors).toEqual([]);
-  expect(incidents.consoleErrors.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
-  expect(incidents.foreignRequests).toEqual([]);
-}
 
 describe('enrolling an email address from a ticket in Chromium', () => {
   it('masked address → Send code → the code from the inbox → recovery code → redirect', async () => {

@@ -1,5 +1,6 @@
 import sparticuzChromium from '@sparticuz/chromium';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /**
  * The browser the tests drive: a Chromium build from the npm registry (`@sparticuz/chromium`, pinned in the lock file),
@@ -41,4 +42,12 @@ export function watch(page: Page, origin: string): PageIncidents {
     if (!url.startsWith(origin) && !url.startsWith('data:')) incidents.foreignRequests.push(url);
   });
   return incidents;
+}
+
+/** A page that showed no dialog, threw nothing, broke no CSP rule and called no other origin. */
+export function expectNoIncidents(incidents: PageIncidents) {
+  expect(incidents.dialogs).toEqual([]);
+  expect(incidents.pageErrors).toEqual([]);
+  expect(incidents.consoleErrors.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
+  expect(incidents.foreignRequests).toEqual([]);
 }
