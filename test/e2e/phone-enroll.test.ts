@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_TEXT } from '../../lib/enrollment/messages';
 import { maskPhone } from '../../lib/factors/phone/number';
-import { expectNoIncidents, launchChromium, watch } from '../support/browser';
+import { expectNoIncidents, finishWithCode, launchChromium, watch } from '../support/browser';
 import { createTicket } from '../support/enroll';
 import { createChallenge } from '../support/mfa';
 import { freshNumber, latestPhoneCode, signInWithPhoneCode } from '../support/phone';
@@ -44,7 +44,7 @@ async function openEnrollment(label: string) {
   return { userId, number, ticket, context, page, incidents };
 }
 
-/** Types `number`, chooses `channel`, sends, types the code the local phone got, and waits for the recovery code. */
+/** Types `number`, chooses `channel`, sends, and finishes with the code the local phone got. */
 async function enrollBy(page: Page, number: string, channel: 'Text message' | 'Phone call') {
   await page.getByLabel('Your phone number').fill(number);
   await page.getByLabel(channel).check();
@@ -54,12 +54,7 @@ async function enrollBy(page: Page, number: string, channel: 'Text message' | 'P
   const { code, channel: sentBy } = await latestPhoneCode(number, 1);
   expect(sentBy).toBe(channel === 'Text message' ? 'sms' : 'voice');
 
-  await page.getByLabel('6-digit code').fill(code);
-  await page.getByRole('button', { name: 'Verify and finish' }).click();
-  const recovery = page.getByTestId('recovery-code');
-  await recovery.waitFor({ timeout: 15_000 });
-  expect(await recovery.textContent()).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
-  await expect(page.getByText('Your phone number is set up.', { exact: false }).isVisible()).resolves.toBe(true);
+  await finishWithCode(page, code, 'Your phone number is set up.');
 }
 
 const ticketStatus = async (ticketId: string) => (await api<{ status: string }>('GET', `/tickets/${ticketId}`)).body.status;
