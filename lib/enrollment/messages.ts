@@ -22,6 +22,9 @@ export interface PageText {
   /** The heading and intro of an email ticket. */
   emailHeading: string;
   emailIntro: string;
+  /** The heading and intro of a phone ticket. */
+  phoneHeading: string;
+  phoneIntro: string;
   /** `{date}` is replaced. */
   expires: string;
   noscript: string;
@@ -40,6 +43,8 @@ const en: PageText = {
   keyIntro: 'Add a second layer of security to your account: register a security key, or create a passkey on this device. Your browser will guide you.',
   emailHeading: 'Confirm your email address for sign-in codes',
   emailIntro: 'Add a second layer of security to your account: we’ll email you a 6-digit code, and you enter it here. When you sign in, you’ll get a new code the same way.',
+  phoneHeading: 'Set up your phone for sign-in codes',
+  phoneIntro: 'Add a second layer of security to your account: enter your phone number, and we’ll send you a 6-digit code by text or call to enter here. When you sign in, you’ll get a new code the same way.',
   expires: 'This link expires on {date}.',
   noscript: 'This page needs JavaScript to set up your authenticator app. Please turn it on and reload the page.',
   loginUnavailable: 'Signing in with a second factor is not available on this page.',
@@ -90,6 +95,8 @@ const es: PageText = {
   keyIntro: 'Añade una segunda capa de seguridad a tu cuenta: registra una llave de seguridad o crea una llave de acceso en este dispositivo. El navegador te guiará.',
   emailHeading: 'Confirma tu correo para los códigos de inicio de sesión',
   emailIntro: 'Añade una segunda capa de seguridad a tu cuenta: te enviaremos un código de 6 dígitos por correo y lo escribirás aquí. Al iniciar sesión recibirás un código nuevo de la misma forma.',
+  phoneHeading: 'Configura tu teléfono para los códigos de inicio de sesión',
+  phoneIntro: 'Añade una segunda capa de seguridad a tu cuenta: escribe tu número de teléfono y te enviaremos un código de 6 dígitos por SMS o llamada para que lo escribas aquí. Al iniciar sesión recibirás un código nuevo de la misma forma.',
   expires: 'Este enlace caduca el {date}.',
   noscript: 'Esta página necesita JavaScript para configurar tu aplicación de autenticación. Actívalo y vuelve a cargar la página.',
   loginUnavailable: 'El inicio de sesión con un segundo factor no está disponible en esta página.',
@@ -140,6 +147,8 @@ const fr: PageText = {
   keyIntro: 'Ajoutez une deuxième protection à votre compte : enregistrez une clé de sécurité ou créez une clé d’accès sur cet appareil. Votre navigateur vous guidera.',
   emailHeading: 'Confirmez votre adresse e-mail pour les codes de connexion',
   emailIntro: 'Ajoutez une deuxième protection à votre compte : nous vous envoyons un code à 6 chiffres par e-mail, que vous saisissez ici. À chaque connexion, vous recevrez un nouveau code de la même façon.',
+  phoneHeading: 'Configurez votre téléphone pour les codes de connexion',
+  phoneIntro: 'Ajoutez une deuxième protection à votre compte : saisissez votre numéro de téléphone, nous vous envoyons un code à 6 chiffres par SMS ou par appel, que vous saisissez ici. À chaque connexion, vous recevrez un nouveau code de la même façon.',
   expires: 'Ce lien expire le {date}.',
   noscript: 'Cette page a besoin de JavaScript pour configurer votre application d’authentification. Activez-le puis rechargez la page.',
   loginUnavailable: 'La connexion avec un second facteur n’est pas disponible sur cette page.',
@@ -190,6 +199,8 @@ const de: PageText = {
   keyIntro: 'Schützen Sie Ihr Konto zusätzlich: Registrieren Sie einen Sicherheitsschlüssel oder erstellen Sie einen Passkey auf diesem Gerät. Ihr Browser führt Sie durch die Schritte.',
   emailHeading: 'E-Mail-Adresse für Anmeldecodes bestätigen',
   emailIntro: 'Schützen Sie Ihr Konto zusätzlich: Wir senden Ihnen einen 6-stelligen Code per E-Mail, den Sie hier eingeben. Bei der Anmeldung erhalten Sie auf dieselbe Weise einen neuen Code.',
+  phoneHeading: 'Telefon für Anmeldecodes einrichten',
+  phoneIntro: 'Schützen Sie Ihr Konto zusätzlich: Geben Sie Ihre Telefonnummer ein, und wir senden Ihnen einen 6-stelligen Code per SMS oder Anruf, den Sie hier eingeben. Bei der Anmeldung erhalten Sie auf dieselbe Weise einen neuen Code.',
   expires: 'Dieser Link läuft am {date} ab.',
   noscript: 'Diese Seite benötigt JavaScript, um Ihre Authenticator-App einzurichten. Bitte aktivieren Sie es und laden Sie die Seite neu.',
   loginUnavailable: 'Die Anmeldung mit einem zweiten Faktor ist auf dieser Seite nicht verfügbar.',
@@ -240,6 +251,8 @@ const ptBR: PageText = {
   keyIntro: 'Adicione uma segunda camada de segurança à sua conta: registre uma chave de segurança ou crie uma chave de acesso neste dispositivo. O navegador vai guiar você.',
   emailHeading: 'Confirme seu e-mail para os códigos de acesso',
   emailIntro: 'Adicione uma segunda camada de segurança à sua conta: enviaremos um código de 6 dígitos por e-mail, e você o digita aqui. Ao entrar, você receberá um novo código da mesma forma.',
+  phoneHeading: 'Configure seu telefone para os códigos de acesso',
+  phoneIntro: 'Adicione uma segunda camada de segurança à sua conta: informe seu número de telefone, e enviaremos um código de 6 dígitos por SMS ou ligação para você digitar aqui. Ao entrar, você receberá um novo código da mesma forma.',
   expires: 'Este link expira em {date}.',
   noscript: 'Esta página precisa de JavaScript para configurar seu aplicativo autenticador. Ative-o e recarregue a página.',
   loginUnavailable: 'O login com um segundo fator não está disponível nesta página.',

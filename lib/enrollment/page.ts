@@ -253,6 +253,7 @@ export async function enrollmentPage(deps: PageDeps, request: PageRequest): Prom
 function headingOf(text: (typeof PAGE_TEXT)[PageLocale], factor: string): { heading: string; intro: string } {
   if (isWebauthnFactor(factor)) return { heading: text.keyHeading, intro: text.keyIntro };
   if (factor === 'email') return { heading: text.emailHeading, intro: text.emailIntro };
+  if (factor === 'phone') return { heading: text.phoneHeading, intro: text.phoneIntro };
   return { heading: text.heading, intro: text.intro };
 }
 

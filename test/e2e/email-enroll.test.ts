@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, watch, type PageIncidents } from '../support/browser';
+import { expectNoIncidents, finishWithCode, launchChromium, watch } from '../support/browser';
 import { createTicket, ticketItem } from '../support/enroll';
 import { freshAddress, inbox, latestCode } from '../support/email-enroll';
 import { stack, uniqueUser } from '../support/stack';
@@ -18,13 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-function expectNoIncidents(incidents: PageIncidents) {
-  expect(incidents.dialogs).toEqual([]);
-  expect(incidents.pageErrors).toEqual([]);
-  expect(incidents.consoleErrors.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
-  expect(incidents.foreignRequests).toEqual([]);
-}
 
 describe('enrolling an email address from a ticket in Chromium', () => {
   it('masked address → Send code → the code from the inbox → recovery code → redirect', async () => {
@@ -50,12 +43,7 @@ describe('enrolling an email address from a ticket in Chromium', () => {
     expect(await send.isDisabled()).toBe(true);
     expect(await send.textContent()).toMatch(/^Send a new code in \d+ s$/);
 
-    await page.getByLabel('6-digit code').fill(code);
-    await page.getByRole('button', { name: 'Verify and finish' }).click();
-    const recovery = page.getByTestId('recovery-code');
-    await recovery.waitFor({ timeout: 15_000 });
-    expect(await recovery.textContent()).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
-    await expect(page.getByText('Your email address is set up.', { exact: false }).isVisible()).resolves.toBe(true);
+    await finishWithCode(page, code, 'Your email address is set up.');
     expect(await ticketItem(ticket.ticket_id)).toMatchObject({ status: 'redeemed' });
 
     await page.getByLabel('I have saved my recovery code').check();

@@ -1,10 +1,9 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watch } from '../support/browser';
 import { createChallenge } from '../support/mfa';
 import { seedPhoneEnrollment } from '../support/mfa-fixtures';
-import { freshNumber, latestPhoneCode } from '../support/phone';
+import { freshNumber, latestPhoneCode, signInWithPhoneCode as signIn } from '../support/phone';
 import { phoneMessages, stack, uniqueUser } from '../support/stack';
 
 /**
@@ -14,8 +13,6 @@ import { phoneMessages, stack, uniqueUser } from '../support/stack';
  */
 let browser: Browser;
 const receiver = stack.resultReceiverUrl!;
-const receiverOrigin = new URL(receiver).origin;
-const jwks = createRemoteJWKSet(new URL(`${stack.apiUrl}/.well-known/jwks.json`));
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -39,16 +36,6 @@ async function openSignIn(label: string) {
   await page.goto(challenge.challenge_url);
   await page.getByRole('button', { name: 'Text me a code' }).waitFor({ timeout: 15_000 });
   return { userId, number, enrollment, state, nonce, challenge, context, page, incidents };
-}
-
-/** Types `code` and returns the result the page form-POSTs to the app, verified against the JWKS. */
-async function signIn(page: Page, code: string, state: string) {
-  const posted = page.waitForRequest((request) => request.url() === receiver && request.method() === 'POST', { timeout: 20_000 });
-  await page.getByLabel('Code from your phone').fill(code);
-  await page.getByRole('button', { name: 'Verify' }).click();
-  const fields = new URLSearchParams((await posted).postData() ?? '');
-  expect(fields.get('state')).toBe(state);
-  return (await jwtVerify(fields.get('signature')!, jwks, { issuer: stack.apiUrl, audience: receiverOrigin })).payload;
 }
 
 describe('signing in with a texted or called code in a browser', () => {

@@ -1,5 +1,6 @@
 import sparticuzChromium from '@sparticuz/chromium';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /**
  * The browser the tests drive: a Chromium build from the npm registry (`@sparticuz/chromium`, pinned in the lock file),
@@ -41,4 +42,25 @@ export function watch(page: Page, origin: string): PageIncidents {
     if (!url.startsWith(origin) && !url.startsWith('data:')) incidents.foreignRequests.push(url);
   });
   return incidents;
+}
+
+/** A page that showed no dialog, threw nothing, broke no CSP rule and called no other origin. */
+export function expectNoIncidents(incidents: PageIncidents) {
+  expect(incidents.dialogs).toEqual([]);
+  expect(incidents.pageErrors).toEqual([]);
+  expect(incidents.consoleErrors.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
+  expect(incidents.foreignRequests).toEqual([]);
+}
+
+/**
+ * The last step of enrolling a factor that sends a code, on the hosted page: types `code`, verifies, and checks that
+ * the recovery code is shown with the page's `done` words.
+ */
+export async function finishWithCode(page: Page, code: string, done: string) {
+  await page.getByLabel('6-digit code').fill(code);
+  await page.getByRole('button', { name: 'Verify and finish' }).click();
+  const recovery = page.getByTestId('recovery-code');
+  await recovery.waitFor({ timeout: 15_000 });
+  expect(await recovery.textContent()).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
+  await expect(page.getByText(done, { exact: false }).isVisible()).resolves.toBe(true);
 }

@@ -1,6 +1,8 @@
 import { request } from 'node:http';
+import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { expectContract } from './contract';
+import { verifyWithJwks } from './mfa';
 import { phoneMessages, stack, type ApiResponse } from './stack';
 
 /** The phone factor over HTTP: fresh numbers, codes read from the local phone, and the enrollment page's phone calls. */
@@ -53,3 +55,17 @@ export function browserAt(address: string) {
 
 /** A loopback address no other test file uses (the per-source cap counts per address). */
 export const freshLoopback = () => `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 256)}.${2 + Math.floor(Math.random() * 250)}`;
+
+/**
+ * On a sign-in page that sent a code by text or call: types `code`, and returns the result the page form-POSTs to the
+ * test stack's result receiver, verified against the JWKS as the app does.
+ */
+export async function signInWithPhoneCode(page: Page, code: string, state: string) {
+  const receiver = stack.resultReceiverUrl!;
+  const posted = page.waitForRequest((req) => req.url() === receiver && req.method() === 'POST', { timeout: 20_000 });
+  await page.getByLabel('Code from your phone').fill(code);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  const fields = new URLSearchParams((await posted).postData() ?? '');
+  expect(fields.get('state')).toBe(state);
+  return (await verifyWithJwks(fields.get('signature')!, new URL(receiver).origin)).payload;
+}

@@ -173,6 +173,14 @@ describe('the default page', () => {
     expect(decodeHtml(de.body)).toContain('Dieser Link läuft am');
   });
 
+  it.each(PAGE_LOCALES)('a phone ticket’s page (%s) says it sets up a phone, not an authenticator app', async (locale) => {
+    const { ticket, token } = ticketFor({ factor: 'phone', email_locale: locale });
+    const body = decodeHtml((await render(files.enroll, ticket, token)).body);
+    expect(body).toContain(PAGE_TEXT[locale].phoneHeading);
+    expect(body).toContain(PAGE_TEXT[locale].phoneIntro);
+    expect(body).not.toContain(PAGE_TEXT[locale].heading);
+  });
+
   it('only reads: one ticket read and one read of the user’s enrollment count', async () => {
     const { ticket, token } = ticketFor();
     const page = await render(files.enroll, ticket, token);
