@@ -27,6 +27,9 @@ const RECOVERY_CODE_PREFIX = 'recovery-code|';
 
 const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.maxLength(max, `must be at most ${max} characters`)));
 
+/** The vendor's `preferred_authentication_method`: how a method with several ways (a phone) sends its codes. */
+const preferredWay = v.optional(v.picklist(['sms', 'voice'], 'must be sms or voice'));
+
 /** One method to create, in the vendor's field names; each factor's parser checks its own fields further. */
 export const createMethodSchema = v.strictObject({
   type: v.picklist(METHOD_TYPES, `must be one of ${METHOD_TYPES.join(', ')}`),
@@ -34,7 +37,7 @@ export const createMethodSchema = v.strictObject({
   totp_secret: optionalText(256),
   phone_number: optionalText(64),
   email: optionalText(320),
-  preferred_authentication_method: v.optional(v.picklist(['sms', 'voice'], 'must be sms or voice')),
+  preferred_authentication_method: preferredWay,
   key_id: optionalText(1400),
   public_key: optionalText(1400),
   aaguid: optionalText(64),
@@ -50,7 +53,7 @@ export type CreateMethodInput = v.InferOutput<typeof createMethodSchema>;
 
 export const updateMethodSchema = v.strictObject({
   name: optionalText(100),
-  preferred_authentication_method: v.optional(v.picklist(['sms', 'voice'], 'must be sms or voice')),
+  preferred_authentication_method: preferredWay,
 });
 
 /** The vendor's paging: `page` from 0, `per_page` 1–100 (default 50), `include_totals` (default false). */

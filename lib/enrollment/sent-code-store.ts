@@ -9,7 +9,7 @@ import type { SendCodeDeps } from './send-code';
 
 /**
  * The one write of an enrollment code's send, apart from the enrollment store (./enrollment-store.ts, which calls
- * it) so a send function carries only this and the ticket's read: the phone send is near its bundle budget.
+ * it) so a send function carries only this and the ticket's read: a send that parses numbers is near its bundle budget.
  */
 
 /** The ticket, read consistently (what `TicketStore.get` reads, without the ticket store). */
@@ -86,7 +86,7 @@ export async function storeSentCode(db: DynamoDBDocumentClient, tableName: strin
 }
 
 /**
- * What `sendEnrollmentCode` (./send-code.ts) needs, built from these two alone: the deps of the phone send routes
+ * What `sendEnrollmentCode` (./send-code.ts) needs, built from these two alone: the deps of the send routes that parse numbers
  * (the page's and the device protocol's), which the ticket and enrollment stores would put over 400 KB.
  */
 export function sentCodeDeps(db: DynamoDBDocumentClient, config: SendCodeDeps['config']): SendCodeDeps {
